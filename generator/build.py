@@ -1,0 +1,138 @@
+"""The build pipeline: load -> validate -> link -> derive -> render -> write."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from generator import __version__
+from generator.errors import PortfolioError, Problem, Problems
+from generator.framework import DEFAULT_FRAMEWORK, load_framework
+from generator.link import Portfolio, link
+from generator.model import Concern, Evidence, Review, Settings
+from generator.sources import SourceFile, discover, load_file
+from generator.status import Brag, derive
+from generator.validate import validate
+
+_MODELS: dict[str, Any] = {"concerns": Concern, "evidence": Evidence, "governance": Review}
+
+
+@dataclass
+class Build:
+    """A loaded portfolio, ready for any renderer: the linked records and derived facts."""
+
+    portfolio: Portfolio
+    status: dict[str, Brag]
+    stamp: str  # short hash of everything the build read, printed on every page
+
+    @property
+    def as_of(self) -> date:
+        """The date findings and statuses are judged at."""
+        return self.portfolio.as_of
+
+
+def display_path(root: Path) -> str:
+    """How the portfolio folder is named in messages: as the user gave it."""
+    text = root.as_posix()
+    return text.rstrip("/") or "/"
+
+
+def load(root: Path, as_of: date | None = None) -> Build:
+    """Read, validate and link the portfolio at ``root``; raise every user error together."""
+    shown = display_path(root)
+    if not root.exists():
+        raise PortfolioError([Problem(shown, 0, "no such folder: name a portfolio folder")])
+    if not root.is_dir():
+        raise PortfolioError(
+            [Problem(shown, 0, "this is a file: name the portfolio folder that holds it")]
+        )
+    settings_path = root / "portfolio.yaml"
+    if not settings_path.is_file():
+        raise PortfolioError(
+            [
+                Problem(
+                    f"{shown}/portfolio.yaml",
+                    0,
+                    "missing: every portfolio folder needs a portfolio.yaml naming the provider, "
+                    "service and roles (see docs/format.md)",
+                )
+            ]
+        )
+    problems = Problems()
+    settings_source = load_file(
+        settings_path, "portfolio.yaml", f"{shown}/portfolio.yaml", "portfolio", problems
+    )
+    settings = validate(Settings, settings_source, problems) if settings_source else None
+    framework_name = settings.framework if settings else DEFAULT_FRAMEWORK
+    framework_line = settings_source.line(("framework",)) if settings_source else 0
+    loaded_framework = load_framework(
+        root, shown, framework_name, framework_line, f"{shown}/portfolio.yaml", problems
+    )
+
+    records: dict[str, list[tuple[Any, SourceFile]]] = {kind: [] for kind in _MODELS}
+    sources: list[SourceFile] = []
+    unvalidated: dict[str, str] = {}
+    for kind, paths in discover(root).items():
+        for path in paths:
+            rel = path.relative_to(root).as_posix()
+            source = load_file(path, rel, f"{shown}/{rel}", kind, problems)
+            if source is None:
+                continue
+            sources.append(source)
+            record = validate(_MODELS[kind], source, problems)
+            if record is None:
+                unvalidated.update(_raw_ids(kind, source.data))
+                continue
+            records[kind].append((record, source))
+
+    if settings is None or settings_source is None or loaded_framework is None:
+        problems.raise_if_any()
+        raise AssertionError("unreachable: settings failed without a problem")  # pragma: no cover
+    framework, framework_source = loaded_framework
+    when = as_of or settings.as_of or date.today()
+    portfolio = link(
+        settings,
+        settings_source,
+        framework,
+        root,
+        shown,
+        when,
+        records["concerns"],
+        records["evidence"],
+        records["governance"],
+        problems,
+        unvalidated,
+    )
+    problems.raise_if_any()
+    inputs = [settings_source, framework_source, *sources]
+    stamp = fingerprint(inputs, portfolio)
+    return Build(portfolio, derive(portfolio), stamp)
+
+
+def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:
+    """Ids of a record that failed validation, so references to it are not reported too."""
+    names = {"concerns": "concern", "evidence": "evidence", "governance": "governance review"}
+    found: dict[str, str] = {}
+    if isinstance(data.get("id"), str):
+        found[data["id"]] = names[kind]
+    for key, name in (("actions", "action"), ("measures", "measure")):
+        items = data.get(key)
+        if kind == "concerns" and isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    found[item["id"]] = name
+    return found
+
+
+def fingerprint(sources: list[SourceFile], portfolio: Portfolio) -> str:
+    """A short hash of the tool version, every file read, and every attachment."""
+    digest = hashlib.sha256(f"portfolio {__version__}\n".encode())
+    files = {s.rel if s.kind != "framework" else f"<framework>/{s.rel}": s.digest for s in sources}
+    for eid, path in portfolio.attachments.items():
+        files[f"<attachment>/{eid}"] = hashlib.sha256(path.read_bytes()).digest()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name])
+    return digest.hexdigest()[:10]

@@ -1,0 +1,96 @@
+"""The command line: ``portfolio`` (also ``python -m generator``).
+
+Each command calls one library function. User errors are :class:`PortfolioError` and become a
+list of ``path:line: message`` lines and exit status 1; tracebacks appear only with --verbose.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from generator import __version__
+from generator.errors import PortfolioError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_ERRORS = 1
+
+
+def _parse_date(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _user_errors(func: F) -> F:
+    """Report PortfolioError as plain lines and exit 1, never with a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PortfolioError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            count = len(exc.problems)
+            click.echo(
+                f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True
+            )
+            sys.exit(EXIT_ERRORS)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portfolio")
+def cli() -> None:
+    """Build evidence portfolios for CQC-regulated adult social care.
+
+    A portfolio is a folder of Markdown + YAML records (see docs/format.md). Each command
+    takes the folder as PATH, by default ./content.
+    """
+
+
+@cli.command()
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option("-o", "--out", default="site", type=click.Path(path_type=Path),
+              show_default=True, help="Folder to write the site into (replaced atomically).")
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="Judge statuses at this date instead of portfolio.yaml's as_of.")
+@_user_errors
+def build(path: Path, out: Path, as_of: date | None) -> None:
+    """Build the offline HTML site of the portfolio in PATH."""
+    from generator.build import load
+    from generator.site import render_site
+    from generator.write import check_output, write_site
+
+    started = time.perf_counter()
+    check_output(out)
+    loaded = load(path, as_of)
+    files = render_site(loaded)
+    count = write_site(files, out, loaded.stamp)
+    elapsed = time.perf_counter() - started
+    p = loaded.portfolio
+    click.echo(
+        f"Built {out.as_posix()}/index.html: {len(files.pages)} pages, {count} files, "
+        f"{len(p.concerns)} concerns, {len(p.actions)} actions, {len(p.evidence)} evidence "
+        f"entries, as of {p.as_of.isoformat()}, build {loaded.stamp} ({elapsed:.2f} s)"
+    )
+
+
+def main() -> None:
+    """Entry point of the ``portfolio`` command."""
+    cli(prog_name="portfolio")

@@ -1,0 +1,92 @@
+"""The assessment framework as versioned data: packaged files or a portfolio's own."""
+
+from __future__ import annotations
+
+import typing
+from importlib import resources
+from pathlib import Path
+
+from generator.errors import Problems
+from generator.model import EvidenceType, Framework
+from generator.sources import SourceFile, load_file
+from generator.validate import validate
+
+DEFAULT_FRAMEWORK = "cqc-saf-2024"
+
+
+def packaged_frameworks() -> list[str]:
+    """The ids of the frameworks shipped with the package."""
+    folder = resources.files("generator") / "data" / "frameworks"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_framework(
+    root: Path, display_root: str, name: str, name_line: int, settings_display: str,
+    problems: Problems,
+) -> tuple[Framework, SourceFile] | None:
+    """Load the portfolio's ``framework.yaml`` if it has one, else the packaged ``name``."""
+    own = root / "framework.yaml"
+    if own.is_file():
+        source = load_file(own, "framework.yaml", f"{display_root}/framework.yaml", "framework",
+                           problems)
+    else:
+        available = packaged_frameworks()
+        if name not in available:
+            problems.add(
+                settings_display,
+                name_line,
+                f"framework: unknown framework {name!r}; packaged frameworks are "
+                f"{', '.join(available)} (or add your own framework.yaml)",
+            )
+            return None
+        path = Path(str(resources.files("generator") / "data" / "frameworks" / f"{name}.yaml"))
+        source = load_file(path, f"{name}.yaml", f"<packaged>/{name}.yaml", "framework", problems)
+    if source is None:
+        return None
+    framework = validate(Framework, source, problems)
+    if framework is None:
+        return None
+    before = len(problems.items)
+    check_framework(framework, source, problems)
+    if len(problems.items) > before:
+        return None
+    return framework, source
+
+
+def check_framework(framework: Framework, source: SourceFile, problems: Problems) -> None:
+    """Checks across the framework: unique slugs, known categories, crosswalk targets."""
+    seen: dict[str, str] = {}
+    for k, kq in enumerate(framework.key_questions):
+        for s, statement in enumerate(kq.statements):
+            if statement.slug in seen:
+                problems.add(
+                    source.display,
+                    source.line(("key_questions", k, "statements", s, "slug")),
+                    f"statement slug {statement.slug!r} is used twice; slugs must be unique",
+                )
+            seen[statement.slug] = kq.slug
+    categories = {c.slug for c in framework.evidence_categories}
+    for type_name, defaults in framework.evidence_types.items():
+        if defaults.category not in categories:
+            problems.add(
+                source.display,
+                source.line(("evidence_types", type_name, "category")),
+                f"evidence_types.{type_name}: unknown category {defaults.category!r}; use one "
+                f"of {', '.join(sorted(categories))}",
+            )
+    missing = [t for t in typing.get_args(EvidenceType) if t not in framework.evidence_types]
+    if missing:
+        problems.add(
+            source.display,
+            source.line(("evidence_types",)),
+            f"evidence_types: give defaults for every evidence type; missing {', '.join(missing)}",
+        )
+    for other, table in framework.crosswalk.items():
+        for old, new in table.items():
+            if new not in seen:
+                problems.add(
+                    source.display,
+                    source.line(("crosswalk", other, old)),
+                    f"crosswalk maps {old!r} to {new!r}, which is not a statement of this "
+                    "framework",
+                )

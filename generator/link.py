@@ -1,0 +1,416 @@
+"""Linking: validated records -> one portfolio with every reference resolved, both ways.
+
+Checks that need the whole portfolio happen here: unique ids, known roles and quality
+statements, references to evidence, reviews and concerns that exist, and attachments that
+exist inside the portfolio folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from generator.errors import Problems
+from generator.model import (
+    Action,
+    Closure,
+    Concern,
+    Decision,
+    Evidence,
+    Framework,
+    KeyQuestion,
+    Measure,
+    Review,
+    Settings,
+    Statement,
+)
+from generator.sources import KeyPath, SourceFile
+from generator.validate import field_name
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is written: the file as shown to the user, and the line."""
+
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One place that cites an evidence entry."""
+
+    concern: Concern
+    target: str  # the id of the concern, action or measure that cites it
+    role: str  # what the evidence supports, in words: "action", "reading 2026-02-10", ...
+
+
+@dataclass(frozen=True)
+class DecisionRef:
+    """A governance decision together with the review that took it."""
+
+    review: Review
+    decision: Decision
+    index: int
+
+
+@dataclass
+class Portfolio:
+    """The linked portfolio: records, their lookups and back-references."""
+
+    root: Path
+    display_root: str
+    settings: Settings
+    framework: Framework
+    as_of: date
+    concerns: dict[str, Concern]
+    evidence: dict[str, Evidence]
+    reviews: dict[str, Review]
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    prefixes: dict[str, KeyPath] = field(default_factory=dict)
+    actions: dict[str, tuple[Concern, Action]] = field(default_factory=dict)
+    measures: dict[str, tuple[Concern, Measure]] = field(default_factory=dict)
+    statements_of: dict[str, list[str]] = field(default_factory=dict)
+    concerns_by_statement: dict[str, list[Concern]] = field(default_factory=dict)
+    evidence_by_statement: dict[str, list[Evidence]] = field(default_factory=dict)
+    statements_of_evidence: dict[str, list[str]] = field(default_factory=dict)
+    filed_under: dict[str, list[str]] = field(default_factory=dict)
+    citations: dict[str, list[Citation]] = field(default_factory=dict)
+    evidence_of_concern: dict[str, list[Evidence]] = field(default_factory=dict)
+    decisions_about: dict[str, list[DecisionRef]] = field(default_factory=dict)
+    related: dict[str, list[str]] = field(default_factory=dict)
+    attachments: dict[str, Path] = field(default_factory=dict)
+
+    def where(self, record_id: str, *keys: str | int) -> Location:
+        """The file and line of a record (or of a key inside it)."""
+        source = self.sources[record_id]
+        return Location(source.display, source.line((*self.prefixes[record_id], *keys)))
+
+    def statement(self, slug: str) -> tuple[KeyQuestion, Statement]:
+        """A quality statement and its key question."""
+        return self.framework.statements()[slug]
+
+    def category_of(self, evidence: Evidence) -> str:
+        """The evidence category of an entry: its own, else its type's default."""
+        return evidence.category or self.framework.evidence_types[evidence.type].category
+
+    def nature_of(self, evidence: Evidence) -> str:
+        """Whether an entry shows an outcome or an activity: its own, else its type's."""
+        return evidence.nature or self.framework.evidence_types[evidence.type].nature
+
+    def role_label(self, role: str) -> str:
+        """A role as people read it: "Amira Patel (Registered Manager)"."""
+        known = self.settings.roles.get(role)
+        if known is None:
+            return role
+        title = known.title or role
+        return f"{known.name} ({title})" if known.name else f"{title} (no named person)"
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort ids as people expect: MED-2 before MED-10."""
+    parts: list[tuple[int, int | str]] = []
+    number = ""
+    word = ""
+    for char in text:
+        if char.isdigit():
+            if word:
+                parts.append((1, word.lower()))
+                word = ""
+            number += char
+        else:
+            if number:
+                parts.append((0, int(number)))
+                number = ""
+            word += char
+    if number:
+        parts.append((0, int(number)))
+    if word:
+        parts.append((1, word.lower()))
+    return (*parts, (2, text))
+
+
+class _Linker:
+    def __init__(self, portfolio: Portfolio, problems: Problems) -> None:
+        self.p = portfolio
+        self.problems = problems
+        self.ids: dict[str, str] = {}  # id -> kind
+        self.statement_slugs = portfolio.framework.statements()
+        self.aliases = portfolio.framework.aliases()
+        self.categories = [c.slug for c in portfolio.framework.evidence_categories]
+
+    def error(self, record_id: str, keys: KeyPath, message: str) -> None:
+        loc = self.p.where(record_id, *keys)
+        self.problems.add(loc.path, loc.line, message)
+
+    def register(self, record_id: str, kind: str, source: SourceFile, prefix: KeyPath) -> bool:
+        if record_id in self.ids and record_id not in self.p.sources:
+            return False
+        if record_id in self.ids:
+            first = self.p.where(record_id, "id")
+            here = source.line((*prefix, "id"))
+            self.problems.add(
+                source.display,
+                here,
+                f"duplicate id {record_id!r}: already used by a {self.ids[record_id]} at "
+                f"{first.path}:{first.line}; ids must be unique across the portfolio",
+            )
+            return False
+        self.ids[record_id] = kind
+        self.p.sources[record_id] = source
+        self.p.prefixes[record_id] = prefix
+        return True
+
+    # --- references ---------------------------------------------------------------------
+
+    def role(self, owner_id: str, keys: KeyPath, role: str | None) -> None:
+        if role is None or role in self.p.settings.roles:
+            return
+        self.error(
+            owner_id,
+            keys,
+            f"{_name(keys)}: unknown role {role!r}{_hint(role, self.p.settings.roles)}; "
+            "add it under roles in portfolio.yaml",
+        )
+
+    def statement(self, owner_id: str, keys: KeyPath, slug: str) -> str | None:
+        slug = self.aliases.get(slug, slug)
+        if slug in self.statement_slugs:
+            return slug
+        self.error(
+            owner_id,
+            keys,
+            f"unknown quality statement {slug!r}{_hint(slug, self.statement_slugs)}; "
+            f"see the list of slugs of {self.p.framework.id}",
+        )
+        return None
+
+    def ref(self, owner_id: str, keys: KeyPath, ref: str, kinds: tuple[str, ...]) -> bool:
+        kind = self.ids.get(ref)
+        if kind in kinds:
+            return True
+        wanted = " or ".join(kinds)
+        if kind is None:
+            names = [i for i, k in self.ids.items() if k in kinds]
+            self.error(owner_id, keys, f"{_name(keys)}: no {wanted} has id {ref!r}{_hint(ref, names)}")
+        else:
+            self.error(owner_id, keys, f"{_name(keys)}: {ref!r} is a {kind}, not a {wanted}")
+        return False
+
+    def evidence_refs(
+        self, concern: Concern, owner_id: str, keys: KeyPath, refs: list[str], target: str,
+        role: str,
+    ) -> None:
+        for index, ref in enumerate(refs):
+            if self.ref(owner_id, (*keys, index), ref, ("evidence",)):
+                self.p.citations[ref].append(Citation(concern, target, role))
+
+    def closure(self, concern: Concern, owner_id: str, keys: KeyPath, closure: Closure) -> None:
+        self.role(owner_id, (*keys, "by"), closure.by)
+        if closure.recorded_in is not None:
+            self.ref(owner_id, (*keys, "recorded_in"), closure.recorded_in, ("governance review",))
+        self.evidence_refs(concern, owner_id, (*keys, "evidence"), closure.evidence, owner_id,
+                           "closure")
+
+    # --- records ------------------------------------------------------------------------
+
+    def link_concern(self, concern: Concern) -> None:
+        cid = concern.id
+        statements: list[str] = []
+        for index, slug in enumerate(concern.quality_statements):
+            found = self.statement(cid, ("quality_statements", index), slug)
+            if found is not None and found not in statements:
+                statements.append(found)
+        self.p.statements_of[cid] = statements
+        for slug in statements:
+            self.p.concerns_by_statement[slug].append(concern)
+        self.role(cid, ("owner",), concern.owner)
+        self.role(cid, ("raised_by",), concern.raised_by)
+        if concern.status == "closed" and concern.closure is None:
+            self.error(
+                cid,
+                ("status",),
+                "status is closed but there is no closure: add a closure block "
+                "(date, by, recorded_in, evidence, rationale)",
+            )
+        for measure in concern.measures:
+            mid = measure.id
+            self.evidence_refs(concern, mid, ("baseline", "evidence"), measure.baseline.evidence,
+                               mid, "baseline")
+            for index, reading in enumerate(measure.readings):
+                self.evidence_refs(concern, mid, ("readings", index, "evidence"),
+                                   reading.evidence, mid, f"reading {reading.date.isoformat()}")
+        for action in concern.actions:
+            aid = action.id
+            self.role(aid, ("owner",), action.owner)
+            for index, ext in enumerate(action.extensions):
+                self.role(aid, ("extensions", index, "agreed_by"), ext.agreed_by)
+            for index, update in enumerate(action.updates):
+                self.role(aid, ("updates", index, "by"), update.by)
+            self.evidence_refs(concern, aid, ("evidence",), action.evidence, aid, "action")
+            if action.closure is not None:
+                self.closure(concern, aid, ("closure",), action.closure)
+        if concern.closure is not None:
+            self.closure(concern, cid, ("closure",), concern.closure)
+        for index, other in enumerate(concern.related):
+            if other == cid:
+                self.error(cid, ("related", index), "related: a concern cannot be related to itself")
+            elif self.ref(cid, ("related", index), other, ("concern",)):
+                for a, b in ((cid, other), (other, cid)):
+                    if b not in self.p.related[a]:
+                        self.p.related[a].append(b)
+
+    def link_evidence(self, evidence: Evidence) -> None:
+        eid = evidence.id
+        self.role(eid, ("owner",), evidence.owner)
+        if evidence.category is not None and evidence.category not in self.categories:
+            self.error(
+                eid,
+                ("category",),
+                f"category: unknown evidence category {evidence.category!r}"
+                f"{_hint(evidence.category, self.categories)}; use one of "
+                f"{', '.join(self.categories)}",
+            )
+        statements = []
+        for index, slug in enumerate(evidence.quality_statements):
+            found = self.statement(eid, ("quality_statements", index), slug)
+            if found is not None:
+                statements.append(found)
+        self.p.statements_of_evidence[eid] = statements
+        if evidence.file is not None:
+            self.attachment(evidence)
+
+    def attachment(self, evidence: Evidence) -> None:
+        assert evidence.file is not None
+        name = evidence.file
+        keys: KeyPath = ("file",)
+        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or "://" in name:
+            self.error(
+                evidence.id,
+                keys,
+                f"file: {name!r} must be a path relative to the portfolio folder, "
+                "e.g. attachments/audit.pdf",
+            )
+            return
+        root = self.p.root.resolve()
+        target = (self.p.root / name).resolve()
+        if not target.is_relative_to(root):
+            self.error(
+                evidence.id,
+                keys,
+                f"file: {name!r} lies outside the portfolio folder; copy the file into "
+                "attachments/ and point to it there",
+            )
+            return
+        if not target.is_file():
+            self.error(
+                evidence.id,
+                keys,
+                f"file: {name!r} does not exist in the portfolio folder; check the name, "
+                "or remove 'file' and say where it is with 'location'",
+            )
+            return
+        self.p.attachments[evidence.id] = target
+
+    def link_review(self, review: Review) -> None:
+        rid = review.id
+        self.role(rid, ("chair",), review.chair)
+        for index, attendee in enumerate(review.attendees):
+            self.role(rid, ("attendees", index), attendee)
+        for index, decision in enumerate(review.decisions):
+            if self.ref(rid, ("decisions", index, "ref"), decision.ref, ("concern", "action")):
+                self.p.decisions_about[decision.ref].append(DecisionRef(review, decision, index))
+
+
+def _name(keys: KeyPath) -> str:
+    return field_name(keys)
+
+
+def _hint(value: str, candidates: object) -> str:
+    names = [str(c) for c in candidates]  # type: ignore[attr-defined]
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def link(
+    settings: Settings,
+    settings_source: SourceFile,
+    framework: Framework,
+    root: Path,
+    display_root: str,
+    as_of: date,
+    concerns: list[tuple[Concern, SourceFile]],
+    evidence: list[tuple[Evidence, SourceFile]],
+    reviews: list[tuple[Review, SourceFile]],
+    problems: Problems,
+    unvalidated: dict[str, str] | None = None,
+) -> Portfolio:
+    """Resolve every reference and build the back-references; record what does not resolve."""
+    portfolio = Portfolio(
+        root=root,
+        display_root=display_root,
+        settings=settings,
+        framework=framework,
+        as_of=as_of,
+        concerns={},
+        evidence={},
+        reviews={},
+    )
+    linker = _Linker(portfolio, problems)
+    # Records that failed validation were reported already; references to them are not.
+    linker.ids.update(unvalidated or {})
+    kept_concerns: list[Concern] = []
+    for concern, source in sorted(concerns, key=lambda cs: natural_key(cs[0].id)):
+        if not linker.register(concern.id, "concern", source, ()):
+            continue
+        kept_concerns.append(concern)
+        portfolio.concerns[concern.id] = concern
+        for index, measure in enumerate(concern.measures):
+            if linker.register(measure.id, "measure", source, ("measures", index)):
+                portfolio.measures[measure.id] = (concern, measure)
+        for index, action in enumerate(concern.actions):
+            if linker.register(action.id, "action", source, ("actions", index)):
+                portfolio.actions[action.id] = (concern, action)
+    for record, source in sorted(evidence, key=lambda es: natural_key(es[0].id)):
+        if linker.register(record.id, "evidence", source, ()):
+            portfolio.evidence[record.id] = record
+    for review, source in sorted(reviews, key=lambda rs: (rs[0].date, natural_key(rs[0].id))):
+        if linker.register(review.id, "governance review", source, ()):
+            portfolio.reviews[review.id] = review
+
+    portfolio.concerns_by_statement = {slug: [] for slug in framework.statements()}
+    portfolio.evidence_by_statement = {slug: [] for slug in framework.statements()}
+    portfolio.citations = {eid: [] for eid in portfolio.evidence}
+    portfolio.related = defaultdict(list)
+    portfolio.decisions_about = defaultdict(list)
+    for concern in kept_concerns:
+        linker.link_concern(concern)
+    for record in portfolio.evidence.values():
+        linker.link_evidence(record)
+    for review in portfolio.reviews.values():
+        linker.link_review(review)
+    for role_name in settings.roles:
+        if not role_name.strip():
+            problems.add(settings_source.display, settings_source.line(("roles",)),
+                         "roles: a role needs a name")
+
+    # Evidence of a concern: everything its measures, actions and closures cite.
+    for cid in portfolio.concerns:
+        portfolio.evidence_of_concern[cid] = []
+    for eid, cites in portfolio.citations.items():
+        for concern_id in dict.fromkeys(c.concern.id for c in cites):
+            portfolio.evidence_of_concern[concern_id].append(portfolio.evidence[eid])
+    # Evidence filed under a statement: named there, or cited by a concern filed there.
+    for eid, record in portfolio.evidence.items():
+        slugs = list(portfolio.statements_of_evidence.get(eid, []))
+        for cite in portfolio.citations[eid]:
+            slugs.extend(portfolio.statements_of.get(cite.concern.id, []))
+        portfolio.filed_under[eid] = list(dict.fromkeys(slugs))
+        for slug in portfolio.filed_under[eid]:
+            portfolio.evidence_by_statement[slug].append(record)
+    portfolio.related = {k: sorted(v, key=natural_key) for k, v in portfolio.related.items()}
+    portfolio.decisions_about = dict(portfolio.decisions_about)
+    return portfolio

@@ -1,0 +1,344 @@
+"""Rendering the offline HTML site: every page as bytes, keyed by its path in the site.
+
+Pages link to each other with relative URLs only, so the site works from ``file://`` and from
+any sub-path. Templates get a typed view of what to show; anything that needs deciding is
+decided here or in the model, not in the templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from generator import __version__
+from generator.build import Build
+from generator.link import Portfolio, natural_key
+from generator.markdown import relative_url, render_markdown
+from generator.model import Action, Concern, Evidence, Measure, Review
+from generator.status import COLOURS, Brag
+
+ASSETS = ("site.css",)
+
+
+def templates_dir() -> Path:
+    """The theme folder: packaged with the wheel, or the repository's ``templates/``."""
+    packaged = Path(str(resources.files("generator"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass
+class SiteFiles:
+    """What a site build writes: rendered files, and files copied from the portfolio."""
+
+    pages: dict[str, bytes] = field(default_factory=dict)
+    copies: dict[str, Path] = field(default_factory=dict)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Paths:
+    """The site path of every record, role, statement and attachment.
+
+    File names come from ids, made safe; two ids that differ only in case would share a file
+    on Windows and macOS, so the later one gets a numbered name.
+    """
+
+    def __init__(self, portfolio: Portfolio) -> None:
+        self.by_id: dict[str, str] = {}
+        self.roles: dict[str, str] = {}
+        self.files: dict[str, str] = {}
+        taken: set[str] = set()
+
+        def claim(folder: str, name: str) -> str:
+            stem = _UNSAFE.sub("-", name).strip(".-") or "item"
+            candidate, n = stem, 1
+            while f"{folder}/{candidate}".lower() in taken or candidate.lower() == "index":
+                n += 1
+                candidate = f"{stem}-{n}"
+            taken.add(f"{folder}/{candidate}".lower())
+            return f"{folder}/{candidate}.html"
+
+        for cid, concern in portfolio.concerns.items():
+            page = claim("concerns", cid)
+            self.by_id[cid] = page
+            for action in concern.actions:
+                self.by_id.setdefault(action.id, f"{page}#{action.id}")
+            for measure in concern.measures:
+                self.by_id.setdefault(measure.id, f"{page}#{measure.id}")
+        for eid in portfolio.evidence:
+            self.by_id[eid] = claim("evidence", eid)
+        for rid in portfolio.reviews:
+            self.by_id[rid] = claim("governance", rid)
+        for role in sorted(portfolio.settings.roles):
+            self.roles[role] = claim("roles", role)
+        root = portfolio.root.resolve()
+        for eid, path in portfolio.attachments.items():
+            self.files[eid] = "files/" + path.relative_to(root).as_posix()
+
+    @staticmethod
+    def statement(slug: str) -> str:
+        """The page of a quality statement."""
+        return f"statements/{slug}.html"
+
+    @staticmethod
+    def key_question(slug: str) -> str:
+        """The page of a key question."""
+        return f"key-questions/{slug}.html"
+
+
+@dataclass(frozen=True)
+class MeasureView:
+    """How a measure stands at the as-of date, in the numbers a reader wants first."""
+
+    measure: Measure
+    latest_value: float
+    latest_date: str
+    change: float
+    at_target: bool
+    readings_at_target: int
+
+
+def measure_view(measure: Measure) -> MeasureView:
+    """Summarise a measure: latest value, change since baseline, whether at target."""
+    latest = measure.readings[-1] if measure.readings else measure.baseline
+    up = measure.direction == "up"
+
+    def meets(value: float) -> bool:
+        return value >= measure.target.value if up else value <= measure.target.value
+
+    streak = 0
+    for reading in reversed(measure.readings):
+        if not meets(reading.value):
+            break
+        streak += 1
+    return MeasureView(
+        measure=measure,
+        latest_value=latest.value,
+        latest_date=latest.date.isoformat(),
+        change=latest.value - measure.baseline.value,
+        at_target=bool(measure.readings) and meets(latest.value),
+        readings_at_target=streak,
+    )
+
+
+def number(value: float) -> str:
+    """A value as people write it: 95, not 95.0; 2.5 stays 2.5."""
+    if value == int(value):
+        return str(int(value))
+    return f"{value:g}"
+
+
+def with_unit(value: float, unit: str | None) -> str:
+    """A value and its unit: "95%", "3 incidents"."""
+    text = number(value)
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+class SiteRenderer:
+    """Renders every page of the site from one build."""
+
+    def __init__(self, build: Build) -> None:
+        self.build = build
+        self.portfolio = build.portfolio
+        self.paths = Paths(build.portfolio)
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates_dir())),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            url=_url,
+            p=self.portfolio,
+            status=build.status,
+            paths=self.paths,
+            stamp=build.stamp,
+            version=__version__,
+            number=number,
+            with_unit=with_unit,
+            measure_view=measure_view,
+            colours=COLOURS,
+            markdown=self.markdown,
+        )
+        self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+
+    def markdown(self, record_id: str, text: str) -> Markup:
+        """A record's body as HTML; images inside the portfolio are copied into the site."""
+        if not text.strip():
+            return Markup("")
+        source = self.portfolio.sources[record_id]
+        page = self.paths.by_id[record_id].partition("#")[0]
+        root = self.portfolio.root.resolve()
+
+        def resolve(target: Path) -> str:
+            site_path = "files/" + target.relative_to(root).as_posix()
+            self.files.copies[site_path] = target
+            return relative_url(page, site_path)
+
+        html = render_markdown(text, source.path.parent, root, resolve)
+        return Markup(html)  # noqa: S704 - markdown-it escapes raw HTML in records
+
+    def render(self) -> SiteFiles:
+        """Render every page and list every file to copy."""
+        self.files = SiteFiles()
+        p = self.portfolio
+        self.page("index.html", "home.html", home=self.home())
+        self.page("key-questions/index.html", "framework.html")
+        for kq in p.framework.key_questions:
+            self.page(Paths.key_question(kq.slug), "key_question.html", kq=kq)
+            for statement in kq.statements:
+                self.page(
+                    Paths.statement(statement.slug),
+                    "statement.html",
+                    kq=kq,
+                    statement=statement,
+                    evidence_groups=self.evidence_by_category(
+                        p.evidence_by_statement[statement.slug]
+                    ),
+                )
+        self.page("concerns/index.html", "concerns.html")
+        for concern in p.concerns.values():
+            self.page(self.paths.by_id[concern.id], "concern.html", concern=concern,
+                      decisions=self.decisions_for(concern))
+        self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
+        self.page("evidence/index.html", "evidence_index.html")
+        for evidence in p.evidence.values():
+            self.page(self.paths.by_id[evidence.id], "evidence.html", evidence=evidence)
+        self.page("governance/index.html", "reviews.html")
+        for review in p.reviews.values():
+            self.page(self.paths.by_id[review.id], "review.html", review=review)
+        self.page("roles/index.html", "roles.html", owned=self.owned_by_role())
+        for role in p.settings.roles:
+            self.page(self.paths.roles[role], "role.html", role=role,
+                      items=self.owned_by_role()[role])
+        for asset in ASSETS:
+            self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
+        for eid, site_path in self.paths.files.items():
+            self.files.copies[site_path] = p.attachments[eid]
+        return self.files
+
+    def page(self, path: str, template: str, **context: Any) -> None:
+        """Render one page to ``path``."""
+        html = self.env.get_template(template).render(page_path=path, **context)
+        self.files.pages[path] = html.encode("utf-8")
+
+    # --- views ------------------------------------------------------------------------------
+
+    def home(self) -> dict[str, Any]:
+        """Counts and lists for the dashboard."""
+        p, status = self.portfolio, self.build.status
+        concerns = list(p.concerns.values())
+        actions = [a for _, a in p.actions.values()]
+        overdue = [
+            (concern, action)
+            for concern, action in p.actions.values()
+            if status[action.id].label == "Overdue"
+        ]
+        overdue.sort(key=lambda ca: (ca[1].current_due, natural_key(ca[1].id)))
+        open_by_kq = []
+        for kq in p.framework.key_questions:
+            seen: dict[str, Concern] = {}
+            for statement in kq.statements:
+                for concern in p.concerns_by_statement[statement.slug]:
+                    if concern.status != "closed":
+                        seen.setdefault(concern.id, concern)
+            open_by_kq.append((kq, sorted(seen.values(), key=lambda c: natural_key(c.id))))
+        return {
+            "concern_status": _count((c.status for c in concerns),
+                                     ("open", "monitoring", "closed")),
+            "concern_colour": _count((status[c.id].colour for c in concerns), COLOURS),
+            "action_status": _count((a.status for a in actions),
+                                    ("planned", "in-progress", "completed", "closed")),
+            "action_colour": _count((status[a.id].colour for a in actions), COLOURS),
+            "overdue": overdue,
+            "open_by_kq": open_by_kq,
+            "total_concerns": len(concerns),
+            "total_actions": len(actions),
+        }
+
+    def evidence_by_category(self, items: Iterable[Evidence]) -> list[tuple[Any, list[Evidence]]]:
+        """Evidence grouped under each of the framework's categories (empty ones included)."""
+        groups: dict[str, list[Evidence]] = {
+            c.slug: [] for c in self.portfolio.framework.evidence_categories
+        }
+        for evidence in items:
+            groups[self.portfolio.category_of(evidence)].append(evidence)
+        return [
+            (category, sorted(groups[category.slug], key=lambda e: (e.date, natural_key(e.id))))
+            for category in self.portfolio.framework.evidence_categories
+        ]
+
+    def decisions_for(self, concern: Concern) -> list[Any]:
+        """Governance decisions about the concern or any of its actions, in date order."""
+        refs = list(self.portfolio.decisions_about.get(concern.id, []))
+        for action in concern.actions:
+            refs.extend(self.portfolio.decisions_about.get(action.id, []))
+        return sorted(refs, key=lambda d: (d.review.date, natural_key(d.review.id), d.index))
+
+    def tracker_rows(self) -> list[tuple[Concern, Action]]:
+        """Every action with its concern, in concern order."""
+        return list(self.portfolio.actions.values())
+
+    def owned_by_role(self) -> dict[str, dict[str, list[Any]]]:
+        """What each role owns, chairs, attends and closed."""
+        if hasattr(self, "_owned"):
+            return self._owned
+        p = self.portfolio
+        owned: dict[str, dict[str, list[Any]]] = {
+            role: {"concerns": [], "actions": [], "evidence": [], "chaired": [], "attended": [],
+                   "closed": []}
+            for role in p.settings.roles
+        }
+        for concern in p.concerns.values():
+            owned[concern.owner]["concerns"].append(concern)
+            if concern.closure is not None:
+                owned[concern.closure.by]["closed"].append(concern.id)
+            for action in concern.actions:
+                owned[action.owner]["actions"].append((concern, action))
+                if action.closure is not None:
+                    owned[action.closure.by]["closed"].append(action.id)
+        for evidence in p.evidence.values():
+            if evidence.owner is not None:
+                owned[evidence.owner]["evidence"].append(evidence)
+        for review in p.reviews.values():
+            if review.chair is not None:
+                owned[review.chair]["chaired"].append(review)
+            for attendee in dict.fromkeys(review.attendees):
+                owned[attendee]["attended"].append(review)
+        self._owned = owned
+        return owned
+
+
+def _count(values: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
+    counts = Counter(values)
+    return {key: counts.get(key, 0) for key in keys}
+
+
+@pass_context
+def _url(context: Context, target: str) -> str:
+    """A relative link from the page being rendered to ``target`` (a site path)."""
+    return relative_url(str(context["page_path"]), target)
+
+
+def render_site(build: Build) -> SiteFiles:
+    """Render the whole site for a build."""
+    return SiteRenderer(build).render()
+
+
+__all__ = ["Brag", "Review", "SiteFiles", "render_site"]

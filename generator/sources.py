@@ -1,0 +1,316 @@
+"""Loading: files on disk -> raw records with their source file and line numbers.
+
+YAML is read with a deliberately small set of implicit types: plain scalars stay text except
+``true``/``false`` and ``null``/``~``/empty. So ``no`` stays the word "no", ``010`` stays
+"010", and dates stay text until validation reads them strictly as ``YYYY-MM-DD``. Numbers are
+read from text by the typed model where a number is expected. Every key and list item keeps the
+line it was written on, so errors and findings can point at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from generator.errors import Problems
+
+#: A path into a record's data: keys and list indexes, e.g. ("actions", 0, "owner").
+KeyPath = tuple[str | int, ...]
+
+RECORD_FOLDERS = ("concerns", "evidence", "governance")
+MAX_NODES = 100_000  # guards against alias bombs ("billion laughs")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """Only booleans and nulls are implicit; every other plain scalar is text."""
+
+
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null",
+    re.compile(r"^(?:~|null|Null|NULL|)$"),
+    ["~", "n", "N", ""],
+)
+
+
+class _ComposeLoader(_Loader):  # type: ignore[misc,valid-type]
+    """The fast (C where available) parser with our resolver; only composes nodes."""
+
+
+# The C parser calls self.resolve, so swapping the resolver tables is enough.
+_ComposeLoader.yaml_implicit_resolvers = _Resolver.yaml_implicit_resolvers
+_ComposeLoader.yaml_path_resolvers = {}
+
+_KNOWN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+@dataclass
+class SourceFile:
+    """One record file after loading: its fields, their lines, and its Markdown body."""
+
+    path: Path  # absolute path on disk
+    rel: str  # path relative to the portfolio folder, with '/'
+    display: str  # path as shown to the user in messages
+    kind: str  # portfolio | framework | concerns | evidence | governance
+    data: dict[str, Any]
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 0
+    digest: bytes = b""  # SHA-256 of the file's bytes, for the build stamp
+
+    def line(self, path: KeyPath) -> int:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        for end in range(len(path), 0, -1):
+            found = self.lines.get(path[:end])
+            if found:
+                return found
+        return self.lines.get((), 1)
+
+
+class YamlProblem(Exception):
+    """A problem found while turning YAML nodes into data."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def parse_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse YAML ``text`` into plain data and a map of key paths to line numbers.
+
+    ``first_line`` is the file line the text starts on (front matter starts after ``---``).
+    Raises :class:`YamlProblem` with a file line number for anything wrong with the YAML.
+    """
+    offset = first_line - 1
+    try:
+        node = yaml.compose(text, Loader=_ComposeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 + offset) if mark is not None else first_line
+        raise YamlProblem(line, _yaml_message(exc)) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
+        raise YamlProblem(first_line, f"this is not valid YAML ({exc})") from None
+    lines: dict[KeyPath, int] = {}
+    if node is None:
+        return None, lines
+    builder = _Builder(offset, lines)
+    data = builder.build(node, ())
+    return data, lines
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "this is not valid YAML"
+    hint = "check the indentation, and put text containing ': ' or '#' in quotes"
+    if "'\\t'" in problem or "tab" in problem:
+        hint = "indent with spaces, not tabs"
+    elif "found undefined alias" in problem:
+        hint = "define the anchor (&name) before using it (*name)"
+    elif "expected <document start>" in problem:
+        hint = "there is text after the fields; check that the front matter ends with '---'"
+    elif "could not find expected ':'" in problem or "simple key" in problem:
+        hint = "each field needs 'key: value'; put text containing ':' in quotes"
+    if exc.context and exc.context not in problem:
+        problem = f"{exc.context}, {problem}"
+    return f"invalid YAML: {problem}; {hint}"
+
+
+class _Builder:
+    """Turns composed YAML nodes into dicts, lists and scalars, recording lines."""
+
+    def __init__(self, offset: int, lines: dict[KeyPath, int]) -> None:
+        self.offset = offset
+        self.lines = lines
+        self.count = 0
+        self.active: set[int] = set()
+
+    def line_of(self, node: Node) -> int:
+        return int(node.start_mark.line) + 1 + self.offset
+
+    def build(self, node: Node, path: KeyPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlProblem(
+                self.line_of(node),
+                "the YAML expands to too many values (aliases repeat too much); "
+                "write the values out instead of repeating anchors",
+            )
+        if id(node) in self.active:
+            raise YamlProblem(self.line_of(node), "an alias refers to itself; remove the loop")
+        tag = node.tag
+        if tag not in _KNOWN_TAGS:
+            raise YamlProblem(
+                self.line_of(node), f"unsupported YAML tag {tag!r}; remove the tag"
+            )
+        if isinstance(node, ScalarNode):
+            if tag == "tag:yaml.org,2002:null":
+                return None
+            if tag == "tag:yaml.org,2002:bool":
+                return node.value.lower() == "true"
+            return str(node.value)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                items = []
+                for index, child in enumerate(node.value):
+                    self.lines[(*path, index)] = self.line_of(child)
+                    items.append(self.build(child, (*path, index)))
+                return items
+            if isinstance(node, MappingNode):
+                return self.build_mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        raise YamlProblem(self.line_of(node), "unsupported YAML structure")  # pragma: no cover
+
+    def build_mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line = self.line_of(key_node)
+            if key_node.tag == "tag:yaml.org,2002:merge" or (
+                isinstance(key_node, ScalarNode) and key_node.value == "<<"
+            ):
+                raise YamlProblem(line, "merge keys ('<<') are not supported; write the fields out")
+            if not isinstance(key_node, ScalarNode):
+                raise YamlProblem(line, "a key must be a plain word, not a list or mapping")
+            key = str(key_node.value)
+            if key in result:
+                first = self.lines.get((*path, key), line)
+                raise YamlProblem(
+                    line,
+                    f"duplicate key {key!r} (first set on line {first}); "
+                    "YAML would silently keep only the last one: remove one of them",
+                )
+            self.lines[(*path, key)] = line
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+def split_front_matter(text: str) -> tuple[str, int, str, int] | str:
+    """Split a Markdown record into (yaml, yaml_first_line, body, body_first_line).
+
+    Returns an error message instead when the front matter is missing or unclosed.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return (
+            "no front matter: a record starts with a line '---', then its fields, "
+            "then another line '---' before the Markdown text"
+        )
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            front = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1 :])
+            return front, 2, body, index + 2
+    return "the front matter is not closed: add a line '---' after the last field"
+
+
+def read_text(path: Path, display: str, problems: Problems) -> tuple[str, bytes] | None:
+    """Read a file as UTF-8 (a byte-order mark is allowed; CRLF becomes LF).
+
+    Returns the text and the SHA-256 digest of the bytes read.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.add(display, 0, f"cannot read this file ({exc.strerror})")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.add(
+            display,
+            0,
+            f"the file is {len(raw) // 1024} KiB; records are limited to "
+            f"{MAX_FILE_BYTES // 1024 // 1024} MiB: split it or move content to an attachment",
+        )
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.add(
+            display,
+            line,
+            f"this file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+            "save it as UTF-8 in your editor",
+        )
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), hashlib.sha256(raw).digest()
+
+
+def load_file(
+    path: Path, rel: str, display: str, kind: str, problems: Problems
+) -> SourceFile | None:
+    """Load one record or settings file; problems are recorded, not raised."""
+    read = read_text(path, display, problems)
+    if read is None:
+        return None
+    text, digest = read
+    if not text.strip():
+        problems.add(display, 1, "the file is empty; add the record's fields or delete the file")
+        return None
+    body, body_line = "", 0
+    first_line = 1
+    if path.suffix == ".md":
+        split = split_front_matter(text)
+        if isinstance(split, str):
+            problems.add(display, 1, split)
+            return None
+        text, first_line, body, body_line = split
+    try:
+        data, lines = parse_yaml(text, first_line)
+    except YamlProblem as exc:
+        problems.add(display, exc.line, exc.message)
+        return None
+    if not isinstance(data, dict):
+        where = first_line if data is None else lines.get((), first_line)
+        problems.add(
+            display,
+            where,
+            "expected fields written as 'key: value' lines"
+            + (" but the front matter is empty" if data is None else ""),
+        )
+        return None
+    lines.setdefault((), first_line)
+    return SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
+
+
+def _is_ignored(rel_parts: tuple[str, ...]) -> bool:
+    return any(part.startswith(("_", ".")) for part in rel_parts)
+
+
+def discover(root: Path) -> dict[str, list[Path]]:
+    """Find the record files of each kind under ``root``, in a stable order."""
+    found: dict[str, list[Path]] = {}
+    for kind in RECORD_FOLDERS:
+        folder = root / kind
+        paths: list[Path] = []
+        if folder.is_dir():
+            for path in folder.rglob("*"):
+                rel_parts = path.relative_to(folder).parts
+                if _is_ignored(rel_parts) or not path.is_file():
+                    continue
+                if path.suffix == ".md" or (kind == "evidence" and path.suffix in (".yaml", ".yml")):
+                    paths.append(path)
+        found[kind] = sorted(paths, key=lambda p: p.relative_to(root).as_posix())
+    return found

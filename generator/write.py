@@ -1,0 +1,91 @@
+"""Writing: put a rendered site in place atomically.
+
+Everything is written into a temporary folder beside the output, which then replaces the old
+output in one rename. A failed build leaves the previous site as it was, and files an older
+build wrote but this one does not are gone. An existing folder is only replaced when it is
+empty or was written by this tool (it holds the marker file), so a mistyped ``-o`` can never
+delete someone's documents.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from generator.errors import PortfolioError, Problem
+from generator.site import SiteFiles
+
+MARKER = ".portfolio-build"
+
+
+def check_output(out: Path) -> None:
+    """Refuse an output folder that is not ours to replace."""
+    if out.exists() and not out.is_dir():
+        raise PortfolioError(
+            [Problem(out.as_posix(), 0, "the output is a file, not a folder: choose a folder")]
+        )
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise PortfolioError(
+            [
+                Problem(
+                    out.as_posix(),
+                    0,
+                    "this folder is not empty and was not written by portfolio build; "
+                    "choose another output folder (-o) or empty it first",
+                )
+            ]
+        )
+
+
+def write_site(files: SiteFiles, out: Path, stamp: str) -> int:
+    """Write ``files`` to ``out`` atomically; returns the number of files written."""
+    check_output(out)
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    try:
+        made: set[Path] = set()
+        for rel, data in sorted(files.pages.items()):
+            target = _inside(staging, rel)
+            _mkdir(target.parent, made)
+            target.write_bytes(data)
+        for rel, source in sorted(files.copies.items()):
+            target = _inside(staging, rel)
+            _mkdir(target.parent, made)
+            shutil.copyfile(source, target)
+        (staging / MARKER).write_text(f"built by portfolio; stamp {stamp}\n", encoding="utf-8")
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return len(files.pages) + len(files.copies)
+
+
+def _mkdir(folder: Path, made: set[Path]) -> None:
+    if folder not in made:
+        folder.mkdir(parents=True, exist_ok=True)
+        made.add(folder)
+
+
+def _inside(root: Path, rel: str) -> Path:
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root.resolve()):  # ids are checked; this is a last guard
+        raise ValueError(f"refusing to write outside the output folder: {rel}")
+    return target
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Replace ``out`` with ``staging``: two renames, the old tree removed afterwards."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+    old.rmdir()
+    out.rename(old)
+    try:
+        staging.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
