@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -80,6 +81,7 @@ def load(root: Path, as_of: date | None = None) -> Build:
             rel = path.relative_to(root).as_posix()
             source = load_file(path, rel, f"{shown}/{rel}", kind, problems)
             if source is None:
+                unvalidated.update(_ids_in_text(path))
                 continue
             sources.append(source)
             record = validate(_MODELS[kind], source, problems)
@@ -114,7 +116,7 @@ def load(root: Path, as_of: date | None = None) -> Build:
 
 def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:
     """Ids of a record that failed validation, so references to it are not reported too."""
-    names = {"concerns": "concern", "evidence": "evidence", "governance": "governance review"}
+    names = {"concerns": "concern", "evidence": "evidence entry", "governance": "governance review"}
     found: dict[str, str] = {}
     if isinstance(data.get("id"), str):
         found[data["id"]] = names[kind]
@@ -125,6 +127,22 @@ def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
                     found[item["id"]] = name
     return found
+
+
+_ID_LINE = re.compile(r"^[\s-]*id:\s*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+
+
+def _ids_in_text(path: Path) -> dict[str, str]:
+    """Ids written in a file that could not be read as YAML, found line by line.
+
+    Their kind is unknown ("*"), so any reference to them is taken as resolved: the file's
+    own error is what the user needs to fix first.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return {}
+    return {match: "*" for match in _ID_LINE.findall(text)}
 
 
 def fingerprint(sources: list[SourceFile], portfolio: Portfolio) -> str:

@@ -22,6 +22,7 @@ from generator.errors import PortfolioError
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_ERRORS = 1
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of the tool, not of the portfolio
 
 
 def _parse_date(
@@ -50,13 +51,24 @@ def _user_errors(func: F) -> F:
                 f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True
             )
             sys.exit(EXIT_ERRORS)
+        except Exception as exc:
+            if click.get_current_context().find_root().params.get("verbose"):
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a fault in portfolio, not in your files. Run again with --verbose "
+                "for the details, and report them.",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="portfolio")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")
+def cli(verbose: bool) -> None:
     """Build evidence portfolios for CQC-regulated adult social care.
 
     A portfolio is a folder of Markdown + YAML records (see docs/format.md). Each command

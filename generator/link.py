@@ -142,6 +142,10 @@ class _Linker:
         self.aliases = portfolio.framework.aliases()
         self.categories = [c.slug for c in portfolio.framework.evidence_categories]
 
+    def name(self, record_id: str, keys: KeyPath) -> str:
+        """A key inside a record as the user reads it: ``actions[2].owner``."""
+        return field_name((*self.p.prefixes[record_id], *keys))
+
     def error(self, record_id: str, keys: KeyPath, message: str) -> None:
         loc = self.p.where(record_id, *keys)
         self.problems.add(loc.path, loc.line, message)
@@ -155,7 +159,7 @@ class _Linker:
             self.problems.add(
                 source.display,
                 here,
-                f"duplicate id {record_id!r}: already used by a {self.ids[record_id]} at "
+                f"duplicate id {record_id!r}: already used by {_a(self.ids[record_id])} at "
                 f"{first.path}:{first.line}; ids must be unique across the portfolio",
             )
             return False
@@ -172,7 +176,7 @@ class _Linker:
         self.error(
             owner_id,
             keys,
-            f"{_name(keys)}: unknown role {role!r}{_hint(role, self.p.settings.roles)}; "
+            f"{self.name(owner_id, keys)}: unknown role {role!r}{_hint(role, self.p.settings.roles)}; "
             "add it under roles in portfolio.yaml",
         )
 
@@ -183,21 +187,27 @@ class _Linker:
         self.error(
             owner_id,
             keys,
-            f"unknown quality statement {slug!r}{_hint(slug, self.statement_slugs)}; "
-            f"see the list of slugs of {self.p.framework.id}",
+            f"{self.name(owner_id, keys)}: unknown quality statement {slug!r}{_hint(slug, self.statement_slugs)}; "
+            f"the slugs of {self.p.framework.id} are listed in docs/format.md",
         )
         return None
 
     def ref(self, owner_id: str, keys: KeyPath, ref: str, kinds: tuple[str, ...]) -> bool:
         kind = self.ids.get(ref)
-        if kind in kinds:
-            return True
+        if kind in kinds or kind == "*":
+            # A record that failed validation was reported already: no second error, no link.
+            return ref in self.p.sources
         wanted = " or ".join(kinds)
         if kind is None:
             names = [i for i, k in self.ids.items() if k in kinds]
-            self.error(owner_id, keys, f"{_name(keys)}: no {wanted} has id {ref!r}{_hint(ref, names)}")
+            self.error(
+                owner_id, keys,
+                f"{self.name(owner_id, keys)}: no {wanted} has id {ref!r}{_hint(ref, names)}",
+            )
         else:
-            self.error(owner_id, keys, f"{_name(keys)}: {ref!r} is a {kind}, not a {wanted}")
+            self.error(
+                owner_id, keys, f"{self.name(owner_id, keys)}: {ref!r} is {_a(kind)}, not {_a(wanted)}"
+            )
         return False
 
     def evidence_refs(
@@ -205,7 +215,7 @@ class _Linker:
         role: str,
     ) -> None:
         for index, ref in enumerate(refs):
-            if self.ref(owner_id, (*keys, index), ref, ("evidence",)):
+            if self.ref(owner_id, (*keys, index), ref, ("evidence entry",)):
                 self.p.citations[ref].append(Citation(concern, target, role))
 
     def closure(self, concern: Concern, owner_id: str, keys: KeyPath, closure: Closure) -> None:
@@ -257,7 +267,7 @@ class _Linker:
             self.closure(concern, cid, ("closure",), concern.closure)
         for index, other in enumerate(concern.related):
             if other == cid:
-                self.error(cid, ("related", index), "related: a concern cannot be related to itself")
+                self.error(cid, ("related", index), f"related[{index}]: a concern cannot be related to itself")
             elif self.ref(cid, ("related", index), other, ("concern",)):
                 for a, b in ((cid, other), (other, cid)):
                     if b not in self.p.related[a]:
@@ -325,8 +335,8 @@ class _Linker:
                 self.p.decisions_about[decision.ref].append(DecisionRef(review, decision, index))
 
 
-def _name(keys: KeyPath) -> str:
-    return field_name(keys)
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def _hint(value: str, candidates: object) -> str:
@@ -375,7 +385,7 @@ def link(
             if linker.register(action.id, "action", source, ("actions", index)):
                 portfolio.actions[action.id] = (concern, action)
     for record, source in sorted(evidence, key=lambda es: natural_key(es[0].id)):
-        if linker.register(record.id, "evidence", source, ()):
+        if linker.register(record.id, "evidence entry", source, ()):
             portfolio.evidence[record.id] = record
     for review, source in sorted(reviews, key=lambda rs: (rs[0].date, natural_key(rs[0].id))):
         if linker.register(review.id, "governance review", source, ()):

@@ -28,7 +28,19 @@ def _parser() -> MarkdownIt:
         ["table", "strikethrough"]
     )
     md.add_render_rule("image", _render_image)
+    md.add_render_rule("heading_open", _shift_heading)
+    md.add_render_rule("heading_close", _shift_heading)
     return md
+
+
+def _shift_heading(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # A body sits under the page's own h1 and a section h2: its "#" becomes h3, and so on.
+    token = tokens[idx]
+    level = min(int(token.tag[1]) + 2, 6)
+    token.tag = f"h{level}"
+    return str(self.renderToken(tokens, idx, options, env))
 
 
 def _render_image(

@@ -109,6 +109,8 @@ def parse_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[KeyPath, int]]
         node = yaml.compose(text, Loader=_ComposeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context and "flow" in exc.context and exc.context_mark is not None:
+            mark = exc.context_mark  # an unclosed [ or { is found only at its end
         line = (mark.line + 1 + offset) if mark is not None else first_line
         raise YamlProblem(line, _yaml_message(exc)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
