@@ -25,9 +25,7 @@ EXIT_ERRORS = 1
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of the tool, not of the portfolio
 
 
-def _parse_date(
-    _ctx: click.Context, _param: click.Parameter, value: str | None
-) -> date | None:
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -47,9 +45,7 @@ def _user_errors(func: F) -> F:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             count = len(exc.problems)
-            click.echo(
-                f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True
-            )
+            click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True)
             sys.exit(EXIT_ERRORS)
         except Exception as exc:
             if click.get_current_context().find_root().params.get("verbose"):
@@ -78,10 +74,21 @@ def cli(verbose: bool) -> None:
 
 @cli.command()
 @click.argument("path", default="content", type=click.Path(path_type=Path))
-@click.option("-o", "--out", default="site", type=click.Path(path_type=Path),
-              show_default=True, help="Folder to write the site into (replaced atomically).")
-@click.option("--as-of", "as_of", callback=_parse_date, metavar="YYYY-MM-DD",
-              help="Judge statuses at this date instead of portfolio.yaml's as_of.")
+@click.option(
+    "-o",
+    "--out",
+    default="site",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="Folder to write the site into (replaced atomically).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="Judge statuses at this date instead of portfolio.yaml's as_of.",
+)
 @_user_errors
 def build(path: Path, out: Path, as_of: date | None) -> None:
     """Build the offline HTML site of the portfolio in PATH."""

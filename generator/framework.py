@@ -21,14 +21,19 @@ def packaged_frameworks() -> list[str]:
 
 
 def load_framework(
-    root: Path, display_root: str, name: str, name_line: int, settings_display: str,
+    root: Path,
+    display_root: str,
+    name: str,
+    name_line: int,
+    settings_display: str,
     problems: Problems,
 ) -> tuple[Framework, SourceFile] | None:
     """Load the portfolio's ``framework.yaml`` if it has one, else the packaged ``name``."""
     own = root / "framework.yaml"
     if own.is_file():
-        source = load_file(own, "framework.yaml", f"{display_root}/framework.yaml", "framework",
-                           problems)
+        source = load_file(
+            own, "framework.yaml", f"{display_root}/framework.yaml", "framework", problems
+        )
     else:
         available = packaged_frameworks()
         if name not in available:

@@ -176,8 +176,8 @@ class _Linker:
         self.error(
             owner_id,
             keys,
-            f"{self.name(owner_id, keys)}: unknown role {role!r}{_hint(role, self.p.settings.roles)}; "
-            "add it under roles in portfolio.yaml",
+            f"{self.name(owner_id, keys)}: unknown role {role!r}"
+            f"{_hint(role, self.p.settings.roles)}; add it under roles in portfolio.yaml",
         )
 
     def statement(self, owner_id: str, keys: KeyPath, slug: str) -> str | None:
@@ -187,8 +187,9 @@ class _Linker:
         self.error(
             owner_id,
             keys,
-            f"{self.name(owner_id, keys)}: unknown quality statement {slug!r}{_hint(slug, self.statement_slugs)}; "
-            f"the slugs of {self.p.framework.id} are listed in docs/format.md",
+            f"{self.name(owner_id, keys)}: unknown quality statement {slug!r}"
+            f"{_hint(slug, self.statement_slugs)}; the slugs of {self.p.framework.id} are "
+            "listed in docs/format.md",
         )
         return None
 
@@ -201,17 +202,25 @@ class _Linker:
         if kind is None:
             names = [i for i, k in self.ids.items() if k in kinds]
             self.error(
-                owner_id, keys,
+                owner_id,
+                keys,
                 f"{self.name(owner_id, keys)}: no {wanted} has id {ref!r}{_hint(ref, names)}",
             )
         else:
             self.error(
-                owner_id, keys, f"{self.name(owner_id, keys)}: {ref!r} is {_a(kind)}, not {_a(wanted)}"
+                owner_id,
+                keys,
+                f"{self.name(owner_id, keys)}: {ref!r} is {_a(kind)}, not {_a(wanted)}",
             )
         return False
 
     def evidence_refs(
-        self, concern: Concern, owner_id: str, keys: KeyPath, refs: list[str], target: str,
+        self,
+        concern: Concern,
+        owner_id: str,
+        keys: KeyPath,
+        refs: list[str],
+        target: str,
         role: str,
     ) -> None:
         for index, ref in enumerate(refs):
@@ -222,8 +231,9 @@ class _Linker:
         self.role(owner_id, (*keys, "by"), closure.by)
         if closure.recorded_in is not None:
             self.ref(owner_id, (*keys, "recorded_in"), closure.recorded_in, ("governance review",))
-        self.evidence_refs(concern, owner_id, (*keys, "evidence"), closure.evidence, owner_id,
-                           "closure")
+        self.evidence_refs(
+            concern, owner_id, (*keys, "evidence"), closure.evidence, owner_id, "closure"
+        )
 
     # --- records ------------------------------------------------------------------------
 
@@ -248,11 +258,18 @@ class _Linker:
             )
         for measure in concern.measures:
             mid = measure.id
-            self.evidence_refs(concern, mid, ("baseline", "evidence"), measure.baseline.evidence,
-                               mid, "baseline")
+            self.evidence_refs(
+                concern, mid, ("baseline", "evidence"), measure.baseline.evidence, mid, "baseline"
+            )
             for index, reading in enumerate(measure.readings):
-                self.evidence_refs(concern, mid, ("readings", index, "evidence"),
-                                   reading.evidence, mid, f"reading {reading.date.isoformat()}")
+                self.evidence_refs(
+                    concern,
+                    mid,
+                    ("readings", index, "evidence"),
+                    reading.evidence,
+                    mid,
+                    f"reading {reading.date.isoformat()}",
+                )
         for action in concern.actions:
             aid = action.id
             self.role(aid, ("owner",), action.owner)
@@ -267,7 +284,11 @@ class _Linker:
             self.closure(concern, cid, ("closure",), concern.closure)
         for index, other in enumerate(concern.related):
             if other == cid:
-                self.error(cid, ("related", index), f"related[{index}]: a concern cannot be related to itself")
+                self.error(
+                    cid,
+                    ("related", index),
+                    f"related[{index}]: a concern cannot be related to itself",
+                )
             elif self.ref(cid, ("related", index), other, ("concern",)):
                 for a, b in ((cid, other), (other, cid)):
                     if b not in self.p.related[a]:
@@ -404,8 +425,11 @@ def link(
         linker.link_review(review)
     for role_name in settings.roles:
         if not role_name.strip():
-            problems.add(settings_source.display, settings_source.line(("roles",)),
-                         "roles: a role needs a name")
+            problems.add(
+                settings_source.display,
+                settings_source.line(("roles",)),
+                "roles: a role needs a name",
+            )
 
     # Evidence of a concern: everything its measures, actions and closures cite.
     for cid in portfolio.concerns:

@@ -252,9 +252,7 @@ class Concern(Model):
 
     id: RecordId
     title: Text
-    quality_statements: Annotated[list[Slug], BeforeValidator(_one_or_many)] = Field(
-        min_length=1
-    )
+    quality_statements: Annotated[list[Slug], BeforeValidator(_one_or_many)] = Field(min_length=1)
     source: Source
     regulation: Annotated[list[Regulation], BeforeValidator(_one_or_many)] = []
     raised: Day

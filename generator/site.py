@@ -155,6 +155,8 @@ class SiteRenderer:
         self.build = build
         self.portfolio = build.portfolio
         self.paths = Paths(build.portfolio)
+        self.files = SiteFiles()
+        self._owned: dict[str, dict[str, list[Any]]] | None = None
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir())),
             autoescape=True,
@@ -192,7 +194,7 @@ class SiteRenderer:
             return relative_url(page, site_path)
 
         html = render_markdown(text, source.path.parent, root, resolve)
-        return Markup(html)  # noqa: S704 - markdown-it escapes raw HTML in records
+        return Markup(html)
 
     def render(self) -> SiteFiles:
         """Render every page and list every file to copy."""
@@ -214,8 +216,12 @@ class SiteRenderer:
                 )
         self.page("concerns/index.html", "concerns.html")
         for concern in p.concerns.values():
-            self.page(self.paths.by_id[concern.id], "concern.html", concern=concern,
-                      decisions=self.decisions_for(concern))
+            self.page(
+                self.paths.by_id[concern.id],
+                "concern.html",
+                concern=concern,
+                decisions=self.decisions_for(concern),
+            )
         self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
         self.page("evidence/index.html", "evidence_index.html")
         for evidence in p.evidence.values():
@@ -225,8 +231,9 @@ class SiteRenderer:
             self.page(self.paths.by_id[review.id], "review.html", review=review)
         self.page("roles/index.html", "roles.html", owned=self.owned_by_role())
         for role in p.settings.roles:
-            self.page(self.paths.roles[role], "role.html", role=role,
-                      items=self.owned_by_role()[role])
+            self.page(
+                self.paths.roles[role], "role.html", role=role, items=self.owned_by_role()[role]
+            )
         for asset in ASSETS:
             self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
         for eid, site_path in self.paths.files.items():
@@ -260,11 +267,13 @@ class SiteRenderer:
                         seen.setdefault(concern.id, concern)
             open_by_kq.append((kq, sorted(seen.values(), key=lambda c: natural_key(c.id))))
         return {
-            "concern_status": _count((c.status for c in concerns),
-                                     ("open", "monitoring", "closed")),
+            "concern_status": _count(
+                (c.status for c in concerns), ("open", "monitoring", "closed")
+            ),
             "concern_colour": _count((status[c.id].colour for c in concerns), COLOURS),
-            "action_status": _count((a.status for a in actions),
-                                    ("planned", "in-progress", "completed", "closed")),
+            "action_status": _count(
+                (a.status for a in actions), ("planned", "in-progress", "completed", "closed")
+            ),
             "action_colour": _count((status[a.id].colour for a in actions), COLOURS),
             "overdue": overdue,
             "open_by_kq": open_by_kq,
@@ -297,12 +306,18 @@ class SiteRenderer:
 
     def owned_by_role(self) -> dict[str, dict[str, list[Any]]]:
         """What each role owns, chairs, attends and closed."""
-        if hasattr(self, "_owned"):
+        if self._owned is not None:
             return self._owned
         p = self.portfolio
         owned: dict[str, dict[str, list[Any]]] = {
-            role: {"concerns": [], "actions": [], "evidence": [], "chaired": [], "attended": [],
-                   "closed": []}
+            role: {
+                "concerns": [],
+                "actions": [],
+                "evidence": [],
+                "chaired": [],
+                "attended": [],
+                "closed": [],
+            }
             for role in p.settings.roles
         }
         for concern in p.concerns.values():

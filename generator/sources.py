@@ -46,7 +46,7 @@ _Resolver.add_implicit_resolver(
 )
 
 
-class _ComposeLoader(_Loader):  # type: ignore[misc,valid-type]
+class _ComposeLoader(_Loader):  # type: ignore[misc]
     """The fast (C where available) parser with our resolver; only composes nodes."""
 
 
@@ -163,9 +163,7 @@ class _Builder:
             raise YamlProblem(self.line_of(node), "an alias refers to itself; remove the loop")
         tag = node.tag
         if tag not in _KNOWN_TAGS:
-            raise YamlProblem(
-                self.line_of(node), f"unsupported YAML tag {tag!r}; remove the tag"
-            )
+            raise YamlProblem(self.line_of(node), f"unsupported YAML tag {tag!r}; remove the tag")
         if isinstance(node, ScalarNode):
             if tag == "tag:yaml.org,2002:null":
                 return None
@@ -312,7 +310,9 @@ def discover(root: Path) -> dict[str, list[Path]]:
                 rel_parts = path.relative_to(folder).parts
                 if _is_ignored(rel_parts) or not path.is_file():
                     continue
-                if path.suffix == ".md" or (kind == "evidence" and path.suffix in (".yaml", ".yml")):
+                if path.suffix == ".md" or (
+                    kind == "evidence" and path.suffix in (".yaml", ".yml")
+                ):
                     paths.append(path)
         found[kind] = sorted(paths, key=lambda p: p.relative_to(root).as_posix())
     return found

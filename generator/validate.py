@@ -139,11 +139,8 @@ def allowed_keys(model: type[BaseModel], path: KeyPath) -> list[str]:
         if target is None:
             return []
         fields = {f.alias or n: f for n, f in target.model_fields.items()}
-        if part in fields:
-            current = fields[part].annotation
-        else:
-            # A key of a dict[str, Model]: step into the value type.
-            current = _dict_value(current)
+        # A key that is not a field is a key of a dict[str, Model]: step into the value type.
+        current = fields[part].annotation if part in fields else _dict_value(current)
     target = _model_in(current)
     if target is None:
         return []

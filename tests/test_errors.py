@@ -33,21 +33,27 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
     (
         "invalid YAML",
         concern("title: Medicines records incomplete", "title: [unclosed"),
-        ["content/concerns/med-01.md:3: invalid YAML: while parsing a flow sequence, did not "
-         "find expected ',' or ']'; check the indentation, and put text containing ': ' or '#' "
-         "in quotes"],
+        [
+            "content/concerns/med-01.md:3: invalid YAML: while parsing a flow sequence, did not "
+            "find expected ',' or ']'; check the indentation, and put text containing ': ' or '#' "
+            "in quotes"
+        ],
     ),
     (
         "tab indentation",
         concern("risk: high", "risk:\thigh\n\tstatus: x"),
-        ["content/concerns/med-01.md:11: invalid YAML: while scanning a plain scalar, found a "
-         "tab character that violates indentation; indent with spaces, not tabs"],
+        [
+            "content/concerns/med-01.md:11: invalid YAML: while scanning a plain scalar, found a "
+            "tab character that violates indentation; indent with spaces, not tabs"
+        ],
     ),
     (
         "duplicate key",
         concern("risk: high", "risk: high\nrisk: low"),
-        ["content/concerns/med-01.md:11: duplicate key 'risk' (first set on line 10); YAML "
-         "would silently keep only the last one: remove one of them"],
+        [
+            "content/concerns/med-01.md:11: duplicate key 'risk' (first set on line 10); YAML "
+            "would silently keep only the last one: remove one of them"
+        ],
     ),
     (
         "unknown key with a near miss",
@@ -57,8 +63,10 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
     (
         "unknown nested key",
         concern("    cadence: weekly", "    cadense: weekly"),
-        ["content/concerns/med-01.md:35: unknown key 'cadense' in actions[1]: did you mean "
-         "'cadence'?"],
+        [
+            "content/concerns/med-01.md:35: unknown key 'cadense' in actions[1]: did you mean "
+            "'cadence'?"
+        ],
     ),
     (
         "missing required field",
@@ -68,94 +76,126 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
     (
         "missing nested field",
         concern("    owner: quality-lead\n", ""),
-        ["content/concerns/med-01.md:23: missing required field 'owner' in actions[0]: "
-         "add 'owner: ...'"],
+        [
+            "content/concerns/med-01.md:23: missing required field 'owner' in actions[0]: "
+            "add 'owner: ...'"
+        ],
     ),
     (
         "closed set",
         concern("status: open", "status: done"),
-        ["content/concerns/med-01.md:11: status: 'done' is not allowed here; use one of: open, "
-         "monitoring, closed"],
+        [
+            "content/concerns/med-01.md:11: status: 'done' is not allowed here; use one of: open, "
+            "monitoring, closed"
+        ],
     ),
     (
         "wrong type: number",
         concern("value: 81", "value: eighty"),
-        ["content/concerns/med-01.md:21: measures[0].readings[0].value: expected a number, got "
-         "'eighty'"],
+        [
+            "content/concerns/med-01.md:21: measures[0].readings[0].value: expected a number, got "
+            "'eighty'"
+        ],
     ),
     (
         "wrong type: yes/no read as boolean is kept as text, true is not",
         concern("title: Medicines records incomplete", "title: true"),
-        ["content/concerns/med-01.md:3: title: expected text, but true was read as a yes/no "
-         "value; put it in quotes"],
+        [
+            "content/concerns/med-01.md:3: title: expected text, but true was read as a yes/no "
+            "value; put it in quotes"
+        ],
     ),
     (
         "impossible date",
         concern("raised: 2026-01-12", "raised: 2026-02-30"),
-        ["content/concerns/med-01.md:7: raised: '2026-02-30' is not a real date: check the day "
-         "and month"],
+        [
+            "content/concerns/med-01.md:7: raised: '2026-02-30' is not a real date: check the day "
+            "and month"
+        ],
     ),
     (
         "date in another form",
         concern("due: 2026-02-28", "due: 28/02/2026"),
-        ["content/concerns/med-01.md:26: actions[0].due: '28/02/2026' is not a date: write "
-         "dates as YYYY-MM-DD, e.g. 2026-03-31"],
+        [
+            "content/concerns/med-01.md:26: actions[0].due: '28/02/2026' is not a date: write "
+            "dates as YYYY-MM-DD, e.g. 2026-03-31"
+        ],
     ),
     (
         "regulation out of range",
         concern("regulation: [12, 17]", "regulation: [12, 21]"),
-        ["content/concerns/med-01.md:6: regulation[1]: '21' is not a regulation of the 2014 "
-         "Regulations: use 9 to 20 or 20A"],
+        [
+            "content/concerns/med-01.md:6: regulation[1]: '21' is not a regulation of the 2014 "
+            "Regulations: use 9 to 20 or 20A"
+        ],
     ),
     (
         "unknown quality statement slug",
         concern("[medicines-optimisation,", "[medicine-optimisation,"),
-        ["content/concerns/med-01.md:4: quality_statements[0]: unknown quality statement "
-         "'medicine-optimisation' (did you mean 'medicines-optimisation'?); the slugs of "
-         "cqc-saf-2024 are listed in docs/format.md"],
+        [
+            "content/concerns/med-01.md:4: quality_statements[0]: unknown quality statement "
+            "'medicine-optimisation' (did you mean 'medicines-optimisation'?); the slugs of "
+            "cqc-saf-2024 are listed in docs/format.md"
+        ],
     ),
     (
         "unknown role",
         concern("owner: registered-manager", "owner: registered-manger"),
-        ["content/concerns/med-01.md:9: owner: unknown role 'registered-manger' (did you mean "
-         "'registered-manager'?); add it under roles in portfolio.yaml"],
+        [
+            "content/concerns/med-01.md:9: owner: unknown role 'registered-manger' (did you mean "
+            "'registered-manager'?); add it under roles in portfolio.yaml"
+        ],
     ),
     (
         "unknown role nested",
-        concern("closure: {date: 2026-03-20, by: registered-manager",
-                "closure: {date: 2026-03-20, by: manager"),
-        ["content/concerns/med-01.md:29: actions[0].closure.by: unknown role 'manager'; add it "
-         "under roles in portfolio.yaml"],
+        concern(
+            "closure: {date: 2026-03-20, by: registered-manager",
+            "closure: {date: 2026-03-20, by: manager",
+        ),
+        [
+            "content/concerns/med-01.md:29: actions[0].closure.by: unknown role 'manager'; add it "
+            "under roles in portfolio.yaml"
+        ],
     ),
     (
         "dangling evidence reference",
         concern("value: 81, evidence: EV-02}", "value: 81, evidence: EV-03}"),
-        ["content/concerns/med-01.md:21: measures[0].readings[0].evidence[0]: no evidence entry "
-         "has id 'EV-03' (did you mean 'EV-02'?)"],
+        [
+            "content/concerns/med-01.md:21: measures[0].readings[0].evidence[0]: no evidence entry "
+            "has id 'EV-03' (did you mean 'EV-02'?)"
+        ],
     ),
     (
         "reference to the wrong kind",
         concern("evidence: [EV-02]\n    closure", "evidence: [CP-01]\n    closure"),
-        ["content/concerns/med-01.md:28: actions[0].evidence[0]: 'CP-01' is a concern, not an "
-         "evidence entry"],
+        [
+            "content/concerns/med-01.md:28: actions[0].evidence[0]: 'CP-01' is a concern, not an "
+            "evidence entry"
+        ],
     ),
     (
         "dangling governance reference",
         concern("recorded_in: GOV-01", "recorded_in: GOV-02"),
-        ["content/concerns/med-01.md:29: actions[0].closure.recorded_in: no governance review "
-         "has id 'GOV-02' (did you mean 'GOV-01'?)"],
+        [
+            "content/concerns/med-01.md:29: actions[0].closure.recorded_in: no governance review "
+            "has id 'GOV-02' (did you mean 'GOV-01'?)"
+        ],
     ),
     (
         "dangling related concern",
         concern("related: [CP-01]", "related: [CP-02]"),
-        ["content/concerns/med-01.md:36: related[0]: no concern has id 'CP-02' (did you mean "
-         "'CP-01'?)"],
+        [
+            "content/concerns/med-01.md:36: related[0]: no concern has id 'CP-02' (did you mean "
+            "'CP-01'?)"
+        ],
     ),
     (
         "closed without closure",
         concern("status: open", "status: closed"),
-        ["content/concerns/med-01.md:11: status is closed but there is no closure: add a "
-         "closure block (date, by, recorded_in, evidence, rationale)"],
+        [
+            "content/concerns/med-01.md:11: status is closed but there is no closure: add a "
+            "closure block (date, by, recorded_in, evidence, rationale)"
+        ],
     ),
     (
         "duplicate id across kinds",
@@ -168,45 +208,59 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
     (
         "attachment missing",
         {"attachments/jan-audit.csv": None},
-        ["content/evidence/ev-01.md:6: file: 'attachments/jan-audit.csv' does not exist in the "
-         "portfolio folder; check the name, or remove 'file' and say where it is with "
-         "'location'"],
+        [
+            "content/evidence/ev-01.md:6: file: 'attachments/jan-audit.csv' does not exist in the "
+            "portfolio folder; check the name, or remove 'file' and say where it is with "
+            "'location'"
+        ],
     ),
     (
         "attachment outside the folder",
         {"evidence/ev-02.yaml": EVIDENCE_02 + "file: ../secret.txt\n", "../secret.txt": "x"},
-        ["content/evidence/ev-02.yaml:6: file: '../secret.txt' lies outside the portfolio "
-         "folder; copy the file into attachments/ and point to it there"],
+        [
+            "content/evidence/ev-02.yaml:6: file: '../secret.txt' lies outside the portfolio "
+            "folder; copy the file into attachments/ and point to it there"
+        ],
     ),
     (
         "attachment as an absolute path",
         {"evidence/ev-02.yaml": EVIDENCE_02 + "file: /etc/passwd\n"},
-        ["content/evidence/ev-02.yaml:6: file: '/etc/passwd' must be a path relative to the "
-         "portfolio folder, e.g. attachments/audit.pdf"],
+        [
+            "content/evidence/ev-02.yaml:6: file: '/etc/passwd' must be a path relative to the "
+            "portfolio folder, e.g. attachments/audit.pdf"
+        ],
     ),
     (
         "no front matter",
         {"governance/gov-02.md": "# Just minutes\n"},
-        ["content/governance/gov-02.md:1: no front matter: a record starts with a line '---', "
-         "then its fields, then another line '---' before the Markdown text"],
+        [
+            "content/governance/gov-02.md:1: no front matter: a record starts with a line '---', "
+            "then its fields, then another line '---' before the Markdown text"
+        ],
     ),
     (
         "unclosed front matter",
         {"governance/gov-02.md": "---\nid: GOV-02\n"},
-        ["content/governance/gov-02.md:1: the front matter is not closed: add a line '---' "
-         "after the last field"],
+        [
+            "content/governance/gov-02.md:1: the front matter is not closed: add a line '---' "
+            "after the last field"
+        ],
     ),
     (
         "empty file",
         {"governance/gov-02.md": ""},
-        ["content/governance/gov-02.md:1: the file is empty; add the record's fields or delete "
-         "the file"],
+        [
+            "content/governance/gov-02.md:1: the file is empty; add the record's fields or delete "
+            "the file"
+        ],
     ),
     (
         "not UTF-8",
         {"governance/gov-02.md": b"---\nid: GOV-02\ntitle: caf\xe9\n---\n"},
-        ["content/governance/gov-02.md:3: this file is not UTF-8 text (byte 0xe9); save it as "
-         "UTF-8 in your editor"],
+        [
+            "content/governance/gov-02.md:3: this file is not UTF-8 text (byte 0xe9); save it as "
+            "UTF-8 in your editor"
+        ],
     ),
     (
         "settings: unknown rule and wrong type",
@@ -220,8 +274,10 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
     (
         "unknown packaged framework",
         {"portfolio.yaml": PORTFOLIO_YAML + "framework: cqc-2030\n"},
-        ["content/portfolio.yaml:10: framework: unknown framework 'cqc-2030'; packaged "
-         "frameworks are cqc-saf-2024 (or add your own framework.yaml)"],
+        [
+            "content/portfolio.yaml:10: framework: unknown framework 'cqc-2030'; packaged "
+            "frameworks are cqc-saf-2024 (or add your own framework.yaml)"
+        ],
     ),
 ]
 

@@ -108,7 +108,9 @@ def test_discovery_ignores_underscore_and_dot_files_and_sorts(tmp_path: Path) ->
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
     found = discover(tmp_path)
-    names = {kind: [p.relative_to(tmp_path).as_posix() for p in paths] for kind, paths in found.items()}
+    names = {
+        kind: [p.relative_to(tmp_path).as_posix() for p in paths] for kind, paths in found.items()
+    }
     assert names == {
         "concerns": ["concerns/b.md", "concerns/sub/a.md"],
         "evidence": ["evidence/e.yaml", "evidence/f.md"],

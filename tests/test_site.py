@@ -31,9 +31,7 @@ class _Page(HTMLParser):
                 continue
             if name == "id":
                 self.ids.add(value)
-            if name in ("href", "src", "action", "poster", "data") or (
-                name == "srcset"
-            ):
+            if name in ("href", "src", "action", "poster", "data") or (name == "srcset"):
                 self.urls.append((tag, name, value))
 
 
@@ -62,7 +60,9 @@ def check_links(site: Path) -> int:
     for path, page in pages.items():
         for tag, attr, url in page.urls:
             parts = urlsplit(url)
-            assert not parts.scheme and not parts.netloc, f"{path}: {tag} {attr}={url} leaves the site"
+            assert not parts.scheme and not parts.netloc, (
+                f"{path}: {tag} {attr}={url} leaves the site"
+            )
             assert not url.startswith("/"), f"{path}: {url} is not relative"
             target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
             assert target.is_relative_to(site.resolve()), f"{path}: {url} leaves the site"
@@ -81,9 +81,11 @@ def test_no_page_refers_to_another_host(sample_site: Path) -> None:
     for path in sample_site.rglob("*"):
         if path.suffix in (".html", ".css"):
             text = path.read_text(encoding="utf-8")
-            assert "http://" not in text and "https://" not in text and "//" not in text.replace(
-                "://", ""
-            ).split("<!DOCTYPE html>")[0], path
+            assert (
+                "http://" not in text
+                and "https://" not in text
+                and "//" not in text.replace("://", "").split("<!DOCTYPE html>")[0]
+            ), path
 
 
 def test_every_concern_is_reachable_from_each_statement_it_names(sample_site: Path) -> None:
@@ -102,8 +104,9 @@ def test_every_concern_is_reachable_from_each_statement_it_names(sample_site: Pa
 
 def test_sample_covers_all_five_key_questions(sample_site: Path) -> None:
     portfolio = load(SAMPLE).portfolio
-    covered = {portfolio.statement(s)[0].slug for slugs in portfolio.statements_of.values()
-               for s in slugs}
+    covered = {
+        portfolio.statement(s)[0].slug for slugs in portfolio.statements_of.values() for s in slugs
+    }
     assert covered == {"safe", "effective", "caring", "responsive", "well-led"}
     assert portfolio.attachments, "the sample should attach real files"
 
@@ -165,13 +168,18 @@ def test_concern_page_follows_the_chain(make_portfolio: MakePortfolio, tmp_path:
     # Back-links: the evidence page names the concern, action and measure that cite it.
     evidence = parse(out / "evidence" / "EV-02.html").urls
     targets = {u for _, _, u in evidence}
-    assert {"../concerns/MED-01.html", "../concerns/MED-01.html#MED-01-A1",
-            "../concerns/MED-01.html#MED-01-M1"} <= targets
+    assert {
+        "../concerns/MED-01.html",
+        "../concerns/MED-01.html#MED-01-A1",
+        "../concerns/MED-01.html#MED-01-M1",
+    } <= targets
     # The review links to the action it closed, and the concern page links back to it.
-    assert "../concerns/MED-01.html#MED-01-A1" in {u for _, _, u in parse(
-        out / "governance" / "GOV-01.html").urls}
-    assert "../governance/GOV-01.html#decision-1" in {u for _, _, u in parse(
-        out / "concerns" / "MED-01.html").urls}
+    assert "../concerns/MED-01.html#MED-01-A1" in {
+        u for _, _, u in parse(out / "governance" / "GOV-01.html").urls
+    }
+    assert "../governance/GOV-01.html#decision-1" in {
+        u for _, _, u in parse(out / "concerns" / "MED-01.html").urls
+    }
     # The owner's page lists what they own.
     role = (out / "roles" / "quality-lead.html").read_text()
     assert "MED-01-A1" in role and "CP-01" in role
@@ -183,14 +191,15 @@ def test_untrusted_markdown_stays_inert(make_portfolio: MakePortfolio, tmp_path:
         "[click](javascript:alert(3)) ![remote](https://example.org/t.png) "
         "![secret](../../../etc/passwd) ![local](../attachments/jan-audit.csv)\n"
     )
-    root = make_portfolio({"concerns/med-01.md": CONCERN_MD.replace(
-        "Body text with a *word*.", body)})
+    root = make_portfolio(
+        {"concerns/med-01.md": CONCERN_MD.replace("Body text with a *word*.", body)}
+    )
     out = tmp_path / "site"
     build_site(root, out)
     html = (out / "concerns" / "MED-01.html").read_text()
     assert "<script" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html
-    assert "href=\"javascript:" not in html  # left as plain text, not a link
+    assert 'href="javascript:' not in html  # left as plain text, not a link
     assert "example.org" not in html
     assert "[Image not included: remote]" in html
     assert "[Image not included: secret]" in html

@@ -33,8 +33,11 @@ CLOSURE = {"date": "2026-05-01", "by": "m"}
         ({"due": "2026-06-01", "status": "completed"}, "green", "Completed"),
         ({"status": "closed"}, "green", "Closed"),
         ({"status": "closed", "closure": CLOSURE}, "green", "Closed"),
-        ({"status": "closed", "closure": {**CLOSURE, "evidence": ["E1"]}}, "blue",
-         "Closed, verified"),
+        (
+            {"status": "closed", "closure": {**CLOSURE, "evidence": ["E1"]}},
+            "blue",
+            "Closed, verified",
+        ),
     ],
 )
 def test_action_status(fields: dict[str, Any], colour: str, label: str) -> None:
@@ -45,16 +48,25 @@ def test_action_status(fields: dict[str, Any], colour: str, label: str) -> None:
 
 def concern(**fields: Any) -> Concern:
     base = {
-        "id": "C1", "title": "T", "quality_statements": ["safeguarding"], "source": "other",
-        "raised": "2026-01-01", "owner": "o", "risk": "low", "status": "open",
-        "baseline": "b", "intended_outcome": "i",
+        "id": "C1",
+        "title": "T",
+        "quality_statements": ["safeguarding"],
+        "source": "other",
+        "raised": "2026-01-01",
+        "owner": "o",
+        "risk": "low",
+        "status": "open",
+        "baseline": "b",
+        "intended_outcome": "i",
     }
     return Concern.model_validate({**base, **fields})
 
 
 def measure(by: str, readings: list[float], direction: str = "up") -> dict[str, Any]:
     return {
-        "id": "M1", "name": "N", "direction": direction,
+        "id": "M1",
+        "name": "N",
+        "direction": direction,
         "baseline": {"date": "2026-01-01", "value": 50},
         "target": {"value": 90, "by": by},
         "readings": [{"date": f"2026-0{i + 2}-01", "value": v} for i, v in enumerate(readings)],
@@ -69,20 +81,31 @@ def measure(by: str, readings: list[float], direction: str = "up") -> dict[str, 
         ({}, [{"status": "completed"}, {"id": "A2", "due": "2026-01-01"}], "red", "Off track"),
         ({"status": "monitoring"}, [{"status": "completed"}], "green", "Actions complete"),
         ({"status": "closed", "closure": CLOSURE}, [], "green", "Closed"),
-        ({"status": "closed", "closure": {**CLOSURE, "evidence": ["E"]}}, [], "blue",
-         "Closed, verified"),
+        (
+            {"status": "closed", "closure": {**CLOSURE, "evidence": ["E"]}},
+            [],
+            "blue",
+            "Closed, verified",
+        ),
         ({"measures": [measure("2026-05-31", [60, 70])]}, [], "red", "Off track"),
         ({"measures": [measure("2026-05-31", [60, 95])]}, [], "amber", "On track"),
         ({"measures": [measure("2026-09-30", [60, 70])]}, [], "amber", "On track"),
-        ({"measures": [measure("2026-05-31", []) ]}, [], "red", "Off track"),
-        ({"measures": [{**measure("2026-05-31", [40]), "direction": "down"}]}, [], "amber",
-         "On track"),
+        ({"measures": [measure("2026-05-31", [])]}, [], "red", "Off track"),
+        (
+            {"measures": [{**measure("2026-05-31", [40]), "direction": "down"}]},
+            [],
+            "amber",
+            "On track",
+        ),
     ],
 )
 def test_concern_status(
     fields: dict[str, Any], actions: list[dict[str, Any]], colour: str, label: str
 ) -> None:
     acts = [action(**a) for a in actions]
-    brag = concern_status(concern(**fields, actions=[a.model_dump() for a in acts]),
-                          [action_status(a, AS_OF) for a in acts], AS_OF)
+    brag = concern_status(
+        concern(**fields, actions=[a.model_dump() for a in acts]),
+        [action_status(a, AS_OF) for a in acts],
+        AS_OF,
+    )
     assert (brag.colour, brag.label) == (colour, label)
