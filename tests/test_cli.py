@@ -1,0 +1,81 @@
+"""The command line: help, exit codes, messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from conftest import REPO, MakePortfolio
+from generator.cli import cli
+
+
+def commands() -> list[str]:
+    assert isinstance(cli, click.Group)
+    return sorted(cli.commands)
+
+
+def test_every_command_has_help_and_is_documented() -> None:
+    readme = (REPO / "README.md").read_text()
+    for name in commands():
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.help, name
+        assert f"portfolio {name}" in readme, f"README does not document {name}"
+
+
+def test_build_reports_what_it_wrote(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["build", str(make_portfolio()), "-o", str(out)])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Built {out.as_posix()}/index.html: ")
+    assert "2 concerns, 2 actions, 2 evidence entries, as of 2026-06-30" in result.output
+
+
+def test_as_of_option(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--as-of", "2026-09-01"])
+    assert result.exit_code == 0
+    assert "as of 2026-09-01" in result.output
+    # MED-01-A2 was due 2026-08-31: overdue at the new date.
+    assert "Overdue" in (out / "action-tracker.html").read_text()
+    bad = CliRunner().invoke(cli, ["build", str(root), "--as-of", "1/9/2026"])
+    assert bad.exit_code == 2
+    assert "'1/9/2026' is not a date: use YYYY-MM-DD" in bad.stderr
+
+
+def test_runs_as_a_module(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "build",
+            str(make_portfolio()),
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_user_errors_never_show_a_traceback(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio({"portfolio.yaml": "provider: [\n"})
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "build", str(root), "-o", str(root.parent / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.endswith("1 error; nothing was written.\n")
