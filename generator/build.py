@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from generator.framework import DEFAULT_FRAMEWORK, load_framework
 from generator.link import Portfolio, link
 from generator.model import Concern, Evidence, Review, Settings
 from generator.sources import SourceFile, discover, load_file
+from generator.outcomes import Outcome
+from generator.rules import Finding, run_checks
 from generator.status import Brag, derive
 from generator.validate import validate
 
@@ -28,6 +30,24 @@ class Build:
     portfolio: Portfolio
     status: dict[str, Brag]
     stamp: str  # short hash of everything the build read, printed on every page
+    findings: list[Finding] = field(default_factory=list)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+    def findings_for(self, record: str) -> list[Finding]:
+        """The findings about one record (a concern, action, measure or statement)."""
+        return self.by_record.get(record, [])
+
+    @property
+    def by_record(self) -> dict[str, list[Finding]]:
+        """Findings grouped by the record they are about."""
+        if self._by_record is None:
+            grouped: dict[str, list[Finding]] = {}
+            for finding in self.findings:
+                grouped.setdefault(finding.record, []).append(finding)
+            self._by_record = grouped
+        return self._by_record
+
+    _by_record: dict[str, list[Finding]] | None = field(default=None, repr=False)
 
     @property
     def as_of(self) -> date:
@@ -111,7 +131,8 @@ def load(root: Path, as_of: date | None = None) -> Build:
     problems.raise_if_any()
     inputs = [settings_source, framework_source, *sources]
     stamp = fingerprint(inputs, portfolio)
-    return Build(portfolio, derive(portfolio), stamp)
+    findings, outcomes = run_checks(portfolio)
+    return Build(portfolio, derive(portfolio, outcomes), stamp, findings, outcomes)
 
 
 def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from generator.errors import PortfolioError
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_ERRORS = 1
+EXIT_FINDINGS = 2  # with --strict
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of the tool, not of the portfolio
 
 
@@ -108,6 +109,46 @@ def build(path: Path, out: Path, as_of: date | None) -> None:
         f"{len(p.concerns)} concerns, {len(p.actions)} actions, {len(p.evidence)} evidence "
         f"entries, as of {p.as_of.isoformat()}, build {loaded.stamp} ({elapsed:.2f} s)"
     )
+
+
+@cli.command()
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Lines of path:line: CODE message, or a JSON document.",
+)
+@click.option("--strict", is_flag=True, help="Exit with status 2 when there are findings.")
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="Judge findings at this date instead of portfolio.yaml's as_of.",
+)
+@_user_errors
+def check(path: Path, output: str, strict: bool, as_of: date | None) -> None:
+    """Check the portfolio in PATH: report errors and assurance findings.
+
+    Exit status: 0 no errors (findings are allowed), 1 errors, 2 findings with --strict.
+    """
+    from generator.check import as_json, as_text, run_check
+
+    result = run_check(path, as_of)
+    if output == "json":
+        click.echo(as_json(result), nl=False)
+    else:
+        lines = as_text(result)
+        stream_err = bool(result.errors)
+        for line in lines:
+            click.echo(line, err=stream_err)
+    if result.errors:
+        sys.exit(EXIT_ERRORS)
+    if strict and result.findings:
+        sys.exit(EXIT_FINDINGS)
 
 
 def main() -> None:

@@ -84,6 +84,11 @@ class Portfolio:
     related: dict[str, list[str]] = field(default_factory=dict)
     attachments: dict[str, Path] = field(default_factory=dict)
 
+    @property
+    def settings_path(self) -> str:
+        """portfolio.yaml as shown to the user."""
+        return f"{self.display_root}/portfolio.yaml"
+
     def where(self, record_id: str, *keys: str | int) -> Location:
         """The file and line of a record (or of a key inside it)."""
         source = self.sources[record_id]

@@ -1,8 +1,9 @@
 """Derived status: the BRAG colour of every action and concern, never typed by hand.
 
 Blue: closed and verified by closure evidence. Green: completed (or closed without closure
-evidence). Amber: open and on track. Red: an action overdue, or a measure's target date
-passed without the target being met. Each colour comes with a word
+evidence). Amber: open and on track. Red: an action overdue, a measure off track (its target
+date passed, or its trend will not reach the target by then), or a measure that fell back below
+target after the concern was closed. Each colour comes with a word
 and a reason, because colour must never be the only signal.
 """
 
@@ -13,7 +14,8 @@ from datetime import date
 from typing import Literal
 
 from generator.link import Portfolio
-from generator.model import Action, Concern, Measure
+from generator.model import Action, Concern
+from generator.outcomes import Outcome
 
 Colour = Literal["blue", "green", "amber", "red"]
 COLOURS: tuple[Colour, ...] = ("red", "amber", "green", "blue")
@@ -44,24 +46,13 @@ def action_status(action: Action, as_of: date) -> Brag:
     return Brag("amber", word, f"due {due.isoformat()}")
 
 
-def missed_targets(concern: Concern, as_of: date) -> list[Measure]:
-    """Measures whose target date has passed without the latest reading meeting the target."""
-    missed = []
-    for measure in concern.measures:
-        target = measure.target
-        if target.by is None or target.by >= as_of:
-            continue
-        latest = measure.readings[-1].value if measure.readings else None
-        met = latest is not None and (
-            latest >= target.value if measure.direction == "up" else latest <= target.value
-        )
-        if not met:
-            missed.append(measure)
-    return missed
-
-
-def concern_status(concern: Concern, actions: list[Brag], as_of: date) -> Brag:
+def concern_status(concern: Concern, actions: list[Brag], outcomes: list[Outcome]) -> Brag:
     """The BRAG status of a concern, from its own status, its actions and its measures."""
+    regressed = [o.measure.id for o in outcomes if o.state == "regressed"]
+    if regressed:
+        return Brag(
+            "red", "Regressed", f"fell back below target after closure: {', '.join(regressed)}"
+        )
     if concern.status == "closed":
         if concern.closure is not None and concern.closure.evidence:
             return Brag("blue", "Closed, verified", "closed with closure evidence")
@@ -70,16 +61,15 @@ def concern_status(concern: Concern, actions: list[Brag], as_of: date) -> Brag:
     if overdue:
         plural = "s" if overdue > 1 else ""
         return Brag("red", "Off track", f"{overdue} action{plural} overdue")
-    missed = missed_targets(concern, as_of)
-    if missed:
-        names = ", ".join(m.id for m in missed)
-        return Brag("red", "Off track", f"target date passed without reaching target: {names}")
+    off = [o.measure.id for o in outcomes if o.state == "off-track"]
+    if off:
+        return Brag("red", "Off track", f"outcome off track: {', '.join(off)}")
     if actions and all(a.colour in ("green", "blue") for a in actions):
         return Brag("green", "Actions complete", "all actions completed; outcome under watch")
     return Brag("amber", "On track", "actions under way, none overdue")
 
 
-def derive(portfolio: Portfolio) -> dict[str, Brag]:
+def derive(portfolio: Portfolio, outcomes: dict[str, Outcome]) -> dict[str, Brag]:
     """The status of every action and concern of the portfolio, by id."""
     result: dict[str, Brag] = {}
     for concern in portfolio.concerns.values():
@@ -88,5 +78,6 @@ def derive(portfolio: Portfolio) -> dict[str, Brag]:
             brag = action_status(action, portfolio.as_of)
             result[action.id] = brag
             statuses.append(brag)
-        result[concern.id] = concern_status(concern, statuses, portfolio.as_of)
+        measured = [outcomes[m.id] for m in concern.measures]
+        result[concern.id] = concern_status(concern, statuses, measured)
     return result

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from generator.model import Action, Concern
+from generator.model import Rules
+from generator.outcomes import outcomes_of
 from generator.status import action_status, concern_status
 
 AS_OF = date(2026, 6, 30)
@@ -103,9 +105,8 @@ def test_concern_status(
     fields: dict[str, Any], actions: list[dict[str, Any]], colour: str, label: str
 ) -> None:
     acts = [action(**a) for a in actions]
+    record = concern(**fields, actions=[a.model_dump() for a in acts])
     brag = concern_status(
-        concern(**fields, actions=[a.model_dump() for a in acts]),
-        [action_status(a, AS_OF) for a in acts],
-        AS_OF,
+        record, [action_status(a, AS_OF) for a in acts], outcomes_of(record, AS_OF, Rules())
     )
     assert (brag.colour, brag.label) == (colour, label)
