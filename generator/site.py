@@ -23,7 +23,10 @@ from generator import __version__
 from generator.build import Build
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
-from generator.model import Action, Concern, Evidence, Measure, Review
+from generator.charts import line_chart, sparkline
+from generator.model import Action, Concern, Evidence, Review
+from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
+from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.status import COLOURS, Brag
 
 ASSETS = ("site.css",)
@@ -98,41 +101,6 @@ class Paths:
         return f"key-questions/{slug}.html"
 
 
-@dataclass(frozen=True)
-class MeasureView:
-    """How a measure stands at the as-of date, in the numbers a reader wants first."""
-
-    measure: Measure
-    latest_value: float
-    latest_date: str
-    change: float
-    at_target: bool
-    readings_at_target: int
-
-
-def measure_view(measure: Measure) -> MeasureView:
-    """Summarise a measure: latest value, change since baseline, whether at target."""
-    latest = measure.readings[-1] if measure.readings else measure.baseline
-    up = measure.direction == "up"
-
-    def meets(value: float) -> bool:
-        return value >= measure.target.value if up else value <= measure.target.value
-
-    streak = 0
-    for reading in reversed(measure.readings):
-        if not meets(reading.value):
-            break
-        streak += 1
-    return MeasureView(
-        measure=measure,
-        latest_value=latest.value,
-        latest_date=latest.date.isoformat(),
-        change=latest.value - measure.baseline.value,
-        at_target=bool(measure.readings) and meets(latest.value),
-        readings_at_target=streak,
-    )
-
-
 def number(value: float) -> str:
     """A value as people write it: 95, not 95.0; 2.5 stays 2.5."""
     if value == int(value):
@@ -157,6 +125,10 @@ class SiteRenderer:
         self.paths = Paths(build.portfolio)
         self.files = SiteFiles()
         self._owned: dict[str, dict[str, list[Any]]] | None = None
+        self._by_concern: dict[str, list[Finding]] = {}
+        for finding in build.findings:
+            if finding.concern is not None:
+                self._by_concern.setdefault(finding.concern, []).append(finding)
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir())),
             autoescape=True,
@@ -174,7 +146,19 @@ class SiteRenderer:
             version=__version__,
             number=number,
             with_unit=with_unit,
-            measure_view=measure_view,
+            outcomes=build.outcomes,
+            findings=build.findings,
+            findings_for=build.findings_for,
+            concern_findings=self.concern_findings,
+            finding_url=self.finding_url,
+            rule=rule_by_code,
+            rules=RULES,
+            line_chart=line_chart,
+            sparkline=sparkline,
+            closed_on=_closed_on,
+            concern_outcome=lambda c: CONCERN_OUTCOME_LABELS[
+                concern_outcome([build.outcomes[m.id] for m in c.measures])
+            ],
             colours=COLOURS,
             markdown=self.markdown,
         )
@@ -196,14 +180,30 @@ class SiteRenderer:
         html = render_markdown(text, source.path.parent, root, resolve)
         return Markup(html)
 
+    def concern_findings(self, concern_id: str) -> list[Finding]:
+        """Every finding about a concern or its actions and measures."""
+        return self._by_concern.get(concern_id, [])
+
+    def finding_url(self, finding: Finding) -> str:
+        """The site path of the page (and place) a finding is about."""
+        if finding.record in self.paths.by_id:
+            return self.paths.by_id[finding.record]
+        return Paths.statement(finding.record)
+
     def render(self) -> SiteFiles:
         """Render every page and list every file to copy."""
         self.files = SiteFiles()
         p = self.portfolio
         self.page("index.html", "home.html", home=self.home())
-        self.page("key-questions/index.html", "framework.html")
+        coverage = self.coverage()
+        self.page("key-questions/index.html", "framework.html", coverage=coverage)
         for kq in p.framework.key_questions:
-            self.page(Paths.key_question(kq.slug), "key_question.html", kq=kq)
+            self.page(
+                Paths.key_question(kq.slug),
+                "key_question.html",
+                kq=kq,
+                coverage=[row for row in coverage if row[0] == kq],
+            )
             for statement in kq.statements:
                 self.page(
                     Paths.statement(statement.slug),
@@ -223,6 +223,7 @@ class SiteRenderer:
                 decisions=self.decisions_for(concern),
             )
         self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
+        self.page("findings.html", "findings.html", groups=self.findings_by_rule())
         self.page("evidence/index.html", "evidence_index.html")
         for evidence in p.evidence.values():
             self.page(self.paths.by_id[evidence.id], "evidence.html", evidence=evidence)
@@ -267,6 +268,9 @@ class SiteRenderer:
                         seen.setdefault(concern.id, concern)
             open_by_kq.append((kq, sorted(seen.values(), key=lambda c: natural_key(c.id))))
         return {
+            "findings_by_rule": [(r, f) for r, f in self.findings_by_rule() if f],
+            "findings_by_kq": self.findings_by_key_question(),
+            "gaps": [row for row in self.coverage() if row[3] == 0],
             "concern_status": _count(
                 (c.status for c in concerns), ("open", "monitoring", "closed")
             ),
@@ -280,6 +284,38 @@ class SiteRenderer:
             "total_concerns": len(concerns),
             "total_actions": len(actions),
         }
+
+    def coverage(self) -> list[tuple[Any, Any, list[int], int]]:
+        """For each statement: its key question, itself, evidence per category, and total."""
+        p = self.portfolio
+        order = [c.slug for c in p.framework.evidence_categories]
+        rows = []
+        for kq in p.framework.key_questions:
+            for statement in kq.statements:
+                items = p.evidence_by_statement[statement.slug]
+                counts = Counter(p.category_of(e) for e in items)
+                rows.append((kq, statement, [counts.get(c, 0) for c in order], len(items)))
+        return rows
+
+    def findings_by_rule(self) -> list[tuple[Rule, list[Finding]]]:
+        """Every rule with its findings, in rule order (rules with none included)."""
+        grouped: dict[str, list[Finding]] = {r.code: [] for r in RULES}
+        for finding in self.build.findings:
+            grouped[finding.code].append(finding)
+        return [(r, grouped[r.code]) for r in RULES]
+
+    def findings_by_key_question(self) -> list[tuple[Any, int]]:
+        """How many findings fall under each key question (through concerns or statements)."""
+        p = self.portfolio
+        counts: Counter[str] = Counter()
+        for finding in self.build.findings:
+            if finding.concern is not None:
+                slugs = p.statements_of.get(finding.concern, [])
+            else:
+                slugs = [finding.record] if finding.record in p.concerns_by_statement else []
+            for kq_slug in dict.fromkeys(p.statement(s)[0].slug for s in slugs):
+                counts[kq_slug] += 1
+        return [(kq, counts[kq.slug]) for kq in p.framework.key_questions]
 
     def evidence_by_category(self, items: Iterable[Evidence]) -> list[tuple[Any, list[Evidence]]]:
         """Evidence grouped under each of the framework's categories (empty ones included)."""
@@ -338,6 +374,10 @@ class SiteRenderer:
                 owned[attendee]["attended"].append(review)
         self._owned = owned
         return owned
+
+
+def _closed_on(concern: Concern) -> Any:
+    return concern.closure.date if concern.status == "closed" and concern.closure else None
 
 
 def _count(values: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
