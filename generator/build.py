@@ -14,9 +14,9 @@ from generator.errors import PortfolioError, Problem, Problems
 from generator.framework import DEFAULT_FRAMEWORK, load_framework
 from generator.link import Portfolio, link
 from generator.model import Concern, Evidence, Review, Settings
-from generator.sources import SourceFile, discover, load_file
 from generator.outcomes import Outcome
 from generator.rules import Finding, run_checks
+from generator.sources import SourceFile, discover, load_file
 from generator.status import Brag, derive
 from generator.validate import validate
 

@@ -40,11 +40,11 @@ def run_check(path: Path, as_of: date | None = None) -> CheckResult:
 
 
 def summary_line(findings: list[Finding]) -> str:
-    """Counts by rule, in rule order: "12 findings: A201 overdue ×2, ..."."""
+    """Counts by rule, in rule order: "12 findings: A201 overdue (2), ..."."""
     if not findings:
         return "No findings."
     counts = Counter(f.code for f in findings)
-    parts = [f"{r.code} {r.name} ×{counts[r.code]}" for r in RULES if counts[r.code]]
+    parts = [f"{r.code} {r.name} ({counts[r.code]})" for r in RULES if counts[r.code]]
     total = len(findings)
     return f"{total} finding{'s' if total != 1 else ''}: " + ", ".join(parts)
 

@@ -21,9 +21,9 @@ from markupsafe import Markup
 
 from generator import __version__
 from generator.build import Build
+from generator.charts import line_chart, sparkline
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
-from generator.charts import line_chart, sparkline
 from generator.model import Action, Concern, Evidence, Review
 from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
 from generator.rules import RULES, Finding, Rule, rule_by_code

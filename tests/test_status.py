@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from generator.model import Action, Concern
-from generator.model import Rules
+from generator.model import Action, Concern, Rules
 from generator.outcomes import outcomes_of
 from generator.status import action_status, concern_status
 
