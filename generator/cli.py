@@ -151,6 +151,22 @@ def check(path: Path, output: str, strict: bool, as_of: date | None) -> None:
         sys.exit(EXIT_FINDINGS)
 
 
+@cli.command("rules")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="A list for the terminal, or the Markdown reference.",
+)
+def rules_command(output: str) -> None:
+    """List the assurance checks with their codes, severities and what they find."""
+    from generator.rules import rules_markdown, rules_text
+
+    click.echo(rules_markdown() if output == "markdown" else rules_text(), nl=False)
+
+
 def main() -> None:
     """Entry point of the ``portfolio`` command."""
     cli(prog_name="portfolio")
