@@ -157,7 +157,7 @@ def measure_outcome(
     ):
         state = "off-track"
     elif static is not None:
-        state = "static"
+        state = "worsening" if better(measure, static.value, latest.value) else "static"
     elif better(measure, latest.value, measure.baseline.value):
         state = "improving"
     elif latest.value == measure.baseline.value:

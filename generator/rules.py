@@ -568,7 +568,7 @@ def static_outcome(ctx: Context) -> Iterator[Finding]:
         for measure in concern.measures:
             outcome = ctx.outcomes[measure.id]
             start = outcome.static_since
-            if start is not None and outcome.state in ("static", "off-track"):
+            if start is not None and outcome.state in ("static", "worsening", "off-track"):
                 yield ctx.finding(
                     measure.id,
                     ("readings", len(outcome.readings) - 1),

@@ -277,3 +277,26 @@ def test_site_works_from_a_sub_path(make_portfolio: MakePortfolio, tmp_path: Pat
     check_links(out)
     os.rename(out, tmp_path / "moved")
     check_links(tmp_path / "moved")
+
+
+def test_every_sample_finding_is_on_the_page_of_its_record(sample_site: Path) -> None:
+    build = load(SAMPLE)
+    assert build.findings
+    for finding in build.findings:
+        if finding.concern is not None:
+            page = sample_site / "concerns" / f"{finding.concern}.html"
+        else:
+            page = sample_site / "statements" / f"{finding.record}.html"
+        html = page.read_text(encoding="utf-8")
+        message = finding.message.replace("&", "&amp;").replace("'", "&#39;")
+        assert message.replace('"', "&#34;") in html, (finding.code, page)
+        assert f'<span class="finding-code">{finding.code}</span>' in html
+
+
+def test_findings_page_and_tracker_column(sample_site: Path) -> None:
+    build = load(SAMPLE)
+    findings_page = (sample_site / "findings.html").read_text()
+    for code in {f.code for f in build.findings}:
+        assert f'id="{code}"' in findings_page
+    tracker = (sample_site / "action-tracker.html").read_text()
+    assert ">A201</abbr>" in tracker and ">A203</abbr>" in tracker
