@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    Strict,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -88,6 +89,11 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
+def _empty_role(value: Any) -> Any:
+    """A role written with nothing after its colon is a role with no title or person yet."""
+    return {} if value is None else value
+
+
 def _regulation(value: Any) -> str:
     text = str(value).strip().upper()
     if text not in REGULATIONS:
@@ -157,7 +163,7 @@ class Settings(Model):
     period: Period | None = None
     default_visibility: Visibility = "inspection"
     framework: str = "cqc-saf-2024"
-    roles: dict[str, Role] = Field(min_length=1)
+    roles: dict[str, Annotated[Role, BeforeValidator(_empty_role)]] = Field(min_length=1)
     rules: Rules = Rules()
 
 
@@ -286,7 +292,7 @@ class Evidence(Model):
     file: Text | None = None
     location: Text | None = None
     visibility: Visibility | None = None
-    personal_data: bool = False
+    personal_data: Annotated[bool, Strict()] = False
     summary: Text | None = None
     quality_statements: Annotated[list[Slug], BeforeValidator(_one_or_many)] = []
     body: SkipJsonSchema[str] = Field("", exclude=True)

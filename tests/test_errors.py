@@ -349,3 +349,18 @@ def test_missing_folder_and_missing_settings(tmp_path: Path) -> None:
     )
     code, lines, _ = build(tmp_path / "nowhere")
     assert (code, lines[0]) == (1, "nowhere: no such folder: name a portfolio folder")
+
+
+def test_personal_data_takes_only_true_or_false(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio({"evidence/ev-02.yaml": EVIDENCE_02 + "personal_data: yes\n"})
+    code, lines, _ = build(root)
+    assert (code, lines[0]) == (
+        1,
+        "content/evidence/ev-02.yaml:6: personal_data: expected true or false, got 'yes'",
+    )
+
+
+def test_a_role_with_nothing_after_its_colon_is_vacant(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio({"portfolio.yaml": PORTFOLIO_YAML + "  night-lead:\n"})
+    code, _, _ = build(root)
+    assert code == 0
