@@ -119,8 +119,9 @@ def with_unit(value: float, unit: str | None) -> str:
 class SiteRenderer:
     """Renders every page of the site from one build."""
 
-    def __init__(self, build: Build) -> None:
+    def __init__(self, build: Build, for_print: bool = False) -> None:
         self.build = build
+        self.for_print = for_print
         self.portfolio = build.portfolio
         self.paths = Paths(build.portfolio)
         self.files = SiteFiles()
@@ -161,6 +162,7 @@ class SiteRenderer:
             ],
             colours=COLOURS,
             markdown=self.markdown,
+            decisions_for=self.decisions_for,
         )
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
 
@@ -173,6 +175,8 @@ class SiteRenderer:
         root = self.portfolio.root.resolve()
 
         def resolve(target: Path) -> str:
+            if self.for_print:
+                return target.as_uri()  # read by the PDF's confined fetcher, inside the portfolio
             site_path = "files/" + target.relative_to(root).as_posix()
             self.files.copies[site_path] = target
             return relative_url(page, site_path)
