@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from generator.outcomes import Outcome
 
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+FONT = "'Atkinson Hyperlegible', sans-serif"  # the theme's own font; a generic one otherwise
 INK = "#0b0c0c"
 MUTED = "#505a5f"
 LINE = "#1d70b8"

@@ -90,24 +90,66 @@ def cli(verbose: bool) -> None:
     metavar="YYYY-MM-DD",
     help="Judge statuses at this date instead of portfolio.yaml's as_of.",
 )
+@click.option("--no-pdf", is_flag=True, help="Build the site without the PDF portfolio.")
+@click.option(
+    "--pdf-only",
+    is_flag=True,
+    help="Write only OUT/portfolio.pdf, leaving the rest of OUT as it is.",
+)
+@click.option(
+    "--embed-attachments",
+    is_flag=True,
+    help="Embed the evidence's PDF attachments in the PDF portfolio.",
+)
 @_user_errors
-def build(path: Path, out: Path, as_of: date | None) -> None:
-    """Build the offline HTML site of the portfolio in PATH."""
-    from generator.build import load
-    from generator.site import render_site
-    from generator.write import check_output, write_site
+def build(
+    path: Path,
+    out: Path,
+    as_of: date | None,
+    no_pdf: bool,
+    pdf_only: bool,
+    embed_attachments: bool,
+) -> None:
+    """Build the offline HTML site and the PDF portfolio of the portfolio in PATH.
 
+    Writes OUT/index.html, the pages it links to, and OUT/portfolio.pdf.
+    """
+    from generator.build import load
+    from generator.site import SiteFiles, render_site
+    from generator.write import PDF_NAME, check_output, write_file, write_site
+
+    if no_pdf and pdf_only:
+        raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
     started = time.perf_counter()
     check_output(out)
     loaded = load(path, as_of)
-    files = render_site(loaded)
-    count = write_site(files, out, loaded.stamp)
+    files = SiteFiles() if pdf_only else render_site(loaded, with_pdf=not no_pdf)
+    site_pages = len(files.pages)
+    pdf_note = ""
+    if not no_pdf:
+        from generator.pdf import render_pdf
+
+        pdf_started = time.perf_counter()
+        pdf = render_pdf(loaded, embed_attachments)
+        for url in pdf.refused:
+            click.echo(
+                f"warning: the PDF did not read {url}: it is outside the portfolio", err=True
+            )
+        pdf_note = f", PDF {pdf.pages} pages ({time.perf_counter() - pdf_started:.1f} s)"
+        if pdf_only:
+            write_file(out, PDF_NAME, pdf.data)
+        else:
+            files.pages[PDF_NAME] = pdf.data
+    if not pdf_only:
+        write_site(files, out, loaded.stamp)
     elapsed = time.perf_counter() - started
     p = loaded.portfolio
+    what = f"{out.as_posix()}/{PDF_NAME}" if pdf_only else f"{out.as_posix()}/index.html"
+    pages = "" if pdf_only else f"{site_pages} pages, "
     click.echo(
-        f"Built {out.as_posix()}/index.html: {len(files.pages)} pages, {count} files, "
-        f"{len(p.concerns)} concerns, {len(p.actions)} actions, {len(p.evidence)} evidence "
-        f"entries, as of {p.as_of.isoformat()}, build {loaded.stamp} ({elapsed:.2f} s)"
+        f"Built {what}: {pages}{len(p.concerns)} concerns, {len(p.actions)} actions, "
+        f"{len(p.evidence)} evidence entries, {len(loaded.findings)} findings, as of "
+        f"{p.as_of.isoformat()}, build {loaded.stamp}{pdf_note} ({elapsed:.2f} s)"
     )
 
 

@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    Strict,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema

@@ -104,9 +104,7 @@ def running_style(build: Build) -> str:
     p = build.portfolio
     service = css_string(p.settings.service)
     stamp = css_string(f"As of {p.as_of.isoformat()} · build {build.stamp}")
-    return (
-        f"@page {{ @top-left {{ content: {service}; }} @bottom-left {{ content: {stamp}; }} }}"
-    )
+    return f"@page {{ @top-left {{ content: {service}; }} @bottom-left {{ content: {stamp}; }} }}"
 
 
 def print_html(build: Build) -> str:
@@ -121,7 +119,7 @@ def print_html(build: Build) -> str:
     template = renderer.env.get_template("pdf/portfolio.html")
     return template.render(
         page_path="portfolio.html",
-        running_style=Markup(running_style(build)),  # noqa: S704 - built by css_string
+        running_style=Markup(running_style(build)),  # built by css_string: safe in <style>
         placed=placed,
         placed_under=placed_under,
         coverage=renderer.coverage(),
@@ -133,16 +131,29 @@ def print_html(build: Build) -> str:
     )
 
 
-def write_pdf(build: Build, target: Path, embed_attachments: bool = False) -> list[str]:
-    """Render the PDF portfolio to ``target``; returns the URLs the fetcher refused."""
+@dataclass
+class RenderedPdf:
+    """A rendered PDF: its bytes, page count, and the URLs the fetcher refused to read."""
+
+    data: bytes
+    pages: int
+    refused: list[str]
+
+
+def render_pdf(build: Build, embed_attachments: bool = False) -> RenderedPdf:
+    """Lay out the PDF portfolio of ``build`` in memory."""
     from weasyprint import CSS, HTML, Attachment
+    from weasyprint.text.fonts import FontConfiguration
 
     theme = templates_dir()
     policy = ConfinedFetcher([(theme / ASSETS).resolve(), build.portfolio.root.resolve()])
     fetcher = policy.fetcher()
     base = (theme / ASSETS / "portfolio.html").resolve().as_uri()
     html = HTML(string=print_html(build), base_url=base, url_fetcher=fetcher)
-    stylesheet = CSS(filename=str(theme / ASSETS / "print.css"), url_fetcher=fetcher)
+    fonts = FontConfiguration()  # @font-face rules need one, shared by the CSS and the layout
+    stylesheet = CSS(
+        filename=str(theme / ASSETS / "print.css"), url_fetcher=fetcher, font_config=fonts
+    )
     attachments = []
     when = datetime.strptime(creation_date(build), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     if embed_attachments:
@@ -160,12 +171,14 @@ def write_pdf(build: Build, target: Path, embed_attachments: bool = False) -> li
                 )
     identifier = hashlib.sha256(f"{build.stamp}{build.as_of}".encode()).hexdigest()[:32]
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    html.write_pdf(
-        target,
-        stylesheets=[stylesheet],
-        pdf_variant="pdf/ua-1",
-        pdf_identifier=identifier.encode(),
-        attachments=attachments,
-        custom_metadata=True,
-    )
-    return policy.refused
+    options: dict[str, Any] = {
+        "stylesheets": [stylesheet],
+        "pdf_variant": "pdf/ua-1",
+        "pdf_identifier": identifier.encode(),
+        "attachments": attachments,
+        "custom_metadata": True,
+    }
+    # As HTML.write_pdf does, in two steps so the page count is known.
+    document = html.render(font_config=fonts, **options)
+    data = document.write_pdf(**options)
+    return RenderedPdf(bytes(data), len(document.pages), policy.refused)

@@ -29,7 +29,14 @@ from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
 from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.status import COLOURS, Brag
 
-ASSETS = ("site.css",)
+ASSETS = (
+    "site.css",
+    "fonts/AtkinsonHyperlegible-Regular.ttf",
+    "fonts/AtkinsonHyperlegible-Italic.ttf",
+    "fonts/AtkinsonHyperlegible-Bold.ttf",
+    "fonts/AtkinsonHyperlegible-BoldItalic.ttf",
+    "fonts/OFL.txt",
+)
 
 
 def templates_dir() -> Path:
@@ -119,7 +126,7 @@ def with_unit(value: float, unit: str | None) -> str:
 class SiteRenderer:
     """Renders every page of the site from one build."""
 
-    def __init__(self, build: Build, for_print: bool = False) -> None:
+    def __init__(self, build: Build, for_print: bool = False, with_pdf: bool = False) -> None:
         self.build = build
         self.for_print = for_print
         self.portfolio = build.portfolio
@@ -163,6 +170,7 @@ class SiteRenderer:
             colours=COLOURS,
             markdown=self.markdown,
             decisions_for=self.decisions_for,
+            with_pdf=with_pdf,
         )
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
 
@@ -395,9 +403,9 @@ def _url(context: Context, target: str) -> str:
     return relative_url(str(context["page_path"]), target)
 
 
-def render_site(build: Build) -> SiteFiles:
-    """Render the whole site for a build."""
-    return SiteRenderer(build).render()
+def render_site(build: Build, with_pdf: bool = False) -> SiteFiles:
+    """Render the whole site for a build; ``with_pdf`` links the PDF portfolio beside it."""
+    return SiteRenderer(build, with_pdf=with_pdf).render()
 
 
 __all__ = ["Brag", "Review", "SiteFiles", "render_site"]

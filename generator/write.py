@@ -9,6 +9,7 @@ delete someone's documents.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from generator.errors import PortfolioError, Problem
 from generator.site import SiteFiles
 
 MARKER = ".portfolio-build"
+PDF_NAME = "portfolio.pdf"
 
 
 def check_output(out: Path) -> None:
@@ -60,6 +62,23 @@ def write_site(files: SiteFiles, out: Path, stamp: str) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return len(files.pages) + len(files.copies)
+
+
+def write_file(out: Path, name: str, data: bytes) -> None:
+    """Replace one file in the output folder atomically (a temporary file, then a rename)."""
+    check_output(out)
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / MARKER
+    if not marker.exists():
+        marker.write_text("built by portfolio\n", encoding="utf-8")
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}-", dir=out)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, out / name)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _mkdir(folder: Path, made: set[Path]) -> None:

@@ -33,7 +33,11 @@ def test_build_reports_what_it_wrote(make_portfolio: MakePortfolio, tmp_path: Pa
     result = CliRunner().invoke(cli, ["build", str(make_portfolio()), "-o", str(out)])
     assert result.exit_code == 0
     assert result.output.startswith(f"Built {out.as_posix()}/index.html: ")
-    assert "2 concerns, 2 actions, 2 evidence entries, as of 2026-06-30" in result.output
+    assert "2 concerns, 2 actions, 2 evidence entries, 39 findings, as of 2026-06-30" in (
+        result.output
+    )
+    assert ", PDF 20 pages (" in result.output
+    assert (out / "portfolio.pdf").read_bytes().startswith(b"%PDF-1.7")
 
 
 def test_as_of_option(make_portfolio: MakePortfolio, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -42,7 +43,7 @@ def parse(path: Path) -> _Page:
 
 
 def build_site(root: Path, out: Path) -> None:
-    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
     assert result.exit_code == 0, result.output + result.stderr
 
 
@@ -85,8 +86,11 @@ def test_no_page_refers_to_another_host(sample_site: Path) -> None:
             text = path.read_text(encoding="utf-8").replace(
                 'xmlns="http://www.w3.org/2000/svg"', ""
             )
-            for marker in ("http://", "https://", "url(", "@import", "//cdn", 'src="//'):
+            for marker in ("http://", "https://", "@import", "//cdn", 'src="//'):
                 assert marker not in text, f"{path}: {marker}"
+            for target in re.findall(r"url\(\s*['\"]?([^'\")]+)", text):
+                assert "//" not in target and not target.startswith("/"), f"{path}: {target}"
+                assert (path.parent / target).is_file(), f"{path}: {target} does not resolve"
 
 
 def test_every_concern_is_reachable_from_each_statement_it_names(sample_site: Path) -> None:
@@ -122,6 +126,11 @@ def test_pages_of_a_small_portfolio(make_portfolio: MakePortfolio, tmp_path: Pat
         [
             MARKER,
             "action-tracker.html",
+            "assets/fonts/AtkinsonHyperlegible-Bold.ttf",
+            "assets/fonts/AtkinsonHyperlegible-BoldItalic.ttf",
+            "assets/fonts/AtkinsonHyperlegible-Italic.ttf",
+            "assets/fonts/AtkinsonHyperlegible-Regular.ttf",
+            "assets/fonts/OFL.txt",
             "assets/site.css",
             "concerns/CP-01.html",
             "concerns/MED-01.html",
