@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 from generator.link import Portfolio
+from generator.markdown import references
 from generator.model import Action, Closure, Concern, Rules
 from generator.outcomes import Outcome, meets, outcomes_of, readings_until, streak_at
 from generator.sources import KeyPath
@@ -86,6 +88,15 @@ class Context:
             concern=concern,
             path=where.path,
             line=where.line,
+        )
+
+    def at(
+        self, record: str, path: str, line: int, message: str, concern: str | None = None
+    ) -> Finding:
+        """A finding of the rule being run, at an explicit file and line."""
+        assert self.rule is not None
+        return Finding(
+            self.rule.code, self.rule.name, self.rule.severity, message, record, concern, path, line
         )
 
 
@@ -704,6 +715,46 @@ def dated_evidence(ctx: Context) -> Iterator[Finding]:
 
 
 @rule(
+    "E402",
+    "outside-reference",
+    "low",
+    "Reference outside the portfolio",
+    "An image or link in a record that points to another website, or to a file outside the "
+    "portfolio folder, is not included: an inspector reading the portfolio offline cannot "
+    "follow it, and the build never fetches it.",
+    "Copy the file into attachments/ and point to it there, or record the source as an "
+    "evidence entry with a 'location'.",
+)
+def outside_reference(ctx: Context) -> Iterator[Finding]:
+    p = ctx.portfolio
+    records: list[tuple[str, str, str | None]] = [(c.id, c.body, c.id) for c in p.concerns.values()]
+    records += [(e.id, e.body, None) for e in p.evidence.values()]
+    records += [(r.id, r.body, None) for r in p.reviews.values()]
+    for record_id, body, concern in records:
+        if not body.strip():
+            continue
+        source = p.sources[record_id]
+        for ref in references(body, source.path.parent, p.root):
+            if ref.where == "inside":
+                continue
+            thing = f"{ref.kind} '{ref.text}'"
+            if ref.where == "remote":
+                host = urlsplit(ref.url).netloc or ref.url.split(":", 1)[0] + ":"
+                why = f"points to {host}, outside the portfolio"
+            elif ref.where == "outside":
+                why = f"points to {ref.url}, outside the portfolio folder"
+            else:
+                why = f"points to {ref.url}, which does not exist in the portfolio folder"
+            yield ctx.at(
+                record_id,
+                source.display,
+                source.body_line + ref.line,
+                f"{thing} {why}: it is not included",
+                concern,
+            )
+
+
+@rule(
     "S501",
     "statement-without-evidence",
     "low",
@@ -717,17 +768,11 @@ def statement_without_evidence(ctx: Context) -> Iterator[Finding]:
     for kq in p.framework.key_questions:
         for statement in kq.statements:
             if not p.evidence_by_statement[statement.slug]:
-                assert ctx.rule is not None
-                yield Finding(
-                    code=ctx.rule.code,
-                    name=ctx.rule.name,
-                    severity=ctx.rule.severity,
-                    message=f"no evidence is filed under {kq.title}: {statement.title} "
-                    f"({statement.slug})",
-                    record=statement.slug,
-                    concern=None,
-                    path=p.settings_path,
-                    line=1,
+                yield ctx.at(
+                    statement.slug,
+                    p.settings_path,
+                    1,
+                    f"no evidence is filed under {kq.title}: {statement.title} ({statement.slug})",
                 )
 
 

@@ -29,6 +29,7 @@ from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
 from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.status import COLOURS, Brag
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 ASSETS = (
     "site.css",
     "fonts/AtkinsonHyperlegible-Regular.ttf",
@@ -182,9 +183,11 @@ class SiteRenderer:
         page = self.paths.by_id[record_id].partition("#")[0]
         root = self.portfolio.root.resolve()
 
-        def resolve(target: Path) -> str:
+        def resolve(target: Path) -> str | None:
             if self.for_print:
-                return target.as_uri()  # read by the PDF's confined fetcher, inside the portfolio
+                if target.suffix.lower() in IMAGE_SUFFIXES:
+                    return target.as_uri()  # read by the PDF's confined fetcher
+                return None  # a link to a file: printed as text, the file is in the register
             site_path = "files/" + target.relative_to(root).as_posix()
             self.files.copies[site_path] = target
             return relative_url(page, site_path)

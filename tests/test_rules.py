@@ -584,3 +584,53 @@ def test_codes_are_unique_and_well_formed() -> None:
 def test_every_rule_fires_in_the_sample_portfolio() -> None:
     build = load(REPO / "content")
     assert {f.code for f in build.findings} == {r.code for r in RULES}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "See [NICE](https://www.nice.org.uk/guidance/sc1).",
+            "link 'NICE' points to www.nice.org.uk, outside the portfolio: it is not included",
+        ),
+        (
+            "Our chart:\n![chart](http://127.0.0.1:8000/chart.png)",
+            "image 'chart' points to 127.0.0.1:8000, outside the portfolio: it is not included",
+        ),
+        (
+            "![secret](file:///etc/passwd)",
+            "image 'secret' points to file:, outside the portfolio: it is not included",
+        ),
+        (
+            "![up](../../../outside.png)",
+            "image 'up' points to ../../../outside.png, outside the portfolio folder: it is not "
+            "included",
+        ),
+        (
+            "[gone](../attachments/missing.pdf)",
+            "link 'gone' points to ../attachments/missing.pdf, which does not exist in the "
+            "portfolio folder: it is not included",
+        ),
+    ],
+)
+def test_outside_reference(tmp_path: Path, body: str, expected: str) -> None:
+    findings(tmp_path)  # the clean portfolio; then give its concern a body
+    text = front(CLEAN) + "\n## Context\n\n" + body + "\n"
+    write_files(tmp_path / "content", {"concerns/c-01.md": text})
+    [finding] = load(tmp_path / "content").findings
+    assert (finding.code, finding.message) == ("E402", expected)
+    line = text.splitlines()[finding.line - 1]
+    assert "](" in line, line
+
+
+def test_links_inside_the_portfolio_are_fine(tmp_path: Path) -> None:
+    findings(tmp_path)
+    write_files(
+        tmp_path / "content",
+        {
+            "attachments/plan.pdf": b"%PDF-1.4",
+            "concerns/c-01.md": front(CLEAN)
+            + "\n[The plan](../attachments/plan.pdf) and [above](#context)\n",
+        },
+    )
+    assert load(tmp_path / "content").findings == []
