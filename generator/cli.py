@@ -48,6 +48,8 @@ def _user_errors(func: F) -> F:
             count = len(exc.problems)
             click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True)
             sys.exit(EXIT_ERRORS)
+        except click.ClickException:
+            raise  # usage errors: click reports them with exit status 2
         except Exception as exc:
             if click.get_current_context().find_root().params.get("verbose"):
                 raise

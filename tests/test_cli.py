@@ -83,3 +83,21 @@ def test_user_errors_never_show_a_traceback(make_portfolio: MakePortfolio) -> No
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.endswith("1 error; nothing was written.\n")
+
+
+def test_pdf_options(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
+    assert result.exit_code == 0
+    assert not (out / "portfolio.pdf").exists()
+    assert "portfolio.pdf" not in (out / "index.html").read_text()
+    page = (out / "index.html").read_bytes()
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--pdf-only"])
+    assert result.exit_code == 0, result.stderr
+    assert result.output.startswith(f"Built {out.as_posix()}/portfolio.pdf: ")
+    assert (out / "portfolio.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / "index.html").read_bytes() == page  # the site is left as it was
+    both = CliRunner().invoke(cli, ["build", str(root), "--no-pdf", "--pdf-only"])
+    assert both.exit_code == 2
+    assert "--no-pdf and --pdf-only cannot be used together" in both.stderr

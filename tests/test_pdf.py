@@ -1,0 +1,325 @@
+"""The PDF portfolio, rendered by WeasyPrint for real and read back with pypdf."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import CONCERN_MD, SAMPLE, MakePortfolio
+from generator.build import Build, load
+from generator.pdf import ConfinedFetcher, FetchRefused, css_string, render_pdf
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[Build, PdfReader]:
+    build = load(SAMPLE)
+    pdf = render_pdf(build)
+    assert pdf.refused == []
+    return build, PdfReader(io.BytesIO(pdf.data))
+
+
+def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(depth, title, 0-based page) of every bookmark, in order."""
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                page = reader.get_destination_page_number(item)
+                found.append((depth, str(item.title), page))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def page_text(reader: PdfReader, index: int) -> str:
+    return reader.pages[index].extract_text() or ""
+
+
+def test_outline_mirrors_the_framework_sections(sample: tuple[Build, PdfReader]) -> None:
+    build, reader = sample
+    p = build.portfolio
+    marks = outline(reader)
+    top = [title for depth, title, _ in marks if depth == 0]
+    assert top == [
+        "Contents",
+        "Findings summary",
+        "Coverage of the quality statements",
+        *[kq.title for kq in p.framework.key_questions],
+        "Appendix A: Action tracker",
+        "Appendix B: Evidence register",
+        "Appendix C: Governance decisions",
+    ]
+    statements = [title for depth, title, _ in marks if depth == 1]
+    assert statements == [s.title for kq in p.framework.key_questions for s in kq.statements]
+    concerns = [title for depth, title, _ in marks if depth == 2]
+    assert sorted(concerns) == sorted(f"{c.id} {c.title}" for c in p.concerns.values())
+    # Each concern sits under the first statement it names.
+    current = ""
+    for depth, title, _ in marks:
+        if depth == 1:
+            current = title
+        elif depth == 2:
+            concern = p.concerns[title.split(" ", 1)[0]]
+            first = p.statement(p.statements_of[concern.id][0])[1].title
+            assert current == first, title
+
+
+def contents_numbers(reader: PdfReader) -> dict[str, int]:
+    """The page number printed in the contents for each entry."""
+    starts = {title: page for depth, title, page in outline(reader) if depth == 0}
+    text = "\n".join(
+        page_text(reader, i) for i in range(starts["Contents"], starts["Findings summary"])
+    )
+    numbers = {}
+    for line in text.splitlines():
+        match = re.match(r"^(.*?)\s*\.{3,}\s*(\d+)$", line.strip())
+        if match:
+            numbers[match.group(1).strip()] = int(match.group(2))
+    return numbers
+
+
+def test_contents_page_numbers_are_where_the_headings_are(
+    sample: tuple[Build, PdfReader],
+) -> None:
+    build, reader = sample
+    numbers = contents_numbers(reader)
+    marks = outline(reader)
+    checked = 0
+    for _depth, title, page in marks:
+        if title == "Contents":
+            continue
+        if title in numbers:
+            assert numbers[title] == page + 1, title
+            checked += 1
+    concern_marks = [(t, pg) for d, t, pg in marks if d == 2]
+    assert len(concern_marks) == len(build.portfolio.concerns)
+    for title, page in concern_marks:
+        assert numbers[title] == page + 1, title
+        # The concern's heading is on that page.
+        assert title.split(" ", 1)[0] in page_text(reader, page)
+    assert checked >= len(build.portfolio.concerns) + 8
+
+
+def test_see_page_references_point_at_the_concern(sample: tuple[Build, PdfReader]) -> None:
+    build, reader = sample
+    pages = {t.split(" ", 1)[0]: pg + 1 for d, t, pg in outline(reader) if d == 2}
+    text = "\n".join(page_text(reader, i) for i in range(len(reader.pages)))
+    text = re.sub(r"\s+", " ", text)
+    refs = re.findall(
+        r"([A-Z]+-\d+) [^()]*? \([a-z]+: [^)]*\) is set out under [^:]+: see page (\d+)", text
+    )
+    assert refs, "no cross-references found"
+    for concern_id, number in refs:
+        assert pages[concern_id] == int(number), concern_id
+    # Every concern named under more than one statement is referred to from the others.
+    multi = {c for c, slugs in build.portfolio.statements_of.items() if len(slugs) > 1}
+    assert multi <= {c for c, _ in refs}
+
+
+def test_every_internal_link_resolves(sample: tuple[Build, PdfReader]) -> None:
+    _, reader = sample
+    names = set(reader.named_destinations)
+    links = 0
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            action = annot.get("/A")
+            assert action is None or action.get("/S") != "/URI", "a link leaves the document"
+            dest = annot.get("/Dest")
+            if dest is not None and not isinstance(dest, list):
+                assert str(dest) in names, dest
+                links += 1
+    assert links > 500
+
+
+def test_every_concern_title_and_the_cover(sample: tuple[Build, PdfReader]) -> None:
+    build, reader = sample
+    p = build.portfolio
+    text = re.sub(r"\s+", " ", "\n".join(page_text(reader, i) for i in range(len(reader.pages))))
+    for concern in p.concerns.values():
+        assert f"{concern.id} {concern.title}" in text
+    cover = page_text(reader, 0)
+    for fact in (
+        p.settings.provider,
+        p.settings.service,
+        "1-1234567890",
+        "2026-04-01 to 2026-10-31",
+        build.stamp,
+    ):
+        assert fact in cover
+
+
+def test_every_page_names_the_as_of_date_build_and_page_count(
+    sample: tuple[Build, PdfReader],
+) -> None:
+    build, reader = sample
+    total = len(reader.pages)
+    for index in range(total):
+        text = page_text(reader, index)
+        assert f"As of 2026-10-31 · build {build.stamp}" in text, index
+        assert f"Page {index + 1} of {total}" in text, index
+
+
+def test_metadata_tagging_and_language(sample: tuple[Build, PdfReader]) -> None:
+    _, reader = sample
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == "Evidence portfolio: Larkfield House"
+    assert meta.author == "Larkfield Care Ltd"
+    assert meta.subject and "Larkfield House" in meta.subject
+    assert "CQC" in str(meta.get("/Keywords"))
+    assert meta.get("/CreationDate") == "D:20261031000000Z"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en-GB"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+
+
+def test_fonts_are_embedded_from_the_project(sample: tuple[Build, PdfReader]) -> None:
+    _, reader = sample
+    fonts: set[str] = set()
+    for page in reader.pages[:12]:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            fonts.add(str(font.get_object().get("/BaseFont")))
+    assert any("Atkinson-Hyperlegible" in f for f in fonts), fonts
+
+
+def test_appendices_hold_checksums_and_the_decisions_log(sample: tuple[Build, PdfReader]) -> None:
+    build, reader = sample
+    text = re.sub(r"\s+", "", "\n".join(page_text(reader, i) for i in range(len(reader.pages))))
+    import hashlib
+
+    for eid, path in build.portfolio.attachments.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in text, eid
+    assert "AppendixC:Governancedecisions" in text
+
+
+def test_the_same_build_gives_the_same_bytes(make_portfolio: MakePortfolio) -> None:
+    build = load(make_portfolio())
+    assert render_pdf(build).data == render_pdf(load(make_portfolio())).data
+
+
+def test_source_date_epoch_sets_the_dates(
+    make_portfolio: MakePortfolio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    reader = PdfReader(io.BytesIO(render_pdf(load(make_portfolio())).data))
+    assert reader.metadata is not None
+    assert reader.metadata.get("/CreationDate") == "D:20260101000000Z"
+
+
+def test_embedded_attachments(make_portfolio: MakePortfolio) -> None:
+    attached = next((SAMPLE / "attachments").rglob("*.pdf")).read_bytes()
+    root = make_portfolio(
+        {
+            "attachments/visit.pdf": attached,
+            "evidence/ev-03.yaml": "id: EV-03\ntitle: Visit\ntype: other\ndate: 2026-02-01\n"
+            "file: attachments/visit.pdf\n",
+        }
+    )
+    build = load(root)
+    assert not PdfReader(io.BytesIO(render_pdf(build).data)).attachments
+    reader = PdfReader(io.BytesIO(render_pdf(build, embed_attachments=True).data))
+    # Only PDF attachments are embedded; the CSV stays in the register with its checksum.
+    assert dict(reader.attachments) == {"EV-03-visit.pdf": [attached]}
+
+
+# --- confined fetching ------------------------------------------------------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        _Recorder.requests.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    _Recorder.requests = []
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_records_cannot_make_the_pdf_fetch_anything(
+    make_portfolio: MakePortfolio, tmp_path: Path, server: str
+) -> None:
+    secret = tmp_path / "secret.svg"
+    secret.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="20">'
+        '<text x="0" y="15">TOPSECRETVALUE</text></svg>'
+    )
+    body = (
+        f"![remote]({server}/tracker.png)\n\n![outside](../../secret.svg)\n\n"
+        f"![passwd](file:///etc/passwd)\n\n[a link]({server}/page)\n"
+    )
+    root = make_portfolio(
+        {"concerns/med-01.md": CONCERN_MD.replace("Body text with a *word*.", body)}
+    )
+    build = load(root)
+    pdf = render_pdf(build)
+    assert _Recorder.requests == []
+    text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "TOPSECRETVALUE" not in text and "root:x:" not in text
+    e402 = [f.message for f in build.findings if f.code == "E402"]
+    assert len(e402) == 4
+
+
+def test_the_fetcher_itself_refuses_everything_outside(tmp_path: Path, server: str) -> None:
+    from weasyprint import HTML
+
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "ok.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
+    (tmp_path / "outside.svg").write_text("<svg/>")
+    policy = ConfinedFetcher([inside.resolve()])
+    html = (
+        f'<img src="{server}/x.png"><img src="{(tmp_path / "outside.svg").as_uri()}">'
+        f'<img src="{(inside / "ok.svg").as_uri()}">'
+        f'<img src="{(inside / ".." / "outside.svg").as_uri()}">'
+        '<link rel="stylesheet" href="https://example.org/x.css">'
+    )
+    HTML(string=html, url_fetcher=policy.fetcher()).write_pdf()
+    assert _Recorder.requests == []
+    assert len(policy.refused) == 4
+    assert policy.allowed((inside / "ok.svg").as_uri()) == (inside / "ok.svg").resolve()
+    for url in (
+        f"{server}/x",
+        "file:///etc/passwd",
+        (tmp_path / "outside.svg").as_uri(),
+        "data:image/png;base64,AAAA",
+    ):
+        with pytest.raises(FetchRefused):
+            policy.allowed(url)
+
+
+def test_css_strings_cannot_break_out() -> None:
+    assert css_string('a"b') == '"a\\22 b"'
+    assert css_string("</style><script>") == '"\\3C /style\\3E \\3C script\\3E "'
+    assert css_string("x\\ny") == '"x\\5C ny"'
