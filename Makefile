@@ -5,9 +5,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: site test lint clean
+.PHONY: site test lint clean system-deps
 
-$(BIN)/portfolio: pyproject.toml
+# WeasyPrint lays out the PDF with Pango; install it with apt-get where it is missing and we can.
+system-deps:
+	@ldconfig -p 2>/dev/null | grep -q 'libpango-1.0' || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 ; } || \
+	  echo "warning: Pango (libpango-1.0-0) is missing: install it to build the PDF"
+
+$(BIN)/portfolio: pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
