@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: site test lint clean system-deps
+.PHONY: site test lint clean system-deps browser-deps
 
 # WeasyPrint lays out the PDF with Pango; install it with apt-get where it is missing and we can.
 system-deps:
@@ -13,6 +13,13 @@ system-deps:
 	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 ; } || \
 	  echo "warning: Pango (libpango-1.0-0) is missing: install it to build the PDF"
+
+# The browser tests drive Debian's chromium; install it with apt-get where it is missing.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	  >/dev/null ; } || echo "warning: chromium is missing: the browser tests cannot run"
 
 $(BIN)/portfolio: pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +39,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff format --check generator tests
 	$(BIN)/mypy
 
-test: lint
+test: lint browser-deps
 	$(BIN)/pytest
 
 clean:

@@ -126,7 +126,7 @@ def build(
     check_output(out)
     loaded = load(path, as_of)
     files = SiteFiles() if pdf_only else render_site(loaded, with_pdf=not no_pdf)
-    site_pages = len(files.pages)
+    site_pages = sum(1 for name in files.pages if name.endswith(".html"))
     pdf_note = ""
     if not no_pdf:
         from generator.pdf import render_pdf

@@ -72,9 +72,9 @@ def _parser() -> MarkdownIt:
 def _shift_heading(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    # A body sits under the page's own h1 and a section h2: its "#" becomes h3, and so on.
+    # A body sits under the page's h1, in a section of its own: "#" becomes h2, "##" h3...
     token = tokens[idx]
-    token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+    token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
     return str(self.renderToken(tokens, idx, options, env))
 
 

@@ -27,11 +27,14 @@ from generator.markdown import relative_url, render_markdown
 from generator.model import Action, Concern, Evidence, Review
 from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
 from generator.rules import RULES, Finding, Rule, rule_by_code
+from generator.search import index_script
 from generator.status import COLOURS, Brag
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 ASSETS = (
     "site.css",
+    "search.js",
+    "tables.js",
     "fonts/AtkinsonHyperlegible-Regular.ttf",
     "fonts/AtkinsonHyperlegible-Italic.ttf",
     "fonts/AtkinsonHyperlegible-Bold.ttf",
@@ -174,6 +177,14 @@ class SiteRenderer:
             with_pdf=with_pdf,
         )
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+        statements = self.portfolio.framework.statements()
+        self.env.filters["statement_title"] = lambda slug: statements[slug][1].title
+        self.env.filters["kq_title"] = lambda slug: statements[slug][0].title
+        ordered = list(self.portfolio.concerns.values())
+        self.env.globals["neighbours"] = {
+            c.id: (ordered[i - 1] if i else None, ordered[i + 1] if i + 1 < len(ordered) else None)
+            for i, c in enumerate(ordered)
+        }
 
     def markdown(self, record_id: str, text: str) -> Markup:
         """A record's body as HTML; images inside the portfolio are copied into the site."""
@@ -239,6 +250,10 @@ class SiteRenderer:
             )
         self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
         self.page("findings.html", "findings.html", groups=self.findings_by_rule())
+        self.page("search.html", "search.html")
+        self.files.pages["assets/search-index.js"] = index_script(
+            self.build, self.paths.by_id, Paths.statement
+        )
         self.page("evidence/index.html", "evidence_index.html")
         for evidence in p.evidence.values():
             self.page(self.paths.by_id[evidence.id], "evidence.html", evidence=evidence)

@@ -158,7 +158,10 @@ def test_pages_of_a_small_portfolio(make_portfolio: MakePortfolio, tmp_path: Pat
             "assets/fonts/AtkinsonHyperlegible-Italic.ttf",
             "assets/fonts/AtkinsonHyperlegible-Regular.ttf",
             "assets/fonts/OFL.txt",
+            "assets/search-index.js",
+            "assets/search.js",
             "assets/site.css",
+            "assets/tables.js",
             "concerns/CP-01.html",
             "concerns/MED-01.html",
             "concerns/index.html",
@@ -180,6 +183,7 @@ def test_pages_of_a_small_portfolio(make_portfolio: MakePortfolio, tmp_path: Pat
             "roles/medicines-lead.html",
             "roles/quality-lead.html",
             "roles/registered-manager.html",
+            "search.html",
             *statements,
         ]
     )
