@@ -8,9 +8,9 @@ never fetches anything from elsewhere and the offline portfolio never depends on
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -190,9 +190,15 @@ def references(text: str, base: Path, root: Path) -> Iterator[Reference]:
             yield Reference(kind, url, label, line, where, target)
 
 
+@lru_cache(maxsize=65536)
 def relative_url(from_page: str, to_path: str) -> str:
     """A link from the page at ``from_page`` to ``to_path`` (both relative to the site root)."""
     target, _, fragment = to_path.partition("#")
-    start = posixpath.dirname(from_page) or "."
-    rel = posixpath.relpath(target, start) if target else posixpath.basename(from_page)
+    folder, _, name = from_page.rpartition("/")
+    if not target:
+        rel = name
+    elif folder and target.startswith(folder + "/") and "/" not in target[len(folder) + 1 :]:
+        rel = target[len(folder) + 1 :]  # the same folder
+    else:
+        rel = "../" * from_page.count("/") + target
     return f"{rel}#{fragment}" if fragment else rel

@@ -49,44 +49,71 @@ def entries(build: Build, url_of: dict[str, str], statement_url: Any) -> list[di
             + [f"{m.id} {m.name}" for m in concern.measures]
             + [plain_text(concern.body)]
         )
-        found.append({
-            "kind": "Concern", "id": concern.id, "title": concern.title,
-            "url": url_of[concern.id], "statements": statements(p.statements_of[concern.id]),
-            "owner": p.role_label(concern.owner), "text": " ".join(text.split())[:BODY_LIMIT],
-        })
+        found.append(
+            {
+                "kind": "Concern",
+                "id": concern.id,
+                "title": concern.title,
+                "url": url_of[concern.id],
+                "statements": statements(p.statements_of[concern.id]),
+                "owner": p.role_label(concern.owner),
+                "text": " ".join(text.split())[:BODY_LIMIT],
+            }
+        )
         for action in concern.actions:
-            found.append({
-                "kind": "Action", "id": action.id, "title": action.title,
-                "url": url_of[action.id], "statements": statements(p.statements_of[concern.id]),
-                "owner": p.role_label(action.owner),
-                "text": " ".join(
-                    [action.expected_outcome or "", action.evidence_required or ""]
-                    + [u.note for u in action.updates]
-                ),
-            })
+            found.append(
+                {
+                    "kind": "Action",
+                    "id": action.id,
+                    "title": action.title,
+                    "url": url_of[action.id],
+                    "statements": statements(p.statements_of[concern.id]),
+                    "owner": p.role_label(action.owner),
+                    "text": " ".join(
+                        [action.expected_outcome or "", action.evidence_required or ""]
+                        + [u.note for u in action.updates]
+                    ),
+                }
+            )
     for evidence in p.evidence.values():
-        found.append({
-            "kind": "Evidence", "id": evidence.id, "title": evidence.title,
-            "url": url_of[evidence.id], "statements": statements(p.filed_under[evidence.id]),
-            "owner": p.role_label(evidence.owner) if evidence.owner else "",
-            "text": " ".join([evidence.summary or "", plain_text(evidence.body)])[:BODY_LIMIT],
-        })
+        found.append(
+            {
+                "kind": "Evidence",
+                "id": evidence.id,
+                "title": evidence.title,
+                "url": url_of[evidence.id],
+                "statements": statements(p.filed_under[evidence.id]),
+                "owner": p.role_label(evidence.owner) if evidence.owner else "",
+                "text": " ".join([evidence.summary or "", plain_text(evidence.body)])[:BODY_LIMIT],
+            }
+        )
     for review in p.reviews.values():
-        found.append({
-            "kind": "Governance review", "id": review.id, "title": review.title,
-            "url": url_of[review.id], "statements": [],
-            "owner": p.role_label(review.chair) if review.chair else "",
-            "text": " ".join(
-                [d.rationale or "" for d in review.decisions] + [plain_text(review.body)]
-            )[:BODY_LIMIT],
-        })
+        found.append(
+            {
+                "kind": "Governance review",
+                "id": review.id,
+                "title": review.title,
+                "url": url_of[review.id],
+                "statements": [],
+                "owner": p.role_label(review.chair) if review.chair else "",
+                "text": " ".join(
+                    [d.rationale or "" for d in review.decisions] + [plain_text(review.body)]
+                )[:BODY_LIMIT],
+            }
+        )
     for kq in p.framework.key_questions:
         for statement in kq.statements:
-            found.append({
-                "kind": "Quality statement", "id": statement.slug, "title": statement.title,
-                "url": statement_url(statement.slug), "statements": [kq.title],
-                "owner": "", "text": statement.description,
-            })
+            found.append(
+                {
+                    "kind": "Quality statement",
+                    "id": statement.slug,
+                    "title": statement.title,
+                    "url": statement_url(statement.slug),
+                    "statements": [kq.title],
+                    "owner": "",
+                    "text": statement.description,
+                }
+            )
     return found
 
 

@@ -176,6 +176,7 @@ class SiteRenderer:
             decisions_for=self.decisions_for,
             with_pdf=with_pdf,
         )
+        self.env.globals.update(self.link_helpers())
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
         statements = self.portfolio.framework.statements()
         self.env.filters["statement_title"] = lambda slug: statements[slug][1].title
@@ -205,6 +206,55 @@ class SiteRenderer:
 
         html = render_markdown(text, source.path.parent, root, resolve)
         return Markup(html)
+
+    def link_helpers(self) -> dict[str, Any]:
+        """Small pieces used on almost every line of every page, in Python for speed.
+
+        Each returns escaped markup; ``page_path`` from the template context makes links
+        relative to the page being rendered.
+        """
+        p, paths, status = self.portfolio, self.paths, self.build.status
+        none = Markup('<span class="none">none</span>')
+
+        def link(context: Context, target: str, text: str) -> Markup:
+            href = relative_url(str(context["page_path"]), target)
+            return Markup('<a href="{}">{}</a>').format(href, text)
+
+        @pass_context
+        def brag(_context: Context, record_id: str) -> Markup:
+            s = status[record_id]
+            return Markup(
+                '<span class="brag brag-{}" title="{}"><span class="brag-colour">{}</span> '
+                "{}</span>"
+            ).format(s.colour, s.reason, s.colour.capitalize(), s.label)
+
+        @pass_context
+        def role(context: Context, name: str | None) -> Markup:
+            if not name:
+                return none
+            return link(context, paths.roles[name], p.role_label(name))
+
+        @pass_context
+        def ref(context: Context, record_id: str) -> Markup:
+            return link(context, paths.by_id[record_id], record_id)
+
+        @pass_context
+        def refs(context: Context, ids: list[str]) -> Markup:
+            if not ids:
+                return none
+            return Markup(", ").join(ref(context, i) for i in ids)
+
+        @pass_context
+        def statement_link(context: Context, slug: str) -> Markup:
+            return link(context, Paths.statement(slug), p.statement(slug)[1].title)
+
+        return {
+            "brag": brag,
+            "role": role,
+            "ref": ref,
+            "refs": refs,
+            "statement_link": statement_link,
+        }
 
     def concern_findings(self, concern_id: str) -> list[Finding]:
         """Every finding about a concern or its actions and measures."""
@@ -263,7 +313,7 @@ class SiteRenderer:
         self.page("roles/index.html", "roles.html", owned=self.owned_by_role())
         for role in p.settings.roles:
             self.page(
-                self.paths.roles[role], "role.html", role=role, items=self.owned_by_role()[role]
+                self.paths.roles[role], "role.html", role_name=role, items=self.owned_by_role()[role]
             )
         for asset in ASSETS:
             self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
