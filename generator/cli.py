@@ -195,6 +195,78 @@ def check(path: Path, output: str, strict: bool, as_of: date | None) -> None:
         sys.exit(EXIT_FINDINGS)
 
 
+@cli.command()
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    default="schemas",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="Folder to write the KIND.schema.json files into.",
+)
+@_user_errors
+def schema(path: Path, out: Path) -> None:
+    """Write the JSON Schema of each record kind, for editors to validate front matter.
+
+    When PATH is a portfolio, its quality statements and roles are listed in the schemas, so
+    an editor can offer them as you type.
+    """
+    from generator.build import load
+    from generator.schema import write_schemas
+
+    slugs: list[str] | None = None
+    roles: list[str] | None = None
+    if (path / "portfolio.yaml").is_file():
+        portfolio = load(path).portfolio
+        slugs = sorted(portfolio.framework.statements())
+        roles = sorted(portfolio.settings.roles)
+    for written in write_schemas(out, slugs, roles):
+        click.echo(f"Wrote {written.as_posix()}")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["concern", "evidence", "review"]))
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option("--id", "record_id", help="The new record's id (default: the next free one).")
+@click.option("--title", help="The new record's title.")
+@_user_errors
+def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None:
+    """Write a new concern, evidence entry or governance review into the portfolio in PATH.
+
+    The record has today's date, the next free id in the portfolio's own style, and commented
+    placeholders; it passes check as written. An existing file is never overwritten.
+    """
+    from generator.authoring import new_record
+    from generator.build import load
+
+    portfolio = load(path).portfolio
+    written = new_record(portfolio, kind, record_id, title, date.today())  # type: ignore[arg-type]
+    click.echo(f"Wrote {written.as_posix()}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--provider", default="Your Care Provider Ltd", show_default=True)
+@click.option("--service", default="Your Service", show_default=True)
+@click.option(
+    "--with-ci",
+    is_flag=True,
+    help="Add a CI workflow that checks and builds the portfolio on every push.",
+)
+@_user_errors
+def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
+    """Create a new portfolio in FOLDER, with one example of each record kind."""
+    from generator.authoring import init_portfolio
+
+    for written in init_portfolio(folder, provider, service, date.today(), with_ci):
+        click.echo(f"Wrote {written.as_posix()}")
+    click.echo(
+        f"Next: edit {folder.as_posix()}/portfolio.yaml, then run: portfolio build "
+        f"{folder.as_posix()}"
+    )
+
+
 @cli.command("rules")
 @click.option(
     "--format",

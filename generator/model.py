@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -107,8 +108,26 @@ Day = Annotated[date, BeforeValidator(_iso_date)]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
 RoleRef = Annotated[str, Field(min_length=1)]
 Slug = Annotated[str, Field(min_length=1)]
-IdList = Annotated[list[RecordId], BeforeValidator(_one_or_many)]
+_ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN, "maxLength": 80}
+IdList = Annotated[
+    list[RecordId],
+    BeforeValidator(_one_or_many),
+    WithJsonSchema({"anyOf": [_ID_SCHEMA, {"type": "array", "items": _ID_SCHEMA}]}),
+]
 Regulation = Annotated[str, BeforeValidator(_regulation)]
+_REGULATION_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 9, "maximum": 20},
+        {"type": "string", "enum": list(REGULATIONS)},
+    ]
+}
+
+
+def _word_or_list(item: dict[str, Any]) -> Any:
+    """The schema of a field that takes one value or a list of them."""
+    return WithJsonSchema({"anyOf": [item, {"type": "array", "items": item}]})
+
+
 Text = Annotated[str, AfterValidator(lambda s: s.strip())]
 
 
@@ -163,7 +182,28 @@ class Settings(Model):
     period: Period | None = None
     default_visibility: Visibility = "inspection"
     framework: str = "cqc-saf-2024"
-    roles: dict[str, Annotated[Role, BeforeValidator(_empty_role)]] = Field(min_length=1)
+    roles: dict[
+        str,
+        Annotated[
+            Role,
+            BeforeValidator(_empty_role),
+            WithJsonSchema(
+                {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "properties": {
+                                "name": {"type": "string", "description": "The person"},
+                                "title": {"type": "string", "description": "The job title"},
+                            },
+                            "additionalProperties": False,
+                        },
+                        {"type": "null"},
+                    ]
+                }
+            ),
+        ],
+    ] = Field(min_length=1)
     rules: Rules = Rules()
 
 
@@ -258,9 +298,13 @@ class Concern(Model):
 
     id: RecordId
     title: Text
-    quality_statements: Annotated[list[Slug], BeforeValidator(_one_or_many)] = Field(min_length=1)
+    quality_statements: Annotated[
+        list[Slug], BeforeValidator(_one_or_many), _word_or_list({"type": "string"})
+    ] = Field(min_length=1)
     source: Source
-    regulation: Annotated[list[Regulation], BeforeValidator(_one_or_many)] = []
+    regulation: Annotated[
+        list[Regulation], BeforeValidator(_one_or_many), _word_or_list(_REGULATION_SCHEMA)
+    ] = []
     raised: Day
     raised_by: RoleRef | None = None
     owner: RoleRef
@@ -294,7 +338,9 @@ class Evidence(Model):
     visibility: Visibility | None = None
     personal_data: Annotated[bool, Strict()] = False
     summary: Text | None = None
-    quality_statements: Annotated[list[Slug], BeforeValidator(_one_or_many)] = []
+    quality_statements: Annotated[
+        list[Slug], BeforeValidator(_one_or_many), _word_or_list({"type": "string"})
+    ] = []
     body: SkipJsonSchema[str] = Field("", exclude=True)
 
 
@@ -321,7 +367,9 @@ class Review(Model):
     date: Day
     forum: Text | None = None
     chair: RoleRef | None = None
-    attendees: Annotated[list[RoleRef], BeforeValidator(_one_or_many)] = []
+    attendees: Annotated[
+        list[RoleRef], BeforeValidator(_one_or_many), _word_or_list({"type": "string"})
+    ] = []
     decisions: list[Decision] = []
     body: SkipJsonSchema[str] = Field("", exclude=True)
 

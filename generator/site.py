@@ -313,7 +313,10 @@ class SiteRenderer:
         self.page("roles/index.html", "roles.html", owned=self.owned_by_role())
         for role in p.settings.roles:
             self.page(
-                self.paths.roles[role], "role.html", role_name=role, items=self.owned_by_role()[role]
+                self.paths.roles[role],
+                "role.html",
+                role_name=role,
+                items=self.owned_by_role()[role],
             )
         for asset in ASSETS:
             self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
