@@ -22,6 +22,7 @@ from markupsafe import Markup
 from generator import __version__
 from generator.build import Build
 from generator.charts import line_chart, sparkline
+from generator.exports import downloads
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
 from generator.model import Action, Concern, Evidence, Review
@@ -301,6 +302,13 @@ class SiteRenderer:
         self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
         self.page("findings.html", "findings.html", groups=self.findings_by_rule())
         self.page("search.html", "search.html")
+        exports = downloads(self.build)
+        self.files.pages.update(exports)
+        self.page(
+            "downloads.html",
+            "downloads.html",
+            exports=[(name, len(data)) for name, data in exports.items()],
+        )
         self.files.pages["assets/search-index.js"] = index_script(
             self.build, self.paths.by_id, Paths.statement
         )

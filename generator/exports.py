@@ -1,0 +1,184 @@
+"""Exports people use elsewhere: the action tracker and evidence register as CSV and XLSX.
+
+Columns follow the action plans providers and commissioners keep (item to put right,
+regulation, action, owner, deadline, status colour, progress, closure evidence). Cells that a
+spreadsheet would run as a formula are made inert, and both formats give the same bytes for the
+same build.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from generator.build import Build
+
+TRACKER_COLUMNS = [
+    "Concern",
+    "Item to put right",
+    "Regulation",
+    "Quality statements",
+    "Action id",
+    "Action",
+    "Owner",
+    "Deadline",
+    "Extensions",
+    "Status",
+    "Status colour",
+    "Progress",
+    "Closure evidence",
+    "Findings",
+]
+REGISTER_COLUMNS = [
+    "Evidence id",
+    "Title",
+    "Type",
+    "Category",
+    "Shows",
+    "Date",
+    "Owner",
+    "Held",
+    "Quality statements",
+    "Cited by",
+    "SHA-256",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: str) -> str:
+    """Text a spreadsheet will show, never evaluate (OWASP's advice on CSV injection)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def tracker_rows(build: Build) -> list[list[str]]:
+    """One row per action, in concern order."""
+    p, status = build.portfolio, build.status
+    rows = []
+    for concern, action in p.actions.values():
+        latest = max(action.updates, key=lambda u: u.date, default=None)
+        progress = f"{latest.date.isoformat()}: {latest.note}" if latest else ""
+        closure = action.closure
+        evidence = ""
+        if closure is not None:
+            evidence = "; ".join(
+                f"{e} {p.evidence[e].title}" for e in closure.evidence if e in p.evidence
+            )
+        brag = status[action.id]
+        rows.append(
+            [
+                concern.id,
+                f"{concern.title}: {concern.baseline}",
+                ", ".join(concern.regulation),
+                "; ".join(p.statement(s)[1].title for s in p.statements_of[concern.id]),
+                action.id,
+                action.title,
+                p.role_label(action.owner),
+                action.current_due.isoformat(),
+                str(len(action.extensions)),
+                action.status,
+                f"{brag.colour.capitalize()}: {brag.label}",
+                progress,
+                evidence,
+                ", ".join(f.code for f in build.findings_for(action.id)),
+            ]
+        )
+    return rows
+
+
+def register_rows(build: Build) -> list[list[str]]:
+    """One row per evidence entry, with the checksum of its attached file."""
+    p = build.portfolio
+    rows = []
+    for evidence in p.evidence.values():
+        path = p.attachments.get(evidence.id)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else ""
+        cited = sorted({c.concern.id for c in p.citations[evidence.id]})
+        rows.append(
+            [
+                evidence.id,
+                evidence.title,
+                evidence.type,
+                p.category_of(evidence),
+                p.nature_of(evidence),
+                evidence.date.isoformat(),
+                p.role_label(evidence.owner) if evidence.owner else "",
+                evidence.file or evidence.location or "",
+                "; ".join(p.statement(s)[1].title for s in p.filed_under[evidence.id]),
+                ", ".join(cited),
+                digest,
+            ]
+        )
+    return rows
+
+
+def to_csv(columns: list[str], rows: list[list[str]]) -> bytes:
+    """CSV with a byte-order mark, so Excel reads the UTF-8 text correctly."""
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([[inert(cell) for cell in row] for row in rows])
+    return ("\ufeff" + stream.getvalue()).encode("utf-8")
+
+
+def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetime) -> bytes:
+    """An XLSX workbook with one sheet, a bold frozen header row and filters."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet: Any = book.active
+    sheet.title = title[:31]
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([inert(cell) for cell in row])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for index, column in enumerate(columns, start=1):
+        longest = max([len(column), *(len(r[index - 1]) for r in rows)])
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, longest + 2)
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    book.properties.creator = "portfolio"
+    book.properties.created = when
+    book.properties.modified = when
+    raw = io.BytesIO()
+    book.save(raw)
+    return _stable_zip(raw.getvalue(), when)
+
+
+def _stable_zip(data: bytes, when: datetime) -> bytes:
+    """The same zip with every entry dated ``when``, so builds give the same bytes."""
+    stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+def downloads(build: Build) -> dict[str, bytes]:
+    """Every export, by its file name in the site."""
+    when = datetime(build.as_of.year, build.as_of.month, build.as_of.day)
+    tracker = tracker_rows(build)
+    register = register_rows(build)
+    return {
+        "downloads/action-tracker.csv": to_csv(TRACKER_COLUMNS, tracker),
+        "downloads/action-tracker.xlsx": to_xlsx("Action tracker", TRACKER_COLUMNS, tracker, when),
+        "downloads/evidence-register.csv": to_csv(REGISTER_COLUMNS, register),
+        "downloads/evidence-register.xlsx": to_xlsx(
+            "Evidence register", REGISTER_COLUMNS, register, when
+        ),
+    }
