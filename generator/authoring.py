@@ -38,7 +38,7 @@ def title_prefix(title: str) -> str | None:
     """A short topic code from a title: "Missing clothing" -> "MISS"."""
     for word in re.findall(r"[A-Za-z]+", title):
         if len(word) >= 3 and word.lower() not in _STOPWORDS:
-            return word[:4].upper()
+            return str(word[:4]).upper()
     return None
 
 

@@ -267,6 +267,53 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
     )
 
 
+@cli.command("import")
+@click.argument("tracker", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file naming columns, defaults, sheet, header_row, date_order, id_prefix.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
+@_user_errors
+def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bool) -> None:
+    """Import a spreadsheet action tracker (TRACKER.csv or .xlsx) into the portfolio in PATH.
+
+    Rows that share a finding become one concern with several actions; owners become roles.
+    Every row that cannot be imported is listed with its row number and why.
+    """
+    from generator.build import load
+    from generator.importer import import_tracker
+    from generator.sources import load_file
+
+    mapping = None
+    if map_file is not None:
+        from generator.errors import Problems
+
+        problems = Problems()
+        source = load_file(map_file, map_file.name, map_file.as_posix(), "map", problems)
+        problems.raise_if_any()
+        mapping = source.data if source else None
+    portfolio = load(path).portfolio
+    report = import_tracker(portfolio, tracker, mapping, date.today(), dry_run)
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(
+        f"{verb} {report.actions} actions into {len(report.concerns)} concerns "
+        f"({', '.join(report.concerns) or 'none'}), {len(report.evidence)} evidence entries, "
+        f"{len(report.roles)} new roles{': ' + ', '.join(report.roles) if report.roles else ''}."
+    )
+    for written in report.files:
+        click.echo(f"  {'would write' if dry_run else 'wrote'} {written.as_posix()}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.skipped:
+        click.echo(f"{len(report.skipped)} rows could not be imported:", err=True)
+        for line in report.skipped:
+            click.echo(f"  {line}", err=True)
+
+
 @cli.command("rules")
 @click.option(
     "--format",

@@ -1,0 +1,245 @@
+"""Importing a messy spreadsheet tracker of the shape providers keep, as XLSX and as CSV."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from conftest import MakePortfolio
+from generator.build import load
+from generator.cli import cli
+
+HEADER = [
+    "Ref",
+    "Issue / Finding",
+    "CQC Quality Statement",
+    "Action required",
+    "Lead",
+    "Target Date",
+    "RAG",
+    "Progress update",
+    "Evidence of completion",
+    "Status",
+]
+ROWS: list[list[object]] = [
+    [
+        1,
+        "MAR charts have gaps on the evening round",
+        "Medicines optimisation",
+        "Weekly MAR spot checks by the senior on shift",
+        "Medicines Lead",
+        "31/01/2026",
+        "Amber - improving",
+        "3 of 4 weeks done",
+        None,
+        "In progress",
+    ],
+    [
+        2,
+        None,
+        None,
+        "Competency checks for staff with repeated errors",
+        "Amira Patel",
+        datetime(2026, 2, 15),
+        None,
+        None,
+        "Observed practice record for each staff member",
+        "Complete",
+    ],
+    [
+        3,
+        "Care plans not reviewed after falls",
+        "Assessing needs; Safe environments",
+        "Falls review within 72 hours of every fall",
+        "Tom Reid",
+        46100,
+        "Red",
+        None,
+        None,
+        "Not started",
+    ],
+    [None, None, None, None, None, None, None, None, None, None],
+    [
+        4,
+        "Families not told of appointment outcomes",
+        "Providing information",
+        "Family contact log on each floor",
+        "Deputy Manager",
+        "15 Mar 2026",
+        "green",
+        "Started",
+        None,
+        "Ongoing",
+    ],
+    [
+        5,
+        "Night staffing relies on agency",
+        "Safe and effective staffing",
+        "Recruit two night seniors",
+        "Registered Manager",
+        "TBC",
+        "Amber",
+        None,
+        None,
+        "Open",
+    ],
+    [
+        6,
+        "Laundry losing clothes",
+        "Key question: Caring",
+        "Label all clothing on admission",
+        "Housekeeper",
+        "03/04/2026",
+        "Green",
+        None,
+        None,
+        "Planned",
+    ],
+]
+
+
+def tracker_xlsx(path: Path) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Larkfield House: CQC action plan, updated March 2026"])
+    sheet.merge_cells("A1:J1")
+    sheet.append([])
+    sheet.append(HEADER)
+    for row in ROWS:
+        sheet.append(row)
+    # The finding of rows 4-5 (spreadsheet rows) is one merged cell, as trackers often do.
+    sheet.merge_cells("B4:B5")
+    sheet.merge_cells("C4:C5")
+    book.save(path)
+    return path
+
+
+def tracker_csv(xlsx: Path, path: Path) -> Path:
+    """The same tracker as Excel exports it to CSV: merged cells keep only the first value."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow(
+                [
+                    "" if v is None else (v.strftime("%d/%m/%Y") if isinstance(v, datetime) else v)
+                    for v in row
+                ]
+            )
+    return path
+
+
+def run_import(root: Path, tracker: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["import", str(tracker), str(root), *args])
+    return result.exit_code, result.output, result.stderr
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_messy_tracker_imports_and_passes_check(
+    make_portfolio: MakePortfolio, tmp_path: Path, form: str
+) -> None:
+    root = make_portfolio()
+    xlsx = tracker_xlsx(tmp_path / "tracker.xlsx")
+    tracker = xlsx if form == "xlsx" else tracker_csv(xlsx, tmp_path / "tracker.csv")
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert out.startswith("Imported 4 actions into 3 concerns (IMP-01, IMP-02, IMP-03)")
+    assert "2 rows could not be imported:" in err
+    assert "row 9: the deadline 'TBC' is not a date; write it as 31/01/2026 or 2026-01-31" in err
+    assert "row 10: no quality statement I recognise; add a 'Quality statement' column" in err
+    assert "row 4: '31/01/2026'" not in err  # 31 cannot be a month: no ambiguity
+    p = load(root).portfolio
+    med = p.concerns["IMP-01"]
+    assert med.title == "MAR charts have gaps on the evening round"
+    assert [a.title for a in med.actions] == [
+        "Weekly MAR spot checks by the senior on shift",
+        "Competency checks for staff with repeated errors",
+    ]
+    assert [a.due.isoformat() for a in med.actions] == ["2026-01-31", "2026-02-15"]
+    assert [a.status for a in med.actions] == ["in-progress", "completed"]
+    assert med.risk == "medium" and med.quality_statements == ["medicines-optimisation"]
+    assert med.actions[0].updates[0].note == "3 of 4 weeks done"
+    falls = p.concerns["IMP-02"]
+    assert falls.quality_statements == ["assessing-needs", "safe-environments"]
+    assert falls.risk == "high"
+    assert falls.actions[0].due.isoformat() == "2026-03-19"  # Excel serial date 46100
+    assert p.concerns["IMP-03"].actions[0].due.isoformat() == "2026-03-15"
+    # Owners became roles; known ones were matched by title or name.
+    assert med.actions[0].owner == "medicines-lead"
+    assert p.settings.roles["amira-patel"].name == "Amira Patel"
+    assert p.settings.roles["deputy-manager"].title == "Deputy Manager"
+    assert falls.actions[0].owner == "quality-lead"  # Tom Reid's role
+    # Closure evidence became an evidence entry cited by the action.
+    cited = med.actions[1].evidence
+    assert (
+        cited and p.evidence[cited[0]].summary == "Observed practice record for each staff member"
+    )
+    # Nothing is overwritten: a second import of the same file refuses.
+    code, _, err = run_import(root, tracker)
+    assert code == 1 and "exists already" in err
+
+
+def test_dry_run_writes_nothing(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    settings = (root / "portfolio.yaml").read_text()
+    code, out, _ = run_import(root, tracker_xlsx(tmp_path / "t.xlsx"), "--dry-run")
+    assert code == 0 and out.startswith("Would import 4 actions into 3 concerns")
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert (root / "portfolio.yaml").read_text() == settings
+
+
+def test_ambiguous_dates_are_reported_and_a_map_settles_them(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Finding,Action,Owner,Due,Quality statement\n"
+        "Hydration charts incomplete,Fluid chart audit,Tom Reid,03/04/2026,"
+        "Supporting healthier lives\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_import(root, path, "--dry-run")
+    assert code == 0
+    assert (
+        "row 2: '03/04/2026' read as 03 April 2026 (day/month); if it meant 04 March 2026, "
+        "write 2026-03-04"
+    ) in err
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("date_order: mdy\nid_prefix: HYD\n", encoding="utf-8")
+    code, _, err = run_import(root, path, "--map", str(mapping))
+    assert code == 0 and "warning" not in err
+    assert load(root).portfolio.concerns["HYD-01"].actions[0].due.isoformat() == "2026-03-04"
+
+
+def test_a_map_names_columns_and_defaults(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "What went wrong,Step,Who,When\nBells slow at night,Zone the floors,Tom Reid,2026-05-01\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_import(root, path)
+    assert code == 1
+    assert "no header row found" in err
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "columns: {finding: What went wrong, action: Step, owner: Who, deadline: When}\n"
+        "defaults: {quality_statements: [responding-to-immediate-needs], source: complaint}\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_import(root, path, "--map", str(mapping))
+    assert code == 0, err
+    concern = load(root).portfolio.concerns["IMP-01"]
+    assert concern.source == "complaint"
+    assert concern.quality_statements == ["responding-to-immediate-needs"]
