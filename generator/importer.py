@@ -501,6 +501,7 @@ def import_tracker(
 
     groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     carried: dict[str, Any] = {}
+    known = {_norm(c.baseline): c.id for c in portfolio.concerns.values()}
     for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
         if not any(_cell(v) for v in cells.values()):
@@ -516,6 +517,12 @@ def import_tracker(
             continue
         if not _cell(cells.get("action")):
             report.skipped.append(f"row {offset}: no action")
+            continue
+        if _norm(finding) in known:
+            report.skipped.append(
+                f"row {offset}: this finding is in the portfolio already, as "
+                f"{known[_norm(finding)]}; update that record instead"
+            )
             continue
         due, warning = dates.read(cells.get("deadline"))
         if due is None:

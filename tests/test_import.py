@@ -183,9 +183,10 @@ def test_messy_tracker_imports_and_passes_check(
     assert (
         cited and p.evidence[cited[0]].summary == "Observed practice record for each staff member"
     )
-    # Nothing is overwritten: a second import of the same file refuses.
-    code, _, err = run_import(root, tracker)
-    assert code == 1 and "exists already" in err
+    # A second import of the same file adds nothing and says why, row by row.
+    code, out, err = run_import(root, tracker)
+    assert code == 0 and out.startswith("Imported 0 actions into 0 concerns")
+    assert "row 4: this finding is in the portfolio already, as IMP-01" in err
 
 
 def test_dry_run_writes_nothing(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
