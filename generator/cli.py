@@ -314,6 +314,30 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
             click.echo(f"  {line}", err=True)
 
 
+@cli.command()
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on (0 picks a free one).",
+)
+@_user_errors
+def serve(path: Path, port: int) -> None:
+    """Preview the portfolio in PATH at http://127.0.0.1:PORT/, rebuilding on every change.
+
+    Listens on this computer only. The open page reloads after each rebuild; if a change
+    breaks a record, the page lists the errors until the file is fixed.
+    """
+    from generator.serve import serve as run_server
+
+    if not path.is_dir():
+        from generator.errors import Problem
+
+        raise PortfolioError([Problem(path.as_posix(), 0, "no such folder: name a portfolio")])
+    run_server(path, port, lambda line: click.echo(line, err=False))
+
+
 @cli.command("rules")
 @click.option(
     "--format",

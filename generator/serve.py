@@ -1,0 +1,151 @@
+"""``portfolio serve``: a local preview that rebuilds when a record changes.
+
+The server listens on 127.0.0.1 only. It builds the site (without the PDF, which takes longer)
+into a folder of its own, watches the portfolio with watchfiles, and rebuilds on every change.
+Pages it serves carry a small script, added by the server and never written into the site, that
+reloads the page after a rebuild. When a change breaks a record, every page shows the errors
+(file, line, message) until the file is fixed; the server keeps running.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from generator.errors import PortfolioError
+
+VERSION_PATH = "/__portfolio/version"
+RELOAD_SCRIPT = """<script>
+(function () {
+  var seen = null;
+  function poll() {
+    fetch("VERSION_URL", {cache: "no-store"})
+      .then(function (r) { return r.text(); })
+      .then(function (v) {
+      if (seen !== null && v !== seen) { window.location.reload(); }
+      seen = v;
+    }).catch(function () {}).finally(function () { setTimeout(poll, 700); });
+  }
+  poll();
+})();
+</script>""".replace("VERSION_URL", VERSION_PATH)
+
+
+@dataclass
+class Preview:
+    """The state the server shares with the rebuilding thread."""
+
+    source: Path
+    out: Path
+    version: int = 0
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rebuild(self) -> None:
+        """Build the site again; keep the errors to show if it fails."""
+        from generator.build import load
+        from generator.site import render_site
+        from generator.write import write_site
+
+        try:
+            loaded = load(self.source)
+            write_site(render_site(loaded), self.out, loaded.stamp)
+            errors: list[str] = []
+        except PortfolioError as exc:
+            errors = [str(p) for p in exc.problems]
+        with self.lock:
+            self.errors = errors
+            self.version += 1
+
+
+def error_page(errors: list[str]) -> bytes:
+    """A page that lists the build's errors, each with its file and line."""
+    items = "".join(f"<li><code>{html.escape(e)}</code></li>" for e in errors)
+    count = len(errors)
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
+        "<title>Build errors</title><style>body{font-family:sans-serif;margin:2rem;max-width:60rem}"
+        "li{margin:.5rem 0}code{white-space:pre-wrap}</style></head><body><main>"
+        f"<h1>The portfolio has {count} error{'s' if count != 1 else ''}</h1>"
+        "<p>Fix these in your files; this page comes back as soon as they build.</p>"
+        f"<ol>{items}</ol></main>{RELOAD_SCRIPT}</body></html>"
+    ).encode()
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    preview: Preview
+
+    def __init__(self, *args: Any, preview: Preview, **kwargs: Any) -> None:
+        self.preview = preview
+        super().__init__(*args, directory=str(preview.out), **kwargs)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == VERSION_PATH:
+            with self.preview.lock:
+                self._send(str(self.preview.version).encode(), "text/plain")
+            return
+        is_page = path.endswith((".html", "/"))
+        with self.preview.lock:
+            errors = list(self.preview.errors)
+        if errors and is_page:
+            self._send(error_page(errors), "text/html; charset=utf-8", status=500)
+            return
+        if is_page:
+            target = Path(self.translate_path(path))
+            if target.is_dir():
+                target = target / "index.html"
+            if target.is_file():
+                page = target.read_bytes().replace(b"</body>", RELOAD_SCRIPT.encode() + b"</body>")
+                self._send(page, "text/html; charset=utf-8")
+                return
+        super().do_GET()
+
+    def _send(self, body: bytes, kind: str, status: int = 200) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def serve(
+    source: Path, port: int, announce: Callable[[str], None], stop: threading.Event | None = None
+) -> None:
+    """Serve a live preview of the portfolio at ``source`` until interrupted."""
+    from watchfiles import watch
+
+    stop = stop or threading.Event()
+    with tempfile.TemporaryDirectory(prefix="portfolio-preview-") as folder:
+        preview = Preview(source, Path(folder) / "site")
+        preview.rebuild()
+        server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, preview=preview))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        host, bound = server.server_address[:2]
+        announce(f"Serving http://{host!s}:{bound}/ (press Ctrl-C to stop)")
+        if preview.errors:
+            announce(f"The portfolio has {len(preview.errors)} errors; the pages list them.")
+        try:
+            for _changes in watch(source, stop_event=stop, debounce=300, rust_timeout=500):
+                preview.rebuild()
+                state = f"{len(preview.errors)} errors" if preview.errors else "ok"
+                announce(f"Rebuilt ({state})")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
