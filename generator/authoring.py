@@ -18,6 +18,11 @@ from generator.link import Portfolio
 Kind = Literal["concern", "evidence", "review"]
 FOLDERS: dict[Kind, str] = {"concern": "concerns", "evidence": "evidence", "review": "governance"}
 DEFAULT_PREFIX: dict[Kind, str] = {"concern": "C", "evidence": "EV", "review": "GOV"}
+DEFAULT_TITLE: dict[Kind, str] = {
+    "concern": "New concern",
+    "evidence": "New evidence",
+    "review": "Governance meeting",
+}
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 _STOPWORDS = {"the", "and", "for", "not", "with", "from", "are", "our", "all", "too", "when"}
 
@@ -162,13 +167,13 @@ def new_record(
     portfolio: Portfolio, kind: Kind, record_id: str | None, title: str | None, today: date
 ) -> Path:
     """Write a new record into the portfolio; never overwrite. Returns its path."""
-    title = (
-        title
-        or {"concern": "New concern", "evidence": "New evidence", "review": "Governance meeting"}[
-            kind
-        ]
-    )
     record_id = record_id or next_id(portfolio, kind, title)
+    defaults = {
+        "concern": "New concern",
+        "evidence": "New evidence",
+        "review": "Governance meeting",
+    }
+    title = title or defaults[kind]
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", record_id):
         raise PortfolioError(
             [

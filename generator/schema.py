@@ -32,7 +32,8 @@ def _narrow(node: Any, slugs: list[str], roles: list[str]) -> None:
             for name, field in properties.items():
                 if name == "quality_statements" and slugs:
                     _set_string_enum(field, slugs)
-                elif name in ROLE_FIELDS and roles:
+                elif name in ROLE_FIELDS and roles and node.get("title") != "Target":
+                    # (a target's "by" is a date; every other of these names a role)
                     _set_string_enum(field, roles)
         for value in node.values():
             _narrow(value, slugs, roles)
