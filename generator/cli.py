@@ -21,6 +21,7 @@ from generator.errors import PortfolioError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+AUDIENCES = ["internal", "inspection", "commissioner", "public"]
 EXIT_ERRORS = 1
 EXIT_FINDINGS = 2  # with --strict
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of the tool, not of the portfolio
@@ -103,6 +104,12 @@ def cli(verbose: bool) -> None:
     is_flag=True,
     help="Embed the evidence's PDF attachments in the PDF portfolio.",
 )
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    help="Who the output is for (default: portfolio.yaml's audience, else inspection). "
+    "Records they may not see are left out of every file.",
+)
 @_user_errors
 def build(
     path: Path,
@@ -111,6 +118,7 @@ def build(
     no_pdf: bool,
     pdf_only: bool,
     embed_attachments: bool,
+    audience: str | None,
 ) -> None:
     """Build the offline HTML site and the PDF portfolio of the portfolio in PATH.
 
@@ -124,7 +132,7 @@ def build(
         raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
     started = time.perf_counter()
     check_output(out)
-    loaded = load(path, as_of)
+    loaded = audience_view(load(path, as_of), audience)
     files = SiteFiles() if pdf_only else render_site(loaded, with_pdf=not no_pdf)
     site_pages = sum(1 for name in files.pages if name.endswith(".html"))
     pdf_note = ""
@@ -147,6 +155,7 @@ def build(
     elapsed = time.perf_counter() - started
     p = loaded.portfolio
     what = f"{out.as_posix()}/{PDF_NAME}" if pdf_only else f"{out.as_posix()}/index.html"
+    what += f" ({p.audience} edition)"
     pages = "" if pdf_only else f"{site_pages} pages, "
     click.echo(
         f"Built {what}: {pages}{len(p.concerns)} concerns, {len(p.actions)} actions, "
@@ -352,6 +361,19 @@ def rules_command(output: str) -> None:
     from generator.rules import rules_markdown, rules_text
 
     click.echo(rules_markdown() if output == "markdown" else rules_text(), nl=False)
+
+
+def audience_view(loaded: Any, audience: str | None) -> Any:
+    """The build as its audience may see it, after the privacy guard has passed."""
+    from generator.audience import view
+    from generator.privacy import guard
+
+    chosen = audience or loaded.portfolio.settings.audience
+    shown = view(loaded, chosen)  # type: ignore[arg-type]
+    problems = guard(shown.portfolio)
+    if problems:
+        raise PortfolioError(problems)
+    return shown
 
 
 def main() -> None:

@@ -65,7 +65,8 @@ def tracker_rows(build: Build) -> list[list[str]]:
         evidence = ""
         if closure is not None:
             evidence = "; ".join(
-                f"{e} {p.evidence[e].title}" for e in closure.evidence if e in p.evidence
+                f"{e} {p.evidence[e].title}" if e in p.evidence else "withheld"
+                for e in closure.evidence
             )
         brag = status[action.id]
         rows.append(

@@ -83,6 +83,10 @@ class Portfolio:
     decisions_about: dict[str, list[DecisionRef]] = field(default_factory=dict)
     related: dict[str, list[str]] = field(default_factory=dict)
     attachments: dict[str, Path] = field(default_factory=dict)
+    settings_source: SourceFile | None = None
+    audience: str = "internal"  # who this view of the portfolio is for
+    withheld: frozenset[str] = frozenset()  # ids of records this audience may not see
+    withheld_files: frozenset[Path] = frozenset()  # their attachments
 
     @property
     def settings_path(self) -> str:
@@ -386,6 +390,7 @@ def link(
 ) -> Portfolio:
     """Resolve every reference and build the back-references; record what does not resolve."""
     portfolio = Portfolio(
+        settings_source=settings_source,
         root=root,
         display_root=display_root,
         settings=settings,

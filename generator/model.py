@@ -181,6 +181,7 @@ class Settings(Model):
     as_of: Day | None = None
     period: Period | None = None
     default_visibility: Visibility = "inspection"
+    audience: Visibility = "inspection"  # who `portfolio build` builds for, unless told
     framework: str = "cqc-saf-2024"
     roles: dict[
         str,

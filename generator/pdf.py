@@ -103,7 +103,8 @@ def running_style(build: Build) -> str:
     """The page margin boxes' fixed texts: the service, the as-of date and the build stamp."""
     p = build.portfolio
     service = css_string(p.settings.service)
-    stamp = css_string(f"As of {p.as_of.isoformat()} · build {build.stamp}")
+    edition = p.audience.capitalize()
+    stamp = css_string(f"{edition} edition · as of {p.as_of.isoformat()} · build {build.stamp}")
     return f"@page {{ @top-left {{ content: {service}; }} @bottom-left {{ content: {stamp}; }} }}"
 
 

@@ -20,6 +20,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from generator import __version__
+from generator.audience import NOTES
 from generator.build import Build
 from generator.charts import line_chart, sparkline
 from generator.exports import downloads
@@ -176,6 +177,7 @@ class SiteRenderer:
             markdown=self.markdown,
             decisions_for=self.decisions_for,
             with_pdf=with_pdf,
+            audience_note=NOTES[self.portfolio.audience],
         )
         self.env.globals.update(self.link_helpers())
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
@@ -197,6 +199,8 @@ class SiteRenderer:
         root = self.portfolio.root.resolve()
 
         def resolve(target: Path) -> str | None:
+            if target in self.portfolio.withheld_files:
+                return None  # the attachment of a record this audience may not see
             if self.for_print:
                 if target.suffix.lower() in IMAGE_SUFFIXES:
                     return target.as_uri()  # read by the PDF's confined fetcher
@@ -216,6 +220,7 @@ class SiteRenderer:
         """
         p, paths, status = self.portfolio, self.paths, self.build.status
         none = Markup('<span class="none">none</span>')
+        withheld = Markup('<span class="withheld">withheld</span>')
 
         def link(context: Context, target: str, text: str) -> Markup:
             href = relative_url(str(context["page_path"]), target)
@@ -237,6 +242,8 @@ class SiteRenderer:
 
         @pass_context
         def ref(context: Context, record_id: str) -> Markup:
+            if record_id not in paths.by_id:
+                return withheld  # not in this audience's output: say so, never link
             return link(context, paths.by_id[record_id], record_id)
 
         @pass_context

@@ -45,7 +45,9 @@ def chromium_path() -> str | None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "site"
-    result = CliRunner().invoke(cli, ["build", str(SAMPLE), "-o", str(out), "--no-pdf"])
+    result = CliRunner().invoke(
+        cli, ["build", str(SAMPLE), "-o", str(out), "--no-pdf", "--audience", "internal"]
+    )
     assert result.exit_code == 0, result.stderr
     return out
 

@@ -32,7 +32,7 @@ def test_build_reports_what_it_wrote(make_portfolio: MakePortfolio, tmp_path: Pa
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["build", str(make_portfolio()), "-o", str(out)])
     assert result.exit_code == 0
-    assert result.output.startswith(f"Built {out.as_posix()}/index.html: ")
+    assert result.output.startswith(f"Built {out.as_posix()}/index.html (inspection edition): ")
     assert "2 concerns, 2 actions, 2 evidence entries, 39 findings, as of 2026-06-30" in (
         result.output
     )
@@ -95,7 +95,7 @@ def test_pdf_options(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
     page = (out / "index.html").read_bytes()
     result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--pdf-only"])
     assert result.exit_code == 0, result.stderr
-    assert result.output.startswith(f"Built {out.as_posix()}/portfolio.pdf: ")
+    assert result.output.startswith(f"Built {out.as_posix()}/portfolio.pdf (inspection edition): ")
     assert (out / "portfolio.pdf").read_bytes().startswith(b"%PDF")
     assert (out / "index.html").read_bytes() == page  # the site is left as it was
     both = CliRunner().invoke(cli, ["build", str(root), "--no-pdf", "--pdf-only"])

@@ -169,7 +169,7 @@ def test_every_page_names_the_as_of_date_build_and_page_count(
     total = len(reader.pages)
     for index in range(total):
         text = page_text(reader, index)
-        assert f"As of 2026-10-31 · build {build.stamp}" in text, index
+        assert f"edition · as of 2026-10-31 · build {build.stamp}" in text, index
         assert f"Page {index + 1} of {total}" in text, index
 
 

@@ -50,7 +50,10 @@ def build_site(root: Path, out: Path) -> None:
 @pytest.fixture(scope="module")
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample") / "site"
-    build_site(SAMPLE, out)
+    result = CliRunner().invoke(
+        cli, ["build", str(SAMPLE), "-o", str(out), "--no-pdf", "--audience", "internal"]
+    )
+    assert result.exit_code == 0, result.stderr
     return out
 
 
@@ -270,7 +273,7 @@ def test_every_page_carries_the_build_stamp(make_portfolio: MakePortfolio, tmp_p
     assert len(stamp) == 10
     for page in out.rglob("*.html"):
         text = page.read_text()
-        assert f"build <code>{stamp}</code>" in text and "As of <time" in text, page
+        assert f"build <code>{stamp}</code>" in text and "edition · as of <time" in text, page
 
 
 def test_stamp_changes_with_content(make_portfolio: MakePortfolio) -> None:
@@ -332,6 +335,10 @@ def test_every_sample_finding_is_on_the_page_of_its_record(sample_site: Path) ->
     for finding in build.findings:
         if finding.concern is not None:
             page = sample_site / "concerns" / f"{finding.concern}.html"
+        elif finding.record in build.portfolio.evidence:
+            page = sample_site / "evidence" / f"{finding.record}.html"
+        elif finding.record in build.portfolio.reviews:
+            page = sample_site / "governance" / f"{finding.record}.html"
         else:
             page = sample_site / "statements" / f"{finding.record}.html"
         html = page.read_text(encoding="utf-8")

@@ -1,0 +1,89 @@
+"""The privacy guard: likely NHS numbers and dates of birth in what an output would show.
+
+An NHS number is ten digits (often written 3-3-4 with spaces or dashes) whose last digit is a
+modulus-11 check digit. A date of birth is caught where it is labelled as one. Messages never
+repeat what they found, so a report cannot leak it either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from generator.errors import Problem
+from generator.link import Portfolio
+
+_NUMBER = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
+_BIRTH = re.compile(
+    r"(?:\bDOB\b|\bD\.O\.B\.?|\bdate of birth\b|\bborn(?: on)?\b)\s*[:\-]?\s*"
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}\s+[A-Za-z]{3,9}\s+\d{4}|\d{4}-\d{2}-\d{2})",
+    re.IGNORECASE,
+)
+TEXT_ATTACHMENTS = (".csv", ".txt", ".md", ".tsv")
+
+
+def nhs_number_valid(digits: str) -> bool:
+    """Whether ten digits pass the NHS number's modulus-11 check."""
+    if len(digits) != 10 or not digits.isdigit() or len(set(digits)) == 1:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def identifiers(text: str) -> Iterator[str]:
+    """What kind of identifier each likely personal identifier in ``text`` is."""
+    for match in _NUMBER.finditer(text):
+        if nhs_number_valid("".join(match.groups())):
+            yield "an NHS number"
+    for _ in _BIRTH.finditer(text):
+        yield "a date of birth"
+
+
+def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
+    """(file, line, kind) for every likely identifier in a text file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        for kind in identifiers(line):
+            yield display, number, kind
+
+
+def scan(portfolio: Portfolio) -> list[tuple[str, int, str]]:
+    """Every likely identifier in the files behind what ``portfolio`` shows."""
+    found: list[tuple[str, int, str]] = []
+    seen: set[Path] = set()
+    for source in [portfolio.settings_source, *portfolio.sources.values()]:
+        if source is None or source.path in seen:
+            continue
+        seen.add(source.path)
+        found += scan_file(source.path, source.display)
+    root = portfolio.root.resolve()
+    for path in sorted(portfolio.attachments.values()):
+        if path.suffix.lower() in TEXT_ATTACHMENTS and path not in seen:
+            seen.add(path)
+            found += scan_file(
+                path, f"{portfolio.display_root}/{path.relative_to(root).as_posix()}"
+            )
+    return found
+
+
+def guard(portfolio: Portfolio) -> list[Problem]:
+    """Errors for commissioner and public output holding likely personal identifiers."""
+    audience = portfolio.audience
+    if audience not in ("commissioner", "public"):
+        return []
+    return [
+        Problem(
+            path,
+            line,
+            f"this looks like {kind}, which {audience} output must not hold: "
+            "remove it, or mark the record personal_data: true or visibility: internal",
+        )
+        for path, line, kind in scan(portfolio)
+    ]
