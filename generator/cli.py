@@ -347,6 +347,179 @@ def serve(path: Path, port: int) -> None:
     run_server(path, port, lambda line: click.echo(line, err=False))
 
 
+@cli.group()
+def report() -> None:
+    """Reports for commissioners and others outside the service."""
+
+
+@report.command("commissioner")
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option(
+    "--since",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="Show what changed since this date (the last update).",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File to write (default: commissioner-update-AS_OF.html or .pdf).",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="One self-contained HTML file, or a PDF.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="Judge at this date instead of portfolio.yaml's as_of.",
+)
+@_user_errors
+def report_commissioner(
+    path: Path, since: date | None, out: Path | None, output: str, as_of: date | None
+) -> None:
+    """The recovery update for commissioners: what changed for people, and how we know.
+
+    Holds only concerns and evidence shared with commissioners, and no personal data.
+    """
+    from generator.build import load
+    from generator.reports import commissioner_html, render_report_pdf
+
+    shown = audience_view(load(path, as_of), "commissioner")
+    html = commissioner_html(shown, since)
+    data = render_report_pdf(shown, html) if output == "pdf" else html.encode("utf-8")
+    target = out or Path(f"commissioner-update-{shown.as_of.isoformat()}.{output}")
+    write_report(target, data)
+    click.echo(
+        f"Wrote {target.as_posix()}: {len(shown.portfolio.concerns)} concerns shared "
+        f"with commissioners, as of {shown.as_of.isoformat()}"
+        + (f", changes since {since.isoformat()}" if since else "")
+    )
+
+
+@report.command("action-plan")
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File to write (default: action-plan-AS_OF.FORMAT).",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["xlsx", "csv", "pdf"]),
+    default="xlsx",
+    show_default=True,
+)
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    help="Who it is for (default: portfolio.yaml's audience, else inspection).",
+)
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="YYYY-MM-DD")
+@_user_errors
+def report_action_plan(
+    path: Path, out: Path | None, output: str, audience: str | None, as_of: date | None
+) -> None:
+    """The action plan in the columns CQC and commissioners ask for, as XLSX, CSV or PDF."""
+    from generator.build import load
+    from generator.reports import action_plan
+
+    shown = audience_view(load(path, as_of), audience)
+    target = out or Path(f"action-plan-{shown.as_of.isoformat()}.{output}")
+    write_report(target, action_plan(shown, output))
+    click.echo(
+        f"Wrote {target.as_posix()}: {len(shown.portfolio.actions)} actions "
+        f"({shown.portfolio.audience} edition)"
+    )
+
+
+def write_report(target: Path, data: bytes) -> None:
+    """Write a report file atomically, next to where it goes."""
+    import os
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@cli.group()
+def export() -> None:
+    """Folders of evidence to hand over."""
+
+
+@export.command("inspection")
+@click.argument("path", default="content", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    default="inspection-evidence",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="A folder, or a FILE.zip.",
+)
+@click.option("--as-of", "as_of", callback=_parse_date, metavar="YYYY-MM-DD")
+@_user_errors
+def export_inspection(path: Path, out: Path, as_of: date | None) -> None:
+    """An inspection evidence folder: the PDF, the site, attachments by quality statement,
+    an index.html to start from and a MANIFEST.sha256 of every file."""
+    from generator.build import load
+    from generator.inspection import evidence_folder, to_zip
+    from generator.pdf import render_pdf
+    from generator.write import check_output, write_site
+
+    zipped = out.suffix.lower() == ".zip"
+    if not zipped:
+        check_output(out)
+    shown = audience_view(load(path, as_of), "inspection")
+    files = evidence_folder(shown, render_pdf(shown).data)
+    if zipped:
+        day = shown.as_of
+        write_report(out, to_zip(files, (max(day.year, 1980), day.month, day.day)))
+    else:
+        write_site(files, out, shown.stamp)
+    count = len(files.pages) + len(files.copies)
+    click.echo(f"Wrote {out.as_posix()}: {count} files with their checksums in MANIFEST.sha256")
+
+
+@cli.command("verify")
+@click.argument("folder", type=click.Path(path_type=Path))
+@_user_errors
+def verify_command(folder: Path) -> None:
+    """Check an evidence FOLDER (or zip) against its MANIFEST.sha256.
+
+    Names every file changed, missing or added. Exit status 0 when all match, 1 otherwise.
+    """
+    from generator.inspection import verify
+
+    result = verify(folder)
+    for name in result.changed:
+        click.echo(f"changed: {name}", err=True)
+    for name in result.missing:
+        click.echo(f"missing: {name}", err=True)
+    for name in result.added:
+        click.echo(f"added: {name}", err=True)
+    if not result.ok:
+        click.echo(f"{folder.as_posix()} does not match its manifest.", err=True)
+        sys.exit(EXIT_ERRORS)
+    click.echo(f"{folder.as_posix()}: all {result.checked} files match the manifest.")
+
+
 @cli.command("rules")
 @click.option(
     "--format",

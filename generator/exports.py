@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from datetime import datetime
 from typing import Any
@@ -166,7 +167,16 @@ def _stable_zip(data: bytes, when: datetime) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, source.read(info.filename))
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps "modified" with the time of saving, whatever it was told.
+                moment = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + moment + rb"\g<2>",
+                    data,
+                )
+            target.writestr(fixed, data)
     return out.getvalue()
 
 
