@@ -150,7 +150,7 @@ def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-_ID_LINE = re.compile(r"^[\s-]*id:\s*['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
+_ID_LINE = re.compile(r"^[\s-]*id:\s*(?:!\S*\s+)?['\"]?([A-Za-z0-9][A-Za-z0-9._-]*)", re.MULTILINE)
 
 
 def _ids_in_text(path: Path) -> dict[str, str]:

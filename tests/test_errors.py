@@ -364,3 +364,94 @@ def test_a_role_with_nothing_after_its_colon_is_vacant(make_portfolio: MakePortf
     root = make_portfolio({"portfolio.yaml": PORTFOLIO_YAML + "  night-lead:\n"})
     code, _, _ = build(root)
     assert code == 0
+
+
+MORE_CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
+    (
+        "a file over the size limit",
+        {"evidence/huge.md": "---\nid: EV-9\n---\n" + "x" * (5 * 1024 * 1024 + 10)},
+        [
+            "content/evidence/huge.md: the file is 5120 KiB; records are limited to 5 MiB: "
+            "split it or move content to an attachment"
+        ],
+    ),
+    (
+        "an alias bomb",
+        {
+            "governance/bomb.md": "---\n"
+            + "\n".join(
+                ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+                + [
+                    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]"
+                    for i in range(6)
+                ]
+            )
+            + "\n---\n"
+        },
+        [
+            "content/governance/bomb.md:2: the YAML expands to too many values (aliases repeat too "
+            "much); write the values out instead of repeating anchors"
+        ],
+    ),
+    (
+        "an error after a byte-order mark and CRLF line ends keeps its line",
+        {
+            "concerns/cp-01.md": ("\ufeff" + CONCERN_MD.replace("risk: high", "risk: huge"))
+            .replace("\n", "\r\n")
+            .encode("utf-8")
+        },
+        [
+            "content/concerns/cp-01.md:2: duplicate id 'MED-01': already used by a concern at "
+            "content/concerns/med-01.md:2; ids must be unique across the portfolio"
+        ]
+        if False
+        else [
+            "content/concerns/cp-01.md:10: risk: 'huge' is not allowed here; use one of: low, "
+            "medium, high"
+        ],
+    ),
+    (
+        "an unknown YAML tag",
+        {"concerns/cp-01.md": "---\nid: !!python/object:os.system CP-01\n---\n"},
+        [
+            "content/concerns/cp-01.md:2: unsupported YAML tag 'tag:yaml.org,2002:python/object:"
+            "os.system'; remove the tag"
+        ],
+    ),
+    (
+        "a list where fields were expected",
+        {"evidence/list.yaml": "- id: EV-9\n- title: x\n"},
+        ["content/evidence/list.yaml:1: expected fields written as 'key: value' lines"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"), [c[1:] for c in MORE_CASES], ids=[c[0] for c in MORE_CASES]
+)
+def test_more_bad_input(
+    make_portfolio: MakePortfolio, files: dict[str, str | bytes | None], expected: list[str]
+) -> None:
+    root = make_portfolio(files)
+    code, lines, out = build(root)
+    assert code == 1
+    assert lines[:-1] == expected
+    assert not out.exists()
+
+
+def test_yaml_1_1_surprises_stay_as_written(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio(
+        {
+            "evidence/odd.yaml": "id: '010'\ntitle: 2026-01-01\ntype: other\ndate: 2026-03-01\n"
+            "location: no\nsummary: yes\n",
+            "evidence/num.yaml": "id: 010x\ntitle: on\ntype: other\ndate: 2026-03-01\n",
+            "concerns/med-01.md": CONCERN_MD.replace("value: 81,", "value: 8.1e1,"),
+        }
+    )
+    from generator.build import load
+
+    p = load(root).portfolio
+    odd = p.evidence["010"]
+    assert (odd.title, odd.location, odd.summary) == ("2026-01-01", "no", "yes")
+    assert p.evidence["010x"].title == "on"
+    assert p.measures["MED-01-M1"][1].readings[0].value == 81
