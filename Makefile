@@ -35,8 +35,8 @@ site: $(BIN)/portfolio
 	$(BIN)/portfolio build content -o site
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check generator tests
-	$(BIN)/ruff format --check generator tests
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/ruff format --check generator tests bench
 	$(BIN)/mypy
 
 test: lint browser-deps

@@ -15,28 +15,69 @@ from datetime import date, timedelta
 from pathlib import Path
 
 STATEMENTS = [
-    "learning-culture", "safe-systems-pathways-transitions", "safeguarding",
-    "involving-people-to-manage-risks", "safe-environments", "safe-effective-staffing",
-    "infection-prevention-control", "medicines-optimisation", "assessing-needs",
-    "delivering-evidence-based-care", "staff-teams-services-work-together",
-    "supporting-healthier-lives", "monitoring-improving-outcomes", "consent-to-care",
-    "kindness-compassion-dignity", "treating-people-as-individuals",
-    "independence-choice-control", "responding-to-immediate-needs",
-    "workforce-wellbeing-enablement", "person-centred-care",
-    "care-provision-integration-continuity", "providing-information",
-    "listening-to-involving-people", "equity-in-access", "equity-in-experiences-outcomes",
-    "planning-for-the-future", "shared-direction-culture",
-    "capable-compassionate-inclusive-leaders", "freedom-to-speak-up", "workforce-edi",
-    "governance-management-sustainability", "partnerships-communities",
-    "learning-improvement-innovation", "environmental-sustainability",
+    "learning-culture",
+    "safe-systems-pathways-transitions",
+    "safeguarding",
+    "involving-people-to-manage-risks",
+    "safe-environments",
+    "safe-effective-staffing",
+    "infection-prevention-control",
+    "medicines-optimisation",
+    "assessing-needs",
+    "delivering-evidence-based-care",
+    "staff-teams-services-work-together",
+    "supporting-healthier-lives",
+    "monitoring-improving-outcomes",
+    "consent-to-care",
+    "kindness-compassion-dignity",
+    "treating-people-as-individuals",
+    "independence-choice-control",
+    "responding-to-immediate-needs",
+    "workforce-wellbeing-enablement",
+    "person-centred-care",
+    "care-provision-integration-continuity",
+    "providing-information",
+    "listening-to-involving-people",
+    "equity-in-access",
+    "equity-in-experiences-outcomes",
+    "planning-for-the-future",
+    "shared-direction-culture",
+    "capable-compassionate-inclusive-leaders",
+    "freedom-to-speak-up",
+    "workforce-edi",
+    "governance-management-sustainability",
+    "partnerships-communities",
+    "learning-improvement-innovation",
+    "environmental-sustainability",
 ]
-TYPES = ["audit", "care-records", "feedback", "survey", "observation", "competency-check",
-         "incident-log", "training-record", "meeting-minutes", "supervision"]
-ROLES = ["registered-manager", "deputy-manager", "quality-lead", "medicines-lead",
-         "training-lead", "safeguarding-lead", "maintenance-lead", "night-lead"]
-WORDS = ("care plan record audit staff resident family night medicines falls review handover "
-         "training supervision complaint feedback risk assessment hydration nutrition dignity "
-         "choice consent capacity safeguarding referral escalation rota agency cleaning").split()
+TYPES = [
+    "audit",
+    "care-records",
+    "feedback",
+    "survey",
+    "observation",
+    "competency-check",
+    "incident-log",
+    "training-record",
+    "meeting-minutes",
+    "supervision",
+]
+ROLES = [
+    "registered-manager",
+    "deputy-manager",
+    "quality-lead",
+    "medicines-lead",
+    "training-lead",
+    "safeguarding-lead",
+    "maintenance-lead",
+    "night-lead",
+]
+WORDS = [
+    *"care plan record audit staff resident family night medicines falls review".split(),
+    *"handover training supervision complaint feedback risk assessment hydration".split(),
+    *"nutrition dignity choice consent capacity safeguarding referral escalation".split(),
+    *"rota agency cleaning".split(),
+]
 AS_OF = date(2026, 10, 31)
 START = date(2024, 11, 1)
 
@@ -58,7 +99,8 @@ def generate(out: Path, concerns: int, seed: int = 1) -> None:
         (out / folder).mkdir(parents=True)
     roles = "\n".join(
         f"  {r}: {{name: Person {i}, title: {r.replace('-', ' ').title()}}}"
-        if r != "night-lead" else f"  {r}: {{title: Night Lead}}"
+        if r != "night-lead"
+        else f"  {r}: {{title: Night Lead}}"
         for i, r in enumerate(ROLES)
     )
     (out / "portfolio.yaml").write_text(
@@ -97,10 +139,11 @@ def generate(out: Path, concerns: int, seed: int = 1) -> None:
                 if day > AS_OF:
                     break
                 value = min(100, value + rng.randint(-3, 8))
-                readings.append(f"      - {{date: {day}, value: {value}, "
-                                f"evidence: {rng.choice(evidence_ids)}}}")
+                readings.append(
+                    f"      - {{date: {day}, value: {value}, evidence: {rng.choice(evidence_ids)}}}"
+                )
             measures.append(
-                f"  - id: {cid}-M{m + 1}\n    name: {sentence(rng, 3)[:-1]}\n    unit: \"%\"\n"
+                f'  - id: {cid}-M{m + 1}\n    name: {sentence(rng, 3)[:-1]}\n    unit: "%"\n'
                 f"    baseline: {{date: {raised}, value: {rng.randint(30, 60)}, "
                 f"evidence: {evidence_ids[0]}}}\n"
                 f"    target: {{value: 95, by: {raised + timedelta(days=365)}, sustain: 3}}\n"
@@ -112,8 +155,9 @@ def generate(out: Path, concerns: int, seed: int = 1) -> None:
             due = raised + timedelta(days=rng.randint(20, 400))
             status = rng.choice(["planned", "in-progress", "completed", "closed"])
             text = (
-                f"  - id: {aid}\n    title: {sentence(rng, 6)[:-1]}\n    owner: {rng.choice(ROLES)}\n"
-                f"    due: {due}\n    status: {status}\n    evidence: [{rng.choice(evidence_ids)}]\n"
+                f"  - id: {aid}\n    title: {sentence(rng, 6)[:-1]}\n"
+                f"    owner: {rng.choice(ROLES)}\n    due: {due}\n    status: {status}\n"
+                f"    evidence: [{rng.choice(evidence_ids)}]\n"
                 f"    updates:\n      - {{date: {min(raised + timedelta(days=15), AS_OF)}, "
                 f"by: {rng.choice(ROLES)}, note: {sentence(rng, 6)}}}\n"
             )
@@ -121,17 +165,24 @@ def generate(out: Path, concerns: int, seed: int = 1) -> None:
                 month = min(len(months) - 1, max(0, (min(due, AS_OF) - START).days // 30))
                 review = f"GOV-{month + 1:02d}"
                 decisions[month].append(aid)
-                text += (f"    closure: {{date: {months[month]}, by: registered-manager, "
-                         f"recorded_in: {review}, evidence: [{rng.choice(evidence_ids)}]}}\n")
+                text += (
+                    f"    closure: {{date: {months[month]}, by: registered-manager, "
+                    f"recorded_in: {review}, evidence: [{rng.choice(evidence_ids)}]}}\n"
+                )
             actions.append(text)
         statements = rng.sample(STATEMENTS, rng.randint(1, 3))
         (out / "concerns" / f"{cid.lower()}.md").write_text(
             f"---\nid: {cid}\ntitle: {sentence(rng, 7)[:-1]}\n"
             f"quality_statements: [{', '.join(statements)}]\nsource: internal-audit\n"
-            f"raised: {raised}\nowner: {rng.choice(ROLES)}\nrisk: {rng.choice(['low', 'medium', 'high'])}\n"
+            f"raised: {raised}\nowner: {rng.choice(ROLES)}\n"
+            f"risk: {rng.choice(['low', 'medium', 'high'])}\n"
             f"status: open\nbaseline: {sentence(rng, 14)}\nintended_outcome: {sentence(rng, 12)}\n"
-            "measures:\n" + "\n".join(measures) + "\nactions:\n" + "".join(actions) +
-            f"---\n## Context\n\n{paragraph(rng, 6)}\n\n## What can go wrong\n\n{paragraph(rng, 5)}\n",
+            "measures:\n"
+            + "\n".join(measures)
+            + "\nactions:\n"
+            + "".join(actions)
+            + f"---\n## Context\n\n{paragraph(rng, 6)}\n\n"
+            + f"## What can go wrong\n\n{paragraph(rng, 5)}\n",
             encoding="utf-8",
         )
     for index, day in enumerate(months):
