@@ -73,10 +73,40 @@ ROLES = [
     "night-lead",
 ]
 WORDS = [
-    *"care plan record audit staff resident family night medicines falls review".split(),
-    *"handover training supervision complaint feedback risk assessment hydration".split(),
-    *"nutrition dignity choice consent capacity safeguarding referral escalation".split(),
-    *"rota agency cleaning".split(),
+    *[
+        "care",
+        "plan",
+        "record",
+        "audit",
+        "staff",
+        "resident",
+        "family",
+        "night",
+        "medicines",
+        "falls",
+        "review",
+    ],
+    *[
+        "handover",
+        "training",
+        "supervision",
+        "complaint",
+        "feedback",
+        "risk",
+        "assessment",
+        "hydration",
+    ],
+    *[
+        "nutrition",
+        "dignity",
+        "choice",
+        "consent",
+        "capacity",
+        "safeguarding",
+        "referral",
+        "escalation",
+    ],
+    *["rota", "agency", "cleaning"],
 ]
 AS_OF = date(2026, 10, 31)
 START = date(2024, 11, 1)
