@@ -36,6 +36,16 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
+PATH_ARGUMENT = click.argument("path", default="content", type=click.Path(path_type=Path))
+AS_OF_OPTION = click.option(
+    "--as-of",
+    "as_of",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="Judge statuses and findings at this date instead of portfolio.yaml's as_of.",
+)
+
+
 def _user_errors(func: F) -> F:
     """Report PortfolioError as plain lines and exit 1, never with a traceback."""
 
@@ -77,7 +87,7 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "-o",
     "--out",
@@ -86,13 +96,7 @@ def cli(verbose: bool) -> None:
     show_default=True,
     help="Folder to write the site into (replaced atomically).",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    callback=_parse_date,
-    metavar="YYYY-MM-DD",
-    help="Judge statuses at this date instead of portfolio.yaml's as_of.",
-)
+@AS_OF_OPTION
 @click.option("--no-pdf", is_flag=True, help="Build the site without the PDF portfolio.")
 @click.option(
     "--pdf-only",
@@ -165,7 +169,7 @@ def build(
 
 
 @cli.command()
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "--format",
     "output",
@@ -175,13 +179,7 @@ def build(
     help="Lines of path:line: CODE message, or a JSON document.",
 )
 @click.option("--strict", is_flag=True, help="Exit with status 2 when there are findings.")
-@click.option(
-    "--as-of",
-    "as_of",
-    callback=_parse_date,
-    metavar="YYYY-MM-DD",
-    help="Judge findings at this date instead of portfolio.yaml's as_of.",
-)
+@AS_OF_OPTION
 @_user_errors
 def check(path: Path, output: str, strict: bool, as_of: date | None) -> None:
     """Check the portfolio in PATH: report errors and assurance findings.
@@ -205,7 +203,7 @@ def check(path: Path, output: str, strict: bool, as_of: date | None) -> None:
 
 
 @cli.command()
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "-o",
     "--out",
@@ -236,7 +234,7 @@ def schema(path: Path, out: Path) -> None:
 
 @cli.command()
 @click.argument("kind", type=click.Choice(["concern", "evidence", "review"]))
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option("--id", "record_id", help="The new record's id (default: the next free one).")
 @click.option("--title", help="The new record's title.")
 @_user_errors
@@ -278,7 +276,7 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
 
 @cli.command("import")
 @click.argument("tracker", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "--map",
     "map_file",
@@ -324,7 +322,7 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
 
 
 @cli.command()
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "--port",
     default=8000,
@@ -353,7 +351,7 @@ def report() -> None:
 
 
 @report.command("commissioner")
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "--since",
     callback=_parse_date,
@@ -374,13 +372,7 @@ def report() -> None:
     show_default=True,
     help="One self-contained HTML file, or a PDF.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    callback=_parse_date,
-    metavar="YYYY-MM-DD",
-    help="Judge at this date instead of portfolio.yaml's as_of.",
-)
+@AS_OF_OPTION
 @_user_errors
 def report_commissioner(
     path: Path, since: date | None, out: Path | None, output: str, as_of: date | None
@@ -405,7 +397,7 @@ def report_commissioner(
 
 
 @report.command("action-plan")
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "-o",
     "--out",
@@ -424,7 +416,7 @@ def report_commissioner(
     type=click.Choice(AUDIENCES),
     help="Who it is for (default: portfolio.yaml's audience, else inspection).",
 )
-@click.option("--as-of", "as_of", callback=_parse_date, metavar="YYYY-MM-DD")
+@AS_OF_OPTION
 @_user_errors
 def report_action_plan(
     path: Path, out: Path | None, output: str, audience: str | None, as_of: date | None
@@ -464,7 +456,7 @@ def export() -> None:
 
 
 @export.command("inspection")
-@click.argument("path", default="content", type=click.Path(path_type=Path))
+@PATH_ARGUMENT
 @click.option(
     "-o",
     "--out",
@@ -473,7 +465,7 @@ def export() -> None:
     show_default=True,
     help="A folder, or a FILE.zip.",
 )
-@click.option("--as-of", "as_of", callback=_parse_date, metavar="YYYY-MM-DD")
+@AS_OF_OPTION
 @_user_errors
 def export_inspection(path: Path, out: Path, as_of: date | None) -> None:
     """An inspection evidence folder: the PDF, the site, attachments by quality statement,

@@ -494,4 +494,3 @@ def render_site(build: Build, with_pdf: bool = False) -> SiteFiles:
     return SiteRenderer(build, with_pdf=with_pdf).render()
 
 
-__all__ = ["Brag", "Review", "SiteFiles", "render_site"]
