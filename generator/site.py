@@ -26,11 +26,11 @@ from generator.charts import line_chart, sparkline
 from generator.exports import downloads
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
-from generator.model import Action, Concern, Evidence, Review
+from generator.model import Action, Concern, Evidence
 from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
 from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.search import index_script
-from generator.status import COLOURS, Brag
+from generator.status import COLOURS
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 ASSETS = (
@@ -492,5 +492,3 @@ def _url(context: Context, target: str) -> str:
 def render_site(build: Build, with_pdf: bool = False) -> SiteFiles:
     """Render the whole site for a build; ``with_pdf`` links the PDF portfolio beside it."""
     return SiteRenderer(build, with_pdf=with_pdf).render()
-
-
