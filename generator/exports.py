@@ -129,24 +129,26 @@ def to_csv(columns: list[str], rows: list[list[str]]) -> bytes:
 def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetime) -> bytes:
     """An XLSX workbook with one sheet, a bold frozen header row and filters."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    sheet: Any = book.active
-    sheet.title = title[:31]
-    sheet.append(columns)
-    for row in rows:
-        sheet.append([inert(cell) for cell in row])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    book = Workbook(write_only=True)  # streams rows: fast and lean for large trackers
+    sheet: Any = book.create_sheet(title[:31])
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
     for index, column in enumerate(columns, start=1):
         longest = max([len(column), *(len(r[index - 1]) for r in rows)])
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, longest + 2)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[get_column_letter(index)].width = min(60, longest + 2)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([inert(cell) for cell in row])
     book.properties.creator = "portfolio"
     book.properties.created = when
     book.properties.modified = when

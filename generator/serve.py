@@ -56,7 +56,8 @@ class Preview:
 
         try:
             loaded = load(self.source)
-            write_site(render_site(loaded), self.out, loaded.stamp)
+            # One process: forking beside the server's threads is not safe.
+            write_site(render_site(loaded, workers=1), self.out, loaded.stamp)
             errors: list[str] = []
         except PortfolioError as exc:
             errors = [str(p) for p in exc.problems]

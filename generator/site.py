@@ -7,6 +7,8 @@ decided here or in the model, not in the templates.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -32,6 +34,8 @@ from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.search import index_script
 from generator.status import COLOURS
 
+PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
+_ACTIVE: tuple[SiteRenderer, list[tuple[str, str, dict[str, Any]]], int] | None = None
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 ASSETS = (
     "site.css",
@@ -138,6 +142,7 @@ class SiteRenderer:
         self.portfolio = build.portfolio
         self.paths = Paths(build.portfolio)
         self.files = SiteFiles()
+        self.jobs: list[tuple[str, str, dict[str, Any]]] = []
         self._owned: dict[str, dict[str, list[Any]]] | None = None
         self._by_concern: dict[str, list[Finding]] = {}
         for finding in build.findings:
@@ -274,7 +279,7 @@ class SiteRenderer:
             return self.paths.by_id[finding.record]
         return Paths.statement(finding.record)
 
-    def render(self) -> SiteFiles:
+    def render(self, workers: int = 1) -> SiteFiles:
         """Render every page and list every file to copy."""
         self.files = SiteFiles()
         p = self.portfolio
@@ -337,12 +342,36 @@ class SiteRenderer:
             self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
         for eid, site_path in self.paths.files.items():
             self.files.copies[site_path] = p.attachments[eid]
+        self.render_pages(workers)
         return self.files
 
     def page(self, path: str, template: str, **context: Any) -> None:
-        """Render one page to ``path``."""
-        html = self.env.get_template(template).render(page_path=path, **context)
-        self.files.pages[path] = html.encode("utf-8")
+        """Queue one page for ``path``; :meth:`render_pages` renders the queue."""
+        self.jobs.append((path, template, context))
+
+    def render_page(self, path: str, template: str, context: dict[str, Any]) -> bytes:
+        """Render one page."""
+        return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
+
+    def render_pages(self, workers: int) -> None:
+        """Render every queued page, on ``workers`` processes when that is worth it."""
+        global _ACTIVE
+        jobs, self.jobs = self.jobs, []
+        if workers < 2 or len(jobs) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+            for path, template, context in jobs:
+                self.files.pages[path] = self.render_page(path, template, context)
+            return
+        # Forked workers share this renderer as it is, so nothing has to be pickled on the way
+        # in; each renders every n-th page and sends back bytes (and any files pages copy).
+        _ACTIVE = (self, jobs, workers)
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                shares = pool.map(_render_share, range(workers))
+        finally:
+            _ACTIVE = None
+        for pages, copies in shares:
+            self.files.pages.update(pages)
+            self.files.copies.update(copies)
 
     # --- views ------------------------------------------------------------------------------
 
@@ -489,6 +518,28 @@ def _url(context: Context, target: str) -> str:
     return relative_url(str(context["page_path"]), target)
 
 
-def render_site(build: Build, with_pdf: bool = False) -> SiteFiles:
+def default_workers() -> int:
+    """How many processes render pages: PORTFOLIO_WORKERS, else one per core (two at most)."""
+    chosen = os.environ.get("PORTFOLIO_WORKERS", "").strip()
+    if chosen.isdigit() and int(chosen) > 0:
+        return int(chosen)
+    return min(2, os.cpu_count() or 1)
+
+
+def _render_share(share: int) -> tuple[dict[str, bytes], dict[str, Path]]:
+    """In a forked worker: render every n-th queued page, starting at ``share``."""
+    assert _ACTIVE is not None
+    renderer, jobs, workers = _ACTIVE
+    renderer.files = SiteFiles()
+    pages = {
+        path: renderer.render_page(path, template, context)
+        for path, template, context in jobs[share::workers]
+    }
+    return pages, renderer.files.copies
+
+
+def render_site(build: Build, with_pdf: bool = False, workers: int | None = None) -> SiteFiles:
     """Render the whole site for a build; ``with_pdf`` links the PDF portfolio beside it."""
-    return SiteRenderer(build, with_pdf=with_pdf).render()
+    return SiteRenderer(build, with_pdf=with_pdf).render(
+        default_workers() if workers is None else workers
+    )
