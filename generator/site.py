@@ -7,6 +7,7 @@ decided here or in the model, not in the templates.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import re
@@ -364,11 +365,13 @@ class SiteRenderer:
         # Forked workers share this renderer as it is, so nothing has to be pickled on the way
         # in; each renders every n-th page and sends back bytes (and any files pages copy).
         _ACTIVE = (self, jobs, workers)
+        gc.freeze()  # keep the collector from touching (and so copying) the shared objects
         try:
             with mp.get_context("fork").Pool(workers) as pool:
                 shares = pool.map(_render_share, range(workers))
         finally:
             _ACTIVE = None
+            gc.unfreeze()
         for pages, copies in shares:
             self.files.pages.update(pages)
             self.files.copies.update(copies)
