@@ -19,6 +19,7 @@ from generator.build import Build
 from generator.errors import Problems
 from generator.link import Portfolio, link
 from generator.model import VISIBILITY_ORDER, Concern, Evidence, Review, Visibility
+from generator.outcomes import outcomes_of
 from generator.rules import Finding, run_rule
 
 COVERAGE_RULE = "S501"  # quality statements with no evidence: per audience
@@ -92,10 +93,16 @@ def view(build: Build, audience: Audience) -> Build:
     linked.withheld_files = frozenset(
         path for eid, path in p.attachments.items() if eid in withheld
     ) - frozenset(linked.attachments.values())
+    # Outcomes again from the redacted records, so measure names and notes are redacted too.
+    outcomes = {
+        o.measure.id: o
+        for c in linked.concerns.values()
+        for o in outcomes_of(c, linked.as_of, linked.settings.rules)
+    }
     findings = [_redact(f, withheld) for f in build.findings if _keeps(f, withheld)]
-    findings += run_rule(COVERAGE_RULE, linked, build.outcomes)
+    findings += run_rule(COVERAGE_RULE, linked, outcomes)
     findings.sort(key=lambda f: (f.path, f.line, f.code))
-    return replace(build, portfolio=linked, findings=findings, _by_record=None)
+    return replace(build, portfolio=linked, findings=findings, outcomes=outcomes, _by_record=None)
 
 
 def _keeps(finding: Finding, withheld: frozenset[str]) -> bool:
@@ -108,7 +115,9 @@ def redact_text(text: str, withheld: frozenset[str]) -> str:
     """``text`` with every id of a withheld record replaced."""
     for record_id in withheld:
         if record_id in text:
-            text = re.sub(rf"(?<![\w.-]){re.escape(record_id)}(?![\w.-])", WITHHELD, text)
+            # An id may end a sentence: a following "." is punctuation unless more id follows.
+            pattern = rf"(?<![\w.-]){re.escape(record_id)}(?![\w-]|\.[\w-])"
+            text = re.sub(pattern, WITHHELD, text)
     return text
 
 

@@ -130,6 +130,7 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
     """An XLSX workbook with one sheet, a bold frozen header row and filters."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -148,7 +149,7 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append([inert(cell) for cell in row])
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", inert(cell)) for cell in row])
     book.properties.creator = "portfolio"
     book.properties.created = when
     book.properties.modified = when

@@ -189,7 +189,20 @@ def read_table(path: Path, sheet: str | None = None) -> list[list[Any]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
-        book = load_workbook(path, data_only=True)
+        try:
+            book = load_workbook(path, data_only=True)
+        except Exception as exc:  # openpyxl raises zip, XML and key errors for damaged files
+            raise PortfolioError(
+                [
+                    Problem(
+                        path.as_posix(),
+                        0,
+                        "this is not a workbook Excel can "
+                        f"open ({type(exc).__name__}); save it again as .xlsx "
+                        "or export it as CSV",
+                    )
+                ]
+            ) from None
         if sheet is not None and sheet not in book.sheetnames:
             raise PortfolioError(
                 [

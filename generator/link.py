@@ -336,7 +336,12 @@ class _Linker:
             )
             return
         root = self.p.root.resolve()
-        target = (self.p.root / name).resolve()
+        try:
+            target = (self.p.root / name).resolve()
+            exists = target.is_file()
+        except (OSError, ValueError):  # a NUL byte, a name too long for the file system...
+            self.error(evidence.id, keys, f"file: {name!r} is not a usable file name")
+            return
         if not target.is_relative_to(root):
             self.error(
                 evidence.id,
@@ -345,7 +350,7 @@ class _Linker:
                 "attachments/ and point to it there",
             )
             return
-        if not target.is_file():
+        if not exists:
             self.error(
                 evidence.id,
                 keys,

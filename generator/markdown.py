@@ -45,10 +45,13 @@ def classify(url: str, base: Path, root: Path) -> tuple[Where, Path | None]:
         return "remote", None
     if not parts.path:
         return "inside", None  # a fragment on the same page
-    target = (base / unquote(parts.path)).resolve()
-    if not target.is_relative_to(root.resolve()):
-        return "outside", None
-    if not target.is_file():
+    try:
+        target = (base / unquote(parts.path)).resolve()
+        if not target.is_relative_to(root.resolve()):
+            return "outside", None
+        if not target.is_file():
+            return "missing", None
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system...
         return "missing", None
     return "inside", target
 

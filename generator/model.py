@@ -265,7 +265,7 @@ class Point(Model):
     """A measure's baseline: a dated value."""
 
     date: Day
-    value: float
+    value: float = Field(ge=-1e12, le=1e12)
     evidence: IdList = []
     note: Text | None = None
 
@@ -277,7 +277,7 @@ class Reading(Point):
 class Target(Model):
     """The value a measure should reach, by when, and for how many consecutive readings."""
 
-    value: float
+    value: float = Field(ge=-1e12, le=1e12)
     by: Day | None = None
     sustain: int = Field(1, ge=1)
 
@@ -368,6 +368,7 @@ class Review(Model):
     date: Day
     forum: Text | None = None
     chair: RoleRef | None = None
+    visibility: Visibility | None = None
     attendees: Annotated[
         list[RoleRef], BeforeValidator(_one_or_many), _word_or_list({"type": "string"})
     ] = []

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from generator.link import Portfolio
 from generator.markdown import references
-from generator.model import Action, Closure, Concern, Rules
+from generator.model import Action, Closure, Concern, Measure, Point, Rules
 from generator.outcomes import Outcome, meets, outcomes_of, readings_until, streak_at
 from generator.sources import KeyPath
 
@@ -164,6 +164,14 @@ def _closures(ctx: Context) -> Iterator[tuple[str, str, Closure, Concern]]:
                 yield action.id, action.owner, action.closure, concern
         if concern.status == "closed" and concern.closure is not None:
             yield concern.id, concern.owner, concern.closure, concern
+
+
+def _index(measure: Measure, reading: Point) -> int:
+    """Where ``reading`` is written in the measure's readings (they need not be in date order)."""
+    for index, candidate in enumerate(measure.readings):
+        if candidate is reading:
+            return index
+    return len(measure.readings) - 1
 
 
 def _days(n: int) -> str:
@@ -395,7 +403,7 @@ def regression(ctx: Context) -> Iterator[Finding]:
             if outcome.state == "regressed":
                 yield ctx.finding(
                     measure.id,
-                    ("readings", len(measure.readings) - 1),
+                    ("readings", _index(measure, outcome.latest)),
                     f"{measure.id} fell back to {_value(outcome, outcome.latest.value)} on "
                     f"{outcome.latest.date}, below its target of "
                     f"{_value(outcome, measure.target.value)}, after closure",
@@ -582,7 +590,7 @@ def static_outcome(ctx: Context) -> Iterator[Finding]:
             if start is not None and outcome.state in ("static", "worsening", "off-track"):
                 yield ctx.finding(
                     measure.id,
-                    ("readings", len(outcome.readings) - 1),
+                    ("readings", _index(measure, outcome.latest)),
                     f"{measure.id} has not improved since {start.date} "
                     f"({_value(outcome, start.value)} then, {_value(outcome, outcome.latest.value)}"
                     f" on {outcome.latest.date})",
@@ -680,7 +688,7 @@ def stale_measure(ctx: Context) -> Iterator[Finding]:
             if age > window:
                 yield ctx.finding(
                     measure.id,
-                    ("readings", len(outcome.readings) - 1),
+                    ("readings", _index(measure, outcome.latest)),
                     f"{measure.id} was last read on {outcome.latest.date}, {_days(age)} ago",
                 )
 

@@ -8,6 +8,7 @@ decided here or in the model, not in the templates.
 from __future__ import annotations
 
 import gc
+import math
 import multiprocessing as mp
 import os
 import re
@@ -33,6 +34,7 @@ from generator.model import Action, Concern, Evidence
 from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
 from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.search import index_script
+from generator.sources import RECORD_FOLDERS
 from generator.status import COLOURS
 
 PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
@@ -121,7 +123,7 @@ class Paths:
 
 def number(value: float) -> str:
     """A value as people write it: 95, not 95.0; 2.5 stays 2.5."""
-    if value == int(value):
+    if math.isfinite(value) and value == int(value):
         return str(int(value))
     return f"{value:g}"
 
@@ -144,6 +146,7 @@ class SiteRenderer:
         self.paths = Paths(build.portfolio)
         self.files = SiteFiles()
         self.jobs: list[tuple[str, str, dict[str, Any]]] = []
+        self._attachments = set(build.portfolio.attachments.values())
         self._owned: dict[str, dict[str, list[Any]]] | None = None
         self._by_concern: dict[str, list[Finding]] = {}
         for finding in build.findings:
@@ -205,8 +208,8 @@ class SiteRenderer:
         root = self.portfolio.root.resolve()
 
         def resolve(target: Path) -> str | None:
-            if target in self.portfolio.withheld_files:
-                return None  # the attachment of a record this audience may not see
+            if not self.may_copy(target):
+                return None
             if self.for_print:
                 if target.suffix.lower() in IMAGE_SUFFIXES:
                     return target.as_uri()  # read by the PDF's confined fetcher
@@ -217,6 +220,20 @@ class SiteRenderer:
 
         html = render_markdown(text, source.path.parent, root, resolve)
         return Markup(html)
+
+    def may_copy(self, target: Path) -> bool:
+        """Whether a file a body links to may be copied into this audience's output.
+
+        Shared outputs copy only the attachments of evidence they show. The internal edition
+        also copies other files of the portfolio, but never record or settings files.
+        """
+        p = self.portfolio
+        if target in self._attachments:
+            return True
+        if p.audience != "internal" or target in p.withheld_files:
+            return False
+        rel = target.relative_to(p.root.resolve()).parts
+        return rel[0] not in RECORD_FOLDERS and target.suffix not in (".yaml", ".yml")
 
     def link_helpers(self) -> dict[str, Any]:
         """Small pieces used on almost every line of every page, in Python for speed.

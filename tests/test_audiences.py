@@ -23,6 +23,8 @@ MARKERS = {
     "MARKERINSPECTIONONLY": {"internal", "inspection"},
     "MARKERCOMMISSIONERCONCERN": {"internal", "inspection", "commissioner"},
     "MARKERPUBLICEVIDENCE": {"internal", "inspection", "commissioner", "public"},
+    "MARKERINTERNALREVIEW": {"internal"},
+    "MARKERLOOSEFILE": {"internal"},
 }
 
 FILES: dict[str, str | bytes | None] = {
@@ -59,7 +61,7 @@ baseline: Fluid charts incomplete.
 intended_outcome: Complete charts.
 measures:
   - id: SHARED-01-M1
-    name: Complete fluid charts
+    name: Complete fluid charts (see SECRET-01)
     unit: "%"
     baseline: {date: 2026-02-01, value: 60, evidence: EV-PERSONAL}
     target: {value: 95, by: 2026-09-30}
@@ -71,8 +73,12 @@ actions:
      closure: {date: 2026-04-20, by: registered-manager, evidence: [EV-PERSONAL, EV-PUBLIC]}}
 related: [SECRET-01]
 ---
-See SECRET-01 and EV-INT for the background.
+See SECRET-01 and EV-INT for the background. Its file is [here](../evidence/personal.md),
+the HR notes [there](../attachments/hr.csv) and ![a table](../attachments/loose.csv). See SECRET-01.
 """,
+    "governance/internal.md": "---\nid: GOV-02\ntitle: HR panel MARKERINTERNALREVIEW\n"
+    "date: 2026-04-21\nchair: registered-manager\nvisibility: internal\n---\nMinutes.\n",
+    "attachments/loose.csv": "MARKERLOOSEFILE\n",
     "concerns/cp-01.md": CONCERN2_MD.replace(
         "title: Care plans not updated after falls", "title: Care plans MARKERINSPECTIONONLY"
     ),

@@ -455,3 +455,28 @@ def test_yaml_1_1_surprises_stay_as_written(make_portfolio: MakePortfolio) -> No
     assert (odd.title, odd.location, odd.summary) == ("2026-01-01", "no", "yes")
     assert p.evidence["010x"].title == "on"
     assert p.measures["MED-01-M1"][1].readings[0].value == 81
+
+
+def test_unusable_file_names_are_reported(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio(
+        {
+            "evidence/ev-02.yaml": EVIDENCE_02 + 'file: "attachments/a\\0b.pdf"\n',
+            "concerns/med-01.md": CONCERN_MD.replace(
+                "Body text with a *word*.", "[x](a%00b.pdf) [y](" + "z" * 300 + ".pdf)"
+            ),
+        }
+    )
+    code, lines, _ = build(root)
+    assert code == 1
+    assert lines[0] == (
+        "content/evidence/ev-02.yaml:6: file: 'attachments/a\\x00b.pdf' is not a usable file name"
+    )
+
+
+def test_values_out_of_range(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio({"concerns/med-01.md": CONCERN_MD.replace("value: 81,", "value: 1e308,")})
+    code, lines, _ = build(root)
+    assert code == 1
+    assert lines[0].startswith(
+        "content/concerns/med-01.md:21: measures[0].readings[0].value: must be"
+    )

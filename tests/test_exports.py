@@ -62,3 +62,18 @@ def test_formulas_in_records_stay_inert(make_portfolio: MakePortfolio) -> None:
     cells = [c for row in book.active.iter_rows(values_only=True) for c in row]  # type: ignore[union-attr]
     assert '\'=HYPERLINK("http://x","y")' in cells
     assert inert("@SUM(A1)") == "'@SUM(A1)" and inert("plain") == "plain"
+
+
+def test_control_characters_do_not_break_the_workbook(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio(
+        {
+            "concerns/med-01.md": CONCERN_MD.replace(
+                "title: Competency checks", 'title: "Competency \\x01checks"'
+            )
+        }
+    )
+    files = downloads(load(root))
+    book = load_workbook(io.BytesIO(files["downloads/action-tracker.xlsx"]))
+    assert "Competency checks" in [
+        c for row in book.active.iter_rows(values_only=True) for c in row
+    ]  # type: ignore[union-attr]

@@ -244,3 +244,12 @@ def test_a_map_names_columns_and_defaults(make_portfolio: MakePortfolio, tmp_pat
     concern = load(root).portfolio.concerns["IMP-01"]
     assert concern.source == "complaint"
     assert concern.quality_statements == ["responding-to-immediate-needs"]
+
+
+def test_a_damaged_workbook_is_reported(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    bad = tmp_path / "tracker.xlsx"
+    bad.write_text("not a workbook")
+    code, _, err = run_import(root, bad)
+    assert code == 1
+    assert err.startswith(f"{bad.as_posix()}: this is not a workbook Excel can open (")
