@@ -114,6 +114,7 @@ def cli(verbose: bool) -> None:
     help="Who the output is for (default: portfolio.yaml's audience, else inspection). "
     "Records they may not see are left out of every file.",
 )
+@click.option("--force", is_flag=True, help="Build even when nothing has changed.")
 @_user_errors
 def build(
     path: Path,
@@ -123,6 +124,7 @@ def build(
     pdf_only: bool,
     embed_attachments: bool,
     audience: str | None,
+    force: bool,
 ) -> None:
     """Build the offline HTML site and the PDF portfolio of the portfolio in PATH.
 
@@ -136,6 +138,23 @@ def build(
         raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
     started = time.perf_counter()
     check_output(out)
+    key = None
+    if not pdf_only and path.is_dir():
+        from generator.incremental import input_key, up_to_date
+
+        options = {
+            "as_of": as_of,
+            "audience": audience,
+            "pdf": not no_pdf,
+            "embed": embed_attachments,
+        }
+        key = input_key(path, options)
+        if not force and up_to_date(out, key):
+            click.echo(
+                f"{out.as_posix()} is up to date: nothing in {path.as_posix()} has "
+                f"changed since it was built ({time.perf_counter() - started:.2f} s)"
+            )
+            return
     loaded = audience_view(load(path, as_of), audience)
     files = SiteFiles() if pdf_only else render_site(loaded, with_pdf=not no_pdf)
     site_pages = sum(1 for name in files.pages if name.endswith(".html"))
@@ -155,7 +174,7 @@ def build(
         else:
             files.pages[PDF_NAME] = pdf.data
     if not pdf_only:
-        write_site(files, out, loaded.stamp)
+        write_site(files, out, loaded.stamp, key)
     elapsed = time.perf_counter() - started
     p = loaded.portfolio
     what = f"{out.as_posix()}/{PDF_NAME}" if pdf_only else f"{out.as_posix()}/index.html"

@@ -40,8 +40,11 @@ def check_output(out: Path) -> None:
         )
 
 
-def write_site(files: SiteFiles, out: Path, stamp: str) -> int:
-    """Write ``files`` to ``out`` atomically; returns the number of files written."""
+def write_site(files: SiteFiles, out: Path, stamp: str, key: str | None = None) -> int:
+    """Write ``files`` to ``out`` atomically; returns the number of files written.
+
+    ``key`` (the inputs' hash) is kept in the marker file, so an unchanged rebuild can skip.
+    """
     check_output(out)
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +59,8 @@ def write_site(files: SiteFiles, out: Path, stamp: str) -> int:
             target = _inside(staging, rel)
             _mkdir(target.parent, made)
             shutil.copyfile(source, target)
-        (staging / MARKER).write_text(f"built by portfolio; stamp {stamp}\n", encoding="utf-8")
+        marker = f"built by portfolio; stamp {stamp}\n" + (f"inputs {key}\n" if key else "")
+        (staging / MARKER).write_text(marker, encoding="utf-8")
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -354,3 +354,29 @@ def test_findings_page_and_tracker_column(sample_site: Path) -> None:
         assert f'id="{code}"' in findings_page
     tracker = (sample_site / "action-tracker.html").read_text()
     assert ">A201</abbr>" in tracker and ">A203</abbr>" in tracker
+
+
+def test_an_unchanged_rebuild_writes_nothing(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    out = tmp_path / "site"
+    build_site(root, out)
+    first = (out / ".portfolio-build").stat().st_mtime_ns
+    again = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
+    assert again.exit_code == 0
+    assert again.output.startswith(f"{out.as_posix()} is up to date: nothing in ")
+    assert (out / ".portfolio-build").stat().st_mtime_ns == first
+    # Any change to a record, to the options, or --force, builds again.
+    (root / "concerns" / "cp-01.md").write_text(
+        (root / "concerns" / "cp-01.md").read_text().replace("Care plans", "Plans")
+    )
+    changed = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
+    assert changed.output.startswith("Built ")
+    assert "Plans not updated" in (out / "concerns" / "CP-01.html").read_text()
+    other = CliRunner().invoke(
+        cli, ["build", str(root), "-o", str(out), "--no-pdf", "--audience", "internal"]
+    )
+    assert other.output.startswith("Built ")
+    forced = CliRunner().invoke(
+        cli, ["build", str(root), "-o", str(out), "--no-pdf", "--audience", "internal", "--force"]
+    )
+    assert forced.output.startswith("Built ")
