@@ -143,7 +143,7 @@ def test_an_interrupted_build_leaves_the_previous_site(
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     # A build with the PDF takes a few seconds: stop it part way.
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "build", str(root), "-o", str(out)],
+        [sys.executable, "-m", "generator", "build", str(root), "-o", str(out), "--force"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
