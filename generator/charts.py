@@ -29,14 +29,6 @@ def _num(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _value(outcome: Outcome, value: float) -> str:
-    unit = outcome.measure.unit
-    text = f"{value:g}"
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-
-
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick values covering [low, high]: steps of 1, 2 or 5 times a power of ten."""
     if high <= low:
@@ -58,15 +50,15 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 def description(outcome: Outcome, closed_on: date | None = None) -> str:
     """The chart in words, for its text alternative."""
     m = outcome.measure
-    parts = [f"Baseline {_value(outcome, m.baseline.value)} on {m.baseline.date}"]
-    target = f"target {_value(outcome, m.target.value)}"
+    parts = [f"Baseline {outcome.show(m.baseline.value)} on {m.baseline.date}"]
+    target = f"target {outcome.show(m.target.value)}"
     if m.target.by:
         target += f" by {m.target.by}"
     parts.append(target)
     if outcome.readings:
         parts.append(
             f"{len(outcome.readings)} readings, latest "
-            f"{_value(outcome, outcome.latest.value)} on {outcome.latest.date}"
+            f"{outcome.show(outcome.latest.value)} on {outcome.latest.date}"
         )
     else:
         parts.append("no readings yet")
@@ -122,7 +114,7 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
         )
         out.append(
             f'<text x="{left - 6}" y="{ty}" text-anchor="end" dominant-baseline="middle" '
-            f'fill="{MUTED}">{escape(_value(outcome, tick))}</text>'
+            f'fill="{MUTED}">{escape(outcome.show(tick))}</text>'
         )
     axis_y = _num(top + plot_h)
     out.append(
@@ -142,7 +134,7 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
     )
     out.append(
         f'<text x="{width - right}" y="{_num(y(m.baseline.value) - 4)}" text-anchor="end" '
-        f'fill="{MUTED}">Baseline {escape(_value(outcome, m.baseline.value))}</text>'
+        f'fill="{MUTED}">Baseline {escape(outcome.show(m.baseline.value))}</text>'
     )
     ty = _num(y(m.target.value))
     out.append(
@@ -151,7 +143,7 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
     )
     out.append(
         f'<text x="{left + 4}" y="{_num(y(m.target.value) - 4)}" fill="{TARGET}" '
-        f'font-weight="bold">Target {escape(_value(outcome, m.target.value))}</text>'
+        f'font-weight="bold">Target {escape(outcome.show(m.target.value))}</text>'
     )
     # Target date and closure as labelled vertical lines.
     marks = ((m.target.by, "Target date", TARGET), (closed_on, "Closed", CLOSED))
@@ -182,7 +174,7 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
         out.append(
             f'<circle cx="{_num(x(point.date))}" cy="{_num(y(point.value))}" r="4" fill="{fill}" '
             f'stroke="{LINE}" stroke-width="2"><title>{kind} {point.date}: '
-            f"{escape(_value(outcome, point.value))}</title></circle>"
+            f"{escape(outcome.show(point.value))}</title></circle>"
         )
     out.append("</svg>")
     return Markup("\n".join(out))

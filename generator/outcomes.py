@@ -8,6 +8,7 @@ regressed (fell back below target after the concern was closed).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -60,10 +61,29 @@ class Outcome:
         """Whether the latest reading meets the target."""
         return self.streak > 0
 
+    def show(self, value: float) -> str:
+        """A value of this measure, with its unit."""
+        return with_unit(value, self.measure.unit)
+
     @property
     def improved(self) -> bool:
         """Whether the latest reading is better than the baseline."""
         return better(self.measure, self.latest.value, self.measure.baseline.value)
+
+
+def number(value: float) -> str:
+    """A value as people write it: 95, not 95.0; 2.5 stays 2.5."""
+    if math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return f"{value:g}"
+
+
+def with_unit(value: float, unit: str | None) -> str:
+    """A value and its unit: "95%", "3 incidents"."""
+    text = number(value)
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 def meets(measure: Measure, value: float) -> bool:

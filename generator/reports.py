@@ -16,8 +16,8 @@ from markupsafe import Markup
 from generator.build import Build
 from generator.charts import line_chart
 from generator.model import Action, Concern
-from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, outcomes_of
-from generator.site import SiteRenderer, number, templates_dir, with_unit
+from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, outcomes_of, with_unit
+from generator.site import SiteRenderer, templates_dir
 from generator.status import Brag, action_status, concern_status
 
 
@@ -179,7 +179,6 @@ def commissioner_html(build: Build, since: date | None) -> str:
         closed=closed,
         role_title=lambda role: _role_title(build, role),
         css=Markup(css),  # our own stylesheet, inlined so the file stands alone
-        number=number,
     )
 
 

@@ -178,14 +178,6 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def _value(outcome: Outcome, value: float) -> str:
-    unit = outcome.measure.unit
-    text = f"{value:g}"
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-
-
 # --- closure ----------------------------------------------------------------------------------
 
 
@@ -269,8 +261,8 @@ def closed_before_target(ctx: Context) -> Iterator[Finding]:
                     concern.id,
                     ("closure", "date"),
                     f"closed on {closed} with {measure.id} at "
-                    f"{_value(outcome, readings[-1].value)}, short of its target of "
-                    f"{_value(outcome, measure.target.value)}",
+                    f"{outcome.show(readings[-1].value)}, short of its target of "
+                    f"{outcome.show(measure.target.value)}",
                 )
 
 
@@ -404,9 +396,9 @@ def regression(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(
                     measure.id,
                     ("readings", _index(measure, outcome.latest)),
-                    f"{measure.id} fell back to {_value(outcome, outcome.latest.value)} on "
+                    f"{measure.id} fell back to {outcome.show(outcome.latest.value)} on "
                     f"{outcome.latest.date}, below its target of "
-                    f"{_value(outcome, measure.target.value)}, after closure",
+                    f"{outcome.show(measure.target.value)}, after closure",
                 )
 
 
@@ -592,7 +584,7 @@ def static_outcome(ctx: Context) -> Iterator[Finding]:
                     measure.id,
                     ("readings", _index(measure, outcome.latest)),
                     f"{measure.id} has not improved since {start.date} "
-                    f"({_value(outcome, start.value)} then, {_value(outcome, outcome.latest.value)}"
+                    f"({outcome.show(start.value)} then, {outcome.show(outcome.latest.value)}"
                     f" on {outcome.latest.date})",
                 )
 
@@ -616,11 +608,11 @@ def off_track(ctx: Context) -> Iterator[Finding]:
             assert target.by is not None
             if target.by < ctx.as_of:
                 detail = (
-                    f"its target date {target.by} passed at {_value(outcome, outcome.latest.value)}"
+                    f"its target date {target.by} passed at {outcome.show(outcome.latest.value)}"
                 )
             elif outcome.projected is not None:
                 detail = (
-                    f"on its trend it reaches {_value(outcome, round(outcome.projected, 1))}"
+                    f"on its trend it reaches {outcome.show(round(outcome.projected, 1))}"
                     f" by {target.by}"
                 )
             else:
@@ -629,7 +621,7 @@ def off_track(ctx: Context) -> Iterator[Finding]:
                 measure.id,
                 ("target",),
                 f"{measure.id} is off track: {detail}, against a target of "
-                f"{_value(outcome, target.value)}",
+                f"{outcome.show(target.value)}",
             )
 
 

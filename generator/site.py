@@ -8,7 +8,6 @@ decided here or in the model, not in the templates.
 from __future__ import annotations
 
 import gc
-import math
 import multiprocessing as mp
 import os
 import re
@@ -31,7 +30,7 @@ from generator.exports import downloads
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
 from generator.model import Action, Concern, Evidence
-from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome
+from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
 from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.search import index_script
 from generator.sources import RECORD_FOLDERS
@@ -119,21 +118,6 @@ class Paths:
     def key_question(slug: str) -> str:
         """The page of a key question."""
         return f"key-questions/{slug}.html"
-
-
-def number(value: float) -> str:
-    """A value as people write it: 95, not 95.0; 2.5 stays 2.5."""
-    if math.isfinite(value) and value == int(value):
-        return str(int(value))
-    return f"{value:g}"
-
-
-def with_unit(value: float, unit: str | None) -> str:
-    """A value and its unit: "95%", "3 incidents"."""
-    text = number(value)
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 class SiteRenderer:
