@@ -32,6 +32,7 @@ class Build:
     stamp: str  # short hash of everything the build read, printed on every page
     findings: list[Finding] = field(default_factory=list)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)  # SHA-256 of attachments, by id
 
     def findings_for(self, record: str) -> list[Finding]:
         """The findings about one record (a concern, action, measure or statement)."""
@@ -130,9 +131,10 @@ def load(root: Path, as_of: date | None = None) -> Build:
     )
     problems.raise_if_any()
     inputs = [settings_source, framework_source, *sources]
-    stamp = fingerprint(inputs, portfolio)
+    checksums = attachment_digests(portfolio)
+    stamp = fingerprint(inputs, checksums)
     findings, outcomes = run_checks(portfolio)
-    return Build(portfolio, derive(portfolio, outcomes), stamp, findings, outcomes)
+    return Build(portfolio, derive(portfolio, outcomes), stamp, findings, outcomes, checksums)
 
 
 def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:
@@ -166,12 +168,20 @@ def _ids_in_text(path: Path) -> dict[str, str]:
     return {match: "*" for match in _ID_LINE.findall(text)}
 
 
-def fingerprint(sources: list[SourceFile], portfolio: Portfolio) -> str:
+def attachment_digests(portfolio: Portfolio) -> dict[str, str]:
+    """The SHA-256 of every attached file, by evidence id: read once per build."""
+    return {
+        eid: hashlib.sha256(path.read_bytes()).hexdigest()
+        for eid, path in portfolio.attachments.items()
+    }
+
+
+def fingerprint(sources: list[SourceFile], attachments: dict[str, str]) -> str:
     """A short hash of the tool version, every file read, and every attachment."""
     digest = hashlib.sha256(f"portfolio {__version__}\n".encode())
     files = {s.rel if s.kind != "framework" else f"<framework>/{s.rel}": s.digest for s in sources}
-    for eid, path in portfolio.attachments.items():
-        files[f"<attachment>/{eid}"] = hashlib.sha256(path.read_bytes()).digest()
+    for eid, hexdigest in attachments.items():
+        files[f"<attachment>/{eid}"] = bytes.fromhex(hexdigest)
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name])
     return digest.hexdigest()[:10]

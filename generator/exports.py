@@ -9,7 +9,6 @@ same build.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import zipfile
@@ -96,8 +95,7 @@ def register_rows(build: Build) -> list[list[str]]:
     p = build.portfolio
     rows = []
     for evidence in p.evidence.values():
-        path = p.attachments.get(evidence.id)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else ""
+        digest = build.checksums.get(evidence.id, "")
         cited = sorted({c.concern.id for c in p.citations[evidence.id]})
         rows.append(
             [

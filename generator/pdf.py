@@ -80,14 +80,6 @@ def creation_date(build: Build) -> str:
     return f"{build.as_of.isoformat()}T00:00:00Z"
 
 
-def checksums(build: Build) -> dict[str, str]:
-    """SHA-256 of every attached file, by evidence id."""
-    return {
-        eid: hashlib.sha256(path.read_bytes()).hexdigest()
-        for eid, path in build.portfolio.attachments.items()
-    }
-
-
 def css_string(text: str) -> str:
     """``text`` as a CSS string literal that cannot break out of its rule or <style> element."""
     out = []
@@ -125,7 +117,7 @@ def print_html(build: Build) -> str:
         placed_under=placed_under,
         coverage=renderer.coverage(),
         groups=renderer.findings_by_rule(),
-        checksums=checksums(build),
+        checksums=build.checksums,
         created=creation_date(build),
         decisions=[(r, d, i) for r in p.reviews.values() for i, d in enumerate(r.decisions)],
         rows=renderer.tracker_rows(),
