@@ -554,7 +554,7 @@ def audience_view(loaded: Any, audience: str | None) -> Any:
 
     chosen = audience or loaded.portfolio.settings.audience
     shown = view(loaded, chosen)  # type: ignore[arg-type]
-    problems = guard(shown.portfolio)
+    problems = guard(shown)
     if problems:
         raise PortfolioError(problems)
     return shown

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from generator.build import Build
 from generator.errors import Problem
 from generator.link import Portfolio
 
@@ -73,17 +74,22 @@ def scan(portfolio: Portfolio) -> list[tuple[str, int, str]]:
     return found
 
 
-def guard(portfolio: Portfolio) -> list[Problem]:
-    """Errors for commissioner and public output holding likely personal identifiers."""
-    audience = portfolio.audience
+def guard(build: Build) -> list[Problem]:
+    """Errors for commissioner and public output holding likely personal identifiers.
+
+    ``build`` is the audience's view: its P601 findings are exactly the identifiers in what
+    that audience would be shown, so nothing is read twice.
+    """
+    audience = build.portfolio.audience
     if audience not in ("commissioner", "public"):
         return []
     return [
         Problem(
-            path,
-            line,
-            f"this looks like {kind}, which {audience} output must not hold: "
+            finding.path,
+            finding.line,
+            f"{finding.message}, which {audience} output must not hold: "
             "remove it, or mark the record personal_data: true or visibility: internal",
         )
-        for path, line, kind in scan(portfolio)
+        for finding in build.findings
+        if finding.code == "P601"
     ]

@@ -778,7 +778,7 @@ def personal_identifier(ctx: Context) -> Iterator[Finding]:
         for table in (p.actions, p.measures):
             if record in table:
                 concern = table[record][0].id
-        yield ctx.at(record, path, line, f"this line looks like it holds {kind}", concern)
+        yield ctx.at(record, path, line, f"this looks like {kind}", concern)
 
 
 @rule(
