@@ -18,6 +18,7 @@ import click
 
 from generator import __version__
 from generator.errors import PortfolioError
+from generator.write import atomic_write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -407,7 +408,7 @@ def report_commissioner(
     html = commissioner_html(shown, since)
     data = render_report_pdf(shown, html) if output == "pdf" else html.encode("utf-8")
     target = out or Path(f"commissioner-update-{shown.as_of.isoformat()}.{output}")
-    write_report(target, data)
+    atomic_write(target, data)
     click.echo(
         f"Wrote {target.as_posix()}: {len(shown.portfolio.concerns)} concerns shared "
         f"with commissioners, as of {shown.as_of.isoformat()}"
@@ -446,27 +447,11 @@ def report_action_plan(
 
     shown = audience_view(load(path, as_of), audience)
     target = out or Path(f"action-plan-{shown.as_of.isoformat()}.{output}")
-    write_report(target, action_plan(shown, output))
+    atomic_write(target, action_plan(shown, output))
     click.echo(
         f"Wrote {target.as_posix()}: {len(shown.portfolio.actions)} actions "
         f"({shown.portfolio.audience} edition)"
     )
-
-
-def write_report(target: Path, data: bytes) -> None:
-    """Write a report file atomically, next to where it goes."""
-    import os
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @cli.group()
@@ -500,8 +485,7 @@ def export_inspection(path: Path, out: Path, as_of: date | None) -> None:
     shown = audience_view(load(path, as_of), "inspection")
     files = evidence_folder(shown, render_pdf(shown).data)
     if zipped:
-        day = shown.as_of
-        write_report(out, to_zip(files, (max(day.year, 1980), day.month, day.day)))
+        atomic_write(out, to_zip(files, shown.as_of))
     else:
         write_site(files, out, shown.stamp)
     count = len(files.pages) + len(files.copies)

@@ -12,10 +12,12 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from generator.build import Build
+from generator.write import dated_zip
 
 TRACKER_COLUMNS = [
     "Concern",
@@ -157,28 +159,23 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
 
 
 def _stable_zip(data: bytes, when: datetime) -> bytes:
-    """The same zip with every entry dated ``when``, so builds give the same bytes."""
-    stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                # openpyxl stamps "modified" with the time of saving, whatever it was told.
-                moment = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-                data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + moment + rb"\g<2>",
-                    data,
-                )
-            target.writestr(fixed, data)
-    return out.getvalue()
+    """The workbook with every entry dated ``when``, so builds give the same bytes."""
+    moment = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+    def entries() -> Iterator[tuple[str, bytes]]:
+        with zipfile.ZipFile(io.BytesIO(data)) as source:
+            for info in source.infolist():
+                content = source.read(info.filename)
+                if info.filename == "docProps/core.xml":
+                    # openpyxl stamps "modified" with the time of saving, whatever it was told.
+                    content = re.sub(
+                        rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                        rb"\g<1>" + moment + rb"\g<2>",
+                        content,
+                    )
+                yield info.filename, content
+
+    return dated_zip(entries(), when.date())
 
 
 def downloads(build: Build) -> dict[str, bytes]:

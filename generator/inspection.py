@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from generator.build import Build
 from generator.errors import PortfolioError, Problem
 from generator.site import SiteFiles, render_site
-from generator.write import MARKER
+from generator.write import MARKER, dated_zip
 
 MANIFEST = "MANIFEST.sha256"
 IGNORED = {MANIFEST, MARKER}
@@ -83,26 +83,17 @@ def _index(build: Build, listing: list[tuple[str, str, list[tuple[str, str, str]
 
 def manifest(files: SiteFiles) -> bytes:
     """``sha256sum`` lines for every file, in path order."""
-    lines = []
-    for name in sorted(set(files.pages) | set(files.copies)):
-        if name in IGNORED:
-            continue
-        data = files.pages[name] if name in files.pages else files.copies[name].read_bytes()
-        lines.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+    lines = [
+        f"{hashlib.sha256(files.data(name)).hexdigest()}  {name}\n"
+        for name in files.names()
+        if name not in IGNORED
+    ]
     return "".join(lines).encode("utf-8")
 
 
-def to_zip(files: SiteFiles, stamp: tuple[int, int, int]) -> bytes:
+def to_zip(files: SiteFiles, day: date) -> bytes:
     """The folder as a zip with fixed entry dates."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(set(files.pages) | set(files.copies)):
-            data = files.pages[name] if name in files.pages else files.copies[name].read_bytes()
-            info = zipfile.ZipInfo(name, date_time=(*stamp, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return out.getvalue()
+    return dated_zip(((name, files.data(name)) for name in files.names()), day)
 
 
 @dataclass

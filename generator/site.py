@@ -66,6 +66,14 @@ class SiteFiles:
     pages: dict[str, bytes] = field(default_factory=dict)
     copies: dict[str, Path] = field(default_factory=dict)
 
+    def names(self) -> list[str]:
+        """Every file's path in the output, in order."""
+        return sorted(set(self.pages) | set(self.copies))
+
+    def data(self, name: str) -> bytes:
+        """The bytes of one file, rendered or copied."""
+        return self.pages[name] if name in self.pages else self.copies[name].read_bytes()
+
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -9,13 +9,20 @@ delete someone's documents.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
+import zipfile
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import PortfolioError, Problem
-from generator.site import SiteFiles
+
+if TYPE_CHECKING:
+    from generator.site import SiteFiles
 
 MARKER = ".portfolio-build"
 PDF_NAME = "portfolio.pdf"
@@ -69,20 +76,39 @@ def write_site(files: SiteFiles, out: Path, stamp: str, key: str | None = None) 
 
 
 def write_file(out: Path, name: str, data: bytes) -> None:
-    """Replace one file in the output folder atomically (a temporary file, then a rename)."""
+    """Replace one file in the output folder atomically."""
     check_output(out)
     out.mkdir(parents=True, exist_ok=True)
     marker = out / MARKER
     if not marker.exists():
         marker.write_text("built by portfolio\n", encoding="utf-8")
-    handle, temporary = tempfile.mkstemp(prefix=f".{name}-", dir=out)
+    atomic_write(out / name, data)
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write one file so that readers see the old bytes or the new, never half of them."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.replace(temporary, out / name)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def dated_zip(entries: Iterable[tuple[str, bytes]], day: date) -> bytes:
+    """A zip whose entries all carry ``day``, so the same content gives the same bytes."""
+    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return out.getvalue()
 
 
 def _mkdir(folder: Path, made: set[Path]) -> None:
