@@ -62,6 +62,12 @@ def _user_errors(func: F) -> F:
             sys.exit(EXIT_ERRORS)
         except click.ClickException:
             raise  # usage errors: click reports them with exit status 2
+        except OSError as exc:
+            # The machine said no (permissions, a full disk, a port in use): not a fault of
+            # the tool, and nothing the portfolio's files can fix.
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"{where}{exc.strerror or exc}; nothing was written.", err=True)
+            sys.exit(EXIT_ERRORS)
         except Exception as exc:
             if click.get_current_context().find_root().params.get("verbose"):
                 raise
@@ -318,11 +324,14 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
     mapping = None
     if map_file is not None:
         from generator.errors import Problems
+        from generator.importer import ImportMap
+        from generator.validate import validate
 
         problems = Problems()
         source = load_file(map_file, map_file.name, map_file.as_posix(), "map", problems)
+        checked = validate(ImportMap, source, problems) if source else None
         problems.raise_if_any()
-        mapping = source.data if source else None
+        mapping = checked.model_dump(exclude_none=True) if checked else None
     portfolio = load(path).portfolio
     report = import_tracker(portfolio, tracker, mapping, date.today(), dry_run)
     verb = "Would import" if dry_run else "Imported"

@@ -16,13 +16,43 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BeforeValidator, Field
 
 from generator.authoring import slugify
 from generator.errors import PortfolioError, Problem
 from generator.link import Portfolio
+from generator.model import ID_PATTERN, Model, Risk, Source, one_or_many
+
+Column = Literal[
+    "finding",
+    "action",
+    "owner",
+    "deadline",
+    "risk",
+    "progress",
+    "closure_evidence",
+    "status",
+    "quality_statement",
+    "key_question",
+    "regulation",
+    "source",
+    "raised",
+]
+
+
+class ImportDefaults(Model):
+    """Values for the fields a tracker does not have."""
+
+    quality_statements: Annotated[list[str], BeforeValidator(one_or_many)] = Field(
+        default_factory=list
+    )
+    source: Source | None = None
+    risk: Risk | None = None
+    intended_outcome: str | None = None
+
 
 SYNONYMS: dict[str, list[str]] = {
     "finding": [
@@ -158,6 +188,17 @@ JOB_WORDS = (
     "rm",
     "dm",
 )
+
+
+class ImportMap(Model):
+    """A map file: what the spreadsheet's headers are, and values for what it lacks."""
+
+    sheet: str | None = None
+    header_row: int | None = Field(None, ge=1)
+    date_order: Literal["dmy", "mdy"] | None = None
+    id_prefix: Annotated[str, Field(pattern=ID_PATTERN)] | None = None
+    columns: dict[Column, str] = Field(default_factory=dict)
+    defaults: ImportDefaults = ImportDefaults()
 
 
 @dataclass

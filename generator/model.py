@@ -83,7 +83,7 @@ def _iso_date(value: Any) -> Any:
     raise ValueError("expected a date written as YYYY-MM-DD")
 
 
-def _one_or_many(value: Any) -> Any:
+def one_or_many(value: Any) -> Any:
     """Let a single id stand where a list of ids is expected."""
     if isinstance(value, str):
         return [value]
@@ -111,7 +111,7 @@ Slug = Annotated[str, Field(min_length=1)]
 _ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN, "maxLength": 80}
 IdList = Annotated[
     list[RecordId],
-    BeforeValidator(_one_or_many),
+    BeforeValidator(one_or_many),
     WithJsonSchema({"anyOf": [_ID_SCHEMA, {"type": "array", "items": _ID_SCHEMA}]}),
 ]
 Regulation = Annotated[str, BeforeValidator(_regulation)]
@@ -300,11 +300,11 @@ class Concern(Model):
     id: RecordId
     title: Text
     quality_statements: Annotated[
-        list[Slug], BeforeValidator(_one_or_many), _word_or_list({"type": "string"})
+        list[Slug], BeforeValidator(one_or_many), _word_or_list({"type": "string"})
     ] = Field(min_length=1)
     source: Source
     regulation: Annotated[
-        list[Regulation], BeforeValidator(_one_or_many), _word_or_list(_REGULATION_SCHEMA)
+        list[Regulation], BeforeValidator(one_or_many), _word_or_list(_REGULATION_SCHEMA)
     ] = []
     raised: Day
     raised_by: RoleRef | None = None
@@ -340,7 +340,7 @@ class Evidence(Model):
     personal_data: Annotated[bool, Strict()] = False
     summary: Text | None = None
     quality_statements: Annotated[
-        list[Slug], BeforeValidator(_one_or_many), _word_or_list({"type": "string"})
+        list[Slug], BeforeValidator(one_or_many), _word_or_list({"type": "string"})
     ] = []
     body: SkipJsonSchema[str] = Field("", exclude=True)
 
@@ -370,7 +370,7 @@ class Review(Model):
     chair: RoleRef | None = None
     visibility: Visibility | None = None
     attendees: Annotated[
-        list[RoleRef], BeforeValidator(_one_or_many), _word_or_list({"type": "string"})
+        list[RoleRef], BeforeValidator(one_or_many), _word_or_list({"type": "string"})
     ] = []
     decisions: list[Decision] = []
     body: SkipJsonSchema[str] = Field("", exclude=True)

@@ -19,7 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from generator.errors import PortfolioError
+from generator.errors import PortfolioError, Problem
 
 VERSION_PATH = "/__portfolio/version"
 RELOAD_SCRIPT = """<script>
@@ -131,7 +131,20 @@ def serve(
     with tempfile.TemporaryDirectory(prefix="portfolio-preview-") as folder:
         preview = Preview(source, Path(folder) / "site")
         preview.rebuild()
-        server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, preview=preview))
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, preview=preview))
+        except OSError as exc:
+            raise PortfolioError(
+                [
+                    Problem(
+                        f"127.0.0.1:{port}",
+                        0,
+                        f"cannot listen here "
+                        f"({exc.strerror}): choose another --port, or 0 "
+                        "for any free one",
+                    )
+                ]
+            ) from None
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         host, bound = server.server_address[:2]

@@ -253,3 +253,24 @@ def test_a_damaged_workbook_is_reported(make_portfolio: MakePortfolio, tmp_path:
     code, _, err = run_import(root, bad)
     assert code == 1
     assert err.startswith(f"{bad.as_posix()}: this is not a workbook Excel can open (")
+
+
+def test_map_files_are_checked(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    from typing import get_args
+
+    from generator.importer import SYNONYMS, Column
+
+    assert set(get_args(Column)) == set(SYNONYMS)
+    root = make_portfolio()
+    path = tmp_path / "t.csv"
+    path.write_text("Finding,Action,Due\nx,y,01/02/2026\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("date_order: dym\ncolumns: {findings: Issue}\n", encoding="utf-8")
+    code, _, err = run_import(root, path, "--map", str(mapping))
+    assert code == 1
+    assert err.splitlines()[:2] == [
+        f"{mapping.as_posix()}:1: date_order: 'dym' is not allowed here; use one of: dmy, mdy",
+        f"{mapping.as_posix()}:2: columns.findings: 'findings' is not allowed here; use one of: "
+        "finding, action, owner, deadline, risk, progress, closure_evidence, status, "
+        "quality_statement, key_question, regulation, source, raised",
+    ]

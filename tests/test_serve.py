@@ -75,3 +75,25 @@ def test_serve_rebuilds_shows_errors_and_recovers(make_portfolio: MakePortfolio)
     assert code == 0
     err = process.stderr.read() if process.stderr else ""
     assert "Traceback" not in err
+
+
+def test_a_busy_port_is_a_clear_error(make_portfolio: MakePortfolio) -> None:
+    import socket
+
+    root = make_portfolio()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "serve", str(root), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"127.0.0.1:{port}: cannot listen here (Address already in use): choose another --port"
+    )
+    assert "Traceback" not in result.stderr
