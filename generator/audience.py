@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from generator.build import Build
 from generator.errors import Problems
@@ -165,3 +165,20 @@ def _redact_record(record: R, withheld: frozenset[str]) -> R:
     data = walk(record.model_dump(by_alias=True, exclude_none=True), None)
     redacted = type(record).model_validate(data)
     return redacted.model_copy(update={"body": redact_text(record.body, withheld)})
+
+
+def shared_view(build: Build, audience: str | None) -> Build:
+    """The view for ``audience`` (else portfolio.yaml's), once the privacy guard has passed.
+
+    Raises PortfolioError, with the file and line of each, when a commissioner or public
+    output would hold a likely NHS number or date of birth.
+    """
+    from generator.errors import PortfolioError
+    from generator.privacy import guard
+
+    chosen = cast(Audience, audience or build.portfolio.settings.audience)
+    shown = view(build, chosen)
+    problems = guard(shown)
+    if problems:
+        raise PortfolioError(problems)
+    return shown

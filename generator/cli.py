@@ -12,13 +12,17 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from generator import __version__
+from generator.audience import shared_view
 from generator.errors import PortfolioError
 from generator.write import atomic_write
+
+if TYPE_CHECKING:
+    from generator.authoring import Kind
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,7 +166,7 @@ def build(
                 f"changed since it was built ({time.perf_counter() - started:.2f} s)"
             )
             return
-    loaded = audience_view(load(path, as_of), audience)
+    loaded = shared_view(load(path, as_of), audience)
     files = SiteFiles() if pdf_only else render_site(loaded, with_pdf=not no_pdf)
     site_pages = sum(1 for name in files.pages if name.endswith(".html"))
     pdf_note = ""
@@ -274,7 +278,7 @@ def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None
     from generator.build import load
 
     portfolio = load(path).portfolio
-    written = new_record(portfolio, kind, record_id, title, date.today())  # type: ignore[arg-type]
+    written = new_record(portfolio, cast(Kind, kind), record_id, title, date.today())
     click.echo(f"Wrote {written.as_posix()}")
 
 
@@ -413,7 +417,7 @@ def report_commissioner(
     from generator.build import load
     from generator.reports import commissioner_html, render_report_pdf
 
-    shown = audience_view(load(path, as_of), "commissioner")
+    shown = shared_view(load(path, as_of), "commissioner")
     html = commissioner_html(shown, since)
     data = render_report_pdf(shown, html) if output == "pdf" else html.encode("utf-8")
     target = out or Path(f"commissioner-update-{shown.as_of.isoformat()}.{output}")
@@ -454,7 +458,7 @@ def report_action_plan(
     from generator.build import load
     from generator.reports import action_plan
 
-    shown = audience_view(load(path, as_of), audience)
+    shown = shared_view(load(path, as_of), audience)
     target = out or Path(f"action-plan-{shown.as_of.isoformat()}.{output}")
     atomic_write(target, action_plan(shown, output))
     click.echo(
@@ -491,7 +495,7 @@ def export_inspection(path: Path, out: Path, as_of: date | None) -> None:
     zipped = out.suffix.lower() == ".zip"
     if not zipped:
         check_output(out)
-    shown = audience_view(load(path, as_of), "inspection")
+    shown = shared_view(load(path, as_of), "inspection")
     files = evidence_folder(shown, render_pdf(shown).data)
     if zipped:
         atomic_write(out, to_zip(files, shown.as_of))
@@ -538,19 +542,6 @@ def rules_command(output: str) -> None:
     from generator.rules import rules_markdown, rules_text
 
     click.echo(rules_markdown() if output == "markdown" else rules_text(), nl=False)
-
-
-def audience_view(loaded: Any, audience: str | None) -> Any:
-    """The build as its audience may see it, after the privacy guard has passed."""
-    from generator.audience import view
-    from generator.privacy import guard
-
-    chosen = audience or loaded.portfolio.settings.audience
-    shown = view(loaded, chosen)  # type: ignore[arg-type]
-    problems = guard(shown)
-    if problems:
-        raise PortfolioError(problems)
-    return shown
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -374,8 +375,8 @@ def _a(noun: str) -> str:
     return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
-def _hint(value: str, candidates: object) -> str:
-    names = [str(c) for c in candidates]  # type: ignore[attr-defined]
+def _hint(value: str, candidates: Iterable[str]) -> str:
+    names = [str(c) for c in candidates]
     close = difflib.get_close_matches(value, names, n=1, cutoff=0.7)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
