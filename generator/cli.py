@@ -278,7 +278,7 @@ def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None
     from generator.build import load
 
     portfolio = load(path).portfolio
-    written = new_record(portfolio, cast(Kind, kind), record_id, title, date.today())
+    written = new_record(portfolio, cast("Kind", kind), record_id, title, date.today())
     click.echo(f"Wrote {written.as_posix()}")
 
 
