@@ -39,80 +39,87 @@ def entries(build: Build, url_of: dict[str, str], statement_url: Any) -> list[di
     p = build.portfolio
     found: list[dict[str, Any]] = []
 
-    def statements(slugs: list[str]) -> list[str]:
-        return [p.statement(s)[1].title for s in slugs]
+    def add(
+        kind: str,
+        record_id: str,
+        title: str,
+        url: str,
+        slugs: list[str] | None,
+        owner: str | None,
+        parts: list[str],
+        headings: list[str] | None = None,
+    ) -> None:
+        text = " ".join(" ".join(parts).split())[:BODY_LIMIT]
+        found.append(
+            {
+                "kind": kind,
+                "id": record_id,
+                "title": title,
+                "url": url,
+                "text": text,
+                "statements": headings
+                if headings is not None
+                else [p.statement(s)[1].title for s in slugs or []],
+                "owner": p.role_label(owner) if owner else "",
+            }
+        )
 
     for concern in p.concerns.values():
-        text = " ".join(
+        slugs = p.statements_of[concern.id]
+        add(
+            "Concern",
+            concern.id,
+            concern.title,
+            url_of[concern.id],
+            slugs,
+            concern.owner,
             [concern.baseline, concern.intended_outcome]
             + [f"{a.id} {a.title} {a.expected_outcome or ''}" for a in concern.actions]
             + [f"{m.id} {m.name}" for m in concern.measures]
-            + [plain_text(concern.body)]
-        )
-        found.append(
-            {
-                "kind": "Concern",
-                "id": concern.id,
-                "title": concern.title,
-                "url": url_of[concern.id],
-                "statements": statements(p.statements_of[concern.id]),
-                "owner": p.role_label(concern.owner),
-                "text": " ".join(text.split())[:BODY_LIMIT],
-            }
+            + [plain_text(concern.body)],
         )
         for action in concern.actions:
-            found.append(
-                {
-                    "kind": "Action",
-                    "id": action.id,
-                    "title": action.title,
-                    "url": url_of[action.id],
-                    "statements": statements(p.statements_of[concern.id]),
-                    "owner": p.role_label(action.owner),
-                    "text": " ".join(
-                        [action.expected_outcome or "", action.evidence_required or ""]
-                        + [u.note for u in action.updates]
-                    ),
-                }
+            add(
+                "Action",
+                action.id,
+                action.title,
+                url_of[action.id],
+                slugs,
+                action.owner,
+                [action.expected_outcome or "", action.evidence_required or ""]
+                + [u.note for u in action.updates],
             )
     for evidence in p.evidence.values():
-        found.append(
-            {
-                "kind": "Evidence",
-                "id": evidence.id,
-                "title": evidence.title,
-                "url": url_of[evidence.id],
-                "statements": statements(p.filed_under[evidence.id]),
-                "owner": p.role_label(evidence.owner) if evidence.owner else "",
-                "text": " ".join([evidence.summary or "", plain_text(evidence.body)])[:BODY_LIMIT],
-            }
+        add(
+            "Evidence",
+            evidence.id,
+            evidence.title,
+            url_of[evidence.id],
+            p.filed_under[evidence.id],
+            evidence.owner,
+            [evidence.summary or "", plain_text(evidence.body)],
         )
     for review in p.reviews.values():
-        found.append(
-            {
-                "kind": "Governance review",
-                "id": review.id,
-                "title": review.title,
-                "url": url_of[review.id],
-                "statements": [],
-                "owner": p.role_label(review.chair) if review.chair else "",
-                "text": " ".join(
-                    [d.rationale or "" for d in review.decisions] + [plain_text(review.body)]
-                )[:BODY_LIMIT],
-            }
+        add(
+            "Governance review",
+            review.id,
+            review.title,
+            url_of[review.id],
+            [],
+            review.chair,
+            [d.rationale or "" for d in review.decisions] + [plain_text(review.body)],
         )
     for kq in p.framework.key_questions:
         for statement in kq.statements:
-            found.append(
-                {
-                    "kind": "Quality statement",
-                    "id": statement.slug,
-                    "title": statement.title,
-                    "url": statement_url(statement.slug),
-                    "statements": [kq.title],
-                    "owner": "",
-                    "text": statement.description,
-                }
+            add(
+                "Quality statement",
+                statement.slug,
+                statement.title,
+                statement_url(statement.slug),
+                None,
+                None,
+                [statement.description],
+                headings=[kq.title],
             )
     return found
 
