@@ -21,7 +21,8 @@ from generator.pdf import ConfinedFetcher, FetchRefused, css_string, render_pdf
 @pytest.fixture(scope="module")
 def sample() -> tuple[Build, PdfReader]:
     build = load(SAMPLE)
-    pdf = render_pdf(build)
+    # Small chunks, so that sections, tables and links cross chunk boundaries.
+    pdf = render_pdf(build, chunk_bytes=40_000)
     assert pdf.refused == []
     return build, PdfReader(io.BytesIO(pdf.data))
 
@@ -111,20 +112,40 @@ def test_contents_page_numbers_are_where_the_headings_are(
     assert checked >= len(build.portfolio.concerns) + 8
 
 
-def test_see_page_references_point_at_the_concern(sample: tuple[Build, PdfReader]) -> None:
+def link_targets(reader: PdfReader, index: int) -> list[str]:
+    """The named destinations the links on one page go to."""
+    found = []
+    for annot in reader.pages[index].get("/Annots") or []:
+        dest = annot.get_object().get("/Dest")
+        if dest is not None and not isinstance(dest, list):
+            found.append(str(dest))
+    return found
+
+
+def test_cross_references_point_at_the_concern(sample: tuple[Build, PdfReader]) -> None:
     build, reader = sample
-    pages = {t.split(" ", 1)[0]: pg + 1 for d, t, pg in outline(reader) if d == 2}
-    text = "\n".join(page_text(reader, i) for i in range(len(reader.pages)))
-    text = re.sub(r"\s+", " ", text)
-    refs = re.findall(
-        r"([A-Z]+-\d+) [^()]*? \([a-z]+: [^)]*\) is set out under [^:]+: see page (\d+)", text
-    )
-    assert refs, "no cross-references found"
-    for concern_id, number in refs:
-        assert pages[concern_id] == int(number), concern_id
-    # Every concern named under more than one statement is referred to from the others.
+    pages = {t.split(" ", 1)[0]: pg for d, t, pg in outline(reader) if d == 2}
+    dests = {
+        name: reader.get_destination_page_number(d) for name, d in reader.named_destinations.items()
+    }
     multi = {c for c, slugs in build.portfolio.statements_of.items() if len(slugs) > 1}
-    assert multi <= {c for c, _ in refs}
+    assert multi, "the sample files some concerns under more than one statement"
+    seen = set()
+    for index in range(len(reader.pages)):
+        text = re.sub(r"\s+", " ", page_text(reader, index))
+        refs = re.findall(r"([A-Z]+-\d+) [^()]*? \([a-z]+: [^)]*\) is set out in full under", text)
+        targets = link_targets(reader, index)
+        for concern_id in refs:
+            assert f"concern-{concern_id}" in targets, (index, concern_id)
+            assert dests[f"concern-{concern_id}"] == pages[concern_id]
+            seen.add(concern_id)
+    # Every concern named under more than one statement is referred to from the others, and the
+    # contents lists it there too, with its page.
+    assert seen == multi
+    numbers = contents_numbers(reader)
+    for concern_id in multi:
+        concern = build.portfolio.concerns[concern_id]
+        assert numbers[f"Also: {concern_id} {concern.title}"] == pages[concern_id] + 1
 
 
 def test_every_internal_link_resolves(sample: tuple[Build, PdfReader]) -> None:
@@ -186,6 +207,66 @@ def test_metadata_tagging_and_language(sample: tuple[Build, PdfReader]) -> None:
     assert root["/Lang"] == "en-GB"
     assert bool(root["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in root
+
+
+def test_the_joined_structure_tree_is_whole(sample: tuple[Build, PdfReader]) -> None:
+    """Every page and link of every chunk maps into one structure tree, and folios are artifacts."""
+    import pikepdf
+
+    _, reader = sample
+    with pikepdf.open(io.BytesIO(reader.stream.getvalue())) as pdf:
+        root = pdf.Root.StructTreeRoot
+        nums = root.ParentTree.Nums
+        tree = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        assert len(tree) == len(nums) // 2, "a parent-tree key is used twice"
+        assert int(root.ParentTreeNextKey) > max(tree)
+        assert len(root.K) == 1 and root.K[0].S == "/Document"
+        page_ids = {page.obj.objgen for page in pdf.pages}
+        keys = []
+        links = 0
+        for page in pdf.pages:
+            key = int(page.obj.StructParents)
+            keys.append(key)
+            # The page's marked content maps to elements that point back at this page.
+            for element in tree[key]:
+                assert element.Pg.objgen == page.obj.objgen
+            for annot in page.obj.get("/Annots", []):
+                if annot.get("/Subtype") != "/Link":
+                    continue
+                links += 1
+                element = tree[int(annot.StructParent)]
+                assert element.S == "/Link"
+                assert any(
+                    isinstance(k, pikepdf.Dictionary) and k.get("/Obj") == annot for k in element.K
+                )
+            contents = b"".join(
+                s.read_bytes()
+                for s in (
+                    page.obj.Contents
+                    if isinstance(page.obj.Contents, pikepdf.Array)
+                    else [page.obj.Contents]
+                )
+            )
+            assert contents.rstrip().endswith(b"BDC q /PortfolioFolio Do Q EMC")
+            assert b"/Artifact <</Type /Pagination /Subtype /Footer>>" in contents
+        assert len(set(keys)) == len(keys)
+        assert links > 500
+
+        def walk(element: Any, parent: Any) -> int:
+            assert element.P.objgen == parent.objgen
+            if "/Pg" in element:
+                assert element.Pg.objgen in page_ids
+            count = 1
+            for kid in element.get("/K", []):
+                if (
+                    isinstance(kid, pikepdf.Dictionary)
+                    and kid.get("/Type") != "/OBJR"
+                    and "/S" in kid
+                ):
+                    count += walk(kid, element)
+            return count
+
+        assert walk(root.K[0], root) > 1000
 
 
 def test_fonts_are_embedded_from_the_project(sample: tuple[Build, PdfReader]) -> None:
