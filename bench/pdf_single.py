@@ -1,0 +1,36 @@
+"""The PDF baseline: the whole print document laid out in one WeasyPrint call, in one process.
+
+The same HTML the chunked PDF is made of (cover, contents, findings, every statement and
+concern, the appendices), as one document: what `portfolio build --pdf-only` would cost
+without chunks and workers.
+
+    python bench/pdf_single.py PORTFOLIO OUT.pdf
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from generator.build import load
+from generator.pdf import ASSETS, Job, PrintDocument, Setup, compose, lay_out
+from generator.site import templates_dir
+
+
+def main(source: Path, out: Path) -> None:
+    build = load(source)
+    printed = PrintDocument(build)
+    macros = printed.module({}, "000")
+    front = str(macros.front(printed.placed_under, printed.also_under))
+    whole = printed.document(macros, front + compose(macros, list(printed.parts())))
+    setup = Setup(
+        roots=((templates_dir() / ASSETS).resolve(), source.resolve()),
+        identifier=hashlib.sha256(build.stamp.encode()).hexdigest()[:32].encode(),
+    )
+    laid = lay_out(setup, Job(whole.html, out))
+    print(laid.pages, "pages")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
