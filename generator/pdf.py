@@ -485,7 +485,8 @@ def render_pdf(
                 folios = [
                     (f"Page {n} of {len(heights)}", h < 700) for n, h in enumerate(heights, 1)
                 ]
-                share = -(-len(folios) // layouts.workers)
+                # A few hundred pages each, so that the join never holds many at once.
+                share = min(-(-len(folios) // layouts.workers), 400)
                 folio_jobs = [
                     Job(
                         printed.folios(folios[i : i + share]),
@@ -508,7 +509,10 @@ def render_pdf(
         ]
         owned = [front_doc.own, *(c.own for c in body)]
         marks = _bookmarks([front, *chunks])
-        data = join(documents, owned, marks, [job.out for job in folio_jobs])
+        joined = folder / "portfolio.pdf"
+        with joined.open("wb") as out:
+            join(documents, owned, marks, [job.out for job in folio_jobs], out)
+        data = joined.read_bytes()
     refused = sorted({url for result in [front, *chunks] for url in result.refused})
     return RenderedPdf(data, len(heights), refused)
 

@@ -1,31 +1,43 @@
-"""Joining PDF chunks, laid out one by one, into one tagged PDF.
+"""Joining PDF chunks, laid out one by one, into one tagged PDF, a chunk at a time.
 
-WeasyPrint writes each chunk as a complete tagged PDF. The join keeps the first chunk (the front,
-which carries the metadata, language, output intent and any attached files) and appends the
-others' pages, then makes one document of them again:
+WeasyPrint writes each chunk as a complete tagged PDF. Holding every chunk's objects at once
+would need memory in proportion to the whole portfolio (a tagged page has some 180 objects), so
+the join streams instead: it opens one chunk at a time (with pikepdf), writes out every object
+its pages and structure reach under new numbers, keeps only a few numbers per page, and closes
+it. What makes the chunks one document again is written at the end:
 
-- structure: every chunk's structure elements become children of the first chunk's Document
-  element, and the parent-tree keys of their pages and link annotations are shifted past the
-  keys already used, so marked content still maps to its element;
-- named destinations: one name tree holds each anchor from the chunk that really has it (chunks
-  hold empty stand-ins for anchors elsewhere, only so their links survive layout), so a link
+- one page tree over every page;
+- one structure tree: each chunk's top structure elements become children of one Document
+  element, and the parent-tree keys of its pages and link annotations are shifted past the keys
+  already used, so marked content still maps to its element;
+- one name tree of destinations, each anchor from the chunk that really has it (chunks hold
+  empty stand-ins for anchors elsewhere, only so that their links survive layout), so a link
   from any chunk to any anchor resolves;
-- outline: rebuilt from the bookmarks every chunk reported, nested by level across chunks;
-- folios: each page gets its folio page (laid out apart, since only the join knows the page
-  numbers) drawn over it as a form, marked as a pagination artifact.
+- the outline, built from the bookmarks every chunk reported, nested by level across chunks;
+- the folios: each page's folio page (laid out apart, since only the join knows the page
+  numbers) drawn over it as a form, marked as a pagination artifact;
+- the front chunk's catalog (language, metadata, output intent, attached files) and document
+  information, and a document ID that is a hash of the content, so the same input gives the
+  same bytes.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+import zlib
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 #: The resource name of the folio drawn over each page.
 FOLIO = "/PortfolioFolio"
+
+#: Catalog entries the join writes itself; the front chunk's others are kept.
+_REBUILT = {"/Type", "/Pages", "/StructTreeRoot", "/Outlines", "/Names", "/Dests", "/PageLabels"}
 
 
 @dataclass(frozen=True)
@@ -40,17 +52,209 @@ class Bookmark:
     closed: bool
 
 
-def _copy(target: Any, value: Any) -> Any:
-    """``value`` from another PDF, copied into ``target`` with what it refers to."""
-    import pikepdf
+class Writer:
+    """Writes numbered objects to a PDF file as they come, and the cross-reference at the end.
 
-    if isinstance(value, pikepdf.Object) and value.is_indirect:
-        return target.copy_foreign(value)
-    if isinstance(value, pikepdf.Array):
-        return pikepdf.Array([_copy(target, item) for item in value])
-    if isinstance(value, pikepdf.Dictionary):
-        return pikepdf.Dictionary({key: _copy(target, item) for key, item in value.items()})
-    return value
+    Objects other than streams are packed, a few hundred at a time, into compressed object
+    streams, as WeasyPrint does: a tagged PDF is mostly small structure elements.
+    """
+
+    PACK = 250
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        # By object number (0 heads the free list): 1 and the file offset, or 2 and the number
+        # of the object stream holding it and its index there; -1 while only reserved.
+        self.kind = array("b", [0])
+        self.where = array("q", [0])
+        self.index = array("l", [0])
+        self.packing: list[tuple[int, bytes]] = []
+        self.digest = hashlib.sha256()
+        self._emit(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+    def _emit(self, data: bytes) -> None:
+        self.out.write(data)
+        self.digest.update(data)
+
+    def reserve(self) -> int:
+        """A new object number, to be written later."""
+        self.kind.append(-1)
+        self.where.append(0)
+        self.index.append(0)
+        return len(self.kind) - 1
+
+    def write(self, number: int, body: bytes, stream: bytes | None = None) -> None:
+        """Object ``number``: ``body``, and its stream data if it is a stream."""
+        if stream is None:
+            self.packing.append((number, body))
+            if len(self.packing) >= self.PACK:
+                self._pack()
+            return
+        self._direct(number, body, stream)
+
+    def _direct(self, number: int, body: bytes, stream: bytes | None) -> None:
+        self.kind[number] = 1
+        self.where[number] = self.out.tell()
+        self._emit(b"%d 0 obj\n" % number)
+        self._emit(body)
+        if stream is not None:
+            self._emit(b"\nstream\n")
+            self._emit(stream)
+            self._emit(b"\nendstream")
+        self._emit(b"\nendobj\n")
+
+    def _pack(self) -> None:
+        """Write the objects waiting to be packed as one compressed object stream."""
+        if not self.packing:
+            return
+        container = self.reserve()
+        header, bodies, offset = [], [], 0
+        for position, (number, body) in enumerate(self.packing):
+            header.append(b"%d %d" % (number, offset))
+            bodies.append(body)
+            offset += len(body) + 1
+            self.kind[number] = 2
+            self.where[number] = container
+            self.index[number] = position
+        first = b" ".join(header) + b"\n"
+        data = zlib.compress(first + b"\n".join(bodies) + b"\n", 6)
+        entries = b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>" % (
+            len(self.packing),
+            len(first),
+            len(data),
+        )
+        self.packing = []
+        self._direct(container, entries, data)
+
+    def add(self, body: bytes, stream: bytes | None = None) -> int:
+        """A new object, written now; its number."""
+        number = self.reserve()
+        self.write(number, body, stream)
+        return number
+
+    def finish(self, root: int, info: int | None) -> None:
+        """The cross-reference stream, with an ID hashed from everything written."""
+        self._pack()
+        missing = [n for n, kind in enumerate(self.kind) if kind < 0]
+        if missing:
+            raise RuntimeError(f"objects reserved but never written: {missing[:5]}")
+        identifier = self.digest.hexdigest()[:32].encode()
+        xref = len(self.kind)
+        start = self.out.tell()
+        rows = [b"\x00" + (0).to_bytes(5, "big") + (65535).to_bytes(2, "big")]
+        for number in range(1, xref):
+            rows.append(
+                bytes([self.kind[number]])
+                + self.where[number].to_bytes(5, "big")
+                + self.index[number].to_bytes(2, "big")
+            )
+        rows.append(b"\x01" + start.to_bytes(5, "big") + b"\x00\x00")  # the stream itself
+        data = zlib.compress(b"".join(rows), 6)
+        info_entry = b" /Info %d 0 R" % info if info is not None else b""
+        self.out.write(
+            b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 5 2] /Root %d 0 R%s /ID [<%s> <%s>] "
+            b"/Filter /FlateDecode /Length %d >>\nstream\n"
+            % (xref, xref + 1, root, info_entry, identifier, identifier, len(data))
+        )
+        self.out.write(data)
+        self.out.write(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
+
+
+def _number(value: Any) -> bytes:
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if isinstance(value, int):
+        return b"%d" % value
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return (text.rstrip("0").rstrip(".") if "." in text else text).encode() or b"0"
+    if isinstance(value, float):
+        return (b"%.6f" % value).rstrip(b"0").rstrip(b".")
+    raise TypeError(f"not a PDF number: {value!r}")
+
+
+@dataclass
+class Source:
+    """One PDF being copied into the joined file: its objects' new numbers, and what to copy."""
+
+    pdf: Any
+    writer: Writer
+    numbers: dict[tuple[int, int], int] = field(default_factory=dict)
+    pending: list[Any] = field(default_factory=list)
+    #: Objects that stand for something in the joined file (the page tree, the Document).
+    fixed: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: Rewrites of particular objects' dictionaries before they are written, by object.
+    rewrite: dict[tuple[int, int], Callable[[dict[str, Any]], dict[str, Any]]] = field(
+        default_factory=dict
+    )
+
+    def ref(self, obj: Any) -> int:
+        """The joined file's number for indirect ``obj``, queuing it to be copied."""
+        key = obj.objgen
+        if key in self.fixed:
+            return self.fixed[key]
+        if key not in self.numbers:
+            self.numbers[key] = self.writer.reserve()
+            self.pending.append(obj)
+        return self.numbers[key]
+
+    def value(self, obj: Any) -> bytes:
+        """``obj`` in PDF syntax, with references renumbered (and queued)."""
+        import pikepdf
+
+        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+            return b"%d 0 R" % self.ref(obj)
+        if isinstance(obj, pikepdf.Dictionary):
+            return self.dictionary(dict(obj.items()))
+        if isinstance(obj, pikepdf.Array):
+            return b"[" + b" ".join(self.value(item) for item in obj) + b"]"
+        if isinstance(obj, pikepdf.Object):
+            return bytes(obj.unparse())
+        if obj is None:
+            return b"null"
+        return _number(obj)
+
+    def dictionary(self, entries: dict[str, Any]) -> bytes:
+        import pikepdf
+
+        out = [b"<<"]
+        for key, item in entries.items():
+            out.append(bytes(pikepdf.Name(key).unparse()))
+            out.append(item if isinstance(item, bytes) else self.value(item))
+        out.append(b">>")
+        return b" ".join(out)
+
+    def drain(self) -> None:
+        """Copy every object queued so far, and every object those refer to."""
+        import pikepdf
+
+        while self.pending:
+            obj = self.pending.pop()
+            number = self.numbers[obj.objgen]
+            if isinstance(obj, pikepdf.Stream):
+                data = obj.read_raw_bytes()
+                entries: dict[str, Any] = dict(obj.stream_dict.items())
+                entries["/Length"] = len(data)
+                change = self.rewrite.get(obj.objgen)
+                if change is not None:
+                    entries = change(entries)
+                self.writer.write(number, self.dictionary(entries), data)
+            elif isinstance(obj, pikepdf.Dictionary):
+                entries = dict(obj.items())
+                change = self.rewrite.get(obj.objgen)
+                if change is not None:
+                    entries = change(entries)
+                self.writer.write(number, self.dictionary(entries))
+            elif isinstance(obj, pikepdf.Array):
+                self.writer.write(number, b"[" + b" ".join(self.value(i) for i in obj) + b"]")
+            else:
+                self.writer.write(number, bytes(obj.unparse(resolved=True)))
+
+
+def _parent_tree(struct_root: Any) -> Iterator[tuple[int, Any]]:
+    nums = struct_root.ParentTree.Nums
+    for i in range(0, len(nums), 2):
+        yield int(nums[i]), nums[i + 1]
 
 
 def _destinations(pdf: Any) -> dict[str, Any]:
@@ -63,9 +267,61 @@ def _destinations(pdf: Any) -> dict[str, Any]:
     return {str(key): value for key, value in pikepdf.NameTree(names.Dests).items()}
 
 
-def _parent_keys(struct_root: Any) -> list[int]:
-    nums = struct_root.ParentTree.Nums
-    return [int(nums[i]) for i in range(0, len(nums), 2)]
+def _string(text: str) -> bytes:
+    import pikepdf
+
+    return bytes(pikepdf.String(text).unparse())
+
+
+@dataclass
+class _Item:
+    mark: Bookmark
+    children: list[_Item] = field(default_factory=list)
+
+
+def _outline(writer: Writer, bookmarks: Sequence[Bookmark], pages: Sequence[int]) -> int | None:
+    """Write the outline from ``bookmarks``; the number of its root, if there is one."""
+    root: list[_Item] = []
+    stack: list[tuple[int, list[_Item]]] = [(0, root)]
+    for mark in bookmarks:
+        while stack[-1][0] >= mark.level:
+            stack.pop()
+        item = _Item(mark)
+        stack[-1][1].append(item)
+        stack.append((mark.level, item.children))
+    if not root:
+        return None
+
+    def visible(items: list[_Item]) -> int:
+        return sum(1 + (0 if i.mark.closed else visible(i.children)) for i in items)
+
+    def write(items: list[_Item], parent: int) -> tuple[int, int]:
+        numbers = [writer.reserve() for _ in items]
+        for index, (item, number) in enumerate(zip(items, numbers, strict=True)):
+            mark = item.mark
+            dest = b"[%d 0 R /XYZ %s %s 0]" % (pages[mark.page], _number(mark.x), _number(mark.y))
+            parts = [b"<< /Title", _string(mark.label), b"/Parent %d 0 R /Dest" % parent, dest]
+            if index:
+                parts.append(b"/Prev %d 0 R" % numbers[index - 1])
+            if index + 1 < len(items):
+                parts.append(b"/Next %d 0 R" % numbers[index + 1])
+            if item.children:
+                first, last = write(item.children, number)
+                count = visible(item.children)
+                parts.append(b"/First %d 0 R /Last %d 0 R" % (first, last))
+                parts.append(b"/Count %d" % (-count if mark.closed else count))
+            parts.append(b">>")
+            writer.write(number, b" ".join(parts))
+        return numbers[0], numbers[-1]
+
+    outline = writer.reserve()
+    first, last = write(root, outline)
+    writer.write(
+        outline,
+        b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>"
+        % (first, last, visible(root)),
+    )
+    return outline
 
 
 def join(
@@ -73,96 +329,153 @@ def join(
     owned: Sequence[frozenset[str]],
     bookmarks: Sequence[Bookmark],
     folios: Sequence[Path],
-) -> bytes:
-    """The chunk PDFs ``documents`` (path, page count) joined into one, as bytes.
+    out: BinaryIO,
+) -> None:
+    """Write the chunk PDFs ``documents`` (path, page count), joined into one, to ``out``.
 
     ``owned`` names, for each chunk, the anchors it really holds; ``bookmarks`` are on the
     joined document's pages; ``folios``, in order, hold one page to draw over each page.
     """
     import pikepdf
 
-    sources = [pikepdf.open(path) for path, _ in documents]
-    folio_pdfs = [pikepdf.open(path) for path in folios]
-    try:
-        out = sources[0]
-        struct_root = out.Root.StructTreeRoot
-        document = struct_root.K[0]
-        nums = struct_root.ParentTree.Nums
-        next_key = max(_parent_keys(struct_root), default=-1) + 1
-        destinations = {name: dest for name, dest in _destinations(out).items() if name in owned[0]}
-        for (path, pages), source, own in zip(documents[1:], sources[1:], owned[1:], strict=True):
-            if len(source.pages) != pages:
-                raise RuntimeError(f"{path.name}: {len(source.pages)} pages, expected {pages}")
-            first = len(out.pages)
-            with warnings.catch_warnings():
-                # Named destinations are merged below, from the chunks that really hold them.
-                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-                out.pages.extend(source.pages)
-            theirs = source.Root.StructTreeRoot
-            their_nums = theirs.ParentTree.Nums
+    writer = Writer(out)
+    page_tree = writer.reserve()
+    document = writer.reserve()
+    struct_root = writer.reserve()
+    # Every page: "q", its own content, then "Q" and the folio as a pagination artifact.
+    push = writer.add(b"<< /Length 2 >>", b"q\n")
+    draw = (
+        b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q "
+        + FOLIO.encode()
+        + b" Do Q EMC\n"
+    )
+    pop_and_folio = writer.add(b"<< /Length %d >>" % len(draw), draw)
+
+    folio_forms = _folio_forms(writer, folios)
+    pages: list[int] = []
+    kids: list[int] = []
+    tree: list[tuple[int, int]] = []  # parent-tree key, number of its value
+    destinations: dict[str, bytes] = {}
+    next_key = 0
+    catalog: dict[str, bytes] = {}
+    front_names: dict[str, bytes] = {}
+    info: int | None = None
+    for index, ((path, count), own) in enumerate(zip(documents, owned, strict=True)):
+        with pikepdf.open(path) as pdf:
+            if len(pdf.pages) != count:
+                raise RuntimeError(f"{path.name}: {len(pdf.pages)} pages, expected {count}")
+            source = Source(pdf, writer)
+            root = pdf.Root.StructTreeRoot
+            top = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+            source.fixed[pdf.Root.Pages.objgen] = page_tree
+            source.fixed[top.objgen] = document
+            source.fixed[root.objgen] = struct_root
             shift = next_key
-            for i in range(0, len(their_nums), 2):
-                nums.append(int(their_nums[i]) + shift)
-                nums.append(_copy(out, their_nums[i + 1]))
-            for kid in theirs.K[0].K:
-                element = _copy(out, kid)
-                element.P = document
-                document.K.append(element)
-            for page in out.pages[first:]:
-                page.obj.StructParents = int(page.obj.StructParents) + shift
+
+            def page_entries(
+                entries: dict[str, Any], form: int, shift: int = shift, source: Source = source
+            ) -> dict[str, Any]:
+                entries["/StructParents"] = int(entries["/StructParents"]) + shift
+                contents = entries["/Contents"]
+                inner = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+                refs = b" ".join(source.value(c) for c in inner)
+                entries["/Contents"] = b"[%d 0 R %s %d 0 R]" % (push, refs, pop_and_folio)
+                resources = dict(entries["/Resources"].items())
+                xobjects = dict(resources.get("/XObject", pikepdf.Dictionary()).items())
+                xobjects[FOLIO] = b"%d 0 R" % form
+                resources["/XObject"] = source.dictionary(xobjects)
+                entries["/Resources"] = source.dictionary(resources)
+                return entries
+
+            def annotation_entries(entries: dict[str, Any], shift: int = shift) -> dict[str, Any]:
+                if "/StructParent" in entries:
+                    entries["/StructParent"] = int(entries["/StructParent"]) + shift
+                return entries
+
+            for page in pdf.pages:
+                form = next(folio_forms)
+                source.rewrite[page.obj.objgen] = partial(page_entries, form=form)
                 for annotation in page.obj.get("/Annots", []):
-                    if "/StructParent" in annotation:
-                        annotation.StructParent = int(annotation.StructParent) + shift
-            next_key = shift + max(_parent_keys(theirs), default=-1) + 1
-            for name, dest in _destinations(source).items():
-                if name in own:
-                    destinations.setdefault(name, _copy(out, dest))
-        struct_root.ParentTreeNextKey = next_key
+                    if annotation.is_indirect:
+                        source.rewrite[annotation.objgen] = annotation_entries
+                pages.append(source.ref(page.obj))
+            kids += [source.ref(kid) for kid in top.K]
+            used = -1
+            for key, value in _parent_tree(root):
+                used = max(used, key)
+                if value.is_indirect:
+                    tree.append((key + shift, source.ref(value)))
+                else:
+                    tree.append((key + shift, writer.add(source.value(value))))
+            next_key = shift + used + 1
+            for name, dest in _destinations(pdf).items():
+                if name in own and name not in destinations:
+                    destinations[name] = source.value(dest)
+            if index == 0:
+                catalog = {
+                    key: source.value(value)
+                    for key, value in pdf.Root.items()
+                    if key not in _REBUILT
+                }
+                names = pdf.Root.get("/Names")
+                if names is not None:
+                    front_names = {
+                        key: source.value(value) for key, value in names.items() if key != "/Dests"
+                    }
+                if "/Info" in pdf.trailer:
+                    info = source.ref(pdf.trailer.Info)
+            source.drain()
+    if next(folio_forms, None) is not None:
+        raise RuntimeError("more folios than pages")
 
-        tree = pikepdf.NameTree.new(out)
-        for name in sorted(destinations):
-            tree[name] = destinations[name]
-        if "/Names" not in out.Root:
-            out.Root.Names = pikepdf.Dictionary()
-        out.Root.Names.Dests = tree.obj
+    kid_refs = b" ".join(b"%d 0 R" % n for n in pages)
+    writer.write(page_tree, b"<< /Type /Pages /Count %d /Kids [%s] >>" % (len(pages), kid_refs))
+    writer.write(
+        document,
+        b"<< /Type /StructElem /S /Document /P %d 0 R /K [%s] >>"
+        % (struct_root, b" ".join(b"%d 0 R" % n for n in kids)),
+    )
+    nums = b" ".join(b"%d %d 0 R" % (key, number) for key, number in sorted(tree))
+    writer.write(
+        struct_root,
+        b"<< /Type /StructTreeRoot /K [%d 0 R] /ParentTree << /Nums [%s] >> "
+        b"/ParentTreeNextKey %d >>" % (document, nums, next_key),
+    )
+    dests = b" ".join(_string(name) + b" " + dest for name, dest in sorted(destinations.items()))
+    names_body = b" ".join(
+        bytes(pikepdf.Name(name).unparse()) + b" " + value for name, value in front_names.items()
+    )
+    entries = [b"<< /Type /Catalog /Pages %d 0 R" % page_tree]
+    entries.append(b"/StructTreeRoot %d 0 R" % struct_root)
+    entries.append(b"/Names << /Dests << /Names [%s] >> %s >>" % (dests, names_body))
+    outline = _outline(writer, bookmarks, pages)
+    if outline is not None:
+        entries.append(b"/Outlines %d 0 R" % outline)
+    for name, value in catalog.items():
+        entries.append(bytes(pikepdf.Name(name).unparse()) + b" " + value)
+    entries.append(b">>")
+    root_number = writer.add(b" ".join(entries))
+    writer.finish(root_number, info)
 
-        with out.open_outline() as outline:
-            outline.root.clear()
-            stack: list[tuple[int, list[Any]]] = [(0, outline.root)]
-            for mark in bookmarks:
-                while stack[-1][0] >= mark.level:
-                    stack.pop()
-                item = pikepdf.OutlineItem(mark.label, mark.page, "XYZ", left=mark.x, top=mark.y)
-                item.is_closed = mark.closed
-                stack[-1][1].append(item)
-                stack.append((mark.level, item.children))
 
-        folio_pages = [(pdf, page) for pdf in folio_pdfs for page in pdf.pages]
-        if len(folio_pages) != len(out.pages):
-            raise RuntimeError(f"{len(folio_pages)} folios for {len(out.pages)} pages")
-        draw = (
-            b"\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q "
-            + FOLIO.encode()
-            + b" Do Q EMC\n"
-        )
-        for page, (folio_pdf, folio) in zip(out.pages, folio_pages, strict=True):
-            form = out.copy_foreign(folio_pdf.make_indirect(folio.as_form_xobject()))
-            # Pages of a chunk share one resource dictionary: give each page its own.
-            shared = page.obj.get("/Resources", pikepdf.Dictionary())
-            resources = pikepdf.Dictionary(dict(shared.items()))
-            resources.XObject = pikepdf.Dictionary(dict(shared.get("/XObject", {}).items()))
-            resources.XObject[FOLIO] = form
-            page.obj.Resources = resources
-            page.contents_add(b"q\n", prepend=True)
-            page.contents_add(draw)
+def _folio_forms(writer: Writer, folios: Sequence[Path]) -> Iterator[int]:
+    """Each folio page written as a form; its number, one page at a time, in order."""
+    import pikepdf
 
-        buffer = io.BytesIO()
-        out.save(
-            buffer,
-            deterministic_id=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.generate,
-        )
-        return buffer.getvalue()
-    finally:
-        for source in [*sources, *folio_pdfs]:
-            source.close()
+    for path in folios:
+        with pikepdf.open(path) as pdf:
+            source = Source(pdf, writer)
+            for page in pdf.pages:
+                contents = page.obj.Contents
+                streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+                data = b"\n".join(bytes(s.read_bytes()) for s in streams)
+                entries = {
+                    "/Type": b"/XObject",
+                    "/Subtype": b"/Form",
+                    "/BBox": source.value(page.obj.MediaBox),
+                    "/Resources": source.value(page.obj.Resources),
+                    "/Length": b"%d" % len(data),
+                }
+                number = writer.add(source.dictionary(entries), data)
+                source.drain()
+                yield number
