@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,24 +47,40 @@ def check_output(out: Path) -> None:
         )
 
 
-def write_site(files: SiteFiles, out: Path, stamp: str, key: str | None = None) -> int:
+def write_site(
+    files: SiteFiles,
+    out: Path,
+    stamp: str,
+    key: str | None = None,
+    links: Mapping[str, Path] | None = None,
+) -> int:
     """Write ``files`` to ``out`` atomically; returns the number of files written.
 
     ``key`` (the inputs' hash) is kept in the marker file, so an unchanged rebuild can skip.
+    ``links`` names files of the current ``out`` that already hold what a copy would: they are
+    hard-linked into the new output instead of copied (copied where links are not possible).
     """
     check_output(out)
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    links = links or {}
     try:
         made: set[Path] = set()
         for rel, data in sorted(files.pages.items()):
             target = _inside(staging, rel)
             _mkdir(target.parent, made)
             target.write_bytes(data)
+        can_link = True
         for rel, source in sorted(files.copies.items()):
             target = _inside(staging, rel)
             _mkdir(target.parent, made)
+            if can_link and rel in links:
+                try:
+                    os.link(links[rel], target)
+                    continue
+                except OSError:
+                    can_link = False  # e.g. a file system without hard links: copy the rest
             shutil.copyfile(source, target)
         marker = f"built by portfolio; stamp {stamp}\n" + (f"inputs {key}\n" if key else "")
         (staging / MARKER).write_text(marker, encoding="utf-8")
@@ -118,10 +134,13 @@ def _mkdir(folder: Path, made: set[Path]) -> None:
 
 
 def _inside(root: Path, rel: str) -> Path:
-    target = (root / rel).resolve()
-    if not target.is_relative_to(root.resolve()):  # ids are checked; this is a last guard
+    # Ids are checked; this is a last guard. It can go by the names alone: the staging folder
+    # is new and holds only what this build made, so no link inside it can lead elsewhere.
+    base = os.path.normpath(root.absolute())
+    target = os.path.normpath(os.path.join(base, rel))
+    if not target.startswith(base + os.sep):
         raise ValueError(f"refusing to write outside the output folder: {rel}")
-    return target
+    return Path(target)
 
 
 def _swap(staging: Path, out: Path) -> None:
