@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -70,11 +71,13 @@ def load(
     as_of: date | None = None,
     cache: BuildCache | None = None,
     inputs: Inputs | None = None,
+    on_stamp: Callable[[str], None] | None = None,
 ) -> Build:
     """Read, validate and link the portfolio at ``root``; raise every user error together.
 
     With a ``cache`` (and the ``inputs`` hashed for it), a record file whose bytes are as they
-    were when it was cached is not parsed again; files parsed now are cached.
+    were when it was cached is not parsed again; files parsed now are cached. ``on_stamp`` is
+    called with the build stamp as soon as it is known, before the checks run.
     """
     shown = display_path(root)
     if not root.exists():
@@ -153,8 +156,10 @@ def load(
     )
     problems.raise_if_any()
     read = [settings_source, framework_source, *sources]
-    checksums = attachment_digests(portfolio)
+    checksums = attachment_digests(portfolio, inputs)
     stamp = fingerprint(read, checksums)
+    if on_stamp is not None:
+        on_stamp(stamp)
     findings, outcomes = run_checks(portfolio)
     return Build(portfolio, derive(portfolio, outcomes), stamp, findings, outcomes, checksums)
 
@@ -211,12 +216,14 @@ def _ids_in_text(path: Path) -> dict[str, str]:
     return {match: "*" for match in _ID_LINE.findall(text)}
 
 
-def attachment_digests(portfolio: Portfolio) -> dict[str, str]:
-    """The SHA-256 of every attached file, by evidence id: read once per build."""
-    return {
-        eid: hashlib.sha256(path.read_bytes()).hexdigest()
-        for eid, path in portfolio.attachments.items()
-    }
+def attachment_digests(portfolio: Portfolio, inputs: Inputs | None = None) -> dict[str, str]:
+    """The SHA-256 of every attached file, by evidence id: read once per build (or taken
+    from the ``inputs`` hashed before the build, when they hold it)."""
+    found: dict[str, str] = {}
+    for eid, path in portfolio.attachments.items():
+        known = inputs.digest_of(path) if inputs is not None else None
+        found[eid] = known.hex() if known else hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
 
 
 def fingerprint(sources: list[SourceFile], attachments: dict[str, str]) -> str:

@@ -163,7 +163,7 @@ def build(
     from generator.build import load
     from generator.incremental import BuildCache, Inputs, default_cache_dir
     from generator.site import SiteFiles, render_site
-    from generator.write import PDF_NAME, check_output, write_file, write_site
+    from generator.write import PDF_NAME, Staging, check_output, write_file
 
     if no_pdf and pdf_only:
         raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
@@ -172,6 +172,8 @@ def build(
     key = None
     inputs: Inputs | None = None
     cache_dir = cache_dir or default_cache_dir(out)
+    if cache_dir.absolute().is_relative_to(out.absolute()):
+        raise click.UsageError("--cache-dir cannot be inside the output folder: it is not shared")
     if not pdf_only and path.is_dir():
         from generator.incremental import scan_inputs, up_to_date
 
@@ -194,13 +196,23 @@ def build(
         cache, note = BuildCache.open(cache_dir, inputs.code, out)
         if note:
             click.echo(f"note: {note}", err=True)
+    staging: Staging | None = None
+
+    def write_early(stamp: str) -> None:
+        # Most pages will be as the cache holds them: write them while the checks run.
+        nonlocal staging
+        pages = cache.stamped_pages(stamp) if cache is not None and not pdf_only else None
+        if pages:
+            staging = Staging(out)
+            staging.write_early(pages)
+
     collecting = gc.isenabled()
     try:
         # Loading makes hundreds of thousands of objects that live as long as the build: the
         # cyclic collector would walk them again and again for nothing.
         gc.disable()
         try:
-            loaded = shared_view(load(path, as_of, cache, inputs), audience)
+            loaded = shared_view(load(path, as_of, cache, inputs, write_early), audience)
         finally:
             gc.freeze()
             if collecting:
@@ -224,7 +236,8 @@ def build(
                 files.pages[PDF_NAME] = pdf.data
         if not pdf_only:
             links = cache.links(files.copies, out, inputs) if cache and inputs else None
-            write_site(files, out, loaded.stamp, key, links)
+            staging = staging or Staging(out)
+            staging.finish(files, loaded.stamp, key, links)
             if cache is not None and inputs is not None:
                 try:
                     cache.remember_copies(files.copies, out, inputs)
@@ -237,6 +250,8 @@ def build(
                     )
     finally:
         gc.unfreeze()
+        if staging is not None:
+            staging.abort()  # when the build stopped before the new output was swapped in
         if cache is not None:
             cache.close()
     elapsed = time.perf_counter() - started

@@ -55,6 +55,11 @@ PACK_PREFIX = "pack-"
 PACK_SUFFIX = ".bin"
 COMPACT_FROM = 16 * 1024 * 1024  # bytes of dead entries before the pack is written anew
 
+#: Where the build stamp goes in a page kept in the cache (the stamp changes with any change,
+#: the rest of most pages does not); it is replaced by the stamp as the page is used.
+STAMP_TOKEN = "@@portfolio-build-stamp@@"
+PAGE_PREFIX = "page/"
+
 #: Get a stored byte string by name when its key matches, else make it (and store it).
 Memo = Callable[[str, bytes, Callable[[], bytes]], bytes]
 
@@ -225,6 +230,7 @@ class BuildCache:
         self._generation = 0
         self._new: dict[str, tuple[bytes, bytes, Any]] = {}
         self._used: set[str] = set()
+        self._stamped: dict[str, bytes] = {}  # pages with this build's stamp, by site path
         self.written: dict[str, _Written] = {}
         self.output: str | None = None  # the key of the build that wrote the output last
         self.rendered = 0  # pages rendered by this build
@@ -408,6 +414,33 @@ class BuildCache:
         """Store ``data`` (and ``extra``, plain data kept in the index) as ``name``."""
         self._new[name] = (key, data, extra)
         self._used.add(name)
+
+    def stamped_pages(self, stamp: str) -> dict[str, bytes]:
+        """Every page the cache holds, by site path, with ``stamp`` in place."""
+        token, mark = STAMP_TOKEN.encode(), stamp.encode()
+        self._stamped = {
+            name.removeprefix(PAGE_PREFIX): self._pack[offset : offset + length].replace(
+                token, mark
+            )
+            for name, (_, offset, length, _, _) in self._entries.items()
+            if name.startswith(PAGE_PREFIX)
+        }
+        return self._stamped
+
+    def page(self, path: str, key: bytes, stamp: str) -> tuple[bytes, tuple[str, ...]] | None:
+        """A cached page (with ``stamp`` in place) and the files it copies, if its key holds."""
+        found = self.get(PAGE_PREFIX + path, key)
+        if found is None:
+            return None
+        data, copies = found
+        stamped = self._stamped.get(path)
+        if stamped is None:
+            stamped = data.replace(STAMP_TOKEN.encode(), stamp.encode())
+        return stamped, copies
+
+    def keep_page(self, path: str, key: bytes, data: bytes, copies: Iterable[str]) -> None:
+        """Store a page rendered with :data:`STAMP_TOKEN` for its stamp."""
+        self.put(PAGE_PREFIX + path, key, data, tuple(sorted(copies)))
 
     def memo(self, name: str, key: bytes, make: Callable[[], bytes]) -> bytes:
         """The bytes stored as ``name`` with ``key``, else ``make()``, stored for next time."""

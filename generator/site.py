@@ -33,6 +33,7 @@ from generator.audience import NOTES
 from generator.build import Build
 from generator.charts import line_chart, sparkline
 from generator.exports import downloads
+from generator.incremental import STAMP_TOKEN
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
 from generator.model import Action, Concern, Evidence
@@ -46,9 +47,6 @@ if TYPE_CHECKING:
     from generator.incremental import BuildCache
 
 PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
-#: Where the build stamp goes in a page kept in the build cache (the stamp changes with any
-#: change, the rest of most pages does not); it is replaced by the stamp as the page is used.
-STAMP_TOKEN = "@@portfolio-build-stamp@@"
 _Job = tuple[str, str, dict[str, Any]]
 _Rendered = tuple[bytes, dict[str, Path], bool]  # bytes, files the page copies, keepable
 _ACTIVE: tuple[SiteRenderer, list[_Job], int, _StampToken | None] | None = None
@@ -419,14 +417,13 @@ class SiteRenderer:
         todo_keys: list[bytes | None] = []
         for path, template, context in jobs:
             key = keys.key(path, template, context) if keys is not None else None
-            found = cache.get(f"page/{path}", key) if cache is not None and key else None
+            found = cache.page(path, key, self.build.stamp) if cache is not None and key else None
             if found is None:
                 todo.append((path, template, context))
                 todo_keys.append(key)
                 continue
-            data, copies = found
-            self.files.pages[path] = data.replace(STAMP_TOKEN.encode(), stamp)
-            for site_path in copies:  # "files/" and the file's path in the portfolio
+            self.files.pages[path], kept_copies = found
+            for site_path in kept_copies:  # "files/" and the file's path in the portfolio
                 self.files.copies[site_path] = root / site_path.removeprefix("files/")
         for (path, _, _), key, (data, copies, keep) in zip(
             todo, todo_keys, self._render_all(todo, workers, token), strict=True
@@ -437,7 +434,7 @@ class SiteRenderer:
                 continue
             self.files.pages[path] = data.replace(STAMP_TOKEN.encode(), stamp)
             if cache is not None and key is not None:
-                cache.put(f"page/{path}", key, data, tuple(sorted(copies)))
+                cache.keep_page(path, key, data, copies)
         if cache is not None:
             cache.rendered, cache.reused = len(todo), len(jobs) - len(todo)
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from conftest import REPO, SAMPLE
 from generator.build import load
 from generator.cli import cli
-from generator.site import STAMP_TOKEN
+from generator.incremental import STAMP_TOKEN
 
 Change = Callable[[Path], None]
 
@@ -227,6 +227,21 @@ def test_a_link_in_a_body_follows_what_its_file_has_become(work: Path) -> None:
     assert '<a href="../files/attachments/letter.pdf">the letter</a>' in page
 
 
+def test_a_build_stopped_after_loading_leaves_the_site_and_no_trace(work: Path) -> None:
+    """Cached pages are written early, while the checks run; a build that stops later (here
+    the privacy guard of a commissioner edition) removes them and leaves the site as it was."""
+    root, out = work / "content", work / "site"
+    before = files_of(out)
+    edit(root / MED, "section 1.14.", "section 1.14. NHS number 943 476 5919.")
+    result = CliRunner().invoke(
+        cli, ["build", str(root), "-o", str(out), "--no-pdf", "--audience", "commissioner"]
+    )
+    assert result.exit_code == 1
+    assert "NHS number" in result.stderr and "Traceback" not in result.stderr
+    assert files_of(out) == before
+    assert [p.name for p in work.iterdir() if p.name.startswith(".site")] == []
+
+
 def test_options_change_what_every_page_shows(work: Path) -> None:
     root, out = work / "content", work / "site"
     for options in (("--audience", "internal"), ("--as-of", "2026-11-30"), ()):
@@ -386,6 +401,16 @@ def test_where_the_cache_is_kept(work: Path, tmp_path: Path) -> None:
     shutil.rmtree(other / "site")
     result = build(root, other / "site", "--cache-dir", str(chosen))
     assert "from the cache" not in result.output
+
+
+def test_the_cache_cannot_be_inside_the_output(work: Path) -> None:
+    out = work / "site"
+    result = CliRunner().invoke(
+        cli, ["build", str(work / "content"), "-o", str(out), "--cache-dir", str(out / "cache")]
+    )
+    assert result.exit_code == 2
+    assert "--cache-dir cannot be inside the output folder" in result.stderr
+    assert not (out / "cache").exists()
 
 
 def test_a_site_inside_the_portfolio_folder(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
