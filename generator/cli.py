@@ -158,7 +158,8 @@ def build(
     Builds are incremental: a build cache beside OUT keeps the parsed records and rendered
     pages, so a build parses only the files that changed and renders only the pages a change
     affects; the output is the same as a build from nothing. A damaged cache, or one made by
-    another version, is not used (the build says so and does everything).
+    another version of the tool or its libraries, is not used (the build says so and does
+    everything). Delete OUT, or use --no-cache, to build from nothing.
     """
     from generator.build import load
     from generator.incremental import BuildCache, Inputs, default_cache_dir

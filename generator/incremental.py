@@ -107,6 +107,20 @@ def _walk(folder: Path, skip: Callable[[Path], bool]) -> list[tuple[str, Path]]:
     return found
 
 
+_METADATA = (".dist-info", ".egg-info")
+
+
+def _environment() -> str:
+    """Python's version and every installed distribution with its version (the names of their
+    metadata folders): the libraries that parse and render are inputs too."""
+    names: list[str] = []
+    for entry in sys.path:
+        if entry:  # not the working folder, which changes with where the command is run
+            with contextlib.suppress(OSError):
+                names += [n for n in os.listdir(entry) if n.endswith(_METADATA)]
+    return "\n".join([sys.version, *sorted(names)])
+
+
 def scan_inputs(
     root: Path, options: Mapping[str, object], out: Path | None = None, cache: Path | None = None
 ) -> Inputs:
@@ -133,8 +147,9 @@ def scan_inputs(
             and (folder.name.startswith(temporary) or folder.name == CACHE_FOLDER)
         )
 
-    digest = hashlib.sha256(f"portfolio {__version__}\n".encode())
-    code = hashlib.sha256(f"portfolio {__version__} cache {CACHE_FORMAT}\n".encode())
+    environment = _environment()
+    digest = hashlib.sha256(f"portfolio {__version__}\n{environment}\n".encode())
+    code = hashlib.sha256(f"portfolio {__version__} cache {CACHE_FORMAT}\n{environment}\n".encode())
     # Without an as_of in portfolio.yaml, "today" is an input too.
     digest.update(f"today {date.today().isoformat()}\n".encode())
     for name, value in sorted(options.items()):
@@ -275,8 +290,8 @@ class BuildCache:
             return cache, f"the build cache {shown} is damaged ({exc}); building all"
         if found == "foreign":
             return cache, (
-                f"the build cache {shown} was made by another version of portfolio or its theme; "
-                "building all"
+                f"the build cache {shown} was made by another version of portfolio, its theme "
+                "or its libraries; building all"
             )
         if found == "ok" and (cache.output is None or cache.output != built_with(out)):
             cache._reset()

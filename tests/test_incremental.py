@@ -280,6 +280,9 @@ def test_one_changed_concern_renders_a_bounded_set_of_pages(tmp_path: Path) -> N
     assert rendered(build(root, out, "--audience", "internal", "--force")) == 0
 
 
+OTHER_VERSION = "another version of portfolio, its theme or its libraries"
+
+
 def damage_index_truncated(cache: Path) -> None:
     index = cache / "index.pickle"
     index.write_bytes(index.read_bytes()[: index.stat().st_size // 2])
@@ -321,7 +324,7 @@ def damage_unreadable(cache: Path) -> None:
         (damage_index_garbage, "is damaged (its index cannot be read)"),
         (damage_pack_truncated, "is damaged (its pack file is truncated)"),
         (damage_pack_altered, "is damaged (its pack file does not match its checksums)"),
-        (damage_other_version, "was made by another version of portfolio or its theme"),
+        (damage_other_version, f"was made by {OTHER_VERSION}"),
         (damage_unreadable, "cannot be read (Is a directory)"),
     ],
 )
@@ -338,6 +341,21 @@ def test_a_cache_that_cannot_be_trusted_means_a_full_build_with_a_note(
     # The build wrote a sound cache again: the next change renders one page.
     edit(root / MED, "read again in October.", "read again in November.")
     assert rendered(build(root, out)) == 1
+
+
+def test_other_libraries_mean_a_full_build(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library upgrade can change what is rendered: the cache is not used across one."""
+    root, out = work / "content", work / "site"
+    libraries = tmp_path / "libraries"
+    (libraries / "markdown_it_py-99.0.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(libraries))
+    CHANGES["concern body text"](root)
+    result = build(root, out)
+    assert f"was made by {OTHER_VERSION}; building all" in result.stderr
+    assert "from the cache" not in result.output
+    assert_same_as_clean(root, out)
 
 
 def test_a_folder_that_is_not_a_cache_is_left_alone(work: Path) -> None:
