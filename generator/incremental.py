@@ -2,10 +2,11 @@
 
 Two mechanisms, from cheapest to finest:
 
-* **Unchanged rebuilds** write nothing. The key is a hash of every file in the portfolio folder,
-  of the tool's own code and theme, and of the options that shape the output, computed from
-  bytes alone before anything is parsed. The key of the last build is kept in the output
-  folder's marker file.
+* **Unchanged rebuilds** write nothing. The key is a hash of every file in the portfolio folder
+  (but the output and the cache), of the tool's own code and theme, of Python's version and
+  the installed libraries, and of the options that shape the output, computed from bytes
+  alone before anything is parsed. The key of the last build is kept in the output folder's
+  marker file.
 * **The build cache** is a folder beside the output (never inside it: the site is what gets
   shared), by default ``.portfolio-cache/<output name>`` next to the output folder. It holds
   the parsed and validated record of every source file, keyed by the hash of the file's bytes,
@@ -15,9 +16,11 @@ Two mechanisms, from cheapest to finest:
   as a clean build's. Pages are kept with a placeholder where the build stamp goes (the stamp
   changes with any change), and the stamp is put in as they are written.
 
-The cache is one index file and one pack file of byte strings, each with a CRC. A cache that is
-damaged, truncated, unreadable or made by another version of the tool is not used: the build
-says why on one line and does everything, then writes a new cache.
+The cache is an index file and a pack file of byte strings, each with a CRC (and a folder of
+Jinja's compiled templates), locked while a build uses it. A cache that is damaged,
+truncated, unreadable or made by another version of the tool or its libraries is not used:
+the build says why on one line and does everything, then writes a new cache. It belongs to
+the output it was made with: when that is gone, the build starts from nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import sys
 import tempfile
 import zlib
@@ -54,6 +58,7 @@ TEMPLATES_NAME = "templates"  # Jinja's compiled templates
 PACK_PREFIX = "pack-"
 PACK_SUFFIX = ".bin"
 COMPACT_FROM = 16 * 1024 * 1024  # bytes of dead entries before the pack is written anew
+_PACK_NAME = re.compile(rf"{PACK_PREFIX}[0-9]+{re.escape(PACK_SUFFIX)}")
 
 #: Where the build stamp goes in a page kept in the cache (the stamp changes with any change,
 #: the rest of most pages does not); it is replaced by the stamp as the page is used.
@@ -77,7 +82,8 @@ class Inputs:
     """What a build reads, hashed: the key of the whole build and the hash of each file."""
 
     key: str  # every input and option: equal keys mean an unchanged rebuild
-    code: str  # the tool's version, code and theme: a cache made by other code is not used
+    code: str  # the tool's code and theme, Python and libraries: a cache made with others is
+    # not used
     root: Path  # the portfolio folder, resolved (as attachment paths are)
     theme: Path  # the theme folder, as site.templates_dir() gives it
     files: dict[str, bytes] = field(default_factory=dict)  # portfolio file -> SHA-256
@@ -277,7 +283,10 @@ class BuildCache:
                 f"{shown} holds files that are not the build cache's ({others[0]}); "
                 "building without the cache"
             )
-        lock = _lock(folder / LOCK_NAME)
+        try:
+            lock = _lock(folder / LOCK_NAME)
+        except OSError as exc:
+            return None, f"cannot use the build cache {shown} ({exc.strerror}); building without it"
         if lock is None:
             return None, f"the build cache {shown} is in use by another build; building without it"
         cache = cls(folder, code, lock)
@@ -327,8 +336,7 @@ class BuildCache:
             and isinstance(written, dict)
             and all(_is_written(w) for w in written.values())
             and isinstance(pack_name, str)
-            and (pack_name == "" or pack_name.startswith(PACK_PREFIX))
-            and _ours(pack_name or PACK_PREFIX + PACK_SUFFIX)
+            and (pack_name == "" or _PACK_NAME.fullmatch(pack_name) is not None)
             and isinstance(generation, int)
             and isinstance(output, str)
         ):
@@ -532,8 +540,11 @@ def _is_written(written: object) -> bool:
 
 
 def _ours(name: str) -> bool:
-    """Whether a file name in the cache folder is one the cache writes."""
-    if name in (INDEX_NAME, LOCK_NAME, TEMPLATES_NAME) or name.startswith(".index-"):
+    """Whether a file in the cache folder may be there: one the cache writes, or one that
+    file browsers leave (hidden files, Thumbs.db, desktop.ini)."""
+    if name in (INDEX_NAME, LOCK_NAME, TEMPLATES_NAME, "Thumbs.db", "desktop.ini"):
+        return True
+    if name.startswith("."):
         return True
     return name.startswith(PACK_PREFIX) and name.endswith(PACK_SUFFIX)
 
@@ -560,10 +571,8 @@ else:
     import fcntl
 
     def _lock(path: Path) -> int | None:
-        try:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
-            return None
+        """An open handle holding the lock on ``path``, or None when another process holds it."""
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -69,7 +69,10 @@ class Staging:
         if not pages or not hasattr(os, "fork") or self.folder is None:
             return
         self._early = dict(pages)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            return  # no process to spare: finish() writes everything
         if pid == 0:  # the writer: write, then leave without running the parent's cleanup
             code = 1
             try:
@@ -80,7 +83,7 @@ class Staging:
         self._writer = pid
 
     def _written_early(self) -> dict[str, bytes]:
-        """Wait for the early writer: the pages it wrote (none if it failed)."""
+        """Wait for the early writer: the pages it wrote (none if it failed or never ran)."""
         if self._writer is None:
             return {}
         _, status = os.waitpid(self._writer, 0)
