@@ -274,7 +274,7 @@ def init_portfolio(
         "portfolio.yaml": PORTFOLIO_YAML.format(
             provider=provider, service=service, today=today.isoformat()
         ),
-        ".gitignore": "# Build output\n/site/\n",
+        ".gitignore": "# Build output, and the build cache beside it\n/site/\n/.portfolio-cache/\n",
         "attachments/README.md": "Files that evidence entries point to with `file:`.\n",
         "concerns/c-01-example-concern.md": concern_text(
             "C-01",

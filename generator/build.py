@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__
 from generator.errors import PortfolioError, Problem, Problems
@@ -19,6 +20,9 @@ from generator.rules import Finding, run_checks
 from generator.sources import SourceFile, discover, load_file
 from generator.status import Brag, derive
 from generator.validate import validate
+
+if TYPE_CHECKING:
+    from generator.incremental import BuildCache, Inputs
 
 _MODELS: dict[str, Any] = {"concerns": Concern, "evidence": Evidence, "governance": Review}
 
@@ -62,8 +66,19 @@ def display_path(root: Path) -> str:
     return text.rstrip("/") or "/"
 
 
-def load(root: Path, as_of: date | None = None) -> Build:
-    """Read, validate and link the portfolio at ``root``; raise every user error together."""
+def load(
+    root: Path,
+    as_of: date | None = None,
+    cache: BuildCache | None = None,
+    inputs: Inputs | None = None,
+    on_stamp: Callable[[str], None] | None = None,
+) -> Build:
+    """Read, validate and link the portfolio at ``root``; raise every user error together.
+
+    With a ``cache`` (and the ``inputs`` hashed for it), a record file whose bytes are as they
+    were when it was cached is not parsed again; files parsed now are cached. ``on_stamp`` is
+    called with the build stamp as soon as it is known, before the checks run.
+    """
     shown = display_path(root)
     if not root.exists():
         raise PortfolioError([Problem(shown, 0, "no such folder: name a portfolio folder")])
@@ -100,7 +115,14 @@ def load(root: Path, as_of: date | None = None) -> Build:
     for kind, paths in discover(root).items():
         for path in paths:
             rel = path.relative_to(root).as_posix()
-            source = load_file(path, rel, f"{shown}/{rel}", kind, problems)
+            display = f"{shown}/{rel}"
+            digest = inputs.files.get(rel) if inputs is not None else None
+            cached = _cached(cache, kind, path, rel, display, digest)
+            if cached is not None:
+                sources.append(cached[0])
+                records[kind].append((cached[1], cached[0]))
+                continue
+            source = load_file(path, rel, display, kind, problems)
             if source is None:
                 unvalidated.update(_ids_in_text(path))
                 continue
@@ -110,6 +132,9 @@ def load(root: Path, as_of: date | None = None) -> Build:
                 unvalidated.update(_raw_ids(kind, source.data))
                 continue
             records[kind].append((record, source))
+            if cache is not None:
+                parts = (source.data, source.lines, source.body, source.body_line, record)
+                cache.keep_record(_record_name(kind, path, source.digest), source.digest, parts)
 
     if settings is None or settings_source is None or loaded_framework is None:
         problems.raise_if_any()
@@ -130,11 +155,34 @@ def load(root: Path, as_of: date | None = None) -> Build:
         unvalidated,
     )
     problems.raise_if_any()
-    inputs = [settings_source, framework_source, *sources]
-    checksums = attachment_digests(portfolio)
-    stamp = fingerprint(inputs, checksums)
+    read = [settings_source, framework_source, *sources]
+    checksums = attachment_digests(portfolio, inputs)
+    stamp = fingerprint(read, checksums)
+    if on_stamp is not None:
+        on_stamp(stamp)
     findings, outcomes = run_checks(portfolio)
     return Build(portfolio, derive(portfolio, outcomes), stamp, findings, outcomes, checksums)
+
+
+def _record_name(kind: str, path: Path, digest: bytes) -> str:
+    # Named by content, not by path: a renamed file is not parsed again. The suffix counts,
+    # as only .md files have front matter.
+    return f"record/{kind}/{path.suffix == '.md'}/{digest.hex()}"
+
+
+def _cached(
+    cache: BuildCache | None, kind: str, path: Path, rel: str, display: str, digest: bytes | None
+) -> tuple[SourceFile, Any] | None:
+    """A record file as a build parsed it before, when its bytes are the same."""
+    if cache is None or digest is None:
+        return None
+    parts = cache.record(_record_name(kind, path, digest), digest)
+    if not (isinstance(parts, tuple) and len(parts) == 5):
+        return None
+    data, lines, body, body_line, record = parts
+    if not isinstance(record, _MODELS[kind]):
+        return None
+    return SourceFile(path, rel, display, kind, data, lines, body, body_line, digest), record
 
 
 def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:
@@ -168,12 +216,14 @@ def _ids_in_text(path: Path) -> dict[str, str]:
     return {match: "*" for match in _ID_LINE.findall(text)}
 
 
-def attachment_digests(portfolio: Portfolio) -> dict[str, str]:
-    """The SHA-256 of every attached file, by evidence id: read once per build."""
-    return {
-        eid: hashlib.sha256(path.read_bytes()).hexdigest()
-        for eid, path in portfolio.attachments.items()
-    }
+def attachment_digests(portfolio: Portfolio, inputs: Inputs | None = None) -> dict[str, str]:
+    """The SHA-256 of every attached file, by evidence id: read once per build (or taken
+    from the ``inputs`` hashed before the build, when they hold it)."""
+    found: dict[str, str] = {}
+    for eid, path in portfolio.attachments.items():
+        known = inputs.digest_of(path) if inputs is not None else None
+        found[eid] = known.hex() if known else hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
 
 
 def fingerprint(sources: list[SourceFile], attachments: dict[str, str]) -> str:

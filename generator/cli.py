@@ -6,6 +6,7 @@ list of ``path:line: message`` lines and exit status 1; tracebacks appear only w
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -126,6 +127,17 @@ def cli(verbose: bool) -> None:
     "Records they may not see are left out of every file.",
 )
 @click.option("--force", is_flag=True, help="Build even when nothing has changed.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="Where to keep the build cache [default: .portfolio-cache/NAME beside OUT, where NAME "
+    "is OUT's name].",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Parse and render everything, without reading or writing the build cache.",
+)
 @_user_errors
 def build(
     path: Path,
@@ -136,22 +148,35 @@ def build(
     embed_attachments: bool,
     audience: str | None,
     force: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Build the offline HTML site and the PDF portfolio of the portfolio in PATH.
 
     Writes OUT/index.html, the pages it links to, and OUT/portfolio.pdf.
+
+    Builds are incremental: a build cache beside OUT keeps the parsed records and rendered
+    pages, so a build parses only the files that changed and renders only the pages a change
+    affects; the output is the same as a build from nothing. A damaged cache, or one made by
+    another version of the tool or its libraries, is not used (the build says so and does
+    everything). Delete OUT, or use --no-cache, to build from nothing.
     """
     from generator.build import load
+    from generator.incremental import BuildCache, Inputs, default_cache_dir
     from generator.site import SiteFiles, render_site
-    from generator.write import PDF_NAME, check_output, write_file, write_site
+    from generator.write import PDF_NAME, Staging, check_output, write_file
 
     if no_pdf and pdf_only:
         raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
     started = time.perf_counter()
     check_output(out)
     key = None
+    inputs: Inputs | None = None
+    cache_dir = cache_dir or default_cache_dir(out)
+    if cache_dir.absolute().is_relative_to(out.absolute()):
+        raise click.UsageError("--cache-dir cannot be inside the output folder: it is not shared")
     if not pdf_only and path.is_dir():
-        from generator.incremental import input_key, up_to_date
+        from generator.incremental import scan_inputs, up_to_date
 
         options = {
             "as_of": as_of,
@@ -159,38 +184,84 @@ def build(
             "pdf": not no_pdf,
             "embed": embed_attachments,
         }
-        key = input_key(path, options)
+        inputs = scan_inputs(path, options, out, cache_dir)
+        key = inputs.key
         if not force and up_to_date(out, key):
             click.echo(
                 f"{out.as_posix()} is up to date: nothing in {path.as_posix()} has "
                 f"changed since it was built ({time.perf_counter() - started:.2f} s)"
             )
             return
-    loaded = shared_view(load(path, as_of), audience)
-    files = SiteFiles() if pdf_only else render_site(loaded, with_pdf=not no_pdf)
-    site_pages = sum(1 for name in files.pages if name.endswith(".html"))
-    pdf_note = ""
-    if not no_pdf:
-        from generator.pdf import render_pdf
+    cache = None
+    if inputs is not None and not no_cache:
+        cache, note = BuildCache.open(cache_dir, inputs.code, out)
+        if note:
+            click.echo(f"note: {note}", err=True)
+    staging: Staging | None = None
 
-        pdf_started = time.perf_counter()
-        pdf = render_pdf(loaded, embed_attachments)
-        for url in pdf.refused:
-            click.echo(
-                f"warning: the PDF did not read {url}: it is outside the portfolio", err=True
-            )
-        pdf_note = f", PDF {pdf.pages} pages ({time.perf_counter() - pdf_started:.1f} s)"
-        if pdf_only:
-            write_file(out, PDF_NAME, pdf.data)
-        else:
-            files.pages[PDF_NAME] = pdf.data
-    if not pdf_only:
-        write_site(files, out, loaded.stamp, key)
+    def write_early(stamp: str) -> None:
+        # Most pages will be as the cache holds them: write them while the checks run.
+        nonlocal staging
+        pages = cache.stamped_pages(stamp) if cache is not None and not pdf_only else None
+        if pages:
+            staging = Staging(out)
+            staging.write_early(pages)
+
+    collecting = gc.isenabled()
+    try:
+        # Loading makes hundreds of thousands of objects that live as long as the build: the
+        # cyclic collector would walk them again and again for nothing.
+        gc.disable()
+        try:
+            loaded = shared_view(load(path, as_of, cache, inputs, write_early), audience)
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
+        files = SiteFiles() if pdf_only else render_site(loaded, not no_pdf, cache=cache)
+        site_pages = sum(1 for name in files.pages if name.endswith(".html"))
+        pdf_note = ""
+        if not no_pdf:
+            from generator.pdf import render_pdf
+
+            pdf_started = time.perf_counter()
+            pdf = render_pdf(loaded, embed_attachments)
+            for url in pdf.refused:
+                click.echo(
+                    f"warning: the PDF did not read {url}: it is outside the portfolio", err=True
+                )
+            pdf_note = f", PDF {pdf.pages} pages ({time.perf_counter() - pdf_started:.1f} s)"
+            if pdf_only:
+                write_file(out, PDF_NAME, pdf.data)
+            else:
+                files.pages[PDF_NAME] = pdf.data
+        if not pdf_only:
+            links = cache.links(files.copies, out, inputs) if cache and inputs else None
+            staging = staging or Staging(out)
+            staging.finish(files, loaded.stamp, key, links)
+            if cache is not None and inputs is not None:
+                try:
+                    cache.remember_copies(files.copies, out, inputs)
+                    cache.save(inputs.key)
+                except OSError as exc:
+                    click.echo(
+                        f"note: the build cache {cache_dir.as_posix()} could not be written "
+                        f"({exc.strerror or exc}); the next build will do everything",
+                        err=True,
+                    )
+    finally:
+        gc.unfreeze()
+        if staging is not None:
+            staging.abort()  # when the build stopped before the new output was swapped in
+        if cache is not None:
+            cache.close()
     elapsed = time.perf_counter() - started
     p = loaded.portfolio
     what = f"{out.as_posix()}/{PDF_NAME}" if pdf_only else f"{out.as_posix()}/index.html"
     what += f" ({p.audience} edition)"
     pages = "" if pdf_only else f"{site_pages} pages, "
+    if cache is not None and cache.reused:
+        pages = f"{site_pages} pages ({cache.rendered} rendered, {cache.reused} from the cache), "
     click.echo(
         f"Built {what}: {pages}{len(p.concerns)} concerns, {len(p.actions)} actions, "
         f"{len(p.evidence)} evidence entries, {len(loaded.findings)} findings, as of "

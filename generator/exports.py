@@ -12,11 +12,12 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from generator.build import Build
+from generator.incremental import Memo, content_key
 from generator.write import dated_zip
 
 TRACKER_COLUMNS = [
@@ -59,6 +60,7 @@ def inert(value: str) -> str:
 def tracker_rows(build: Build) -> list[list[str]]:
     """One row per action, in concern order."""
     p, status = build.portfolio, build.status
+    statements = p.framework.statements()
     rows = []
     for concern, action in p.actions.values():
         latest = max(action.updates, key=lambda u: u.date, default=None)
@@ -76,7 +78,7 @@ def tracker_rows(build: Build) -> list[list[str]]:
                 concern.id,
                 f"{concern.title}: {concern.baseline}",
                 ", ".join(concern.regulation),
-                "; ".join(p.statement(s)[1].title for s in p.statements_of[concern.id]),
+                "; ".join(statements[s][1].title for s in p.statements_of[concern.id]),
                 action.id,
                 action.title,
                 p.role_label(action.owner),
@@ -95,6 +97,7 @@ def tracker_rows(build: Build) -> list[list[str]]:
 def register_rows(build: Build) -> list[list[str]]:
     """One row per evidence entry, with the checksum of its attached file."""
     p = build.portfolio
+    statements = p.framework.statements()
     rows = []
     for evidence in p.evidence.values():
         digest = build.checksums.get(evidence.id, "")
@@ -109,7 +112,7 @@ def register_rows(build: Build) -> list[list[str]]:
                 evidence.date.isoformat(),
                 p.role_label(evidence.owner) if evidence.owner else "",
                 evidence.file or evidence.location or "",
-                "; ".join(p.statement(s)[1].title for s in p.filed_under[evidence.id]),
+                "; ".join(statements[s][1].title for s in p.filed_under[evidence.id]),
                 ", ".join(cited),
                 digest,
             ]
@@ -178,16 +181,40 @@ def _stable_zip(data: bytes, when: datetime) -> bytes:
     return dated_zip(entries(), when.date())
 
 
-def downloads(build: Build) -> dict[str, bytes]:
-    """Every export, by its file name in the site."""
+def downloads(build: Build, memo: Memo | None = None) -> dict[str, bytes]:
+    """Every export, by its file name in the site.
+
+    With a ``memo``, a file whose rows are unchanged is not made again.
+    """
     when = datetime(build.as_of.year, build.as_of.month, build.as_of.day)
     tracker = tracker_rows(build)
     register = register_rows(build)
-    return {
-        "downloads/action-tracker.csv": to_csv(TRACKER_COLUMNS, tracker),
-        "downloads/action-tracker.xlsx": to_xlsx("Action tracker", TRACKER_COLUMNS, tracker, when),
-        "downloads/evidence-register.csv": to_csv(REGISTER_COLUMNS, register),
-        "downloads/evidence-register.xlsx": to_xlsx(
-            "Evidence register", REGISTER_COLUMNS, register, when
+    files: dict[str, tuple[list[str], list[list[str]], Callable[[], bytes]]] = {
+        "downloads/action-tracker.csv": (
+            TRACKER_COLUMNS,
+            tracker,
+            lambda: to_csv(TRACKER_COLUMNS, tracker),
+        ),
+        "downloads/action-tracker.xlsx": (
+            TRACKER_COLUMNS,
+            tracker,
+            lambda: to_xlsx("Action tracker", TRACKER_COLUMNS, tracker, when),
+        ),
+        "downloads/evidence-register.csv": (
+            REGISTER_COLUMNS,
+            register,
+            lambda: to_csv(REGISTER_COLUMNS, register),
+        ),
+        "downloads/evidence-register.xlsx": (
+            REGISTER_COLUMNS,
+            register,
+            lambda: to_xlsx("Evidence register", REGISTER_COLUMNS, register, when),
         ),
     }
+    made: dict[str, bytes] = {}
+    for name, (columns, rows, make) in files.items():
+        if memo is None:
+            made[name] = make()
+        else:
+            made[name] = memo(f"download/{name}", content_key(columns, rows, when), make)
+    return made

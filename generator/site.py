@@ -16,9 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+)
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -27,6 +33,7 @@ from generator.audience import NOTES
 from generator.build import Build
 from generator.charts import line_chart, sparkline
 from generator.exports import downloads
+from generator.incremental import STAMP_TOKEN
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
 from generator.model import Action, Concern, Evidence
@@ -36,8 +43,13 @@ from generator.search import index_script
 from generator.sources import RECORD_FOLDERS
 from generator.status import COLOURS
 
+if TYPE_CHECKING:
+    from generator.incremental import BuildCache
+
 PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
-_ACTIVE: tuple[SiteRenderer, list[tuple[str, str, dict[str, Any]]], int] | None = None
+_Job = tuple[str, str, dict[str, Any]]
+_Rendered = tuple[bytes, dict[str, Path], bool]  # bytes, files the page copies, keepable
+_ACTIVE: tuple[SiteRenderer, list[_Job], int, _StampToken | None] | None = None
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 ASSETS = (
     "site.css",
@@ -73,6 +85,16 @@ class SiteFiles:
     def data(self, name: str) -> bytes:
         """The bytes of one file, rendered or copied."""
         return self.pages[name] if name in self.pages else self.copies[name].read_bytes()
+
+
+class _StampToken(str):
+    """The stamp's placeholder, counting how often a page prints it (as ``{{ stamp }}``)."""
+
+    printed = 0
+
+    def __html__(self) -> str:
+        self.printed += 1
+        return str.__str__(self)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -137,7 +159,8 @@ class SiteRenderer:
         self.portfolio = build.portfolio
         self.paths = Paths(build.portfolio)
         self.files = SiteFiles()
-        self.jobs: list[tuple[str, str, dict[str, Any]]] = []
+        self.jobs: list[_Job] = []
+        self._page_copies: dict[str, Path] = {}  # files the page being rendered copies
         self._attachments = set(build.portfolio.attachments.values())
         self._owned: dict[str, dict[str, list[Any]]] | None = None
         self._by_concern: dict[str, list[Finding]] = {}
@@ -208,6 +231,7 @@ class SiteRenderer:
                 return None  # a link to a file: printed as text, the file is in the register
             site_path = "files/" + target.relative_to(root).as_posix()
             self.files.copies[site_path] = target
+            self._page_copies[site_path] = target
             return relative_url(page, site_path)
 
         html = render_markdown(text, source.path.parent, root, resolve)
@@ -267,9 +291,11 @@ class SiteRenderer:
                 return none
             return Markup(", ").join(ref(context, i) for i in ids)
 
+        statements = p.framework.statements()
+
         @pass_context
         def statement_link(context: Context, slug: str) -> Markup:
-            return link(context, Paths.statement(slug), p.statement(slug)[1].title)
+            return link(context, Paths.statement(slug), statements[slug][1].title)
 
         return {
             "brag": brag,
@@ -289,9 +315,16 @@ class SiteRenderer:
             return self.paths.by_id[finding.record]
         return Paths.statement(finding.record)
 
-    def render(self, workers: int = 1) -> SiteFiles:
-        """Render every page and list every file to copy."""
+    def render(self, workers: int = 1, cache: BuildCache | None = None) -> SiteFiles:
+        """Render every page and list every file to copy.
+
+        With a ``cache``, pages, downloads and search entries whose key is unchanged come from
+        it, and what is rendered now is kept in it.
+        """
         self.files = SiteFiles()
+        memo = cache.memo if cache is not None else None
+        if cache is not None:  # compiled templates are kept too
+            self.env.bytecode_cache = FileSystemBytecodeCache(str(cache.templates()))
         p = self.portfolio
         self.page("index.html", "home.html", home=self.home())
         coverage = self.coverage()
@@ -324,7 +357,7 @@ class SiteRenderer:
         self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
         self.page("findings.html", "findings.html", groups=self.findings_by_rule())
         self.page("search.html", "search.html")
-        exports = downloads(self.build)
+        exports = downloads(self.build, memo)
         self.files.pages.update(exports)
         self.page(
             "downloads.html",
@@ -332,7 +365,7 @@ class SiteRenderer:
             exports=[(name, len(data)) for name, data in exports.items()],
         )
         self.files.pages["assets/search-index.js"] = index_script(
-            self.build, self.paths.by_id, Paths.statement
+            self.build, self.paths.by_id, Paths.statement, memo
         )
         self.page("evidence/index.html", "evidence_index.html")
         for evidence in p.evidence.values():
@@ -352,28 +385,70 @@ class SiteRenderer:
             self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
         for eid, site_path in self.paths.files.items():
             self.files.copies[site_path] = p.attachments[eid]
-        self.render_pages(workers)
+        self.render_pages(workers, cache)
         return self.files
 
     def page(self, path: str, template: str, **context: Any) -> None:
         """Queue one page for ``path``; :meth:`render_pages` renders the queue."""
         self.jobs.append((path, template, context))
 
-    def render_page(self, path: str, template: str, context: dict[str, Any]) -> bytes:
-        """Render one page."""
+    def render_page(
+        self, path: str, template: str, context: dict[str, Any], stamp: str | None = None
+    ) -> bytes:
+        """Render one page (with ``stamp`` in place of the build's own stamp, if given)."""
+        if stamp is not None:
+            context = {**context, "stamp": stamp}
         return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
 
-    def render_pages(self, workers: int) -> None:
-        """Render every queued page, on ``workers`` processes when that is worth it."""
-        global _ACTIVE
+    def render_pages(self, workers: int, cache: BuildCache | None = None) -> None:
+        """Render every queued page, on ``workers`` processes when that is worth it.
+
+        With a ``cache``, a page whose key (what it shows, see incremental.PageKeys) is
+        unchanged is taken from it instead.
+        """
+        from generator.incremental import PageKeys
+
         jobs, self.jobs = self.jobs, []
+        token = _StampToken(STAMP_TOKEN) if cache is not None else None
+        keys = PageKeys(self) if cache is not None else None
+        stamp = self.build.stamp.encode()
+        root = self.portfolio.root.resolve()
+        todo: list[_Job] = []
+        todo_keys: list[bytes | None] = []
+        for path, template, context in jobs:
+            key = keys.key(path, template, context) if keys is not None else None
+            found = cache.page(path, key, self.build.stamp) if cache is not None and key else None
+            if found is None:
+                todo.append((path, template, context))
+                todo_keys.append(key)
+                continue
+            self.files.pages[path], kept_copies = found
+            for site_path in kept_copies:  # "files/" and the file's path in the portfolio
+                self.files.copies[site_path] = root / site_path.removeprefix("files/")
+        for (path, _, _), key, (data, copies, keep) in zip(
+            todo, todo_keys, self._render_all(todo, workers, token), strict=True
+        ):
+            self.files.copies.update(copies)
+            if token is None or not keep:
+                self.files.pages[path] = data
+                continue
+            self.files.pages[path] = data.replace(STAMP_TOKEN.encode(), stamp)
+            if cache is not None and key is not None:
+                cache.keep_page(path, key, data, copies)
+        if cache is not None:
+            cache.rendered, cache.reused = len(todo), len(jobs) - len(todo)
+
+    def _render_all(
+        self, jobs: list[_Job], workers: int, token: _StampToken | None
+    ) -> list[_Rendered]:
+        global _ACTIVE
         if workers < 2 or len(jobs) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
-            for path, template, context in jobs:
-                self.files.pages[path] = self.render_page(path, template, context)
-            return
+            return [self._render_one(*job, token) for job in jobs]
         # Forked workers share this renderer as it is, so nothing has to be pickled on the way
         # in; each renders every n-th page and sends back bytes (and any files pages copy).
-        _ACTIVE = (self, jobs, workers)
+        for template in sorted({template for _, template, _ in jobs}):
+            self.env.get_template(template)  # compiled once, here, not in every worker
+        _ACTIVE = (self, jobs, workers, token)
         gc.freeze()  # keep the collector from touching (and so copying) the shared objects
         try:
             with mp.get_context("fork").Pool(workers) as pool:
@@ -381,9 +456,24 @@ class SiteRenderer:
         finally:
             _ACTIVE = None
             gc.unfreeze()
-        for pages, copies in shares:
-            self.files.pages.update(pages)
-            self.files.copies.update(copies)
+        rendered: list[_Rendered] = [(b"", {}, False)] * len(jobs)
+        for share, results in enumerate(shares):
+            rendered[share::workers] = results
+        return rendered
+
+    def _render_one(
+        self, path: str, template: str, context: dict[str, Any], token: _StampToken | None
+    ) -> _Rendered:
+        """Render one page; with a placeholder ``token`` for the stamp, when it can be kept."""
+        self._page_copies = {}
+        if token is None:
+            return self.render_page(path, template, context), self._page_copies, False
+        token.printed = 0
+        data = self.render_page(path, template, context, token)
+        if data.count(STAMP_TOKEN.encode()) == token.printed:
+            return data, self._page_copies, True
+        # The page's own text holds the placeholder: render it with the stamp, keep it not.
+        return self.render_page(path, template, context), self._page_copies, False
 
     # --- views ------------------------------------------------------------------------------
 
@@ -446,13 +536,14 @@ class SiteRenderer:
     def findings_by_key_question(self) -> list[tuple[Any, int]]:
         """How many findings fall under each key question (through concerns or statements)."""
         p = self.portfolio
+        statements = p.framework.statements()
         counts: Counter[str] = Counter()
         for finding in self.build.findings:
             if finding.concern is not None:
                 slugs = p.statements_of.get(finding.concern, [])
             else:
                 slugs = [finding.record] if finding.record in p.concerns_by_statement else []
-            for kq_slug in dict.fromkeys(p.statement(s)[0].slug for s in slugs):
+            for kq_slug in dict.fromkeys(statements[s][0].slug for s in slugs):
                 counts[kq_slug] += 1
         return [(kq, counts[kq.slug]) for kq in p.framework.key_questions]
 
@@ -538,20 +629,26 @@ def default_workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def _render_share(share: int) -> tuple[dict[str, bytes], dict[str, Path]]:
+def _render_share(share: int) -> list[_Rendered]:
     """In a forked worker: render every n-th queued page, starting at ``share``."""
     assert _ACTIVE is not None
-    renderer, jobs, workers = _ACTIVE
-    renderer.files = SiteFiles()
-    pages = {
-        path: renderer.render_page(path, template, context)
+    renderer, jobs, workers, token = _ACTIVE
+    return [
+        renderer._render_one(path, template, context, token)
         for path, template, context in jobs[share::workers]
-    }
-    return pages, renderer.files.copies
+    ]
 
 
-def render_site(build: Build, with_pdf: bool = False, workers: int | None = None) -> SiteFiles:
-    """Render the whole site for a build; ``with_pdf`` links the PDF portfolio beside it."""
+def render_site(
+    build: Build,
+    with_pdf: bool = False,
+    workers: int | None = None,
+    cache: BuildCache | None = None,
+) -> SiteFiles:
+    """Render the whole site for a build; ``with_pdf`` links the PDF portfolio beside it.
+
+    With a build ``cache``, only what changed since it was filled is rendered.
+    """
     return SiteRenderer(build, with_pdf=with_pdf).render(
-        default_workers() if workers is None else workers
+        default_workers() if workers is None else workers, cache
     )

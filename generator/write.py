@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,32 +47,126 @@ def check_output(out: Path) -> None:
         )
 
 
-def write_site(files: SiteFiles, out: Path, stamp: str, key: str | None = None) -> int:
+class Staging:
+    """A new output folder, put together beside the current one and swapped in by
+    :meth:`finish` (or removed by :meth:`abort`)."""
+
+    def __init__(self, out: Path) -> None:
+        check_output(out)
+        self.out = out.absolute()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.folder: Path | None = Path(
+            tempfile.mkdtemp(prefix=f".{self.out.name}-new-", dir=self.out.parent)
+        )
+        self._early: dict[str, bytes] = {}
+        self._writer: int | None = None
+
+    def write_early(self, pages: Mapping[str, bytes]) -> None:
+        """Start writing ``pages`` that the new output will most likely hold, in a forked
+        process where there is fork, so that the writing overlaps the work still to do here.
+        :meth:`finish` writes what turns out different and removes what turns out not to be.
+        """
+        if not pages or not hasattr(os, "fork") or self.folder is None:
+            return
+        self._early = dict(pages)
+        try:
+            pid = os.fork()
+        except OSError:
+            return  # no process to spare: finish() writes everything
+        if pid == 0:  # the writer: write, then leave without running the parent's cleanup
+            code = 1
+            try:
+                _write_pages(self.folder, self._early)
+                code = 0
+            finally:
+                os._exit(code)
+        self._writer = pid
+
+    def _written_early(self) -> dict[str, bytes]:
+        """Wait for the early writer: the pages it wrote (none if it failed or never ran)."""
+        if self._writer is None:
+            return {}
+        _, status = os.waitpid(self._writer, 0)
+        self._writer = None
+        return self._early if os.waitstatus_to_exitcode(status) == 0 else {}
+
+    def finish(
+        self,
+        files: SiteFiles,
+        stamp: str,
+        key: str | None = None,
+        links: Mapping[str, Path] | None = None,
+    ) -> int:
+        """Write ``files`` and swap the new output in; returns the number of files.
+
+        ``key`` (the inputs' hash) is kept in the marker file, so an unchanged rebuild can skip.
+        ``links`` names files of the current output that already hold what a copy would: they
+        are hard-linked into the new output instead of copied (copied where links fail).
+        """
+        assert self.folder is not None, "finished or aborted already"
+        staging = self.folder
+        try:
+            early = self._written_early()
+            for rel in early.keys() - files.pages.keys():
+                _inside(staging, rel).unlink()
+            made: set[Path] = set()
+            pages = {
+                rel: data
+                for rel, data in files.pages.items()
+                if not (rel in early and (early[rel] is data or early[rel] == data))
+            }
+            _write_pages(staging, pages, made)
+            links = links or {}
+            can_link = True
+            for rel, source in sorted(files.copies.items()):
+                target = _inside(staging, rel)
+                _mkdir(target.parent, made)
+                if can_link and rel in links:
+                    try:
+                        os.link(links[rel], target)
+                        continue
+                    except OSError:
+                        can_link = False  # e.g. a file system without hard links: copy
+                shutil.copyfile(source, target)
+            marker = f"built by portfolio; stamp {stamp}\n" + (f"inputs {key}\n" if key else "")
+            (staging / MARKER).write_text(marker, encoding="utf-8")
+            _swap(staging, self.out)
+            self.folder = None
+        except BaseException:
+            self.abort()
+            raise
+        return len(files.pages) + len(files.copies)
+
+    def abort(self) -> None:
+        """Remove the new output (after the early writer, if any, has stopped)."""
+        self._written_early()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+def write_site(
+    files: SiteFiles,
+    out: Path,
+    stamp: str,
+    key: str | None = None,
+    links: Mapping[str, Path] | None = None,
+) -> int:
     """Write ``files`` to ``out`` atomically; returns the number of files written.
 
     ``key`` (the inputs' hash) is kept in the marker file, so an unchanged rebuild can skip.
+    ``links`` names files of the current ``out`` that already hold what a copy would: they are
+    hard-linked into the new output instead of copied (copied where links are not possible).
     """
-    check_output(out)
-    out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
-    try:
-        made: set[Path] = set()
-        for rel, data in sorted(files.pages.items()):
-            target = _inside(staging, rel)
-            _mkdir(target.parent, made)
-            target.write_bytes(data)
-        for rel, source in sorted(files.copies.items()):
-            target = _inside(staging, rel)
-            _mkdir(target.parent, made)
-            shutil.copyfile(source, target)
-        marker = f"built by portfolio; stamp {stamp}\n" + (f"inputs {key}\n" if key else "")
-        (staging / MARKER).write_text(marker, encoding="utf-8")
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return len(files.pages) + len(files.copies)
+    return Staging(out).finish(files, stamp, key, links)
+
+
+def _write_pages(root: Path, pages: Mapping[str, bytes], made: set[Path] | None = None) -> None:
+    made = set() if made is None else made
+    for rel, data in sorted(pages.items()):
+        target = _inside(root, rel)
+        _mkdir(target.parent, made)
+        target.write_bytes(data)
 
 
 def write_file(out: Path, name: str, data: bytes) -> None:
@@ -118,10 +212,13 @@ def _mkdir(folder: Path, made: set[Path]) -> None:
 
 
 def _inside(root: Path, rel: str) -> Path:
-    target = (root / rel).resolve()
-    if not target.is_relative_to(root.resolve()):  # ids are checked; this is a last guard
+    # Ids are checked; this is a last guard. It can go by the names alone: the staging folder
+    # is new and holds only what this build made, so no link inside it can lead elsewhere.
+    base = os.path.normpath(root.absolute())
+    target = os.path.normpath(os.path.join(base, rel))
+    if not target.startswith(base + os.sep):
         raise ValueError(f"refusing to write outside the output folder: {rel}")
-    return target
+    return Path(target)
 
 
 def _swap(staging: Path, out: Path) -> None:
