@@ -186,7 +186,9 @@ def main() -> None:
             results = {"floor": floor}
 
             def clean(out: Path = out) -> None:
+                # A full build: neither the output nor the build cache beside it.
                 shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(work / ".portfolio-cache" / out.name, ignore_errors=True)
 
             build = [*portfolio, "build", str(source), "-o", str(out), "--audience", "internal"]
             if str(size) in args.sizes.split(","):

@@ -218,7 +218,13 @@ def build(
             gc.freeze()
             if collecting:
                 gc.enable()
-        files = SiteFiles() if pdf_only else render_site(loaded, not no_pdf, cache=cache)
+        if not pdf_only:
+            staging = staging or Staging(out)
+        files = (
+            SiteFiles()
+            if pdf_only
+            else render_site(loaded, not no_pdf, cache=cache, staging=staging)
+        )
         site_pages = sum(1 for name in files.pages if name.endswith(".html"))
         pdf_note = ""
         if not no_pdf:

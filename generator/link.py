@@ -151,6 +151,7 @@ class _Linker:
         self.statement_slugs = portfolio.framework.statements()
         self.aliases = portfolio.framework.aliases()
         self.categories = [c.slug for c in portfolio.framework.evidence_categories]
+        self.root = portfolio.root.resolve()  # attachments must lie inside it
 
     def name(self, record_id: str, keys: KeyPath) -> str:
         """A key inside a record as the user reads it: ``actions[2].owner``."""
@@ -336,7 +337,7 @@ class _Linker:
                 "e.g. attachments/audit.pdf",
             )
             return
-        root = self.p.root.resolve()
+        root = self.root
         try:
             target = (self.p.root / name).resolve()
             exists = target.is_file()

@@ -166,6 +166,8 @@ def render_markdown(
 
 def references(text: str, base: Path, root: Path) -> Iterator[Reference]:
     """Every image and link in a body, with the line it is on and where it points."""
+    if "[" not in text and "<" not in text:
+        return  # CommonMark has no link or image without one of these (no autolinking here)
     for block in _MD.parse(text):
         if block.type != "inline" or not block.children:
             continue

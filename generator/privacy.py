@@ -22,6 +22,8 @@ _BIRTH = re.compile(
     re.IGNORECASE,
 )
 TEXT_ATTACHMENTS = (".csv", ".txt", ".md", ".tsv")
+_DIGITS = re.compile(r"\d{3}[ -]?\d{3}[ -]?\d{4}")  # what every NHS number match holds
+_BIRTH_LABELS = ("dob", "d.o.b", "birth", "born")  # one of these starts every date of birth
 
 
 def nhs_number_valid(digits: str) -> bool:
@@ -50,9 +52,21 @@ def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError:
         return
+    if not _may_hold_identifiers(text):
+        return  # most files: no line can match, and that is quick to tell
     for number, line in enumerate(text.splitlines(), start=1):
         for kind in identifiers(line):
             yield display, number, kind
+
+
+def _may_hold_identifiers(text: str) -> bool:
+    """False only when no line of ``text`` can hold an identifier (see identifiers())."""
+    if _DIGITS.search(text):
+        return True
+    if not text.isascii():  # case-insensitive matching of other letters: ask the pattern
+        return _BIRTH.search(text) is not None
+    low = text.lower()
+    return any(label in low for label in _BIRTH_LABELS)
 
 
 def scan(portfolio: Portfolio) -> list[tuple[str, int, str]]:

@@ -12,7 +12,7 @@ import multiprocessing as mp
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,7 @@ from jinja2 import (
     pass_context,
 )
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from generator import __version__
 from generator.audience import NOTES
@@ -45,6 +45,7 @@ from generator.status import COLOURS
 
 if TYPE_CHECKING:
     from generator.incremental import BuildCache
+    from generator.write import Staging
 
 PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
 _Job = tuple[str, str, dict[str, Any]]
@@ -160,6 +161,7 @@ class SiteRenderer:
         self.paths = Paths(build.portfolio)
         self.files = SiteFiles()
         self.jobs: list[_Job] = []
+        self.staging: Staging | None = None  # where pages are written as they are rendered
         self._page_copies: dict[str, Path] = {}  # files the page being rendered copies
         self._attachments = set(build.portfolio.attachments.values())
         self._owned: dict[str, dict[str, list[Any]]] | None = None
@@ -263,15 +265,22 @@ class SiteRenderer:
 
         def link(context: Context, target: str, text: str) -> Markup:
             href = relative_url(str(context["page_path"]), target)
-            return Markup('<a href="{}">{}</a>').format(href, text)
+            # Formatting with Markup.format costs several times this, on every line of a page.
+            return Markup(f'<a href="{escape(href)}">{escape(text)}</a>')
+
+        brags: dict[str, Markup] = {}
 
         @pass_context
         def brag(_context: Context, record_id: str) -> Markup:
+            if record_id in brags:
+                return brags[record_id]
             s = status[record_id]
-            return Markup(
-                '<span class="brag brag-{}" title="{}"><span class="brag-colour">{}</span> '
-                "{}</span>"
-            ).format(s.colour, s.reason, s.colour.capitalize(), s.label)
+            brags[record_id] = Markup(
+                f'<span class="brag brag-{escape(s.colour)}" title="{escape(s.reason)}">'
+                f'<span class="brag-colour">{escape(s.colour.capitalize())}</span> '
+                f"{escape(s.label)}</span>"
+            )
+            return brags[record_id]
 
         @pass_context
         def role(context: Context, name: str | None) -> Markup:
@@ -315,13 +324,18 @@ class SiteRenderer:
             return self.paths.by_id[finding.record]
         return Paths.statement(finding.record)
 
-    def render(self, workers: int = 1, cache: BuildCache | None = None) -> SiteFiles:
+    def render(
+        self, workers: int = 1, cache: BuildCache | None = None, staging: Staging | None = None
+    ) -> SiteFiles:
         """Render every page and list every file to copy.
 
         With a ``cache``, pages, downloads and search entries whose key is unchanged come from
-        it, and what is rendered now is kept in it.
+        it, and what is rendered now is kept in it. With a ``staging`` folder that can be
+        written now, workers write the pages they render into it as they go, and the files
+        to copy are copied while they do.
         """
         self.files = SiteFiles()
+        self.staging = staging if staging is not None and staging.can_write_now else None
         memo = cache.memo if cache is not None else None
         if cache is not None:  # compiled templates are kept too
             self.env.bytecode_cache = FileSystemBytecodeCache(str(cache.templates()))
@@ -357,16 +371,6 @@ class SiteRenderer:
         self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
         self.page("findings.html", "findings.html", groups=self.findings_by_rule())
         self.page("search.html", "search.html")
-        exports = downloads(self.build, memo)
-        self.files.pages.update(exports)
-        self.page(
-            "downloads.html",
-            "downloads.html",
-            exports=[(name, len(data)) for name, data in exports.items()],
-        )
-        self.files.pages["assets/search-index.js"] = index_script(
-            self.build, self.paths.by_id, Paths.statement, memo
-        )
         self.page("evidence/index.html", "evidence_index.html")
         for evidence in p.evidence.values():
             self.page(self.paths.by_id[evidence.id], "evidence.html", evidence=evidence)
@@ -385,7 +389,30 @@ class SiteRenderer:
             self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
         for eid, site_path in self.paths.files.items():
             self.files.copies[site_path] = p.attachments[eid]
-        self.render_pages(workers, cache)
+
+        def meanwhile() -> None:
+            # The downloads and the search index are made here while the workers render.
+            exports = downloads(self.build, memo)
+            made = {
+                **exports,
+                "assets/search-index.js": index_script(
+                    self.build, self.paths.by_id, Paths.statement, memo
+                ),
+            }
+            self.files.pages.update(made)
+            if self.staging is not None:
+                for name, data in made.items():
+                    self.staging.write_now(name, data)
+                self.staging.written(made)
+                self.staging.copy_now(self.files.copies)
+            self.page(
+                "downloads.html",
+                "downloads.html",
+                exports=[(name, len(data)) for name, data in exports.items()],
+            )
+
+        self.render_pages(workers, cache, meanwhile)
+        self.render_pages(1, cache)  # the downloads page, which lists what was just made
         return self.files
 
     def page(self, path: str, template: str, **context: Any) -> None:
@@ -400,11 +427,17 @@ class SiteRenderer:
             context = {**context, "stamp": stamp}
         return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
 
-    def render_pages(self, workers: int, cache: BuildCache | None = None) -> None:
+    def render_pages(
+        self,
+        workers: int,
+        cache: BuildCache | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
         """Render every queued page, on ``workers`` processes when that is worth it.
 
         With a ``cache``, a page whose key (what it shows, see incremental.PageKeys) is
-        unchanged is taken from it instead.
+        unchanged is taken from it instead. ``meanwhile`` runs in this process while the
+        workers render (before the pages are rendered, when there are no workers).
         """
         from generator.incremental import PageKeys
 
@@ -425,9 +458,8 @@ class SiteRenderer:
             self.files.pages[path], kept_copies = found
             for site_path in kept_copies:  # "files/" and the file's path in the portfolio
                 self.files.copies[site_path] = root / site_path.removeprefix("files/")
-        for (path, _, _), key, (data, copies, keep) in zip(
-            todo, todo_keys, self._render_all(todo, workers, token), strict=True
-        ):
+        rendered, written = self._render_all(todo, workers, token, meanwhile)
+        for (path, _, _), key, (data, copies, keep) in zip(todo, todo_keys, rendered, strict=True):
             self.files.copies.update(copies)
             if token is None or not keep:
                 self.files.pages[path] = data
@@ -435,31 +467,46 @@ class SiteRenderer:
             self.files.pages[path] = data.replace(STAMP_TOKEN.encode(), stamp)
             if cache is not None and key is not None:
                 cache.keep_page(path, key, data, copies)
+        if written and self.staging is not None:
+            self.staging.written({path: self.files.pages[path] for path, _, _ in todo})
         if cache is not None:
-            cache.rendered, cache.reused = len(todo), len(jobs) - len(todo)
+            cache.rendered += len(todo)
+            cache.reused += len(jobs) - len(todo)
 
     def _render_all(
-        self, jobs: list[_Job], workers: int, token: _StampToken | None
-    ) -> list[_Rendered]:
+        self,
+        jobs: list[_Job],
+        workers: int,
+        token: _StampToken | None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> tuple[list[_Rendered], bool]:
+        """Every page rendered, and whether the workers wrote them into the staging folder."""
         global _ACTIVE
         if workers < 2 or len(jobs) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
-            return [self._render_one(*job, token) for job in jobs]
+            if meanwhile is not None:
+                meanwhile()
+            return [self._render_one(*job, token) for job in jobs], False
         # Forked workers share this renderer as it is, so nothing has to be pickled on the way
-        # in; each renders every n-th page and sends back bytes (and any files pages copy).
+        # in; each renders every n-th page, writes it into the staging folder if there is one
+        # (so that writing, mostly system time, is shared by the cores too) and sends back its
+        # bytes (and any files it copies).
         for template in sorted({template for _, template, _ in jobs}):
             self.env.get_template(template)  # compiled once, here, not in every worker
         _ACTIVE = (self, jobs, workers, token)
         gc.freeze()  # keep the collector from touching (and so copying) the shared objects
         try:
             with mp.get_context("fork").Pool(workers) as pool:
-                shares = pool.map(_render_share, range(workers))
+                pending = pool.map_async(_render_share, range(workers))
+                if meanwhile is not None:
+                    meanwhile()
+                shares = pending.get()
         finally:
             _ACTIVE = None
             gc.unfreeze()
         rendered: list[_Rendered] = [(b"", {}, False)] * len(jobs)
         for share, results in enumerate(shares):
             rendered[share::workers] = results
-        return rendered
+        return rendered, self.staging is not None
 
     def _render_one(
         self, path: str, template: str, context: dict[str, Any], token: _StampToken | None
@@ -633,10 +680,14 @@ def _render_share(share: int) -> list[_Rendered]:
     """In a forked worker: render every n-th queued page, starting at ``share``."""
     assert _ACTIVE is not None
     renderer, jobs, workers, token = _ACTIVE
-    return [
-        renderer._render_one(path, template, context, token)
-        for path, template, context in jobs[share::workers]
-    ]
+    staging, stamp = renderer.staging, renderer.build.stamp.encode()
+    results = []
+    for path, template, context in jobs[share::workers]:
+        data, copies, keep = renderer._render_one(path, template, context, token)
+        if staging is not None:
+            staging.write_now(path, data.replace(STAMP_TOKEN.encode(), stamp) if keep else data)
+        results.append((data, copies, keep))
+    return results
 
 
 def render_site(
@@ -644,11 +695,13 @@ def render_site(
     with_pdf: bool = False,
     workers: int | None = None,
     cache: BuildCache | None = None,
+    staging: Staging | None = None,
 ) -> SiteFiles:
     """Render the whole site for a build; ``with_pdf`` links the PDF portfolio beside it.
 
-    With a build ``cache``, only what changed since it was filled is rendered.
+    With a build ``cache``, only what changed since it was filled is rendered. With a
+    ``staging`` folder (see SiteRenderer.render), much is written into it as it is made.
     """
     return SiteRenderer(build, with_pdf=with_pdf).render(
-        default_workers() if workers is None else workers, cache
+        default_workers() if workers is None else workers, cache, staging
     )

@@ -60,6 +60,37 @@ class Staging:
         )
         self._early: dict[str, bytes] = {}
         self._writer: int | None = None
+        self._written: dict[str, bytes] = {}  # pages written before finish(), by any process
+        self._copied: dict[str, Path] = {}  # files copied before finish()
+        self._made: set[Path] = set()
+
+    @property
+    def can_write_now(self) -> bool:
+        """Whether pages may be written before :meth:`finish`: not while an early writer is
+        writing what the cache held, which may be what a build renders anew."""
+        return self.folder is not None and self._writer is None and not self._early
+
+    def write_now(self, rel: str, data: bytes) -> None:
+        """Write one file into the new output now (a forked worker may do this too); the
+        process that calls :meth:`finish` must be told with :meth:`written`."""
+        assert self.folder is not None and self.can_write_now, "cannot write now"
+        target = _inside(self.folder, rel)
+        _mkdir(target.parent, self._made)
+        target.write_bytes(data)
+
+    def written(self, pages: Mapping[str, bytes]) -> None:
+        """Note ``pages`` as written by :meth:`write_now`: finish() leaves them be when the
+        build's file is the same bytes."""
+        self._written.update(pages)
+
+    def copy_now(self, copies: Mapping[str, Path]) -> None:
+        """Copy files into the new output now; finish() does not copy them again."""
+        assert self.folder is not None and self.can_write_now, "cannot write now"
+        for rel, source in sorted(copies.items()):
+            target = _inside(self.folder, rel)
+            _mkdir(target.parent, self._made)
+            shutil.copyfile(source, target)
+            self._copied[rel] = source
 
     def write_early(self, pages: Mapping[str, bytes]) -> None:
         """Start writing ``pages`` that the new output will most likely hold, in a forked
@@ -106,10 +137,12 @@ class Staging:
         assert self.folder is not None, "finished or aborted already"
         staging = self.folder
         try:
-            early = self._written_early()
+            early = {**self._written_early(), **self._written}
             for rel in early.keys() - files.pages.keys():
                 _inside(staging, rel).unlink()
-            made: set[Path] = set()
+            for rel in self._copied.keys() - files.copies.keys() - files.pages.keys():
+                _inside(staging, rel).unlink()
+            made = self._made
             pages = {
                 rel: data
                 for rel, data in files.pages.items()
@@ -119,6 +152,8 @@ class Staging:
             links = links or {}
             can_link = True
             for rel, source in sorted(files.copies.items()):
+                if self._copied.get(rel) == source:
+                    continue
                 target = _inside(staging, rel)
                 _mkdir(target.parent, made)
                 if can_link and rel in links:

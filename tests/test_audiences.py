@@ -202,3 +202,26 @@ def test_nhs_number_check(number: str, valid: bool) -> None:
     digits = number.replace(" ", "").replace("-", "")
     assert nhs_number_valid(digits) is valid
     assert (list(identifiers(f"Resident {number} seen")) == ["an NHS number"]) is valid
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Resident 943 476 5919 seen",
+        "DOB: 12/03/1950",
+        "d.o.b. 12.3.50",
+        "Date of birth 1950-03-12",
+        "Born on 12 March 1950",
+        "born - 12/03/1950",
+        "BIRTH? no; date of BIRTH: 12/03/1950",
+        "Résidente, date of birth 12/03/1950",
+    ],
+)
+def test_a_file_scan_finds_each_kind_of_identifier(tmp_path: Path, line: str) -> None:
+    from generator.privacy import identifiers, scan_file
+
+    path = tmp_path / "record.md"
+    path.write_text(f"---\nid: C-1\n---\nFirst line.\n{line}\nLast line.\n", encoding="utf-8")
+    expected = [(f"{line} shown", 5, kind) for kind in identifiers(line)]
+    assert expected
+    assert list(scan_file(path, f"{line} shown")) == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import string
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,41 @@ def test_the_yaml_reader_only_raises_its_own_error(text: str) -> None:
         parse_yaml(text)
     except YamlProblem as exc:
         assert exc.line >= 1 and exc.message
+
+
+LABELLED_DATES = st.tuples(
+    st.sampled_from(["DOB", "d.o.b.", "Date of Birth", "BORN on", "born", "Dob", "b\u0131rth"]),
+    st.sampled_from([" ", ": ", " - ", "\n", ""]),
+    st.sampled_from(["12/03/1950", "12 March 1950", "1950-03-12", "12.3.50", "soon"]),
+).map("".join)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789 -\n", max_size=30),
+            LABELLED_DATES,
+            st.sampled_from(["943 476 5919", "9434765919", "943-476-5919", "\n", " "]),
+            st.text(alphabet=string.printable, max_size=12),
+            st.text(max_size=4),
+        ),
+        max_size=8,
+    )
+)
+def test_a_file_scan_finds_what_scanning_each_line_finds(parts: list[str]) -> None:
+    # The scan first asks whether anything can match at all; that must never hide a match.
+    from generator.privacy import identifiers, scan_file
+
+    text = "".join(parts)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "record.md"
+        path.write_text(text, encoding="utf-8")
+        found = [(line, kind) for _, line, kind in scan_file(path, "record.md")]
+    read_back = text.removeprefix("\ufeff")
+    expected = [
+        (number, kind)
+        for number, line in enumerate(read_back.splitlines(), start=1)
+        for kind in identifiers(line)
+    ]
+    assert found == expected, text

@@ -380,3 +380,35 @@ def test_an_unchanged_rebuild_writes_nothing(make_portfolio: MakePortfolio, tmp_
         cli, ["build", str(root), "-o", str(out), "--no-pdf", "--audience", "internal", "--force"]
     )
     assert forced.output.startswith("Built ")
+
+
+def test_pages_written_by_workers_are_what_one_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Enough pages for two worker processes, which write what they render as they go.
+    import importlib.util
+
+    from conftest import REPO
+    from generator.site import PARALLEL_FROM
+
+    spec = importlib.util.spec_from_file_location("synth", REPO / "bench" / "synth.py")
+    assert spec is not None and spec.loader is not None
+    synth = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synth)
+    root = tmp_path / "p"
+    synth.generate(root, 60)
+    outputs = {}
+    for workers, options in (("2", ()), ("2", ("--no-cache",)), ("1", ("--no-cache",))):
+        monkeypatch.setenv("PORTFOLIO_WORKERS", workers)
+        out = tmp_path / f"site-{workers}-{len(options)}"
+        result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf", *options])
+        assert result.exit_code == 0, result.output
+        outputs[out.name] = {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+        assert [p.name for p in tmp_path.iterdir() if "-new-" in p.name] == []
+    pages = [name for name in outputs["site-1-1"] if name.endswith(".html")]
+    assert len(pages) > PARALLEL_FROM
+    assert any(name.startswith("files/") for name in outputs["site-1-1"])
+    assert outputs["site-2-0"] == outputs["site-1-1"]
+    assert outputs["site-2-1"] == outputs["site-1-1"]
