@@ -46,7 +46,7 @@ from markupsafe import Markup
 
 from generator.build import Build
 from generator.pdfjoin import Bookmark, join
-from generator.site import SiteRenderer, default_workers, templates_dir
+from generator.site import SiteRenderer, default_workers, leave_with_parent, templates_dir
 
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"
@@ -426,7 +426,11 @@ class Layouts:
 
             import weasyprint  # noqa: F401  (imported once, before the workers fork)
 
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=leave_with_parent,
+            )
 
     def run(self, jobs: list[Job]) -> list[Laid]:
         """Lay out ``jobs``, the longest first, and return their results in order."""

@@ -11,6 +11,8 @@ import gc
 import multiprocessing as mp
 import os
 import re
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -495,7 +497,7 @@ class SiteRenderer:
         _ACTIVE = (self, jobs, workers, token)
         gc.freeze()  # keep the collector from touching (and so copying) the shared objects
         try:
-            with mp.get_context("fork").Pool(workers) as pool:
+            with mp.get_context("fork").Pool(workers, initializer=leave_with_parent) as pool:
                 pending = pool.map_async(_render_share, range(workers))
                 if meanwhile is not None:
                     meanwhile()
@@ -674,6 +676,19 @@ def default_workers() -> int:
     if chosen.isdigit() and int(chosen) > 0:
         return int(chosen)
     return min(2, os.cpu_count() or 1)
+
+
+def leave_with_parent() -> None:
+    """In a worker process: exit as soon as the process that started it is gone (killed, say),
+    instead of waiting for work that will never come."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.25)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
 
 
 def _render_share(share: int) -> list[_Rendered]:

@@ -156,3 +156,20 @@ def test_an_interrupted_build_leaves_the_previous_site(
         now = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
         # The marker names the inputs' key of the build that wrote the site: the same.
         assert now == before, delay
+    # Nor does a killed build leave its worker processes behind.
+    proc = Path("/proc")
+    if proc.is_dir():
+        deadline = time.monotonic() + 10
+        while True:
+            left = []
+            for entry in proc.iterdir():
+                try:
+                    command = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if str(out).encode() in command:
+                    left.append(entry.name)
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert left == []
