@@ -202,10 +202,10 @@ def build(
     def write_early(stamp: str) -> None:
         # Most pages will be as the cache holds them: write them while the checks run.
         nonlocal staging
-        pages = cache.stamped_pages(stamp) if cache is not None and not pdf_only else None
+        pages = cache.kept_pages() if cache is not None and not pdf_only else None
         if pages:
             staging = Staging(out)
-            staging.write_early(pages)
+            staging.write_early(pages, stamp)
 
     collecting = gc.isenabled()
     try:
@@ -225,7 +225,7 @@ def build(
             if pdf_only
             else render_site(loaded, not no_pdf, cache=cache, staging=staging)
         )
-        site_pages = sum(1 for name in files.pages if name.endswith(".html"))
+        site_pages = sum(1 for name in files.names() if name.endswith(".html"))
         pdf_note = ""
         if not no_pdf:
             from generator.pdf import render_pdf

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from generator import __version__
 from generator.write import MARKER
+from generator.write import STAMP_TOKEN as STAMP_TOKEN
 
 if TYPE_CHECKING:
     from generator.link import DecisionRef
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 KEY_PREFIX = "inputs "
 CACHE_FOLDER = ".portfolio-cache"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: pages kept compressed
 INDEX_NAME = "index.pickle"
 LOCK_NAME = "lock"
 TEMPLATES_NAME = "templates"  # Jinja's compiled templates
@@ -60,9 +61,6 @@ PACK_SUFFIX = ".bin"
 COMPACT_FROM = 16 * 1024 * 1024  # bytes of dead entries before the pack is written anew
 _PACK_NAME = re.compile(rf"{PACK_PREFIX}[0-9]+{re.escape(PACK_SUFFIX)}")
 
-#: Where the build stamp goes in a page kept in the cache (the stamp changes with any change,
-#: the rest of most pages does not); it is replaced by the stamp as the page is used.
-STAMP_TOKEN = "@@portfolio-build-stamp@@"
 PAGE_PREFIX = "page/"
 
 #: Get a stored byte string by name when its key matches, else make it (and store it).
@@ -251,7 +249,7 @@ class BuildCache:
         self._generation = 0
         self._new: dict[str, tuple[bytes, bytes, Any]] = {}
         self._used: set[str] = set()
-        self._stamped: dict[str, bytes] = {}  # pages with this build's stamp, by site path
+        self._kept: dict[str, memoryview] = {}  # what kept_pages() gave, by site path
         self.written: dict[str, _Written] = {}
         self.output: str | None = None  # the key of the build that wrote the output last
         self.rendered = 0  # pages rendered by this build
@@ -438,32 +436,37 @@ class BuildCache:
         self._new[name] = (key, data, extra)
         self._used.add(name)
 
-    def stamped_pages(self, stamp: str) -> dict[str, bytes]:
-        """Every page the cache holds, by site path, with ``stamp`` in place."""
-        token, mark = STAMP_TOKEN.encode(), stamp.encode()
-        self._stamped = {
-            name.removeprefix(PAGE_PREFIX): self._pack[offset : offset + length].replace(
-                token, mark
-            )
+    def kept_pages(self) -> dict[str, memoryview]:
+        """Every page the cache holds, by site path, as kept (see write.unpack_page): views
+        of the pack, not copies."""
+        view = memoryview(self._pack)
+        self._kept = {
+            name.removeprefix(PAGE_PREFIX): view[offset : offset + length]
             for name, (_, offset, length, _, _) in self._entries.items()
             if name.startswith(PAGE_PREFIX)
         }
-        return self._stamped
+        return self._kept
 
-    def page(self, path: str, key: bytes, stamp: str) -> tuple[bytes, tuple[str, ...]] | None:
-        """A cached page (with ``stamp`` in place) and the files it copies, if its key holds."""
-        found = self.get(PAGE_PREFIX + path, key)
-        if found is None:
+    def page(self, path: str, key: bytes) -> tuple[memoryview, tuple[str, ...]] | None:
+        """A cached page as kept (see write.unpack_page) and the files it copies, if its key
+        holds: the same view :meth:`kept_pages` gave, when it gave one."""
+        entry = self._entries.get(PAGE_PREFIX + path)
+        if entry is None or entry[0] != key:
             return None
-        data, copies = found
-        stamped = self._stamped.get(path)
-        if stamped is None:
-            stamped = data.replace(STAMP_TOKEN.encode(), stamp.encode())
-        return stamped, copies
+        self._used.add(PAGE_PREFIX + path)
+        key, offset, length, _, copies = entry
+        found = self._kept.get(path)
+        if found is None:
+            found = memoryview(self._pack)[offset : offset + length]
+        return found, copies
 
-    def keep_page(self, path: str, key: bytes, data: bytes, copies: Iterable[str]) -> None:
-        """Store a page rendered with :data:`STAMP_TOKEN` for its stamp."""
-        self.put(PAGE_PREFIX + path, key, data, tuple(sorted(copies)))
+    def keep_page(
+        self, path: str, key: bytes, data: bytes, copies: Iterable[str], compressed: bool = False
+    ) -> None:
+        """Store a page rendered with :data:`STAMP_TOKEN` for its stamp (``compressed`` with
+        zlib already, or not); pages are kept compressed."""
+        packed = data if compressed else zlib.compress(data, 1)
+        self.put(PAGE_PREFIX + path, key, packed, tuple(sorted(copies)))
 
     def memo(self, name: str, key: bytes, make: Callable[[], bytes]) -> bytes:
         """The bytes stored as ``name`` with ``key``, else ``make()``, stored for next time."""

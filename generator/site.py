@@ -13,6 +13,7 @@ import os
 import re
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,7 +36,6 @@ from generator.audience import NOTES
 from generator.build import Build
 from generator.charts import line_chart, sparkline
 from generator.exports import downloads
-from generator.incremental import STAMP_TOKEN
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
 from generator.model import Action, Concern, Evidence
@@ -44,6 +44,7 @@ from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.search import index_script
 from generator.sources import RECORD_FOLDERS
 from generator.status import COLOURS
+from generator.write import STAMP_TOKEN
 
 if TYPE_CHECKING:
     from generator.incremental import BuildCache
@@ -80,13 +81,19 @@ class SiteFiles:
 
     pages: dict[str, bytes] = field(default_factory=dict)
     copies: dict[str, Path] = field(default_factory=dict)
+    #: Files written into the staging folder as they were made (see SiteRenderer.render):
+    #: neither ``pages`` nor this process holds their bytes.
+    written: set[str] = field(default_factory=set)
+    #: Pages as the build cache keeps them (write.unpack_page), by path: Staging.finish
+    #: writes them with the build's stamp, unless they were written early.
+    kept: dict[str, memoryview] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         """Every file's path in the output, in order."""
-        return sorted(set(self.pages) | set(self.copies))
+        return sorted(set(self.pages) | set(self.copies) | self.written | set(self.kept))
 
     def data(self, name: str) -> bytes:
-        """The bytes of one file, rendered or copied."""
+        """The bytes of one file, rendered or copied (not one ``written`` or ``kept``)."""
         return self.pages[name] if name in self.pages else self.copies[name].read_bytes()
 
 
@@ -401,11 +408,12 @@ class SiteRenderer:
                     self.build, self.paths.by_id, Paths.statement, memo
                 ),
             }
-            self.files.pages.update(made)
-            if self.staging is not None:
+            if self.staging is None:
+                self.files.pages.update(made)
+            else:
                 for name, data in made.items():
                     self.staging.write_now(name, data)
-                self.staging.written(made)
+                self.files.written.update(made)
                 self.staging.copy_now(self.files.copies)
             self.page(
                 "downloads.html",
@@ -452,25 +460,28 @@ class SiteRenderer:
         todo_keys: list[bytes | None] = []
         for path, template, context in jobs:
             key = keys.key(path, template, context) if keys is not None else None
-            found = cache.page(path, key, self.build.stamp) if cache is not None and key else None
+            found = cache.page(path, key) if cache is not None and key else None
             if found is None:
                 todo.append((path, template, context))
                 todo_keys.append(key)
                 continue
-            self.files.pages[path], kept_copies = found
+            self.files.kept[path], kept_copies = found
             for site_path in kept_copies:  # "files/" and the file's path in the portfolio
                 self.files.copies[site_path] = root / site_path.removeprefix("files/")
         rendered, written = self._render_all(todo, workers, token, meanwhile)
         for (path, _, _), key, (data, copies, keep) in zip(todo, todo_keys, rendered, strict=True):
             self.files.copies.update(copies)
+            if written:  # on disk already; ``data`` is what the cache keeps, compressed
+                self.files.written.add(path)
+                if cache is not None and key is not None and keep:
+                    cache.keep_page(path, key, data, copies, compressed=True)
+                continue
             if token is None or not keep:
                 self.files.pages[path] = data
                 continue
             self.files.pages[path] = data.replace(STAMP_TOKEN.encode(), stamp)
             if cache is not None and key is not None:
                 cache.keep_page(path, key, data, copies)
-        if written and self.staging is not None:
-            self.staging.written({path: self.files.pages[path] for path, _, _ in todo})
         if cache is not None:
             cache.rendered += len(todo)
             cache.reused += len(jobs) - len(todo)
@@ -489,9 +500,10 @@ class SiteRenderer:
                 meanwhile()
             return [self._render_one(*job, token) for job in jobs], False
         # Forked workers share this renderer as it is, so nothing has to be pickled on the way
-        # in; each renders every n-th page, writes it into the staging folder if there is one
-        # (so that writing, mostly system time, is shared by the cores too) and sends back its
-        # bytes (and any files it copies).
+        # in; each renders every n-th page and sends back its bytes (and any files it copies).
+        # With a staging folder, each writes its pages there instead (so that writing, mostly
+        # system time, is shared by the cores too) and sends back only what the cache keeps,
+        # compressed: the pages of a large portfolio are never all held in memory.
         for template in sorted({template for _, template, _ in jobs}):
             self.env.get_template(template)  # compiled once, here, not in every worker
         _ACTIVE = (self, jobs, workers, token)
@@ -701,6 +713,7 @@ def _render_share(share: int) -> list[_Rendered]:
         data, copies, keep = renderer._render_one(path, template, context, token)
         if staging is not None:
             staging.write_now(path, data.replace(STAMP_TOKEN.encode(), stamp) if keep else data)
+            data = zlib.compress(data, 1) if token is not None and keep else b""
         results.append((data, copies, keep))
     return results
 

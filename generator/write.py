@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
 
 MARKER = ".portfolio-build"
 PDF_NAME = "portfolio.pdf"
+
+
+#: Where the build stamp goes in a page kept in the build cache (the stamp changes with any
+#: change, the rest of most pages does not); it is replaced by the stamp as the page is written.
+STAMP_TOKEN = "@@portfolio-build-stamp@@"
+
+
+def unpack_page(kept: bytes | memoryview, stamp: str) -> bytes:
+    """A page as the build cache keeps it (compressed, with :data:`STAMP_TOKEN` for the
+    stamp), as it is written."""
+    return zlib.decompress(kept).replace(STAMP_TOKEN.encode(), stamp.encode())
 
 
 def check_output(out: Path) -> None:
@@ -58,9 +70,8 @@ class Staging:
         self.folder: Path | None = Path(
             tempfile.mkdtemp(prefix=f".{self.out.name}-new-", dir=self.out.parent)
         )
-        self._early: dict[str, bytes] = {}
+        self._early: dict[str, memoryview] = {}
         self._writer: int | None = None
-        self._written: dict[str, bytes] = {}  # pages written before finish(), by any process
         self._copied: dict[str, Path] = {}  # files copied before finish()
         self._made: set[Path] = set()
 
@@ -72,16 +83,11 @@ class Staging:
 
     def write_now(self, rel: str, data: bytes) -> None:
         """Write one file into the new output now (a forked worker may do this too); the
-        process that calls :meth:`finish` must be told with :meth:`written`."""
+        files given to :meth:`finish` name it among those ``written``."""
         assert self.folder is not None and self.can_write_now, "cannot write now"
         target = _inside(self.folder, rel)
         _mkdir(target.parent, self._made)
         target.write_bytes(data)
-
-    def written(self, pages: Mapping[str, bytes]) -> None:
-        """Note ``pages`` as written by :meth:`write_now`: finish() leaves them be when the
-        build's file is the same bytes."""
-        self._written.update(pages)
 
     def copy_now(self, copies: Mapping[str, Path]) -> None:
         """Copy files into the new output now; finish() does not copy them again."""
@@ -92,10 +98,11 @@ class Staging:
             shutil.copyfile(source, target)
             self._copied[rel] = source
 
-    def write_early(self, pages: Mapping[str, bytes]) -> None:
-        """Start writing ``pages`` that the new output will most likely hold, in a forked
-        process where there is fork, so that the writing overlaps the work still to do here.
-        :meth:`finish` writes what turns out different and removes what turns out not to be.
+    def write_early(self, pages: Mapping[str, memoryview], stamp: str) -> None:
+        """Start writing ``pages`` (as the build cache keeps them, see :func:`unpack_page`)
+        that the new output will most likely hold, with ``stamp``, in a forked process where
+        there is fork, so that the writing overlaps the work still to do here. :meth:`finish`
+        writes what turns out different and removes what turns out not to be.
         """
         if not pages or not hasattr(os, "fork") or self.folder is None:
             return
@@ -107,13 +114,17 @@ class Staging:
         if pid == 0:  # the writer: write, then leave without running the parent's cleanup
             code = 1
             try:
-                _write_pages(self.folder, self._early)
+                made: set[Path] = set()
+                for rel, kept in sorted(self._early.items()):
+                    target = _inside(self.folder, rel)
+                    _mkdir(target.parent, made)
+                    target.write_bytes(unpack_page(kept, stamp))
                 code = 0
             finally:
                 os._exit(code)
         self._writer = pid
 
-    def _written_early(self) -> dict[str, bytes]:
+    def _written_early(self) -> dict[str, memoryview]:
         """Wait for the early writer: the pages it wrote (none if it failed or never ran)."""
         if self._writer is None:
             return {}
@@ -137,18 +148,18 @@ class Staging:
         assert self.folder is not None, "finished or aborted already"
         staging = self.folder
         try:
-            early = {**self._written_early(), **self._written}
-            for rel in early.keys() - files.pages.keys():
+            early = self._written_early()
+            for rel in early.keys() - files.pages.keys() - files.written - files.kept.keys():
                 _inside(staging, rel).unlink()
             for rel in self._copied.keys() - files.copies.keys() - files.pages.keys():
                 _inside(staging, rel).unlink()
             made = self._made
-            pages = {
-                rel: data
-                for rel, data in files.pages.items()
-                if not (rel in early and (early[rel] is data or early[rel] == data))
-            }
-            _write_pages(staging, pages, made)
+            _write_pages(staging, files.pages, made)
+            for rel, kept in sorted(files.kept.items()):
+                if early.get(rel) is not kept:  # not written early (or written with other bytes)
+                    target = _inside(staging, rel)
+                    _mkdir(target.parent, made)
+                    target.write_bytes(unpack_page(kept, stamp))
             links = links or {}
             can_link = True
             for rel, source in sorted(files.copies.items()):
@@ -170,7 +181,7 @@ class Staging:
         except BaseException:
             self.abort()
             raise
-        return len(files.pages) + len(files.copies)
+        return len(files.names())
 
     def abort(self) -> None:
         """Remove the new output (after the early writer, if any, has stopped)."""

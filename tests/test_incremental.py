@@ -227,6 +227,20 @@ def test_a_link_in_a_body_follows_what_its_file_has_become(work: Path) -> None:
     assert '<a href="../files/attachments/letter.pdf">the letter</a>' in page
 
 
+def test_without_an_early_writer_the_cached_pages_are_written_at_the_end(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where a process cannot be forked, the pages the cache holds are written with the rest.
+    def no_fork() -> int:
+        raise OSError("no process to spare")
+
+    CHANGES["concern body text"](work / "content")
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert 0 < rendered(build(work / "content", work / "site")) < 10
+    monkeypatch.undo()
+    assert_same_as_clean(work / "content", work / "site")
+
+
 def test_a_build_stopped_after_loading_leaves_the_site_and_no_trace(work: Path) -> None:
     """Cached pages are written early, while the checks run; a build that stops later (here
     the privacy guard of a commissioner edition) removes them and leaves the site as it was."""
