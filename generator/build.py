@@ -16,6 +16,7 @@ from generator.framework import DEFAULT_FRAMEWORK, load_framework
 from generator.link import Portfolio, link
 from generator.model import Concern, Evidence, Review, Settings
 from generator.outcomes import Outcome
+from generator.privacy import ScanMemo
 from generator.rules import Finding, run_checks
 from generator.sources import SourceFile, discover, load_file
 from generator.status import Brag, derive
@@ -160,7 +161,10 @@ def load(
     stamp = fingerprint(read, checksums)
     if on_stamp is not None:
         on_stamp(stamp)
-    findings, outcomes = run_checks(portfolio)
+    scans = ScanMemo(cache.scans()) if cache is not None else None
+    findings, outcomes = run_checks(portfolio, scans, checksums)
+    if cache is not None and scans is not None:
+        cache.keep_scans(scans.now)
     return Build(portfolio, derive(portfolio, outcomes), stamp, findings, outcomes, checksums)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import marshal
 import os
 import pickle
 import re
@@ -62,6 +63,7 @@ COMPACT_FROM = 16 * 1024 * 1024  # bytes of dead entries before the pack is writ
 _PACK_NAME = re.compile(rf"{PACK_PREFIX}[0-9]+{re.escape(PACK_SUFFIX)}")
 
 PAGE_PREFIX = "page/"
+SCANS_NAME = "privacy/scans"  # what scanning for personal identifiers found, by file hash
 
 #: Get a stored byte string by name when its key matches, else make it (and store it).
 Memo = Callable[[str, bytes, Callable[[], bytes]], bytes]
@@ -69,7 +71,14 @@ Memo = Callable[[str, bytes, Callable[[], bytes]], bytes]
 
 def content_key(*parts: object) -> bytes:
     """A hash of ``parts``: strings, numbers, bytes, None, and tuples or lists of them."""
-    return hashlib.sha256(repr(parts).encode("utf-8", errors="surrogatepass")).digest()
+    try:
+        # Version 2 of marshal writes values only (no references, no interning flags), so
+        # equal values give equal bytes whatever objects hold them; it is several times
+        # quicker than repr on the digests most keys are made of.
+        data = marshal.dumps(cast(Any, parts), 2)
+    except ValueError:  # another type: its repr
+        data = b"r" + repr(parts).encode("utf-8", errors="surrogatepass")
+    return hashlib.sha256(data).digest()
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -491,6 +500,36 @@ class BuildCache:
     def keep_record(self, name: str, key: bytes, parts: object) -> None:
         """Store a parsed record (plain data and record models)."""
         self.put(name, key, pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def scans(self) -> dict[bytes, tuple[tuple[int, str], ...]]:
+        """What earlier builds found scanning files for personal identifiers, by the SHA-256
+        of each file's bytes (see privacy.ScanMemo); empty when it cannot be read back."""
+        found = self.get(SCANS_NAME, b"")
+        if found is None:
+            return {}
+        try:
+            scans = _NoGlobals(io.BytesIO(found[0])).load()
+        except Exception:  # any way a damaged pickle fails: scan again
+            return {}
+        if not isinstance(scans, dict):
+            return {}
+        return {
+            digest: found
+            for digest, found in scans.items()
+            if isinstance(digest, bytes)
+            and isinstance(found, tuple)
+            and all(
+                isinstance(item, tuple)
+                and len(item) == 2
+                and isinstance(item[0], int)
+                and isinstance(item[1], str)
+                for item in found
+            )
+        }
+
+    def keep_scans(self, scans: Mapping[bytes, tuple[tuple[int, str], ...]]) -> None:
+        """Store what this build found scanning files for personal identifiers."""
+        self.put(SCANS_NAME, b"", pickle.dumps(dict(scans), protocol=pickle.HIGHEST_PROTOCOL))
 
     # copied files
 

@@ -8,12 +8,16 @@ repeat what they found, so a report cannot leak it either.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.build import Build
 from generator.errors import Problem
-from generator.link import Portfolio
+
+if TYPE_CHECKING:
+    from generator.build import Build
+    from generator.link import Portfolio
 
 _NUMBER = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
 _BIRTH = re.compile(
@@ -48,15 +52,51 @@ def identifiers(text: str) -> Iterator[str]:
 
 def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
     """(file, line, kind) for every likely identifier in a text file."""
+    for number, kind in _scan_path(path):
+        yield display, number, kind
+
+
+def scan_text(text: str) -> list[tuple[int, str]]:
+    """(line, kind) for every likely identifier in ``text``."""
+    if not _may_hold_identifiers(text):
+        return []  # most files: no line can match, and that is quick to tell
+    return [
+        (number, kind)
+        for number, line in enumerate(text.splitlines(), start=1)
+        for kind in identifiers(line)
+    ]
+
+
+def _scan_path(path: Path) -> list[tuple[int, str]]:
     try:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError:
-        return
-    if not _may_hold_identifiers(text):
-        return  # most files: no line can match, and that is quick to tell
-    for number, line in enumerate(text.splitlines(), start=1):
-        for kind in identifiers(line):
-            yield display, number, kind
+        return []
+    return scan_text(text)
+
+
+Scanned = dict[bytes, tuple[tuple[int, str], ...]]
+
+
+@dataclass
+class ScanMemo:
+    """What scanning found in each file, by the SHA-256 of its bytes: a file a build scanned
+    before is not read again. ``now`` holds what this build looked up or scanned."""
+
+    before: Mapping[bytes, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    now: Scanned = field(default_factory=dict)
+
+    def found_in(self, path: Path, digest: bytes | None) -> tuple[tuple[int, str], ...]:
+        """(line, kind) of every likely identifier in the file at ``path``."""
+        if digest is None:
+            return tuple(_scan_path(path))
+        found = self.now.get(digest)
+        if found is None:
+            found = self.before.get(digest)
+            if found is None:
+                found = tuple(_scan_path(path))
+            self.now[digest] = found
+        return found
 
 
 def _may_hold_identifiers(text: str) -> bool:
@@ -69,23 +109,39 @@ def _may_hold_identifiers(text: str) -> bool:
     return any(label in low for label in _BIRTH_LABELS)
 
 
-def scan(portfolio: Portfolio) -> list[tuple[str, int, str]]:
-    """Every likely identifier in the files behind what ``portfolio`` shows."""
+def scan(
+    portfolio: Portfolio,
+    memo: ScanMemo | None = None,
+    attachment_digests: Mapping[str, str] | None = None,
+) -> list[tuple[str, int, str]]:
+    """Every likely identifier in the files behind what ``portfolio`` shows.
+
+    With a ``memo`` (and the SHA-256 of the attachments by evidence id, as hexadecimal), a
+    file whose bytes were scanned before is not read again.
+    """
+    memo = memo or ScanMemo()
+    digests = attachment_digests or {}
     found: list[tuple[str, int, str]] = []
     seen: set[Path] = set()
     for source in [portfolio.settings_source, *portfolio.sources.values()]:
         if source is None or source.path in seen:
             continue
         seen.add(source.path)
-        found += scan_file(source.path, source.display)
+        for line, kind in memo.found_in(source.path, source.digest or None):
+            found.append((source.display, line, kind))
     root = portfolio.root.resolve()
-    for path in sorted(portfolio.attachments.values()):
+    for eid, path in sorted(portfolio.attachments.items(), key=lambda item: item[1]):
         if path.suffix.lower() in TEXT_ATTACHMENTS and path not in seen:
             seen.add(path)
-            found += scan_file(
-                path, f"{portfolio.display_root}/{path.relative_to(root).as_posix()}"
-            )
+            hexdigest = digests.get(eid)
+            for line, kind in memo.found_in(path, bytes.fromhex(hexdigest) if hexdigest else None):
+                found.append((attachment_display(portfolio, path, root), line, kind))
     return found
+
+
+def attachment_display(portfolio: Portfolio, path: Path, root: Path) -> str:
+    """How messages name an attached file: inside the portfolio folder as the user gave it."""
+    return f"{portfolio.display_root}/{path.relative_to(root).as_posix()}"
 
 
 def guard(build: Build) -> list[Problem]:

@@ -8,10 +8,10 @@ that every renderer shows where it happens. Thresholds come from ``rules:`` in p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from generator.link import Portfolio
@@ -19,6 +19,9 @@ from generator.markdown import references
 from generator.model import Action, Closure, Concern, Measure, Point, Rules
 from generator.outcomes import Outcome, meets, outcomes_of, readings_until, streak_at
 from generator.sources import KeyPath
+
+if TYPE_CHECKING:
+    from generator.privacy import ScanMemo
 
 Severity = Literal["high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
@@ -57,6 +60,8 @@ class Context:
     portfolio: Portfolio
     outcomes: dict[str, Outcome]
     rule: Rule | None = None
+    scans: ScanMemo | None = None  # what scanning files for identifiers found before
+    checksums: Mapping[str, str] = field(default_factory=dict)  # attachments' SHA-256
 
     @property
     def as_of(self) -> date:
@@ -765,14 +770,17 @@ def outside_reference(ctx: Context) -> Iterator[Finding]:
     "record personal_data: true or visibility: internal.",
 )
 def personal_identifier(ctx: Context) -> Iterator[Finding]:
-    from generator.privacy import scan
+    from generator.privacy import attachment_display, scan
 
     p = ctx.portfolio
+    found = scan(p, ctx.scans, ctx.checksums)
+    if not found:
+        return
     ids_by_file = {s.display: r for r, s in p.sources.items() if p.prefixes[r] == ()}
     root = p.root.resolve()
     for evidence_id, file in p.attachments.items():
-        ids_by_file[f"{p.display_root}/{file.relative_to(root).as_posix()}"] = evidence_id
-    for path, line, kind in scan(p):
+        ids_by_file[attachment_display(p, file, root)] = evidence_id
+    for path, line, kind in found:
         record = ids_by_file.get(path, "portfolio.yaml")
         concern = record if record in p.concerns else None
         for table in (p.actions, p.measures):
@@ -806,13 +814,21 @@ def statement_without_evidence(ctx: Context) -> Iterator[Finding]:
 SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 
 
-def run_checks(portfolio: Portfolio) -> tuple[list[Finding], dict[str, Outcome]]:
-    """Measure every outcome, then run every rule; findings in file and line order."""
+def run_checks(
+    portfolio: Portfolio,
+    scans: ScanMemo | None = None,
+    checksums: Mapping[str, str] | None = None,
+) -> tuple[list[Finding], dict[str, Outcome]]:
+    """Measure every outcome, then run every rule; findings in file and line order.
+
+    ``scans`` and ``checksums`` (the attachments' SHA-256 by evidence id) spare reading again
+    the files a previous build scanned for personal identifiers.
+    """
     outcomes: dict[str, Outcome] = {}
     for concern in portfolio.concerns.values():
         for outcome in outcomes_of(concern, portfolio.as_of, portfolio.settings.rules):
             outcomes[outcome.measure.id] = outcome
-    ctx = Context(portfolio, outcomes)
+    ctx = Context(portfolio, outcomes, scans=scans, checksums=checksums or {})
     findings: list[Finding] = []
     for registered in RULES:
         ctx.rule = registered

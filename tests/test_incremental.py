@@ -143,6 +143,12 @@ CHANGES: dict[str, Change] = {
         "    due: 2026-12-31\n    status: in-progress",
         "    due: 2026-10-01\n    status: in-progress",
     ),
+    "an NHS number written in a concern": lambda root: edit(
+        root / MED, "section 1.14.", "section 1.14 (resident 943 476 5919)."
+    ),
+    "an NHS number added to an attached file": lambda root: add_to(
+        root / "attachments/audits/2026-06-mar-audit.csv", b"943 476 5919,missed\n"
+    ),
     "concern's quality statements": lambda root: edit(
         root / MED,
         "quality_statements: [medicines-optimisation]",
@@ -206,6 +212,42 @@ def test_changes_one_after_another(work: Path) -> None:
     (root / "attachments" / "mar.png").write_bytes(b"\x89PNG\r\n\x1a\nmore")
     assert rendered(build(root, out, *internal)) == 0
     assert_same_as_clean(root, out, *internal)
+
+
+def test_identifiers_found_before_are_found_again_without_reading_again(work: Path) -> None:
+    """What scanning for personal identifiers found is kept by file hash: an unchanged file
+    keeps its finding, a file whose identifier was removed loses it."""
+    root, out = work / "content", work / "site"
+
+    def found() -> list[str]:
+        text = (out / "findings.html").read_text(encoding="utf-8")
+        return re.findall(r"this looks like (?:an NHS number|a date of birth)", text)
+
+    before = found()
+    add_to(root / "attachments/audits/2026-06-mar-audit.csv", b"943 476 5919,missed\n")
+    edit(root / MED, "section 1.14.", "section 1.14 (born on 01/02/1940).")
+    build(root, out)
+    assert len(found()) == len(before) + 2
+    edit(root / MED, "section 1.14 (born on 01/02/1940).", "section 1.14.")
+    build(root, out)
+    assert len(found()) == len(before) + 1
+    assert (
+        found().count("this looks like an NHS number")
+        == before.count("this looks like an NHS number") + 1
+    )
+    assert_same_as_clean(root, out)
+
+
+def test_a_file_scanned_before_is_not_read_again(tmp_path: Path) -> None:
+    from generator.privacy import ScanMemo
+
+    text = tmp_path / "notes.txt"
+    text.write_text("seen with 943 476 5919\n", encoding="utf-8")
+    memo = ScanMemo()
+    assert memo.found_in(text, b"digest") == ((1, "an NHS number"),)
+    gone = tmp_path / "gone.txt"  # never read: what was found is known by the hash
+    assert ScanMemo(memo.now).found_in(gone, b"digest") == ((1, "an NHS number"),)
+    assert ScanMemo(memo.now).found_in(gone, b"other") == ()
 
 
 def test_a_link_in_a_body_follows_what_its_file_has_become(work: Path) -> None:
