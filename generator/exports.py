@@ -216,5 +216,7 @@ def downloads(build: Build, memo: Memo | None = None) -> dict[str, bytes]:
         if memo is None:
             made[name] = make()
         else:
-            made[name] = memo(f"download/{name}", content_key(columns, rows, when), make)
+            made[name] = memo(
+                f"download/{name}", content_key(columns, rows, when.isoformat()), make
+            )
     return made

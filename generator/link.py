@@ -8,6 +8,7 @@ exist inside the portfolio folder.
 from __future__ import annotations
 
 import difflib
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -152,6 +153,7 @@ class _Linker:
         self.aliases = portfolio.framework.aliases()
         self.categories = [c.slug for c in portfolio.framework.evidence_categories]
         self.root = portfolio.root.resolve()  # attachments must lie inside it
+        self.root_prefix = os.path.join(self.root, "")
 
     def name(self, record_id: str, keys: KeyPath) -> str:
         """A key inside a record as the user reads it: ``actions[2].owner``."""
@@ -337,14 +339,14 @@ class _Linker:
                 "e.g. attachments/audit.pdf",
             )
             return
-        root = self.root
+        # On strings rather than Path objects: thousands of attachments are resolved here.
         try:
-            target = (self.p.root / name).resolve()
-            exists = target.is_file()
+            resolved = os.path.realpath(os.path.join(self.p.root, name))
+            exists = os.path.isfile(resolved)
         except (OSError, ValueError):  # a NUL byte, a name too long for the file system...
             self.error(evidence.id, keys, f"file: {name!r} is not a usable file name")
             return
-        if not target.is_relative_to(root):
+        if not (resolved.startswith(self.root_prefix) or resolved == str(self.root)):
             self.error(
                 evidence.id,
                 keys,
@@ -360,7 +362,7 @@ class _Linker:
                 "or remove 'file' and say where it is with 'location'",
             )
             return
-        self.p.attachments[evidence.id] = target
+        self.p.attachments[evidence.id] = Path(resolved)
 
     def link_review(self, review: Review) -> None:
         rid = review.id

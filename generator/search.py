@@ -121,7 +121,14 @@ def _groups(build: Build, url_of: dict[str, str], statement_url: Any) -> Iterato
                 concern.intended_outcome,
                 concern.body,
                 [
-                    (a.id, a.title, a.expected_outcome, a.evidence_required, a.owner, a.updates)
+                    (
+                        a.id,
+                        a.title,
+                        a.expected_outcome,
+                        a.evidence_required,
+                        a.owner,
+                        [u.note for u in a.updates],
+                    )
                     for a in concern.actions
                 ],
                 [(m.id, m.name) for m in concern.measures],
