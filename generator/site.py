@@ -29,7 +29,7 @@ from jinja2 import (
     pass_context,
 )
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from generator import __version__
 from generator.audience import NOTES
@@ -38,8 +38,9 @@ from generator.charts import line_chart, sparkline
 from generator.exports import downloads
 from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
-from generator.model import Action, Concern, Evidence
+from generator.model import Action, Concern, Evidence, Measure, Point
 from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
+from generator.pages import Fragments
 from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.search import index_script
 from generator.sources import RECORD_FOLDERS
@@ -174,10 +175,7 @@ class SiteRenderer:
         self._page_copies: dict[str, Path] = {}  # files the page being rendered copies
         self._attachments = set(build.portfolio.attachments.values())
         self._owned: dict[str, dict[str, list[Any]]] | None = None
-        self._by_concern: dict[str, list[Finding]] = {}
-        for finding in build.findings:
-            if finding.concern is not None:
-                self._by_concern.setdefault(finding.concern, []).append(finding)
+        self.fragments = Fragments(build, self.paths)
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir())),
             autoescape=True,
@@ -215,6 +213,7 @@ class SiteRenderer:
             audience_note=NOTES[self.portfolio.audience],
         )
         self.env.globals.update(self.link_helpers())
+        self.env.globals["site_header"] = self.site_header()
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
         statements = self.portfolio.framework.statements()
         self.env.filters["statement_title"] = lambda slug: statements[slug][1].title
@@ -265,73 +264,88 @@ class SiteRenderer:
     def link_helpers(self) -> dict[str, Any]:
         """Small pieces used on almost every line of every page, in Python for speed.
 
-        Each returns escaped markup; ``page_path`` from the template context makes links
-        relative to the page being rendered.
+        Each returns escaped markup (see generator.pages); ``page_path`` from the template
+        context makes links relative to the page being rendered.
         """
-        p, paths, status = self.portfolio, self.paths, self.build.status
-        none = Markup('<span class="none">none</span>')
-        withheld = Markup('<span class="withheld">withheld</span>')
-
-        def link(context: Context, target: str, text: str) -> Markup:
-            href = relative_url(str(context["page_path"]), target)
-            # Formatting with Markup.format costs several times this, on every line of a page.
-            return Markup(f'<a href="{escape(href)}">{escape(text)}</a>')
-
-        brags: dict[str, Markup] = {}
-
-        @pass_context
-        def brag(_context: Context, record_id: str) -> Markup:
-            if record_id in brags:
-                return brags[record_id]
-            s = status[record_id]
-            brags[record_id] = Markup(
-                f'<span class="brag brag-{escape(s.colour)}" title="{escape(s.reason)}">'
-                f'<span class="brag-colour">{escape(s.colour.capitalize())}</span> '
-                f"{escape(s.label)}</span>"
-            )
-            return brags[record_id]
+        parts = self.fragments
 
         @pass_context
         def role(context: Context, name: str | None) -> Markup:
-            if not name:
-                return none
-            return link(context, paths.roles[name], p.role_label(name))
+            return parts.role(context["page_path"], name)
 
         @pass_context
         def ref(context: Context, record_id: str) -> Markup:
-            if record_id not in paths.by_id:
-                return withheld  # not in this audience's output: say so, never link
-            return link(context, paths.by_id[record_id], record_id)
+            return parts.ref(context["page_path"], record_id)
 
         @pass_context
         def refs(context: Context, ids: list[str]) -> Markup:
-            if not ids:
-                return none
-            return Markup(", ").join(ref(context, i) for i in ids)
-
-        statements = p.framework.statements()
+            return parts.refs(context["page_path"], ids)
 
         @pass_context
         def statement_link(context: Context, slug: str) -> Markup:
-            return link(context, Paths.statement(slug), statements[slug][1].title)
+            return parts.statement_link(context["page_path"], slug)
+
+        @pass_context
+        def finding_items(
+            context: Context, items: list[Finding], show_record: bool = True
+        ) -> Markup:
+            return parts.finding_items(context["page_path"], items, show_record)
+
+        @pass_context
+        def concern_row(context: Context, concern: Concern) -> Markup:
+            return parts.concern_row(context["page_path"], concern)
+
+        @pass_context
+        def evidence_row(context: Context, evidence: Evidence) -> Markup:
+            return parts.evidence_row(context["page_path"], evidence)
+
+        @pass_context
+        def reading_row(context: Context, measure: Measure, reading: Point) -> Markup:
+            return parts.reading_row(context["page_path"], measure, reading)
 
         return {
-            "brag": brag,
+            "brag": parts.brag,
             "role": role,
             "ref": ref,
             "refs": refs,
             "statement_link": statement_link,
+            "finding_items": finding_items,
+            "outcome_line": parts.outcome_line,
+            "outcome_cell": parts.outcome_cell,
+            "concern_row": concern_row,
+            "evidence_row": evidence_row,
+            "reading_row": reading_row,
         }
+
+    def site_header(self) -> Callable[[Context], Markup]:
+        """The page header of ``partials/chrome.html``, rendered once per folder.
+
+        Its links depend only on the folder of the page (see relative_url), and its
+        aria-current only on whether the page is a key question's; the build stamp is not in
+        it, so the stamp's placeholder is still printed by each page itself.
+        """
+        made: dict[tuple[str, str], Markup] = {}
+        current = {Paths.key_question(kq.slug) for kq in self.portfolio.framework.key_questions}
+
+        @pass_context
+        def site_header(context: Context) -> Markup:
+            path = str(context["page_path"])
+            key = (path.rpartition("/")[0], path if path in current else "")
+            if key not in made:
+                chrome = self.env.get_template("partials/chrome.html")
+                module = chrome.make_module({"page_path": path})
+                made[key] = Markup(module.header())  # type: ignore[attr-defined]
+            return made[key]
+
+        return site_header
 
     def concern_findings(self, concern_id: str) -> list[Finding]:
         """Every finding about a concern or its actions and measures."""
-        return self._by_concern.get(concern_id, [])
+        return self.fragments.by_concern.get(concern_id, [])
 
     def finding_url(self, finding: Finding) -> str:
         """The site path of the page (and place) a finding is about."""
-        if finding.record in self.paths.by_id:
-            return self.paths.by_id[finding.record]
-        return Paths.statement(finding.record)
+        return self.fragments.finding_url(finding)
 
     def render(
         self, workers: int = 1, cache: BuildCache | None = None, staging: Staging | None = None

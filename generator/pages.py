@@ -1,0 +1,208 @@
+"""The pieces of markup the site's pages repeat most: links, table rows and finding lists.
+
+A large portfolio prints thousands of these on its pages, and the same few lines of a Jinja
+template cost many times what an f-string does; so they are built here, each escaping what it
+prints, and the templates place them. Each takes the path of the page it is printed on (links
+are relative to it) where it links anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup, escape
+
+from generator.charts import sparkline
+from generator.link import Portfolio
+from generator.markdown import relative_url
+from generator.model import Concern, Evidence, Measure, Point
+from generator.outcomes import with_unit
+from generator.rules import RULES, Finding
+
+if TYPE_CHECKING:
+    from generator.build import Build
+    from generator.site import Paths
+
+NONE = Markup('<span class="none">none</span>')
+WITHHELD = Markup('<span class="withheld">withheld</span>')
+_OPEN = ("planned", "in-progress")
+
+
+def isodate(day: date | None) -> str:
+    """A date as YYYY-MM-DD, or nothing."""
+    return day.isoformat() if day else ""
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """The values without repeats, ignoring case (as Jinja's ``unique`` filter does)."""
+    seen: set[str] = set()
+    kept = []
+    for value in values:
+        folded = value.lower()
+        if folded not in seen:
+            seen.add(folded)
+            kept.append(value)
+    return kept
+
+
+class Fragments:
+    """Builds the repeated pieces of every page of one build."""
+
+    def __init__(self, build: Build, paths: Paths) -> None:
+        self.build = build
+        self.p: Portfolio = build.portfolio
+        self.paths = paths
+        self.status = build.status
+        self.outcomes = build.outcomes
+        self.statements = self.p.framework.statements()
+        self.rules = {rule.code: rule for rule in RULES}
+        self.by_concern: dict[str, list[Finding]] = {}
+        for finding in build.findings:
+            if finding.concern is not None:
+                self.by_concern.setdefault(finding.concern, []).append(finding)
+        self._brags: dict[str, Markup] = {}
+        self._outcome_lines: dict[str, Markup] = {}
+        self._outcome_cells: dict[str, Markup] = {}
+
+    # --- links -------------------------------------------------------------------------------
+
+    def link(self, page: str, target: str, text: str) -> Markup:
+        """A link from ``page`` to the site path ``target``."""
+        # Formatting with Markup.format costs several times this, on every line of a page.
+        return Markup(f'<a href="{escape(relative_url(page, target))}">{escape(text)}</a>')
+
+    def brag(self, record_id: str) -> Markup:
+        """A record's colour and status, with the reason as its title."""
+        made = self._brags.get(record_id)
+        if made is None:
+            s = self.status[record_id]
+            made = self._brags[record_id] = Markup(
+                f'<span class="brag brag-{escape(s.colour)}" title="{escape(s.reason)}">'
+                f'<span class="brag-colour">{escape(s.colour.capitalize())}</span> '
+                f"{escape(s.label)}</span>"
+            )
+        return made
+
+    def role(self, page: str, name: str | None) -> Markup:
+        """A link to a role's page, or "none"."""
+        if not name:
+            return NONE
+        return self.link(page, self.paths.roles[name], self.p.role_label(name))
+
+    def ref(self, page: str, record_id: str) -> Markup:
+        """A link to a record by its id, or "withheld" when this audience does not see it."""
+        target = self.paths.by_id.get(record_id)
+        if target is None:
+            return WITHHELD  # not in this audience's output: say so, never link
+        return self.link(page, target, record_id)
+
+    def refs(self, page: str, ids: list[str]) -> Markup:
+        """Links to records, separated by commas, or "none"."""
+        if not ids:
+            return NONE
+        return Markup(", ".join([self.ref(page, i) for i in ids]))
+
+    def statement_link(self, page: str, slug: str) -> Markup:
+        """A link to a quality statement's page."""
+        return self.link(page, f"statements/{slug}.html", self.statements[slug][1].title)
+
+    def finding_url(self, finding: Finding) -> str:
+        """The site path of the page (and place) a finding is about."""
+        if finding.record in self.paths.by_id:
+            return self.paths.by_id[finding.record]
+        return f"statements/{finding.record}.html"
+
+    # --- outcomes ----------------------------------------------------------------------------
+
+    def outcome_line(self, m: Measure) -> Markup:
+        """A measure's latest reading against its baseline and target, and its state."""
+        made = self._outcome_lines.get(m.id)
+        if made is None:
+            o = self.outcomes[m.id]
+            latest = (
+                f"{escape(with_unit(o.latest.value, m.unit))} ({escape(isodate(o.latest.date))})"
+                if o.readings
+                else "no readings yet"
+            )
+            baseline = escape(with_unit(m.baseline.value, m.unit))
+            target = escape(with_unit(m.target.value, m.unit))
+            made = self._outcome_lines[m.id] = Markup(
+                f"{escape(m.name)}: {latest}, baseline {baseline}, target {target} · "
+                f'<span class="outcome outcome-{escape(o.state)}">{escape(o.label)}</span>'
+            )
+        return made
+
+    def outcome_cell(self, m: Measure) -> Markup:
+        """The outcome line of a measure after its sparkline, for tables."""
+        made = self._outcome_cells.get(m.id)
+        if made is None:
+            trend = sparkline(self.outcomes[m.id])
+            made = self._outcome_cells[m.id] = Markup(
+                f'<span class="trend">{trend}</span> {self.outcome_line(m)}'
+            )
+        return made
+
+    # --- lists and rows ----------------------------------------------------------------------
+
+    def finding_items(self, page: str, items: list[Finding], show_record: bool = True) -> Markup:
+        """Findings as a list: rule, severity, message and what to do."""
+        lines = ['<ul class="findings">\n']
+        for f in items:
+            r = self.rules[f.code]
+            record = (
+                f' · <a href="{escape(relative_url(page, self.finding_url(f)))}">'
+                f"{escape(f.record)}</a>"
+                if show_record
+                else ""
+            )
+            lines.append(
+                f'<li class="finding severity-{escape(f.severity)}">'
+                f'<span class="finding-code">{escape(f.code)}</span> '
+                f'<strong>{escape(r.title)}</strong> <span class="severity">'
+                f"({escape(f.severity)})</span>{record}<br>{escape(f.message)}. "
+                f'<span class="fix">What to do: {escape(r.fix)}</span></li>\n'
+            )
+        lines.append("</ul>\n")
+        return Markup("".join(lines))
+
+    def concern_row(self, page: str, c: Concern) -> Markup:
+        """A concern's row in a table of concerns."""
+        href = escape(relative_url(page, self.paths.by_id[c.id]))
+        if c.measures:
+            outcome = "<br>".join([self.outcome_cell(m) for m in c.measures])
+        else:
+            outcome = '<span class="none">no outcome measure</span>'
+        n = len(self.by_concern.get(c.id, ()))
+        findings = f'<a href="{href}#findings">{n}</a>' if n else "0"
+        return Markup(
+            f'<tr>\n    <td><a href="{href}"><span class="id">{escape(c.id)}</span> '
+            f"{escape(c.title)}</a></td>\n"
+            f"    <td>{self.brag(c.id)} "
+            f'<span class="status-word">({escape(c.status)})</span></td>\n'
+            f"    <td>{escape(c.risk)}</td>\n"
+            f"    <td>{self.role(page, c.owner)}</td>\n"
+            f"    <td>{outcome}</td>\n"
+            f'    <td class="num">{findings}</td>\n'
+            "  </tr>"
+        )
+
+    def evidence_row(self, page: str, e: Evidence) -> Markup:
+        """An evidence entry's row in a table of evidence."""
+        return Markup(
+            f'<tr>\n    <td><a href="{escape(relative_url(page, self.paths.by_id[e.id]))}">'
+            f'<span class="id">{escape(e.id)}</span> {escape(e.title)}</a></td>\n'
+            f"    <td>{escape(e.type)}</td>\n"
+            f"    <td>{escape(self.p.category_of(e))}</td>\n"
+            f"    <td>{escape(self.p.nature_of(e))}</td>\n"
+            f"    <td>{escape(isodate(e.date))}</td>\n"
+            "  </tr>"
+        )
+
+    def reading_row(self, page: str, m: Measure, r: Point) -> Markup:
+        """A reading's row in the table of a measure's readings."""
+        return Markup(
+            f"<tr><td>{escape(isodate(r.date))}</td><td>{escape(with_unit(r.value, m.unit))}</td>"
+            f"<td>{self.refs(page, r.evidence)}</td><td>{escape(r.note or '')}</td></tr>"
+        )
