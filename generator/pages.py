@@ -17,9 +17,10 @@ from markupsafe import Markup, escape
 from generator.charts import sparkline
 from generator.link import Portfolio
 from generator.markdown import relative_url
-from generator.model import Concern, Evidence, Measure, Point
+from generator.model import Action, Concern, Evidence, Measure, Point
 from generator.outcomes import with_unit
 from generator.rules import RULES, Finding
+from generator.status import COLOURS
 
 if TYPE_CHECKING:
     from generator.build import Build
@@ -205,4 +206,85 @@ class Fragments:
         return Markup(
             f"<tr><td>{escape(isodate(r.date))}</td><td>{escape(with_unit(r.value, m.unit))}</td>"
             f"<td>{self.refs(page, r.evidence)}</td><td>{escape(r.note or '')}</td></tr>"
+        )
+
+    def tracker_row(self, page: str, c: Concern, a: Action) -> Markup:
+        """An action's row in the action tracker, with the values its filters and sorts use."""
+        s = self.status[a.id]
+        slugs = self.p.statements_of[c.id]
+        kqs = "|".join(unique([self.statements[slug][0].title for slug in slugs]))
+        titles = "|".join([self.statements[slug][1].title for slug in slugs])
+        findings = self.build.findings_for(a.id)
+        codes = "|".join(unique([f.code for f in findings]))
+        due = escape(isodate(a.current_due))
+        times = len(a.extensions)
+        extended = f' <span class="meta">(extended {times}\N{MULTIPLICATION SIGN})</span>'
+        if not a.extensions:
+            extended = ""
+        if a.closure:
+            closure = f"{escape(isodate(a.closure.date))}, {self.role(page, a.closure.by)}"
+            if a.closure.recorded_in:
+                closure += f", {self.ref(page, a.closure.recorded_in)}"
+        else:
+            closure = '<span class="none">open</span>'
+        if findings:
+            listed = "<br>".join(
+                [
+                    f'<abbr title="{escape(f.message)}">{escape(f.code)}</abbr> '
+                    f"{escape(self.rules[f.code].title)}"
+                    for f in findings
+                ]
+            )
+        else:
+            listed = '<span class="none">none</span>'
+        return Markup(
+            f'<tr data-status="{escape(a.status)}" data-colour="{escape(s.colour.capitalize())}" '
+            f'data-owner="{escape(self.p.role_label(a.owner))}" data-kq="{escape(kqs)}" '
+            f'data-statement="{escape(titles)}" data-finding="{escape(codes)}" '
+            f'data-due="{due}" data-open="{"yes" if a.status in _OPEN else "no"}">\n'
+            f'    <td><a href="{escape(relative_url(page, self.paths.by_id[c.id]))}">'
+            f'<span class="id">{escape(c.id)}</span></a> {escape(c.title)}</td>\n'
+            f'    <td><a href="{escape(relative_url(page, self.paths.by_id[a.id]))}">'
+            f'<span class="id">{escape(a.id)}</span> {escape(a.title)}</a></td>\n'
+            f"    <td>{self.role(page, a.owner)}</td>\n"
+            f'    <td data-value="{due}">{due}{extended}</td>\n'
+            f"    <td>{escape(a.status)}</td>\n"
+            f'    <td data-value="{COLOURS.index(s.colour)}">{self.brag(a.id)}</td>\n'
+            f"    <td>{self.refs(page, a.evidence)}</td>\n"
+            f"    <td>{closure}</td>\n"
+            f"    <td>{listed}</td>\n"
+            "  </tr>"
+        )
+
+    def register_row(self, page: str, e: Evidence) -> Markup:
+        """An evidence entry's row in the evidence register, with the values its filters use."""
+        p = self.p
+        slugs = p.filed_under[e.id]
+        titles = "|".join([self.statements[slug][1].title for slug in slugs])
+        kqs = "|".join(unique([self.statements[slug][0].title for slug in slugs]))
+        category, nature = escape(p.category_of(e)), escape(p.nature_of(e))
+        cited = len(unique([cite.concern.id for cite in p.citations[e.id]]))
+        if e.id in self.paths.files:
+            held = (
+                f'<a href="{escape(relative_url(page, self.paths.files[e.id]))}">attached file</a>'
+            )
+        elif e.location:
+            held = escape(e.location)
+        else:
+            held = '<span class="none">not stated</span>'
+        return Markup(
+            f'<tr data-type="{escape(e.type)}" data-category="{category}" '
+            f'data-nature="{nature}" '
+            f'data-owner="{escape(p.role_label(e.owner)) if e.owner else ""}" '
+            f'data-statement="{escape(titles)}" data-kq="{escape(kqs)}">\n'
+            f'    <td><a href="{escape(relative_url(page, self.paths.by_id[e.id]))}">'
+            f'<span class="id">{escape(e.id)}</span> {escape(e.title)}</a></td>\n'
+            f"    <td>{escape(e.type)}</td>\n"
+            f"    <td>{category}</td>\n"
+            f"    <td>{nature}</td>\n"
+            f"    <td>{escape(isodate(e.date))}</td>\n"
+            f"    <td>{self.role(page, e.owner)}</td>\n"
+            f'<td data-value="{cited}">{cited} concerns</td>\n'
+            f"    <td>{held}</td>\n"
+            "  </tr>"
         )

@@ -183,6 +183,7 @@ class SiteRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # a build renders from one theme: no stat per page and template
         )
         self.env.globals.update(
             url=_url,
@@ -303,6 +304,14 @@ class SiteRenderer:
         def reading_row(context: Context, measure: Measure, reading: Point) -> Markup:
             return parts.reading_row(context["page_path"], measure, reading)
 
+        @pass_context
+        def tracker_row(context: Context, concern: Concern, action: Action) -> Markup:
+            return parts.tracker_row(context["page_path"], concern, action)
+
+        @pass_context
+        def register_row(context: Context, evidence: Evidence) -> Markup:
+            return parts.register_row(context["page_path"], evidence)
+
         return {
             "brag": parts.brag,
             "role": role,
@@ -315,6 +324,8 @@ class SiteRenderer:
             "concern_row": concern_row,
             "evidence_row": evidence_row,
             "reading_row": reading_row,
+            "tracker_row": tracker_row,
+            "register_row": register_row,
         }
 
     def site_header(self) -> Callable[[Context], Markup]:
