@@ -1,0 +1,68 @@
+"""The markup built in generator.pages escapes every piece of record text it prints."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import CONCERN_MD, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
+from generator.build import load
+from generator.site import render_site
+
+HOSTILE = "<b>x</b> & \"q\" 'a'"
+ESCAPED = "&lt;b&gt;x&lt;/b&gt; &amp; &#34;q&#34; &#39;a&#39;"
+
+
+def hostile(suffix: str = "") -> str:
+    """The hostile text (and a word after it) as a YAML scalar."""
+    return json.dumps(f"{HOSTILE} {suffix}".strip())
+
+
+def test_record_text_is_escaped_in_rows_and_lists(make_portfolio: MakePortfolio) -> None:
+    concern = (
+        CONCERN_MD.replace("title: Medicines records incomplete", f"title: {hostile()}")
+        .replace("title: Competency checks", f"title: {hostile('action')}")
+        .replace("name: Complete medicines records", f"name: {hostile('measure')}")
+        .replace(
+            "{date: 2026-02-10, value: 81, evidence: EV-02}",
+            "{date: 2026-02-10, value: 81, evidence: EV-02, note: " + hostile("note") + "}",
+        )
+    )
+    root = make_portfolio(
+        {
+            "portfolio.yaml": PORTFOLIO_YAML.replace("Tom Reid", hostile()),
+            "concerns/med-01.md": concern,
+            "evidence/ev-02.yaml": EVIDENCE_02.replace(
+                "title: February MAR audit", f"title: {hostile('audit')}"
+            )
+            + f"location: {hostile('shelf')}\n",
+        }
+    )
+    pages = render_site(load(root), workers=1).pages
+    shown = {
+        "action-tracker.html": ["action", "", "(Quality Lead)"],
+        "evidence/index.html": ["audit", "shelf"],
+        "concerns/MED-01.html": ["", "action", "measure", "note"],
+        "concerns/index.html": ["", "measure"],
+        "statements/medicines-optimisation.html": ["", "measure"],
+        "roles/quality-lead.html": ["action"],
+    }
+    for path, suffixes in shown.items():
+        html = pages[path].decode()
+        assert "<b>" not in html, path
+        for suffix in suffixes:
+            assert f"{ESCAPED} {suffix}".strip() in html, (path, suffix)
+    for path, data in pages.items():
+        if path.endswith(".html"):
+            assert b"<b>" not in data, path
+
+
+def test_header_marks_only_its_key_question_page(make_portfolio: MakePortfolio) -> None:
+    pages = render_site(load(make_portfolio({})), workers=1).pages
+    safe = pages["key-questions/safe.html"].decode()
+    effective = pages["key-questions/effective.html"].decode()
+    assert '<a href="safe.html" aria-current="page">' in safe
+    assert '<a href="effective.html">' in safe
+    assert '<a href="effective.html" aria-current="page">' in effective
+    assert '<a href="safe.html">' in effective
+    assert 'aria-current="page">Safe<' not in pages["statements/safeguarding.html"].decode()
+    assert '<a href="../key-questions/safe.html">' in pages["concerns/MED-01.html"].decode()
