@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from generator.charts import sparkline
-from generator.link import Portfolio
+from generator.link import Citation, Portfolio
 from generator.markdown import relative_url
 from generator.model import Action, Concern, Evidence, Measure, Point
 from generator.outcomes import with_unit
@@ -287,4 +287,13 @@ class Fragments:
             f'<td data-value="{cited}">{cited} concerns</td>\n'
             f"    <td>{held}</td>\n"
             "  </tr>"
+        )
+
+    def citation_row(self, page: str, cite: Citation) -> Markup:
+        """A row of the table of where an evidence entry is cited."""
+        concern = cite.concern
+        return Markup(
+            f'<tr><td><a href="{escape(relative_url(page, self.paths.by_id[concern.id]))}">'
+            f'<span class="id">{escape(concern.id)}</span> {escape(concern.title)}</a></td>'
+            f"<td>{self.ref(page, cite.target)}</td><td>{escape(cite.role)}</td></tr>"
         )

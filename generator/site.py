@@ -36,7 +36,7 @@ from generator.audience import NOTES
 from generator.build import Build
 from generator.charts import line_chart, sparkline
 from generator.exports import downloads
-from generator.link import Portfolio, natural_key
+from generator.link import Citation, Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
 from generator.model import Action, Concern, Evidence, Measure, Point
 from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
@@ -174,6 +174,7 @@ class SiteRenderer:
         self.staging: Staging | None = None  # where pages are written as they are rendered
         self._page_copies: dict[str, Path] = {}  # files the page being rendered copies
         self._attachments = set(build.portfolio.attachments.values())
+        self._root = build.portfolio.root.resolve()
         self._owned: dict[str, dict[str, list[Any]]] | None = None
         self.fragments = Fragments(build, self.paths)
         self.env = Environment(
@@ -231,7 +232,7 @@ class SiteRenderer:
             return Markup("")
         source = self.portfolio.sources[record_id]
         page = self.paths.by_id[record_id].partition("#")[0]
-        root = self.portfolio.root.resolve()
+        root = self._root
 
         def resolve(target: Path) -> str | None:
             if not self.may_copy(target):
@@ -259,7 +260,7 @@ class SiteRenderer:
             return True
         if p.audience != "internal" or target in p.withheld_files:
             return False
-        rel = target.relative_to(p.root.resolve()).parts
+        rel = target.relative_to(self._root).parts
         return rel[0] not in RECORD_FOLDERS and target.suffix not in (".yaml", ".yml")
 
     def link_helpers(self) -> dict[str, Any]:
@@ -312,6 +313,10 @@ class SiteRenderer:
         def register_row(context: Context, evidence: Evidence) -> Markup:
             return parts.register_row(context["page_path"], evidence)
 
+        @pass_context
+        def citation_row(context: Context, cite: Citation) -> Markup:
+            return parts.citation_row(context["page_path"], cite)
+
         return {
             "brag": parts.brag,
             "role": role,
@@ -326,6 +331,7 @@ class SiteRenderer:
             "reading_row": reading_row,
             "tracker_row": tracker_row,
             "register_row": register_row,
+            "citation_row": citation_row,
         }
 
     def site_header(self) -> Callable[[Context], Markup]:
