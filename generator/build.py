@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,29 +115,32 @@ def load(
     records: dict[str, list[tuple[Any, SourceFile]]] = {kind: [] for kind in _MODELS}
     sources: list[SourceFile] = []
     unvalidated: dict[str, str] = {}
+    found: list[tuple[SourceFile, Any] | None] = []
+    jobs: list[_Job] = []
     for kind, paths in discover(root).items():
         for path in paths:
             rel = path.relative_to(root).as_posix()
             display = f"{shown}/{rel}"
             digest = inputs.files.get(rel) if inputs is not None else None
-            cached = _cached(cache, kind, path, rel, display, digest)
-            if cached is not None:
-                sources.append(cached[0])
-                records[kind].append((cached[1], cached[0]))
-                continue
-            source = load_file(path, rel, display, kind, problems)
-            if source is None:
-                unvalidated.update(_ids_in_text(path))
-                continue
-            sources.append(source)
-            record = validate(_MODELS[kind], source, problems)
-            if record is None:
-                unvalidated.update(_raw_ids(kind, source.data))
-                continue
-            records[kind].append((record, source))
-            if cache is not None:
+            found.append(_cached(cache, kind, path, rel, display, digest))
+            if found[-1] is None:
+                jobs.append((len(found) - 1, kind, path, rel, display))
+    for (index, kind, path, _, _), (source, record, ids, packed) in zip(
+        jobs, _read_all(jobs, problems), strict=True
+    ):
+        unvalidated.update(ids)
+        if source is not None:
+            found[index] = (source, record)
+            if record is not None and cache is not None:
+                name = _record_name(kind, path, source.digest)
                 parts = (source.data, source.lines, source.body, source.body_line, record)
-                cache.keep_record(_record_name(kind, path, source.digest), source.digest, parts)
+                cache.keep_record(name, source.digest, packed or parts)
+    for parsed in found:
+        if parsed is not None:
+            source, record = parsed
+            sources.append(source)
+            if record is not None:
+                records[source.kind].append((record, source))
 
     if settings is None or settings_source is None or loaded_framework is None:
         problems.raise_if_any()
@@ -187,6 +192,82 @@ def _cached(
     if not isinstance(record, _MODELS[kind]):
         return None
     return SourceFile(path, rel, display, kind, data, lines, body, body_line, digest), record
+
+
+#: Record files to parse: their place among all files, kind, path, name in the folder, and
+#: name in messages.
+_Job = tuple[int, str, Path, str, str]
+#: A file parsed: its source (None when it could not be read), its record (None when it is
+#: not valid), the ids it names when it is not valid, and, when a worker parsed it, its
+#: source and record as the build cache keeps them.
+_Read = tuple[SourceFile | None, Any, dict[str, str], bytes | None]
+
+PARALLEL_READ_FROM = 200  # files to parse; below this, a worker costs more than it saves
+_PENDING: list[_Job] = []  # what forked workers parse
+
+
+def _read(job: _Job, problems: Problems) -> _Read:
+    """Parse and validate one record file."""
+    _, kind, path, rel, display = job
+    source = load_file(path, rel, display, kind, problems)
+    if source is None:
+        return None, None, _ids_in_text(path), None
+    record = validate(_MODELS[kind], source, problems)
+    if record is None:
+        return source, None, _raw_ids(kind, source.data), None
+    return source, record, {}, None
+
+
+def _read_all(jobs: list[_Job], problems: Problems) -> list[_Read]:
+    """Parse and validate ``jobs``, in their order: shared with forked workers when there
+    are enough of them (this process parses its share meanwhile)."""
+    from generator.workers import can_fork, default_workers, leave_with_parent
+
+    workers = default_workers()
+    if workers < 2 or len(jobs) < PARALLEL_READ_FROM or not can_fork():
+        return [_read(job, problems) for job in jobs]
+    global _PENDING
+    _PENDING = jobs
+    try:
+        with mp.get_context("fork").Pool(workers - 1, initializer=leave_with_parent) as pool:
+            pending = pool.map_async(_read_share, [(share, workers) for share in range(1, workers)])
+            done: list[_Read | None] = [None] * len(jobs)
+            for index in range(0, len(jobs), workers):
+                done[index] = _read(jobs[index], problems)
+            shares = pending.get()
+    finally:
+        _PENDING = []
+    for found, parsed in shares:
+        problems.extend(found)
+        for index, digest, ids, packed in parsed:
+            _, kind, path, rel, display = jobs[index]
+            if packed is None:
+                done[index] = (None, None, ids, None)
+                continue
+            data, lines, body, body_line, record = pickle.loads(packed)
+            source = SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
+            done[index] = (source, record, ids, packed if record is not None else None)
+    return [read for read in done if read is not None]
+
+
+def _read_share(
+    share_of: tuple[int, int],
+) -> tuple[list[Problem], list[tuple[int, bytes, dict[str, str], bytes | None]]]:
+    """In a forked worker: parse every n-th pending file, starting at ``share``; each file
+    comes back as the build cache keeps it."""
+    share, workers = share_of
+    problems = Problems()
+    parsed = []
+    for index in range(share, len(_PENDING), workers):
+        source, record, ids, _ = _read(_PENDING[index], problems)
+        packed = None
+        digest = b""
+        if source is not None:
+            digest = source.digest
+            parts = (source.data, source.lines, source.body, source.body_line, record)
+            packed = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+        parsed.append((index, digest, ids, packed))
+    return problems.items, parsed
 
 
 def _raw_ids(kind: str, data: dict[str, Any]) -> dict[str, str]:

@@ -498,8 +498,11 @@ class BuildCache:
             return None
 
     def keep_record(self, name: str, key: bytes, parts: object) -> None:
-        """Store a parsed record (plain data and record models)."""
-        self.put(name, key, pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL))
+        """Store a parsed record (plain data and record models), or the bytes a worker
+        pickled it to already."""
+        if not isinstance(parts, bytes):
+            parts = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+        self.put(name, key, parts)
 
     def scans(self) -> dict[bytes, tuple[tuple[int, str], ...]]:
         """What earlier builds found scanning files for personal identifiers, by the SHA-256

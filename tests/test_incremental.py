@@ -238,6 +238,21 @@ def test_identifiers_found_before_are_found_again_without_reading_again(work: Pa
     assert_same_as_clean(root, out)
 
 
+def test_records_parsed_by_a_worker_are_cached_as_those_parsed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.build
+
+    monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
+    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    root, out = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(SAMPLE, root)
+    build(root, out)
+    CHANGES["concern body text"](root)
+    assert 0 < rendered(build(root, out)) < 10
+    assert_same_as_clean(root, out)
+
+
 def test_a_file_scanned_before_is_not_read_again(tmp_path: Path) -> None:
     from generator.privacy import ScanMemo
 

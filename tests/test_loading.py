@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SAMPLE, MakePortfolio
 from generator.errors import Problems
 from generator.sources import YamlProblem, discover, load_file, parse_yaml, split_front_matter
 
@@ -116,3 +117,72 @@ def test_discovery_ignores_underscore_and_dot_files_and_sorts(tmp_path: Path) ->
         "evidence": ["evidence/e.yaml", "evidence/f.md"],
         "governance": ["governance/g.md"],
     }
+
+
+def _loaded(root: Path) -> tuple[object, ...]:
+    """Everything loading gives, as plain values to compare."""
+    from generator.build import load
+
+    build = load(root)
+    p = build.portfolio
+    return (
+        build.stamp,
+        [
+            (s.rel, s.kind, s.data, s.lines, s.body, s.body_line, s.digest)
+            for s in p.sources.values()
+        ],
+        [r.model_dump() for r in (*p.concerns.values(), *p.evidence.values(), *p.reviews.values())],
+        [r.body for r in (*p.concerns.values(), *p.evidence.values(), *p.reviews.values())],
+        build.findings,
+    )
+
+
+def _problems(root: Path) -> list[str]:
+    from generator.build import load
+    from generator.errors import PortfolioError
+
+    with pytest.raises(PortfolioError) as caught:
+        load(root)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_records_parsed_by_a_worker_are_those_parsed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large portfolios are parsed by two processes: the result is the same."""
+    import shutil
+
+    import generator.build
+
+    root = tmp_path / "content"
+    shutil.copytree(SAMPLE, root)
+    monkeypatch.setenv("PORTFOLIO_WORKERS", "1")
+    alone = _loaded(root)
+    monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
+    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    assert _loaded(root) == alone
+
+
+def test_errors_found_by_a_worker_are_reported_with_the_rest(
+    make_portfolio: MakePortfolio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.build
+
+    broken: dict[str, str | bytes | None] = {
+        f"evidence/bad-{n}.yaml": f"id: EV-BAD-{n}\ntitle: [unclosed\n" for n in range(3)
+    }
+    broken.update(
+        {
+            f"evidence/unknown-{n}.yaml": f"id: EV-UNK-{n}\ntitle: T\ntype: audit\n"
+            f"date: 2026-01-0{n + 1}\ncolour: red\n"
+            for n in range(3)
+        }
+    )
+    broken["evidence/not-utf8.yaml"] = b"id: EV-LATIN\ntitle: caf\xe9\n"
+    root = make_portfolio(broken)
+    monkeypatch.setenv("PORTFOLIO_WORKERS", "1")
+    alone = _problems(root)
+    assert len(alone) >= 7
+    monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
+    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    assert _problems(root) == alone
