@@ -184,7 +184,7 @@ def build(
             "pdf": not no_pdf,
             "embed": embed_attachments,
         }
-        inputs = scan_inputs(path, options, out, cache_dir)
+        inputs = scan_inputs(path, options, out, cache_dir, remember=not no_cache)
         key = inputs.key
         if not force and up_to_date(out, key):
             click.echo(

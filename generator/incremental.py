@@ -17,7 +17,9 @@ Two mechanisms, from cheapest to finest:
   changes with any change), and the stamp is put in as they are written.
 
 The cache is an index file and a pack file of byte strings, each with a CRC (and a folder of
-Jinja's compiled templates), locked while a build uses it. A cache that is damaged,
+Jinja's compiled templates), locked while a build uses it. Beside them, the hash of every input
+file is kept with the file's size, times and inode, so that the next build reads again only
+the files whose state changed. A cache that is damaged,
 truncated, unreadable or made by another version of the tool or its libraries is not used:
 the build says why on one line and does everything, then writes a new cache. It belongs to
 the output it was made with: when that is gone, the build starts from nothing.
@@ -32,8 +34,10 @@ import marshal
 import os
 import pickle
 import re
+import stat
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +61,8 @@ CACHE_FORMAT = 2  # 2: pages kept compressed
 INDEX_NAME = "index.pickle"
 LOCK_NAME = "lock"
 TEMPLATES_NAME = "templates"  # Jinja's compiled templates
+STATES_NAME = "files.pickle"  # the hash of each input file as its size, times and inode were
+STATES_FORMAT = 1
 PACK_PREFIX = "pack-"
 PACK_SUFFIX = ".bin"
 COMPACT_FROM = 16 * 1024 * 1024  # bytes of dead entries before the pack is written anew
@@ -106,18 +112,78 @@ class Inputs:
         return None
 
 
-def _walk(folder: Path, skip: Callable[[Path], bool]) -> list[tuple[str, Path]]:
-    """Every file under ``folder`` as (path relative to it, path), in order."""
-    found: list[tuple[str, Path]] = []
+def _walk(folder: Path, skip: Callable[[Path], bool]) -> list[tuple[str, Path, os.stat_result]]:
+    """Every file under ``folder`` as (path relative to it, path, its status), in order."""
+    found: list[tuple[str, Path, os.stat_result]] = []
     for current, dirs, names in os.walk(folder):
         here = Path(current)
         dirs[:] = [d for d in dirs if d != "__pycache__" and not skip(here / d)]
         for name in names:
             path = here / name
-            if path.is_file():
-                found.append((path.relative_to(folder).as_posix(), path))
-    found.sort()
+            try:
+                status = os.stat(path)
+            except (OSError, ValueError):
+                continue
+            if stat.S_ISREG(status.st_mode):
+                found.append((path.relative_to(folder).as_posix(), path, status))
+    found.sort(key=lambda item: item[0])
     return found
+
+
+# A file's identity and state: size, modification and change times, inode. Equal states mean
+# equal bytes, unless the file changed within the clock's resolution of being looked at:
+# files changed less than RACY_NS before a scan are hashed again next time (as git does).
+_State = tuple[int, int, int, int]
+RACY_NS = 2_000_000_000
+
+
+def _state(status: os.stat_result) -> _State:
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def _read_states(path: Path) -> dict[str, tuple[_State, bytes]]:
+    """The hashes of files as a scan left them, by path (empty when it cannot be read)."""
+    try:
+        states = _NoGlobals(io.BytesIO(path.read_bytes())).load()
+    except Exception:  # missing, unreadable or damaged: hash everything
+        return {}
+    if not (isinstance(states, dict) and states.get("format") == STATES_FORMAT):
+        return {}
+    files = states.get("files")
+    if not isinstance(files, dict):
+        return {}
+    return {
+        name: (state, digest)
+        for name, (state, digest) in files.items()
+        if isinstance(name, str)
+        and isinstance(state, tuple)
+        and len(state) == 4
+        and all(isinstance(n, int) for n in state)
+        and isinstance(digest, bytes)
+        and len(digest) == 32
+    }
+
+
+def _write_states(folder: Path, states: dict[str, tuple[_State, bytes]]) -> None:
+    """Keep the hashes of files for the next scan, in the cache folder, when it is one (or
+    is not there yet); nothing is lost but time when it cannot be written."""
+    try:
+        if folder.exists() and not all(_ours(p.name) for p in folder.iterdir()):
+            return  # not a build cache: BuildCache.open says so, and nothing is written here
+        folder.mkdir(parents=True, exist_ok=True)
+        data = pickle.dumps(
+            {"format": STATES_FORMAT, "files": states}, protocol=pickle.HIGHEST_PROTOCOL
+        )
+        handle, temporary = tempfile.mkstemp(prefix=".states-", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, folder / STATES_NAME)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 _METADATA = (".dist-info", ".egg-info")
@@ -135,13 +201,19 @@ def _environment() -> str:
 
 
 def scan_inputs(
-    root: Path, options: Mapping[str, object], out: Path | None = None, cache: Path | None = None
+    root: Path,
+    options: Mapping[str, object],
+    out: Path | None = None,
+    cache: Path | None = None,
+    remember: bool = False,
 ) -> Inputs:
     """Hash everything a build of ``root`` with ``options`` depends on.
 
     The output folder, the cache (and the default cache folder) and the build's temporary
     folders are left out when they lie inside the portfolio folder: they are what a build
-    writes, not what it reads.
+    writes, not what it reads. With ``remember``, the hashes are kept in the ``cache``
+    folder with each file's size, times and inode, and a file whose state is unchanged since
+    the last scan is not read again.
     """
     from generator.site import templates_dir
 
@@ -175,9 +247,19 @@ def scan_inputs(
         ("code", package, None),
         ("theme", theme, inputs.theme_files),
     )
+    known = _read_states(cache / STATES_NAME) if remember and cache is not None else {}
+    states: dict[str, tuple[_State, bytes]] = {}
+    settled = time.time_ns() - RACY_NS
     for label, folder, kept in folders:
-        for rel, path in _walk(folder, skip if label == "portfolio" else lambda _: False):
-            file_digest = hashlib.sha256(path.read_bytes()).digest()
+        for rel, path, status in _walk(folder, skip if label == "portfolio" else lambda _: False):
+            name, state = str(path.absolute()), _state(status)
+            found = known.get(name)
+            if found is not None and found[0] == state:
+                file_digest = found[1]
+            else:
+                file_digest = hashlib.sha256(path.read_bytes()).digest()
+            if status.st_mtime_ns < settled and status.st_ctime_ns < settled:
+                states[name] = (state, file_digest)
             line = f"{label}/{rel}\0".encode()
             digest.update(line)
             digest.update(file_digest)
@@ -188,6 +270,8 @@ def scan_inputs(
                 code.update(file_digest)
     inputs.key = digest.hexdigest()
     inputs.code = code.hexdigest()
+    if remember and cache is not None and states != known:
+        _write_states(cache, states)
     return inputs
 
 
@@ -365,7 +449,9 @@ class BuildCache:
     def save(self, output: str) -> None:
         """Write the entries this build used or made, for the output it wrote with key
         ``output``; drop the rest."""
-        for stale in self.folder.glob(".index-*"):  # left by a build that was stopped
+        # Left by a build that was stopped (one that is writing its file states now only
+        # loses them if they go).
+        for stale in [*self.folder.glob(".index-*"), *self.folder.glob(".states-*")]:
             stale.unlink(missing_ok=True)
         kept = {name: e for name, e in self._entries.items() if name in self._used}
         kept = {name: e for name, e in kept.items() if name not in self._new}
@@ -587,7 +673,7 @@ def _is_written(written: object) -> bool:
 def _ours(name: str) -> bool:
     """Whether a file in the cache folder may be there: one the cache writes, or one that
     file browsers leave (hidden files, Thumbs.db, desktop.ini)."""
-    if name in (INDEX_NAME, LOCK_NAME, TEMPLATES_NAME, "Thumbs.db", "desktop.ini"):
+    if name in (INDEX_NAME, LOCK_NAME, TEMPLATES_NAME, STATES_NAME, "Thumbs.db", "desktop.ini"):
         return True
     if name.startswith("."):
         return True

@@ -284,6 +284,56 @@ def test_a_link_in_a_body_follows_what_its_file_has_become(work: Path) -> None:
     assert '<a href="../files/attachments/letter.pdf">the letter</a>' in page
 
 
+def test_files_are_hashed_again_only_when_their_state_changed(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash of each input is kept with its size, times and inode: a file whose state is
+    unchanged is not read again, and any edit, even one that keeps the size and puts the
+    modification time back, is seen."""
+    import pickle
+
+    import generator.incremental
+
+    monkeypatch.setattr(generator.incremental, "RACY_NS", 0)  # the files here are brand new
+    root, out = work / "content", work / "site"
+    states = work / ".portfolio-cache" / "site" / "files.pickle"
+    build(root, out, "--force")
+    assert states.exists()
+    assert "up to date" in build(root, out).output
+    kept = pickle.loads(states.read_bytes())["files"]
+    assert str((root / MED).absolute()) in kept
+
+    # An edit of the same size, with the modification time put back as it was.
+    med = root / MED
+    before = med.stat()
+    edit(
+        med,
+        "title: Gaps in medicines administration records",
+        "title: Gaps in medicines administration RECORDS",
+    )
+    os.utime(med, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert med.stat().st_size == before.st_size
+    assert "up to date" not in build(root, out).output
+    assert "RECORDS" in (out / "concerns/MED-01.html").read_text(encoding="utf-8")
+    assert_same_as_clean(root, out)
+
+    # What is kept is what is used: a hash kept wrongly for an unchanged file changes the key.
+    data = pickle.loads(states.read_bytes())
+    state, _ = data["files"][str(med.absolute())]
+    data["files"][str(med.absolute())] = (state, bytes(32))
+    states.write_bytes(pickle.dumps(data))
+    assert "up to date" not in build(root, out).output
+
+
+def test_a_damaged_record_of_file_states_means_hashing_everything(work: Path) -> None:
+    root, out = work / "content", work / "site"
+    (work / ".portfolio-cache" / "site" / "files.pickle").write_bytes(b"not a pickle")
+    CHANGES["concern title"](root)
+    result = build(root, out)
+    assert "note:" not in result.output + result.stderr
+    assert_same_as_clean(root, out)
+
+
 def test_without_an_early_writer_the_cached_pages_are_written_at_the_end(
     work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
