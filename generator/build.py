@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from generator import __version__
 from generator.errors import PortfolioError, Problem, Problems
@@ -247,7 +247,8 @@ def _read_all(jobs: list[_Job], problems: Problems) -> list[_Read]:
             data, lines, body, body_line, record = pickle.loads(packed)
             source = SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
             done[index] = (source, record, ids, packed if record is not None else None)
-    return [read for read in done if read is not None]
+    assert all(read is not None for read in done), "a file was parsed by no process"
+    return cast("list[_Read]", done)
 
 
 def _read_share(
