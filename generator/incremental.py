@@ -152,16 +152,20 @@ def _read_states(path: Path) -> dict[str, tuple[_State, bytes]]:
     files = states.get("files")
     if not isinstance(files, dict):
         return {}
-    return {
-        name: (state, digest)
-        for name, (state, digest) in files.items()
-        if isinstance(name, str)
-        and isinstance(state, tuple)
+    return {name: known for name, known in files.items() if _is_state(name, known)}
+
+
+def _is_state(name: object, known: object) -> bool:
+    if not (isinstance(name, str) and isinstance(known, tuple) and len(known) == 2):
+        return False
+    state, digest = known
+    return (
+        isinstance(state, tuple)
         and len(state) == 4
         and all(isinstance(n, int) for n in state)
         and isinstance(digest, bytes)
         and len(digest) == 32
-    }
+    )
 
 
 def _write_states(folder: Path, states: dict[str, tuple[_State, bytes]]) -> None:

@@ -325,9 +325,21 @@ def test_files_are_hashed_again_only_when_their_state_changed(
     assert "up to date" not in build(root, out).output
 
 
-def test_a_damaged_record_of_file_states_means_hashing_everything(work: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not a pickle",
+        pickle.dumps({"format": 1, "files": {"a": (1, 2, 3)}}),
+        pickle.dumps({"format": 1, "files": {"a": ((1, 2, 3, 4), b"short")}}),
+        pickle.dumps({"format": 1, "files": ["a"]}),
+        pickle.dumps({"format": 99, "files": {}}),
+    ],
+)
+def test_a_damaged_record_of_file_states_means_hashing_everything(
+    work: Path, damage: bytes
+) -> None:
     root, out = work / "content", work / "site"
-    (work / ".portfolio-cache" / "site" / "files.pickle").write_bytes(b"not a pickle")
+    (work / ".portfolio-cache" / "site" / "files.pickle").write_bytes(damage)
     CHANGES["concern title"](root)
     result = build(root, out)
     assert "note:" not in result.output + result.stderr
