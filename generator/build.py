@@ -18,7 +18,7 @@ from generator.framework import DEFAULT_FRAMEWORK, load_framework
 from generator.link import Portfolio, link
 from generator.model import Concern, Evidence, Review, Settings
 from generator.outcomes import Outcome
-from generator.privacy import ScanMemo
+from generator.privacy import ScanMemo, Scanned, scan_text
 from generator.rules import Finding, run_checks
 from generator.sources import SourceFile, discover, load_file
 from generator.status import Brag, derive
@@ -125,10 +125,14 @@ def load(
             found.append(_cached(cache, kind, path, rel, display, digest))
             if found[-1] is None:
                 jobs.append((len(found) - 1, kind, path, rel, display))
-    for (index, kind, path, _, _), (source, record, ids, packed) in zip(
+    scanned: Scanned = cache.scans() if cache is not None else {}
+    if inputs is not None:
+        scanned.update(inputs.scanned)
+    for (index, kind, path, _, _), (source, record, ids, packed, found_in) in zip(
         jobs, _read_all(jobs, problems), strict=True
     ):
         unvalidated.update(ids)
+        scanned.update(found_in)
         if source is not None:
             found[index] = (source, record)
             if record is not None and cache is not None:
@@ -166,9 +170,9 @@ def load(
     stamp = fingerprint(read, checksums)
     if on_stamp is not None:
         on_stamp(stamp)
-    scans = ScanMemo(cache.scans()) if cache is not None else None
+    scans = ScanMemo(scanned)
     findings, outcomes = run_checks(portfolio, scans, checksums)
-    if cache is not None and scans is not None:
+    if cache is not None:
         cache.keep_scans(scans.now)
     return Build(portfolio, derive(portfolio, outcomes), stamp, findings, outcomes, checksums)
 
@@ -198,24 +202,31 @@ def _cached(
 #: name in messages.
 _Job = tuple[int, str, Path, str, str]
 #: A file parsed: its source (None when it could not be read), its record (None when it is
-#: not valid), the ids it names when it is not valid, and, when a worker parsed it, its
-#: source and record as the build cache keeps them.
-_Read = tuple[SourceFile | None, Any, dict[str, str], bytes | None]
+#: not valid), the ids it names when it is not valid, when a worker parsed it its source and
+#: record as the build cache keeps them, and what the privacy scan found in its text (by the
+#: hash of its bytes), when it could be read.
+_Read = tuple[SourceFile | None, Any, dict[str, str], bytes | None, Scanned]
 
 PARALLEL_READ_FROM = 200  # files to parse; below this, a worker costs more than it saves
 _PENDING: list[_Job] = []  # what forked workers parse
 
 
 def _read(job: _Job, problems: Problems) -> _Read:
-    """Parse and validate one record file."""
+    """Parse and validate one record file, and scan its text for personal identifiers (the
+    check that does so then need not read it again)."""
     _, kind, path, rel, display = job
-    source = load_file(path, rel, display, kind, problems)
+    scanned: Scanned = {}
+
+    def scan(text: str, digest: bytes) -> None:
+        scanned[digest] = tuple(scan_text(text))
+
+    source = load_file(path, rel, display, kind, problems, scan)
     if source is None:
-        return None, None, _ids_in_text(path), None
+        return None, None, _ids_in_text(path), None, scanned
     record = validate(_MODELS[kind], source, problems)
     if record is None:
-        return source, None, _raw_ids(kind, source.data), None
-    return source, record, {}, None
+        return source, None, _raw_ids(kind, source.data), None, scanned
+    return source, record, {}, None, scanned
 
 
 def _read_all(jobs: list[_Job], problems: Problems) -> list[_Read]:
@@ -239,35 +250,35 @@ def _read_all(jobs: list[_Job], problems: Problems) -> list[_Read]:
         _PENDING = []
     for found, parsed in shares:
         problems.extend(found)
-        for index, digest, ids, packed in parsed:
+        for index, digest, ids, packed, scanned in parsed:
             _, kind, path, rel, display = jobs[index]
             if packed is None:
-                done[index] = (None, None, ids, None)
+                done[index] = (None, None, ids, None, scanned)
                 continue
             data, lines, body, body_line, record = pickle.loads(packed)
             source = SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
-            done[index] = (source, record, ids, packed if record is not None else None)
+            done[index] = (source, record, ids, packed if record is not None else None, scanned)
     assert all(read is not None for read in done), "a file was parsed by no process"
     return cast("list[_Read]", done)
 
 
 def _read_share(
     share_of: tuple[int, int],
-) -> tuple[list[Problem], list[tuple[int, bytes, dict[str, str], bytes | None]]]:
+) -> tuple[list[Problem], list[tuple[int, bytes, dict[str, str], bytes | None, Scanned]]]:
     """In a forked worker: parse every n-th pending file, starting at ``share``; each file
     comes back as the build cache keeps it."""
     share, workers = share_of
     problems = Problems()
     parsed = []
     for index in range(share, len(_PENDING), workers):
-        source, record, ids, _ = _read(_PENDING[index], problems)
+        source, record, ids, _, scanned = _read(_PENDING[index], problems)
         packed = None
         digest = b""
         if source is not None:
             digest = source.digest
             parts = (source.data, source.lines, source.body, source.body_line, record)
             packed = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
-        parsed.append((index, digest, ids, packed))
+        parsed.append((index, digest, ids, packed, scanned))
     return problems.items, parsed
 
 

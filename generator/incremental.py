@@ -101,6 +101,9 @@ class Inputs:
     theme: Path  # the theme folder, as site.templates_dir() gives it
     files: dict[str, bytes] = field(default_factory=dict)  # portfolio file -> SHA-256
     theme_files: dict[str, bytes] = field(default_factory=dict)  # theme file -> SHA-256
+    # What the privacy scan finds in the text files that could be attachments and were read
+    # to be hashed, by SHA-256 (see privacy.ScanMemo): the check need not read them again.
+    scanned: dict[bytes, tuple[tuple[int, str], ...]] = field(default_factory=dict)
 
     def digest_of(self, path: Path) -> bytes | None:
         """The SHA-256 of a portfolio or theme file as it was read, if it was."""
@@ -219,6 +222,7 @@ def scan_inputs(
     folder with each file's size, times and inode, and a file whose state is unchanged since
     the last scan is not read again.
     """
+    from generator.privacy import TEXT_ATTACHMENTS, scan_text
     from generator.site import templates_dir
 
     written = {p.absolute() for p in (out, cache) if p is not None}
@@ -261,7 +265,11 @@ def scan_inputs(
             if found is not None and found[0] == state:
                 file_digest = found[1]
             else:
-                file_digest = hashlib.sha256(path.read_bytes()).digest()
+                data = path.read_bytes()
+                file_digest = hashlib.sha256(data).digest()
+                if label == "portfolio" and path.suffix.lower() in TEXT_ATTACHMENTS:
+                    text = data.decode("utf-8-sig", errors="replace")
+                    inputs.scanned[file_digest] = tuple(scan_text(text))
             if status.st_mtime_ns < settled and status.st_ctime_ns < settled:
                 states[name] = (state, file_digest)
             line = f"{label}/{rel}\0".encode()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,13 +260,24 @@ def read_text(path: Path, display: str, problems: Problems) -> tuple[str, bytes]
 
 
 def load_file(
-    path: Path, rel: str, display: str, kind: str, problems: Problems
+    path: Path,
+    rel: str,
+    display: str,
+    kind: str,
+    problems: Problems,
+    on_text: Callable[[str, bytes], None] | None = None,
 ) -> SourceFile | None:
-    """Load one record or settings file; problems are recorded, not raised."""
+    """Load one record or settings file; problems are recorded, not raised.
+
+    ``on_text`` is given the file's text and the SHA-256 of its bytes as soon as they are
+    read, so that other checks of the text need not read the file again.
+    """
     read = read_text(path, display, problems)
     if read is None:
         return None
     text, digest = read
+    if on_text is not None:
+        on_text(text, digest)
     if not text.strip():
         problems.add(display, 1, "the file is empty; add the record's fields or delete the file")
         return None
