@@ -8,7 +8,9 @@ exist inside the portfolio folder.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -121,26 +123,15 @@ class Portfolio:
         return f"{known.name} ({title})" if known.name else f"{title} (no named person)"
 
 
+_RUNS = re.compile(r"([0-9]+)|([^0-9]+)")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same ids are sorted again and again
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort ids as people expect: MED-2 before MED-10."""
-    parts: list[tuple[int, int | str]] = []
-    number = ""
-    word = ""
-    for char in text:
-        if char.isdigit():
-            if word:
-                parts.append((1, word.lower()))
-                word = ""
-            number += char
-        else:
-            if number:
-                parts.append((0, int(number)))
-                number = ""
-            word += char
-    if number:
-        parts.append((0, int(number)))
-    if word:
-        parts.append((1, word.lower()))
+    parts: list[tuple[int, int | str]] = [
+        (0, int(number)) if number else (1, word.lower()) for number, word in _RUNS.findall(text)
+    ]
     return (*parts, (2, text))
 
 

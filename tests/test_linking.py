@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from conftest import PORTFOLIO_YAML, MakePortfolio
 from generator.build import load
 
@@ -146,3 +148,19 @@ def test_role_labels(make_portfolio: MakePortfolio) -> None:
     p = load(make_portfolio()).portfolio
     assert p.role_label("registered-manager") == "Amira Patel (Registered Manager)"
     assert p.role_label("medicines-lead") == "Medicines Lead (no named person)"
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (["MED-10", "MED-2", "MED-1"], ["MED-1", "MED-2", "MED-10"]),
+        (["EV-2026-10", "EV-2026-9", "ev-2026-9"], ["EV-2026-9", "ev-2026-9", "EV-2026-10"]),
+        (["A10b2", "A10b10", "A9"], ["A9", "A10b2", "A10b10"]),
+        (["b", "A", "a", "10", "9"], ["9", "10", "A", "a", "b"]),
+        (["x-01", "x-1"], ["x-01", "x-1"]),
+    ],
+)
+def test_ids_sort_as_people_expect(ids: list[str], expected: list[str]) -> None:
+    from generator.link import natural_key
+
+    assert sorted(ids, key=natural_key) == expected
