@@ -11,6 +11,7 @@ import difflib
 import functools
 import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class _Linker:
         self.categories = [c.slug for c in portfolio.framework.evidence_categories]
         self.root = portfolio.root.resolve()  # attachments must lie inside it
         self.root_prefix = os.path.join(self.root, "")
+        self.folders: dict[str, str] = {}  # folders of attachments, resolved
 
     def name(self, record_id: str, keys: KeyPath) -> str:
         """A key inside a record as the user reads it: ``actions[2].owner``."""
@@ -330,10 +332,8 @@ class _Linker:
                 "e.g. attachments/audit.pdf",
             )
             return
-        # On strings rather than Path objects: thousands of attachments are resolved here.
         try:
-            resolved = os.path.realpath(os.path.join(self.p.root, name))
-            exists = os.path.isfile(resolved)
+            resolved, exists = self.resolve(name)
         except (OSError, ValueError):  # a NUL byte, a name too long for the file system...
             self.error(evidence.id, keys, f"file: {name!r} is not a usable file name")
             return
@@ -354,6 +354,28 @@ class _Linker:
             )
             return
         self.p.attachments[evidence.id] = Path(resolved)
+
+    def resolve(self, name: str) -> tuple[str, bool]:
+        """The real path of the file ``name`` in the portfolio folder, and whether it is a
+        file: what ``os.path.realpath`` and ``os.path.isfile`` give, with each folder
+        resolved once (on strings: thousands of attachments are resolved here)."""
+        full = os.path.join(self.p.root, name)
+        folder, leaf = os.path.split(full)
+        if leaf in ("", ".", ".."):
+            resolved = os.path.realpath(full)
+            return resolved, os.path.isfile(resolved)
+        real = self.folders.get(folder)
+        if real is None:
+            real = self.folders[folder] = os.path.realpath(folder)
+        target = os.path.join(real, leaf)
+        try:
+            status = os.lstat(target)
+        except OSError:  # missing, or not reachable: realpath keeps such a name as it is
+            return target, False
+        if stat.S_ISLNK(status.st_mode):
+            resolved = os.path.realpath(target)
+            return resolved, os.path.isfile(resolved)
+        return target, stat.S_ISREG(status.st_mode)
 
     def link_review(self, review: Review) -> None:
         rid = review.id
