@@ -46,7 +46,8 @@ from markupsafe import Markup
 
 from generator.build import Build
 from generator.pdfjoin import Bookmark, join
-from generator.site import SiteRenderer, default_workers, leave_with_parent, templates_dir
+from generator.site import SiteRenderer, templates_dir
+from generator.workers import default_workers, leave_with_parent
 
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"

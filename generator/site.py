@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
-import os
 import re
-import threading
-import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -45,6 +42,7 @@ from generator.rules import RULES, Finding, Rule, rule_by_code
 from generator.search import index_script
 from generator.sources import RECORD_FOLDERS
 from generator.status import COLOURS
+from generator.workers import can_fork, default_workers, leave_with_parent
 from generator.write import STAMP_TOKEN
 
 if TYPE_CHECKING:
@@ -526,7 +524,7 @@ class SiteRenderer:
     ) -> tuple[list[_Rendered], bool]:
         """Every page rendered, and whether the workers wrote them into the staging folder."""
         global _ACTIVE
-        if workers < 2 or len(jobs) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        if workers < 2 or len(jobs) < PARALLEL_FROM or not can_fork():
             if meanwhile is not None:
                 meanwhile()
             return [self._render_one(*job, token) for job in jobs], False
@@ -711,27 +709,6 @@ def _count(values: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
 def _url(context: Context, target: str) -> str:
     """A relative link from the page being rendered to ``target`` (a site path)."""
     return relative_url(str(context["page_path"]), target)
-
-
-def default_workers() -> int:
-    """How many processes render pages: PORTFOLIO_WORKERS, else one per core (two at most)."""
-    chosen = os.environ.get("PORTFOLIO_WORKERS", "").strip()
-    if chosen.isdigit() and int(chosen) > 0:
-        return int(chosen)
-    return min(2, os.cpu_count() or 1)
-
-
-def leave_with_parent() -> None:
-    """In a worker process: exit as soon as the process that started it is gone (killed, say),
-    instead of waiting for work that will never come."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.25)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
 
 
 def _render_share(share: int) -> list[_Rendered]:
