@@ -226,6 +226,9 @@ def _read(job: _Job, problems: Problems) -> _Read:
     record = validate(_MODELS[kind], source, problems)
     if record is None:
         return source, None, _raw_ids(kind, source.data), None, scanned
+    # The record holds what the fields say: the fields as read are not kept, which would
+    # double what a large portfolio holds in memory and in the build cache.
+    source.data = {}
     return source, record, {}, None, scanned
 
 
