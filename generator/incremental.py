@@ -115,20 +115,25 @@ class Inputs:
         return None
 
 
-def _walk(folder: Path, skip: Callable[[Path], bool]) -> list[tuple[str, Path, os.stat_result]]:
-    """Every file under ``folder`` as (path relative to it, path, its status), in order."""
-    found: list[tuple[str, Path, os.stat_result]] = []
-    for current, dirs, names in os.walk(folder):
-        here = Path(current)
-        dirs[:] = [d for d in dirs if d != "__pycache__" and not skip(here / d)]
+def _walk(folder: Path, skip: Callable[[Path], bool]) -> list[tuple[str, str, os.stat_result]]:
+    """Every file under ``folder`` as (path relative to it with '/', absolute path, its
+    status), in order. On strings: a large portfolio has tens of thousands of files."""
+    found: list[tuple[str, str, os.stat_result]] = []
+    base = os.path.abspath(folder)
+    for current, dirs, names in os.walk(base):
+        dirs[:] = [
+            d for d in dirs if d != "__pycache__" and not skip(Path(os.path.join(current, d)))
+        ]
+        inside = os.path.relpath(current, base)
+        prefix = "" if inside == os.curdir else inside.replace(os.sep, "/") + "/"
         for name in names:
-            path = here / name
+            path = os.path.join(current, name)
             try:
                 status = os.stat(path)
             except (OSError, ValueError):
                 continue
             if stat.S_ISREG(status.st_mode):
-                found.append((path.relative_to(folder).as_posix(), path, status))
+                found.append((prefix + name, path, status))
     found.sort(key=lambda item: item[0])
     return found
 
@@ -260,18 +265,19 @@ def scan_inputs(
     settled = time.time_ns() - RACY_NS
     for label, folder, kept in folders:
         for rel, path, status in _walk(folder, skip if label == "portfolio" else lambda _: False):
-            name, state = str(path.absolute()), _state(status)
-            found = known.get(name)
+            state = _state(status)
+            found = known.get(path)
             if found is not None and found[0] == state:
                 file_digest = found[1]
             else:
-                data = path.read_bytes()
+                with open(path, "rb") as stream:
+                    data = stream.read()
                 file_digest = hashlib.sha256(data).digest()
-                if label == "portfolio" and path.suffix.lower() in TEXT_ATTACHMENTS:
+                if label == "portfolio" and os.path.splitext(path)[1].lower() in TEXT_ATTACHMENTS:
                     text = data.decode("utf-8-sig", errors="replace")
                     inputs.scanned[file_digest] = tuple(scan_text(text))
             if status.st_mtime_ns < settled and status.st_ctime_ns < settled:
-                states[name] = (state, file_digest)
+                states[path] = (state, file_digest)
             line = f"{label}/{rel}\0".encode()
             digest.update(line)
             digest.update(file_digest)
