@@ -33,9 +33,9 @@ from generator.audience import NOTES
 from generator.build import Build
 from generator.charts import line_chart, sparkline
 from generator.exports import downloads
-from generator.link import Citation, Portfolio, natural_key
+from generator.link import Portfolio, natural_key
 from generator.markdown import relative_url, render_markdown
-from generator.model import Action, Concern, Evidence, Measure, Point
+from generator.model import Action, Concern, Evidence
 from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
 from generator.pages import Fragments
 from generator.rules import RULES, Finding, Rule, rule_by_code
@@ -269,67 +269,32 @@ class SiteRenderer:
         """
         parts = self.fragments
 
-        @pass_context
-        def role(context: Context, name: str | None) -> Markup:
-            return parts.role(context["page_path"], name)
+        def on_page(make: Callable[..., Markup]) -> Callable[..., Markup]:
+            # The template passes what to show; the page being rendered comes from its context.
+            @pass_context
+            def helper(context: Context, *args: Any, **kwargs: Any) -> Markup:
+                return make(context["page_path"], *args, **kwargs)
 
-        @pass_context
-        def ref(context: Context, record_id: str) -> Markup:
-            return parts.ref(context["page_path"], record_id)
+            return helper
 
-        @pass_context
-        def refs(context: Context, ids: list[str]) -> Markup:
-            return parts.refs(context["page_path"], ids)
-
-        @pass_context
-        def statement_link(context: Context, slug: str) -> Markup:
-            return parts.statement_link(context["page_path"], slug)
-
-        @pass_context
-        def finding_items(
-            context: Context, items: list[Finding], show_record: bool = True
-        ) -> Markup:
-            return parts.finding_items(context["page_path"], items, show_record)
-
-        @pass_context
-        def concern_row(context: Context, concern: Concern) -> Markup:
-            return parts.concern_row(context["page_path"], concern)
-
-        @pass_context
-        def evidence_row(context: Context, evidence: Evidence) -> Markup:
-            return parts.evidence_row(context["page_path"], evidence)
-
-        @pass_context
-        def reading_row(context: Context, measure: Measure, reading: Point) -> Markup:
-            return parts.reading_row(context["page_path"], measure, reading)
-
-        @pass_context
-        def tracker_row(context: Context, concern: Concern, action: Action) -> Markup:
-            return parts.tracker_row(context["page_path"], concern, action)
-
-        @pass_context
-        def register_row(context: Context, evidence: Evidence) -> Markup:
-            return parts.register_row(context["page_path"], evidence)
-
-        @pass_context
-        def citation_row(context: Context, cite: Citation) -> Markup:
-            return parts.citation_row(context["page_path"], cite)
-
+        on_pages = (
+            "role",
+            "ref",
+            "refs",
+            "statement_link",
+            "finding_items",
+            "concern_row",
+            "evidence_row",
+            "reading_row",
+            "tracker_row",
+            "register_row",
+            "citation_row",
+        )
         return {
             "brag": parts.brag,
-            "role": role,
-            "ref": ref,
-            "refs": refs,
-            "statement_link": statement_link,
-            "finding_items": finding_items,
             "outcome_line": parts.outcome_line,
             "outcome_cell": parts.outcome_cell,
-            "concern_row": concern_row,
-            "evidence_row": evidence_row,
-            "reading_row": reading_row,
-            "tracker_row": tracker_row,
-            "register_row": register_row,
-            "citation_row": citation_row,
+            **{name: on_page(getattr(parts, name)) for name in on_pages},
         }
 
     def site_header(self) -> Callable[[Context], Markup]:
