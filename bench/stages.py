@@ -21,6 +21,7 @@ import pstats
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +29,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from synth import generate  # noqa: E402
+
+from generator.incremental import RACY_NS  # noqa: E402
 
 #: The stages, as (name, file of the function, function name).
 STAGES = [
@@ -119,6 +122,9 @@ def main() -> None:
     try:
         source, out = work / "portfolio", work / "site"
         generate(source, args.concerns)
+        # Files changed in the last moments before a build are hashed again by the next one
+        # (incremental.RACY_NS): let the new files settle, as a user's files have.
+        time.sleep(RACY_NS / 1e9)
         build = ["build", str(source), "-o", str(out), "--no-pdf", "--audience", "internal"]
         full = profile_build(build)
         concern = sorted((source / "concerns").glob("*.md"))[0]
