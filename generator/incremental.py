@@ -52,6 +52,7 @@ from generator.write import STAMP_TOKEN as STAMP_TOKEN
 if TYPE_CHECKING:
     from generator.link import DecisionRef
     from generator.model import Concern, Evidence, Review
+    from generator.privacy import Scanned
     from generator.rules import Finding
     from generator.site import SiteRenderer
 
@@ -103,7 +104,7 @@ class Inputs:
     theme_files: dict[str, bytes] = field(default_factory=dict)  # theme file -> SHA-256
     # What the privacy scan finds in the text files that could be attachments and were read
     # to be hashed, by SHA-256 (see privacy.ScanMemo): the check need not read them again.
-    scanned: dict[bytes, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    scanned: Scanned = field(default_factory=dict)
 
     def digest_of(self, path: Path) -> bytes | None:
         """The SHA-256 of a portfolio or theme file as it was read, if it was."""
@@ -229,6 +230,7 @@ def scan_inputs(
     """
     from generator.privacy import TEXT_ATTACHMENTS, scan_text
     from generator.site import templates_dir
+    from generator.sources import record_kind
 
     written = {p.absolute() for p in (out, cache) if p is not None}
     temporary: tuple[str, ...] = ()
@@ -273,9 +275,13 @@ def scan_inputs(
                 with open(path, "rb") as stream:
                     data = stream.read()
                 file_digest = hashlib.sha256(data).digest()
-                if label == "portfolio" and os.path.splitext(path)[1].lower() in TEXT_ATTACHMENTS:
+                if (
+                    label == "portfolio"
+                    and os.path.splitext(path)[1].lower() in TEXT_ATTACHMENTS
+                    and record_kind(rel) is None  # records are scanned as they are parsed
+                ):
                     text = data.decode("utf-8-sig", errors="replace")
-                    inputs.scanned[file_digest] = tuple(scan_text(text))
+                    inputs.scanned[file_digest] = scan_text(text)
             if status.st_mtime_ns < settled and status.st_ctime_ns < settled:
                 states[path] = (state, file_digest)
             line = f"{label}/{rel}\0".encode()
@@ -608,7 +614,7 @@ class BuildCache:
             parts = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
         self.put(name, key, parts)
 
-    def scans(self) -> dict[bytes, tuple[tuple[int, str], ...]]:
+    def scans(self) -> Scanned:
         """What earlier builds found scanning files for personal identifiers, by the SHA-256
         of each file's bytes (see privacy.ScanMemo); empty when it cannot be read back."""
         found = self.get(SCANS_NAME, b"")
@@ -634,9 +640,9 @@ class BuildCache:
             )
         }
 
-    def keep_scans(self, scans: Mapping[bytes, tuple[tuple[int, str], ...]]) -> None:
+    def keep_scans(self, scans: Scanned) -> None:
         """Store what this build found scanning files for personal identifiers."""
-        self.put(SCANS_NAME, b"", pickle.dumps(dict(scans), protocol=pickle.HIGHEST_PROTOCOL))
+        self.put(SCANS_NAME, b"", pickle.dumps(scans, protocol=pickle.HIGHEST_PROTOCOL))
 
     # copied files
 

@@ -56,26 +56,29 @@ def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
         yield display, number, kind
 
 
-def scan_text(text: str) -> list[tuple[int, str]]:
+#: (line, kind) of every likely identifier in a text.
+Found = tuple[tuple[int, str], ...]
+#: What scanning found in each file, by the SHA-256 of its bytes.
+Scanned = dict[bytes, Found]
+
+
+def scan_text(text: str) -> Found:
     """(line, kind) for every likely identifier in ``text``."""
     if not _may_hold_identifiers(text):
-        return []  # most files: no line can match, and that is quick to tell
-    return [
+        return ()  # most files: no line can match, and that is quick to tell
+    return tuple(
         (number, kind)
         for number, line in enumerate(text.splitlines(), start=1)
         for kind in identifiers(line)
-    ]
+    )
 
 
-def _scan_path(path: Path) -> list[tuple[int, str]]:
+def _scan_path(path: Path) -> Found:
     try:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError:
-        return []
+        return ()
     return scan_text(text)
-
-
-Scanned = dict[bytes, tuple[tuple[int, str], ...]]
 
 
 @dataclass
@@ -83,18 +86,18 @@ class ScanMemo:
     """What scanning found in each file, by the SHA-256 of its bytes: a file a build scanned
     before is not read again. ``now`` holds what this build looked up or scanned."""
 
-    before: Mapping[bytes, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    before: Mapping[bytes, Found] = field(default_factory=dict)
     now: Scanned = field(default_factory=dict)
 
-    def found_in(self, path: Path, digest: bytes | None) -> tuple[tuple[int, str], ...]:
+    def found_in(self, path: Path, digest: bytes | None) -> Found:
         """(line, kind) of every likely identifier in the file at ``path``."""
         if digest is None:
-            return tuple(_scan_path(path))
+            return _scan_path(path)
         found = self.now.get(digest)
         if found is None:
             found = self.before.get(digest)
             if found is None:
-                found = tuple(_scan_path(path))
+                found = _scan_path(path)
             self.now[digest] = found
         return found
 

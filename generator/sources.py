@@ -307,8 +307,18 @@ def load_file(
     return SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
 
 
-def _is_ignored(rel_parts: tuple[str, ...]) -> bool:
-    return any(part.startswith(("_", ".")) for part in rel_parts)
+def record_kind(rel: str) -> str | None:
+    """The kind of record the file at ``rel`` (relative to the portfolio folder, with '/')
+    holds, or None when it is no record file."""
+    kind, _, inside = rel.partition("/")
+    if kind not in RECORD_FOLDERS or not inside:
+        return None
+    if any(part.startswith(("_", ".")) for part in inside.split("/")):
+        return None
+    suffix = inside.rpartition(".")[2] if "." in inside.rpartition("/")[2] else ""
+    if suffix == "md" or (kind == "evidence" and suffix in ("yaml", "yml")):
+        return kind
+    return None
 
 
 def discover(root: Path) -> dict[str, list[Path]]:
@@ -316,15 +326,11 @@ def discover(root: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     for kind in RECORD_FOLDERS:
         folder = root / kind
-        paths: list[Path] = []
+        paths: list[tuple[str, Path]] = []
         if folder.is_dir():
             for path in folder.rglob("*"):
-                rel_parts = path.relative_to(folder).parts
-                if _is_ignored(rel_parts) or not path.is_file():
-                    continue
-                if path.suffix == ".md" or (
-                    kind == "evidence" and path.suffix in (".yaml", ".yml")
-                ):
-                    paths.append(path)
-        found[kind] = sorted(paths, key=lambda p: p.relative_to(root).as_posix())
+                rel = f"{kind}/{path.relative_to(folder).as_posix()}"
+                if record_kind(rel) == kind and path.is_file():
+                    paths.append((rel, path))
+        found[kind] = [path for _, path in sorted(paths, key=lambda item: item[0])]
     return found
