@@ -137,8 +137,7 @@ def load(
             found[index] = (source, record)
             if record is not None and cache is not None:
                 name = _record_name(kind, path, source.digest)
-                parts = (source.data, source.lines, source.body, source.body_line, record)
-                cache.keep_record(name, source.digest, packed or parts)
+                cache.keep_record(name, source.digest, packed or _pack(source, record))
     for parsed in found:
         if parsed is not None:
             source, record = parsed
@@ -192,9 +191,22 @@ def _cached(
     parts = cache.record(_record_name(kind, path, digest), digest)
     if not (isinstance(parts, tuple) and len(parts) == 5):
         return None
-    data, lines, body, body_line, record = parts
+    source, record = _unpack(parts, (0, kind, path, rel, display), digest)
     if not isinstance(record, _MODELS[kind]):
         return None
+    return source, record
+
+
+def _pack(source: SourceFile, record: Any) -> bytes:
+    """A parsed record file as the build cache keeps it (see :func:`_unpack`)."""
+    parts = (source.data, source.lines, source.body, source.body_line, record)
+    return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(parts: tuple[Any, ...], job: _Job, digest: bytes) -> tuple[SourceFile, Any]:
+    """The source and record of a file from what :func:`_pack` kept."""
+    _, kind, path, rel, display = job
+    data, lines, body, body_line, record = parts
     return SourceFile(path, rel, display, kind, data, lines, body, body_line, digest), record
 
 
@@ -218,7 +230,7 @@ def _read(job: _Job, problems: Problems) -> _Read:
     scanned: Scanned = {}
 
     def scan(text: str, digest: bytes) -> None:
-        scanned[digest] = tuple(scan_text(text))
+        scanned[digest] = scan_text(text)
 
     source = load_file(path, rel, display, kind, problems, scan)
     if source is None:
@@ -243,7 +255,12 @@ def _read_all(jobs: list[_Job], problems: Problems) -> list[_Read]:
     global _PENDING
     _PENDING = jobs
     try:
-        with mp.get_context("fork").Pool(workers - 1, initializer=leave_with_parent) as pool:
+        pool = mp.get_context("fork").Pool(workers - 1, initializer=leave_with_parent)
+    except OSError:  # no process to spare: parse them all here
+        _PENDING = []
+        return [_read(job, problems) for job in jobs]
+    try:
+        with pool:
             pending = pool.map_async(_read_share, [(share, workers) for share in range(1, workers)])
             done: list[_Read | None] = [None] * len(jobs)
             for index in range(0, len(jobs), workers):
@@ -254,12 +271,10 @@ def _read_all(jobs: list[_Job], problems: Problems) -> list[_Read]:
     for found, parsed in shares:
         problems.extend(found)
         for index, digest, ids, packed, scanned in parsed:
-            _, kind, path, rel, display = jobs[index]
             if packed is None:
                 done[index] = (None, None, ids, None, scanned)
                 continue
-            data, lines, body, body_line, record = pickle.loads(packed)
-            source = SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
+            source, record = _unpack(pickle.loads(packed), jobs[index], digest)
             done[index] = (source, record, ids, packed if record is not None else None, scanned)
     assert all(read is not None for read in done), "a file was parsed by no process"
     return cast("list[_Read]", done)
@@ -278,9 +293,7 @@ def _read_share(
         packed = None
         digest = b""
         if source is not None:
-            digest = source.digest
-            parts = (source.data, source.lines, source.body, source.body_line, record)
-            packed = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+            digest, packed = source.digest, _pack(source, record)
         parsed.append((index, digest, ids, packed, scanned))
     return problems.items, parsed
 

@@ -186,3 +186,49 @@ def test_errors_found_by_a_worker_are_reported_with_the_rest(
     monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
     monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
     assert _problems(root) == alone
+
+
+def test_without_a_process_to_spare_every_file_is_parsed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import shutil
+
+    import generator.build
+
+    root = tmp_path / "content"
+    shutil.copytree(SAMPLE, root)
+    alone = _loaded(root)
+
+    def no_fork() -> int:
+        raise OSError("no process to spare")
+
+    monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
+    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert _loaded(root) == alone
+
+
+@pytest.mark.parametrize(
+    ("rel", "kind"),
+    [
+        ("concerns/MED-01.md", "concerns"),
+        ("concerns/night/MED-02.md", "concerns"),
+        ("evidence/audit.yaml", "evidence"),
+        ("evidence/audit.yml", "evidence"),
+        ("evidence/notes/audit.md", "evidence"),
+        ("governance/2026-06.md", "governance"),
+        ("governance/2026-06.yaml", None),  # only evidence may be plain YAML
+        ("concerns/_draft.md", None),
+        ("concerns/.hidden/MED-03.md", None),
+        ("evidence/audit.csv", None),
+        ("attachments/notes.md", None),
+        ("portfolio.yaml", None),
+        ("concerns/README", None),
+        ("concerns", None),
+    ],
+)
+def test_which_files_are_records(rel: str, kind: str | None) -> None:
+    from generator.sources import record_kind
+
+    assert record_kind(rel) == kind
