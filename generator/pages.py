@@ -107,13 +107,13 @@ class Fragments:
 
     def statement_link(self, page: str, slug: str) -> Markup:
         """A link to a quality statement's page."""
-        return self.link(page, f"statements/{slug}.html", self.statements[slug][1].title)
+        return self.link(page, self.paths.statement(slug), self.statements[slug][1].title)
 
     def finding_url(self, finding: Finding) -> str:
         """The site path of the page (and place) a finding is about."""
         if finding.record in self.paths.by_id:
             return self.paths.by_id[finding.record]
-        return f"statements/{finding.record}.html"
+        return self.paths.statement(finding.record)
 
     # --- outcomes ----------------------------------------------------------------------------
 
@@ -211,9 +211,7 @@ class Fragments:
     def tracker_row(self, page: str, c: Concern, a: Action) -> Markup:
         """An action's row in the action tracker, with the values its filters and sorts use."""
         s = self.status[a.id]
-        slugs = self.p.statements_of[c.id]
-        kqs = "|".join(unique([self.statements[slug][0].title for slug in slugs]))
-        titles = "|".join([self.statements[slug][1].title for slug in slugs])
+        kqs, titles = self.filed_under(self.p.statements_of[c.id])
         findings = self.build.findings_for(a.id)
         codes = "|".join(unique([f.code for f in findings]))
         due = escape(isodate(a.current_due))
@@ -256,12 +254,16 @@ class Fragments:
             "  </tr>"
         )
 
+    def filed_under(self, slugs: list[str]) -> tuple[str, str]:
+        """The key questions and the quality statements of ``slugs``, as the table filters
+        read them: titles separated by '|'."""
+        kqs = "|".join(unique([self.statements[slug][0].title for slug in slugs]))
+        return kqs, "|".join([self.statements[slug][1].title for slug in slugs])
+
     def register_row(self, page: str, e: Evidence) -> Markup:
         """An evidence entry's row in the evidence register, with the values its filters use."""
         p = self.p
-        slugs = p.filed_under[e.id]
-        titles = "|".join([self.statements[slug][1].title for slug in slugs])
-        kqs = "|".join(unique([self.statements[slug][0].title for slug in slugs]))
+        kqs, titles = self.filed_under(p.filed_under[e.id])
         category, nature = escape(p.category_of(e)), escape(p.nature_of(e))
         cited = len(unique([cite.concern.id for cite in p.citations[e.id]]))
         if e.id in self.paths.files:
