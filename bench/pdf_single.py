@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from generator.build import load
-from generator.pdf import ASSETS, Job, PrintDocument, Setup, compose, lay_out
-from generator.site import templates_dir
+from generator.pdf.document import ASSETS, Job, PrintDocument, Setup, compose, lay_out
+from generator.render.site import templates_dir
 
 
 def main(source: Path, out: Path) -> None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from synth import generate  # noqa: E402
 
-from generator.incremental import RACY_NS  # noqa: E402
+from generator.cache.store import RACY_NS  # noqa: E402
 
 #: The stages, as (name, file of the function, function name).
 STAGES = [

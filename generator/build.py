@@ -13,19 +13,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from generator import __version__
+from generator.check.outcomes import Outcome
+from generator.check.privacy import ScanMemo, Scanned, scan_text
+from generator.check.rules import Finding, run_checks
+from generator.check.status import Brag, derive
 from generator.errors import PortfolioError, Problem, Problems
-from generator.framework import DEFAULT_FRAMEWORK, load_framework
-from generator.link import Portfolio, link
+from generator.load.framework import DEFAULT_FRAMEWORK, load_framework
+from generator.load.link import Portfolio, link
+from generator.load.sources import SourceFile, discover, load_file
+from generator.load.validate import validate
 from generator.model import Concern, Evidence, Review, Settings
-from generator.outcomes import Outcome
-from generator.privacy import ScanMemo, Scanned, scan_text
-from generator.rules import Finding, run_checks
-from generator.sources import SourceFile, discover, load_file
-from generator.status import Brag, derive
-from generator.validate import validate
 
 if TYPE_CHECKING:
-    from generator.incremental import BuildCache, Inputs
+    from generator.cache.store import BuildCache, Inputs
 
 _MODELS: dict[str, Any] = {"concerns": Concern, "evidence": Evidence, "governance": Review}
 
@@ -247,7 +247,7 @@ def _read(job: _Job, problems: Problems) -> _Read:
 def _read_all(jobs: list[_Job], problems: Problems) -> list[_Read]:
     """Parse and validate ``jobs``, in their order: shared with forked workers when there
     are enough of them (this process parses its share meanwhile)."""
-    from generator.workers import can_fork, default_workers, leave_with_parent
+    from generator.parallel import can_fork, default_workers, leave_with_parent
 
     workers = default_workers()
     if workers < 2 or len(jobs) < PARALLEL_READ_FROM or not can_fork():

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from generator import __version__
-from generator.audience import shared_view
+from generator.check.audience import shared_view
 from generator.errors import PortfolioError
-from generator.write import atomic_write
+from generator.output.write import atomic_write
 
 if TYPE_CHECKING:
-    from generator.authoring import Kind
+    from generator.tools.authoring import Kind
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,9 +162,9 @@ def build(
     everything). Delete OUT, or use --no-cache, to build from nothing.
     """
     from generator.build import load
-    from generator.incremental import BuildCache, Inputs, default_cache_dir
-    from generator.site import SiteFiles, render_site
-    from generator.write import PDF_NAME, Staging, check_output, write_file
+    from generator.cache.store import BuildCache, Inputs, default_cache_dir
+    from generator.output.write import PDF_NAME, Staging, check_output, write_file
+    from generator.render.site import SiteFiles, render_site
 
     if no_pdf and pdf_only:
         raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
@@ -176,7 +176,7 @@ def build(
     if cache_dir.absolute().is_relative_to(out.absolute()):
         raise click.UsageError("--cache-dir cannot be inside the output folder: it is not shared")
     if not pdf_only and path.is_dir():
-        from generator.incremental import scan_inputs, up_to_date
+        from generator.cache.store import scan_inputs, up_to_date
 
         options = {
             "as_of": as_of,
@@ -228,7 +228,7 @@ def build(
         site_pages = sum(1 for name in files.names() if name.endswith(".html"))
         pdf_note = ""
         if not no_pdf:
-            from generator.pdf import render_pdf
+            from generator.pdf.document import render_pdf
 
             pdf_started = time.perf_counter()
             pdf = render_pdf(loaded, embed_attachments)
@@ -293,7 +293,7 @@ def check(path: Path, output: str, strict: bool, as_of: date | None) -> None:
 
     Exit status: 0 no errors (findings are allowed), 1 errors, 2 findings with --strict.
     """
-    from generator.check import as_json, as_text, run_check
+    from generator.check.report import as_json, as_text, run_check
 
     result = run_check(path, as_of)
     if output == "json":
@@ -327,7 +327,7 @@ def schema(path: Path, out: Path) -> None:
     an editor can offer them as you type.
     """
     from generator.build import load
-    from generator.schema import write_schemas
+    from generator.model.schema import write_schemas
 
     slugs: list[str] | None = None
     roles: list[str] | None = None
@@ -351,8 +351,8 @@ def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None
     The record has today's date, the next free id in the portfolio's own style, and commented
     placeholders; it passes check as written. An existing file is never overwritten.
     """
-    from generator.authoring import new_record
     from generator.build import load
+    from generator.tools.authoring import new_record
 
     portfolio = load(path).portfolio
     written = new_record(portfolio, cast("Kind", kind), record_id, title, date.today())
@@ -371,7 +371,7 @@ def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None
 @_user_errors
 def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
     """Create a new portfolio in FOLDER, with one example of each record kind."""
-    from generator.authoring import init_portfolio
+    from generator.tools.authoring import init_portfolio
 
     for written in init_portfolio(folder, provider, service, date.today(), with_ci):
         click.echo(f"Wrote {written.as_posix()}")
@@ -399,14 +399,14 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
     Every row that cannot be imported is listed with its row number and why.
     """
     from generator.build import load
-    from generator.importer import import_tracker
-    from generator.sources import load_file
+    from generator.load.sources import load_file
+    from generator.tools.importer import import_tracker
 
     mapping = None
     if map_file is not None:
         from generator.errors import Problems
-        from generator.importer import ImportMap
-        from generator.validate import validate
+        from generator.load.validate import validate
+        from generator.tools.importer import ImportMap
 
         problems = Problems()
         source = load_file(map_file, map_file.name, map_file.as_posix(), "map", problems)
@@ -446,7 +446,7 @@ def serve(path: Path, port: int) -> None:
     Listens on this computer only. The open page reloads after each rebuild; if a change
     breaks a record, the page lists the errors until the file is fixed.
     """
-    from generator.serve import serve as run_server
+    from generator.tools.serve import serve as run_server
 
     if not path.is_dir():
         from generator.errors import Problem
@@ -492,7 +492,7 @@ def report_commissioner(
     Holds only concerns and evidence shared with commissioners, and no personal data.
     """
     from generator.build import load
-    from generator.reports import commissioner_html, render_report_pdf
+    from generator.render.reports import commissioner_html, render_report_pdf
 
     shown = shared_view(load(path, as_of), "commissioner")
     html = commissioner_html(shown, since)
@@ -533,7 +533,7 @@ def report_action_plan(
 ) -> None:
     """The action plan in the columns CQC and commissioners ask for, as XLSX, CSV or PDF."""
     from generator.build import load
-    from generator.reports import action_plan
+    from generator.render.reports import action_plan
 
     shown = shared_view(load(path, as_of), audience)
     target = out or Path(f"action-plan-{shown.as_of.isoformat()}.{output}")
@@ -565,9 +565,9 @@ def export_inspection(path: Path, out: Path, as_of: date | None) -> None:
     """An inspection evidence folder: the PDF, the site, attachments by quality statement,
     an index.html to start from and a MANIFEST.sha256 of every file."""
     from generator.build import load
-    from generator.inspection import evidence_folder, to_zip
-    from generator.pdf import render_pdf
-    from generator.write import check_output, write_site
+    from generator.output.inspection import evidence_folder, to_zip
+    from generator.output.write import check_output, write_site
+    from generator.pdf.document import render_pdf
 
     zipped = out.suffix.lower() == ".zip"
     if not zipped:
@@ -590,7 +590,7 @@ def verify_command(folder: Path) -> None:
 
     Names every file changed, missing or added. Exit status 0 when all match, 1 otherwise.
     """
-    from generator.inspection import verify
+    from generator.output.inspection import verify
 
     result = verify(folder)
     for name in result.changed:
@@ -616,7 +616,7 @@ def verify_command(folder: Path) -> None:
 )
 def rules_command(output: str) -> None:
     """List the assurance checks with their codes, severities and what they find."""
-    from generator.rules import rules_markdown, rules_text
+    from generator.check.rules import rules_markdown, rules_text
 
     click.echo(rules_markdown() if output == "markdown" else rules_text(), nl=False)
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import CONCERN2_MD, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
-from generator.audience import shown, view
 from generator.build import load
+from generator.check.audience import shown, view
 from generator.cli import cli
 
 # Each marker appears in one record only; the audiences that may see it are listed.
@@ -197,7 +197,7 @@ def test_nhs_numbers_stop_shared_builds(make_portfolio: MakePortfolio, tmp_path:
     ],
 )
 def test_nhs_number_check(number: str, valid: bool) -> None:
-    from generator.privacy import identifiers, nhs_number_valid
+    from generator.check.privacy import identifiers, nhs_number_valid
 
     digits = number.replace(" ", "").replace("-", "")
     assert nhs_number_valid(digits) is valid
@@ -218,7 +218,7 @@ def test_nhs_number_check(number: str, valid: bool) -> None:
     ],
 )
 def test_a_file_scan_finds_each_kind_of_identifier(tmp_path: Path, line: str) -> None:
-    from generator.privacy import identifiers, scan_file
+    from generator.check.privacy import identifiers, scan_file
 
     path = tmp_path / "record.md"
     path.write_text(f"---\nid: C-1\n---\nFirst line.\n{line}\nLast line.\n", encoding="utf-8")

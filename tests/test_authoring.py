@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import SAMPLE, MakePortfolio
 from generator.build import load
 from generator.cli import cli
-from generator.sources import split_front_matter
+from generator.load.sources import split_front_matter
 
 
 def invoke(*args: str) -> Any:
@@ -76,7 +76,7 @@ def test_new_records_take_the_next_id_and_check_clean(
 
 def test_new_follows_the_sample_id_style() -> None:
     portfolio = load(SAMPLE).portfolio
-    from generator.authoring import next_id
+    from generator.tools.authoring import next_id
 
     assert next_id(portfolio, "evidence") == "EV-QA-2026-11"
     assert next_id(portfolio, "review") == "GOV-2026-11"

@@ -157,7 +157,7 @@ def test_no_serious_accessibility_violations(site: Path, visit: Any) -> None:
 def body_only_word() -> tuple[str, str]:
     """A word that appears in exactly one record, only in a concern's Markdown body."""
     build = load(SAMPLE)
-    from generator.search import plain_text
+    from generator.render.search import plain_text
 
     others: list[str] = []
     for concern in build.portfolio.concerns.values():

@@ -6,9 +6,9 @@ import itertools
 import xml.etree.ElementTree as ET
 from datetime import date
 
-from generator.charts import line_chart, nice_ticks, sparkline
+from generator.check.outcomes import measure_outcome
 from generator.model import Measure, Rules
-from generator.outcomes import measure_outcome
+from generator.render.charts import line_chart, nice_ticks, sparkline
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.build import load
-from generator.exports import REGISTER_COLUMNS, TRACKER_COLUMNS, downloads, inert
+from generator.render.exports import REGISTER_COLUMNS, TRACKER_COLUMNS, downloads, inert
 
 
 def test_tracker_csv_has_the_action_plan_columns() -> None:

@@ -258,7 +258,7 @@ def test_a_damaged_workbook_is_reported(make_portfolio: MakePortfolio, tmp_path:
 def test_map_files_are_checked(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
     from typing import get_args
 
-    from generator.importer import SYNONYMS, Column
+    from generator.tools.importer import SYNONYMS, Column
 
     assert set(get_args(Column)) == set(SYNONYMS)
     root = make_portfolio()

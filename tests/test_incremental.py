@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 
 from conftest import REPO, SAMPLE
 from generator.build import load
+from generator.cache.store import STAMP_TOKEN
 from generator.cli import cli
-from generator.incremental import STAMP_TOKEN
 
 Change = Callable[[Path], None]
 
@@ -254,7 +254,7 @@ def test_records_parsed_by_a_worker_are_cached_as_those_parsed_here(
 
 
 def test_a_file_scanned_before_is_not_read_again(tmp_path: Path) -> None:
-    from generator.privacy import ScanMemo
+    from generator.check.privacy import ScanMemo
 
     text = tmp_path / "notes.txt"
     text.write_text("seen with 943 476 5919\n", encoding="utf-8")
@@ -292,9 +292,9 @@ def test_files_are_hashed_again_only_when_their_state_changed(
     modification time back, is seen."""
     import pickle
 
-    import generator.incremental
+    import generator.cache.store
 
-    monkeypatch.setattr(generator.incremental, "RACY_NS", 0)  # the files here are brand new
+    monkeypatch.setattr(generator.cache.store, "RACY_NS", 0)  # the files here are brand new
     root, out = work / "content", work / "site"
     states = work / ".portfolio-cache" / "site" / "files.pickle"
     build(root, out, "--force")

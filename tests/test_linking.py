@@ -161,6 +161,6 @@ def test_role_labels(make_portfolio: MakePortfolio) -> None:
     ],
 )
 def test_ids_sort_as_people_expect(ids: list[str], expected: list[str]) -> None:
-    from generator.link import natural_key
+    from generator.load.link import natural_key
 
     assert sorted(ids, key=natural_key) == expected

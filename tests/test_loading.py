@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SAMPLE, MakePortfolio
 from generator.errors import Problems
-from generator.sources import YamlProblem, discover, load_file, parse_yaml, split_front_matter
+from generator.load.sources import YamlProblem, discover, load_file, parse_yaml, split_front_matter
 
 
 @pytest.mark.parametrize(
@@ -229,6 +229,6 @@ def test_without_a_process_to_spare_every_file_is_parsed_here(
     ],
 )
 def test_which_files_are_records(rel: str, kind: str | None) -> None:
-    from generator.sources import record_kind
+    from generator.load.sources import record_kind
 
     assert record_kind(rel) == kind

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from generator.check.outcomes import concern_outcome, measure_outcome, projection
 from generator.model import Measure, Rules
-from generator.outcomes import concern_outcome, measure_outcome, projection
 
 START = date(2026, 1, 1)
 

@@ -1,4 +1,4 @@
-"""The markup built in generator.pages escapes every piece of record text it prints."""
+"""The markup built in generator.render.pages escapes every piece of record text it prints."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 from conftest import CONCERN_MD, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
 from generator.build import load
-from generator.site import render_site
+from generator.render.site import render_site
 
 HOSTILE = "<b>x</b> & \"q\" 'a'"
 ESCAPED = "&lt;b&gt;x&lt;/b&gt; &amp; &#34;q&#34; &#39;a&#39;"

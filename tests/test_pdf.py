@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.build import Build, load
-from generator.pdf import ConfinedFetcher, FetchRefused, css_string, render_pdf
+from generator.pdf.document import ConfinedFetcher, FetchRefused, css_string, render_pdf
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import BASE_FILES, write_files
 from generator.build import load
 from generator.errors import PortfolioError
-from generator.sources import YamlProblem, parse_yaml
+from generator.load.sources import YamlProblem, parse_yaml
 
 # FUZZ_EXAMPLES=2000 runs a longer search locally; CI keeps it short.
 SETTINGS = settings(
@@ -169,7 +169,7 @@ LABELLED_DATES = st.tuples(
 )
 def test_a_file_scan_finds_what_scanning_each_line_finds(parts: list[str]) -> None:
     # The scan first asks whether anything can match at all; that must never hide a match.
-    from generator.privacy import identifiers, scan_file
+    from generator.check.privacy import identifiers, scan_file
 
     text = "".join(parts)
     with tempfile.TemporaryDirectory() as folder:

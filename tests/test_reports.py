@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import PORTFOLIO_YAML, SAMPLE, MakePortfolio
-from generator.audience import view
 from generator.build import load
+from generator.check.audience import view
 from generator.cli import cli
-from generator.reports import changes_since
+from generator.render.reports import changes_since
 
 SHARED = PORTFOLIO_YAML + "default_visibility: commissioner\n"
 

@@ -14,7 +14,7 @@ import yaml
 
 from conftest import REPO, write_files
 from generator.build import load
-from generator.rules import RULES, rules_markdown
+from generator.check.rules import RULES, rules_markdown
 
 AS_OF = date(2026, 6, 30)
 STATEMENTS = [

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.build import load
 from generator.cli import cli
-from generator.site import render_site
-from generator.write import MARKER
+from generator.output.write import MARKER
+from generator.render.site import render_site
 
 
 class _Page(HTMLParser):
@@ -389,7 +389,7 @@ def test_pages_written_by_workers_are_what_one_process_writes(
     import importlib.util
 
     from conftest import REPO
-    from generator.site import PARALLEL_FROM
+    from generator.render.site import PARALLEL_FROM
 
     spec = importlib.util.spec_from_file_location("synth", REPO / "bench" / "synth.py")
     assert spec is not None and spec.loader is not None

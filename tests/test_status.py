@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from generator.check.outcomes import outcomes_of
+from generator.check.status import action_status, concern_status
 from generator.model import Action, Concern, Rules
-from generator.outcomes import outcomes_of
-from generator.status import action_status, concern_status
 
 AS_OF = date(2026, 6, 30)
 

@@ -7,9 +7,9 @@ from importlib import resources
 from pathlib import Path
 
 from generator.errors import Problems
+from generator.load.sources import SourceFile, load_file
+from generator.load.validate import validate
 from generator.model import EvidenceType, Framework
-from generator.sources import SourceFile, load_file
-from generator.validate import validate
 
 DEFAULT_FRAMEWORK = "cqc-saf-2024"
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from generator.link import Portfolio
+from generator.check.outcomes import Outcome
+from generator.load.link import Portfolio
 from generator.model import Action, Concern
-from generator.outcomes import Outcome
 
 Colour = Literal["blue", "green", "amber", "red"]
 COLOURS: tuple[Colour, ...] = ("red", "amber", "green", "blue")

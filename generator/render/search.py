@@ -14,7 +14,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from generator.build import Build
-from generator.incremental import Memo, content_key
+from generator.cache.store import Memo, content_key
 from generator.model import Concern, Evidence, Review
 
 _PLAIN = MarkdownIt("commonmark").enable(["table", "strikethrough"])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from generator.errors import PortfolioError, Problem
-from generator.link import Portfolio
+from generator.load.link import Portfolio
 
 Kind = Literal["concern", "evidence", "review"]
 FOLDERS: dict[Kind, str] = {"concern": "concerns", "evidence": "evidence", "review": "governance"}

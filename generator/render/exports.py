@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from generator.build import Build
-from generator.incremental import Memo, content_key
-from generator.write import dated_zip
+from generator.cache.store import Memo, content_key
+from generator.output.write import dated_zip
 
 TRACKER_COLUMNS = [
     "Concern",

@@ -16,11 +16,11 @@ from dataclasses import replace
 from typing import Any, Literal, TypeVar, cast
 
 from generator.build import Build
+from generator.check.outcomes import outcomes_of
+from generator.check.rules import Finding, run_rule
 from generator.errors import Problems
-from generator.link import Portfolio, link
+from generator.load.link import Portfolio, link
 from generator.model import VISIBILITY_ORDER, Concern, Evidence, Review, Visibility
-from generator.outcomes import outcomes_of
-from generator.rules import Finding, run_rule
 
 COVERAGE_RULE = "S501"  # quality statements with no evidence: per audience
 
@@ -173,8 +173,8 @@ def shared_view(build: Build, audience: str | None) -> Build:
     Raises PortfolioError, with the file and line of each, when a commissioner or public
     output would hold a likely NHS number or date of birth.
     """
+    from generator.check.privacy import guard
     from generator.errors import PortfolioError
-    from generator.privacy import guard
 
     chosen = cast(Audience, audience or build.portfolio.settings.audience)
     shown = view(build, chosen)

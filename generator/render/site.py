@@ -29,25 +29,25 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from generator import __version__
-from generator.audience import NOTES
 from generator.build import Build
-from generator.charts import line_chart, sparkline
-from generator.exports import downloads
-from generator.link import Portfolio, natural_key
-from generator.markdown import relative_url, render_markdown
+from generator.check.audience import NOTES
+from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
+from generator.check.rules import RULES, Finding, Rule, rule_by_code
+from generator.check.status import COLOURS
+from generator.load.link import Portfolio, natural_key
+from generator.load.sources import RECORD_FOLDERS
 from generator.model import Action, Concern, Evidence
-from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
-from generator.pages import Fragments
-from generator.rules import RULES, Finding, Rule, rule_by_code
-from generator.search import index_script
-from generator.sources import RECORD_FOLDERS
-from generator.status import COLOURS
-from generator.workers import can_fork, default_workers, leave_with_parent
-from generator.write import STAMP_TOKEN
+from generator.output.write import STAMP_TOKEN
+from generator.parallel import can_fork, default_workers, leave_with_parent
+from generator.render.charts import line_chart, sparkline
+from generator.render.exports import downloads
+from generator.render.markdown import relative_url, render_markdown
+from generator.render.pages import Fragments
+from generator.render.search import index_script
 
 if TYPE_CHECKING:
-    from generator.incremental import BuildCache
-    from generator.write import Staging
+    from generator.cache.store import BuildCache
+    from generator.output.write import Staging
 
 PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
 _Job = tuple[str, str, dict[str, Any]]
@@ -71,7 +71,7 @@ def templates_dir() -> Path:
     packaged = Path(str(resources.files("generator"))) / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parent.parent.parent / "templates"
 
 
 @dataclass
@@ -264,7 +264,7 @@ class SiteRenderer:
     def link_helpers(self) -> dict[str, Any]:
         """Small pieces used on almost every line of every page, in Python for speed.
 
-        Each returns escaped markup (see generator.pages); ``page_path`` from the template
+        Each returns escaped markup (see generator.render.pages); ``page_path`` from the template
         context makes links relative to the page being rendered.
         """
         parts = self.fragments
@@ -443,7 +443,7 @@ class SiteRenderer:
         unchanged is taken from it instead. ``meanwhile`` runs in this process while the
         workers render (before the pages are rendered, when there are no workers).
         """
-        from generator.incremental import PageKeys
+        from generator.cache.store import PageKeys
 
         jobs, self.jobs = self.jobs, []
         token = _StampToken(STAMP_TOKEN) if cache is not None else None

@@ -21,10 +21,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Field
 
-from generator.authoring import slugify
 from generator.errors import PortfolioError, Problem
-from generator.link import Portfolio
+from generator.load.link import Portfolio
 from generator.model import ID_PATTERN, Model, Risk, Source, one_or_many
+from generator.tools.authoring import slugify
 
 Column = Literal[
     "finding",

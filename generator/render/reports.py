@@ -14,11 +14,11 @@ from typing import Any
 from markupsafe import Markup
 
 from generator.build import Build
-from generator.charts import line_chart
+from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, outcomes_of, with_unit
+from generator.check.status import Brag, action_status, concern_status
 from generator.model import Action, Concern
-from generator.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, outcomes_of, with_unit
-from generator.site import SiteRenderer, templates_dir
-from generator.status import Brag, action_status, concern_status
+from generator.render.charts import line_chart
+from generator.render.site import SiteRenderer, templates_dir
 
 
 @dataclass
@@ -187,7 +187,7 @@ def render_report_pdf(build: Build, html: str) -> bytes:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from generator.pdf import ASSETS, ConfinedFetcher
+    from generator.pdf.document import ASSETS, ConfinedFetcher
 
     theme = templates_dir()
     policy = ConfinedFetcher([(theme / ASSETS).resolve()])
@@ -213,7 +213,7 @@ def render_report_pdf(build: Build, html: str) -> bytes:
 
 def action_plan_html(build: Build) -> str:
     """The action plan as a landscape table, for print."""
-    from generator.exports import TRACKER_COLUMNS, tracker_rows
+    from generator.render.exports import TRACKER_COLUMNS, tracker_rows
 
     renderer = SiteRenderer(build)
     css = (templates_dir() / "reports" / "report.css").read_text(encoding="utf-8")
@@ -229,7 +229,7 @@ def action_plan(build: Build, output: str) -> bytes:
     """The action plan as CSV, XLSX or PDF bytes."""
     from datetime import datetime
 
-    from generator.exports import TRACKER_COLUMNS, to_csv, to_xlsx, tracker_rows
+    from generator.render.exports import TRACKER_COLUMNS, to_csv, to_xlsx, tracker_rows
 
     if output == "csv":
         return to_csv(TRACKER_COLUMNS, tracker_rows(build))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from generator.errors import PortfolioError, Problem
 
 if TYPE_CHECKING:
-    from generator.site import SiteFiles
+    from generator.render.site import SiteFiles
 
 MARKER = ".portfolio-build"
 PDF_NAME = "portfolio.pdf"

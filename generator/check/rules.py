@@ -14,14 +14,14 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from generator.link import Portfolio
-from generator.markdown import references
+from generator.check.outcomes import Outcome, meets, outcomes_of, readings_until, streak_at
+from generator.load.link import Portfolio
+from generator.load.sources import KeyPath
 from generator.model import Action, Closure, Concern, Measure, Point, Rules
-from generator.outcomes import Outcome, meets, outcomes_of, readings_until, streak_at
-from generator.sources import KeyPath
+from generator.render.markdown import references
 
 if TYPE_CHECKING:
-    from generator.privacy import ScanMemo
+    from generator.check.privacy import ScanMemo
 
 Severity = Literal["high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
@@ -770,7 +770,7 @@ def outside_reference(ctx: Context) -> Iterator[Finding]:
     "record personal_data: true or visibility: internal.",
 )
 def personal_identifier(ctx: Context) -> Iterator[Finding]:
-    from generator.privacy import attachment_display, scan
+    from generator.check.privacy import attachment_display, scan
 
     p = ctx.portfolio
     found = scan(p, ctx.scans, ctx.checksums)

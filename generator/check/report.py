@@ -12,8 +12,8 @@ from typing import Any
 
 from generator import __version__
 from generator.build import Build, load
+from generator.check.rules import RULES, Finding
 from generator.errors import PortfolioError, Problem
-from generator.rules import RULES, Finding
 
 #: Version of the JSON document; raised only when a change would break a reader.
 JSON_VERSION = 1

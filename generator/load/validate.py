@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from generator.errors import Problems
-from generator.sources import KeyPath, SourceFile
+from generator.load.sources import KeyPath, SourceFile
 
 M = TypeVar("M", bound=BaseModel)
 

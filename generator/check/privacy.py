@@ -17,7 +17,7 @@ from generator.errors import Problem
 
 if TYPE_CHECKING:
     from generator.build import Build
-    from generator.link import Portfolio
+    from generator.load.link import Portfolio
 
 _NUMBER = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
 _BIRTH = re.compile(

@@ -45,9 +45,9 @@ from urllib.request import url2pathname
 from markupsafe import Markup
 
 from generator.build import Build
-from generator.pdfjoin import Bookmark, join
-from generator.site import SiteRenderer, templates_dir
-from generator.workers import default_workers, leave_with_parent
+from generator.parallel import default_workers, leave_with_parent
+from generator.pdf.join import Bookmark, join
+from generator.render.site import SiteRenderer, templates_dir
 
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"

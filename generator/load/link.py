@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 
 from generator.errors import Problems
+from generator.load.sources import KeyPath, SourceFile
+from generator.load.validate import field_name
 from generator.model import (
     Action,
     Closure,
@@ -32,8 +34,6 @@ from generator.model import (
     Settings,
     Statement,
 )
-from generator.sources import KeyPath, SourceFile
-from generator.validate import field_name
 
 
 @dataclass(frozen=True)

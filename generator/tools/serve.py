@@ -51,8 +51,8 @@ class Preview:
     def rebuild(self) -> None:
         """Build the site again; keep the errors to show if it fails."""
         from generator.build import load
-        from generator.site import render_site
-        from generator.write import write_site
+        from generator.output.write import write_site
+        from generator.render.site import render_site
 
         try:
             loaded = load(self.source)

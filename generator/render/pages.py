@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
-from generator.charts import sparkline
-from generator.link import Citation, Portfolio
-from generator.markdown import relative_url
+from generator.check.outcomes import with_unit
+from generator.check.rules import RULES, Finding
+from generator.check.status import COLOURS
+from generator.load.link import Citation, Portfolio
 from generator.model import Action, Concern, Evidence, Measure, Point
-from generator.outcomes import with_unit
-from generator.rules import RULES, Finding
-from generator.status import COLOURS
+from generator.render.charts import sparkline
+from generator.render.markdown import relative_url
 
 if TYPE_CHECKING:
     from generator.build import Build
-    from generator.site import Paths
+    from generator.render.site import Paths
 
 NONE = Markup('<span class="none">none</span>')
 WITHHELD = Markup('<span class="withheld">withheld</span>')

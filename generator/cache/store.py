@@ -46,15 +46,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from generator import __version__
-from generator.write import MARKER
-from generator.write import STAMP_TOKEN as STAMP_TOKEN
+from generator.output.write import MARKER
+from generator.output.write import STAMP_TOKEN as STAMP_TOKEN
 
 if TYPE_CHECKING:
-    from generator.link import DecisionRef
+    from generator.check.privacy import Scanned
+    from generator.check.rules import Finding
+    from generator.load.link import DecisionRef
     from generator.model import Concern, Evidence, Review
-    from generator.privacy import Scanned
-    from generator.rules import Finding
-    from generator.site import SiteRenderer
+    from generator.render.site import SiteRenderer
 
 KEY_PREFIX = "inputs "
 CACHE_FOLDER = ".portfolio-cache"
@@ -228,9 +228,9 @@ def scan_inputs(
     folder with each file's size, times and inode, and a file whose state is unchanged since
     the last scan is not read again.
     """
-    from generator.privacy import TEXT_ATTACHMENTS, scan_text
-    from generator.site import templates_dir
-    from generator.sources import record_kind
+    from generator.check.privacy import TEXT_ATTACHMENTS, scan_text
+    from generator.load.sources import record_kind
+    from generator.render.site import templates_dir
 
     written = {p.absolute() for p in (out, cache) if p is not None}
     temporary: tuple[str, ...] = ()
@@ -254,7 +254,7 @@ def scan_inputs(
     digest.update(f"today {date.today().isoformat()}\n".encode())
     for name, value in sorted(options.items()):
         digest.update(f"{name}={value!r}\n".encode())
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     theme = templates_dir()
     inputs = Inputs("", "", root.resolve(), theme)
     folders = (
@@ -752,7 +752,7 @@ class PageKeys:
     """
 
     def __init__(self, renderer: SiteRenderer) -> None:
-        from generator.markdown import references
+        from generator.render.markdown import references
 
         self._references = references
         self.r = renderer

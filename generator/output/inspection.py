@@ -18,8 +18,8 @@ from pathlib import Path
 
 from generator.build import Build
 from generator.errors import PortfolioError, Problem
-from generator.site import SiteFiles, render_site
-from generator.write import MARKER, dated_zip
+from generator.output.write import MARKER, dated_zip
+from generator.render.site import SiteFiles, render_site
 
 MANIFEST = "MANIFEST.sha256"
 IGNORED = {MANIFEST, MARKER}

@@ -13,7 +13,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from generator.outcomes import Outcome
+from generator.check.outcomes import Outcome
 
 FONT = "'Atkinson Hyperlegible', sans-serif"  # the theme's own font; a generic one otherwise
 INK = "#0b0c0c"
