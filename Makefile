@@ -38,6 +38,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/ruff format --check generator tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint browser-deps
 	$(BIN)/pytest

@@ -13,8 +13,8 @@ import hashlib
 import sys
 from pathlib import Path
 
-from generator.build import load
 from generator.pdf.document import ASSETS, Job, PrintDocument, Setup, compose, lay_out
+from generator.pipeline import load
 from generator.render.site import templates_dir
 
 

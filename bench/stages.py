@@ -30,26 +30,26 @@ sys.path.insert(0, str(HERE.parent))
 
 from synth import generate  # noqa: E402
 
-from generator.cache.store import RACY_NS  # noqa: E402
+from generator.cache.inputs import RACY_NS  # noqa: E402
 
 #: The stages, as (name, file of the function, function name).
 STAGES = [
-    ("whole build", "generator/cli.py", "build"),
-    ("hash the inputs", "generator/incremental.py", "scan_inputs"),
-    ("load (parse, link, check)", "generator/build.py", "load"),
-    ("  parse and validate", "generator/build.py", "_read_all"),
-    ("  records from the cache", "generator/build.py", "_cached"),
-    ("  link", "generator/link.py", "link"),
-    ("  checks", "generator/rules.py", "run_checks"),
-    ("    privacy scan", "generator/privacy.py", "scan"),
-    ("audience view", "generator/audience.py", "shared_view"),
-    ("render the site", "generator/site.py", "render_site"),
-    ("  page cache keys", "generator/incremental.py", "key"),
-    ("  pages", "generator/site.py", "_render_one"),
-    ("  downloads (CSV, XLSX)", "generator/exports.py", "downloads"),
-    ("  search index", "generator/search.py", "index_script"),
-    ("write and swap", "generator/write.py", "finish"),
-    ("save the cache", "generator/incremental.py", "save"),
+    ("whole build", "generator/pipeline.py", "build"),
+    ("hash the inputs", "generator/cache/inputs.py", "scan_inputs"),
+    ("load (parse, link, check)", "generator/pipeline.py", "load"),
+    ("  parse and validate", "generator/load/records.py", "read_record"),
+    ("  records from the cache", "generator/cache/records.py", "cached"),
+    ("  link", "generator/load/link.py", "link"),
+    ("  checks", "generator/check/rules.py", "run_checks"),
+    ("    privacy scan", "generator/check/privacy.py", "scan"),
+    ("audience view", "generator/check/audience.py", "shared_view"),
+    ("render the site", "generator/pipeline.py", "render_site"),
+    ("  page cache keys", "generator/cache/pages.py", "key"),
+    ("  pages", "generator/render/site.py", "render"),
+    ("  downloads (CSV, XLSX)", "generator/render/exports.py", "downloads"),
+    ("  search index", "generator/render/search.py", "index_script"),
+    ("write and swap", "generator/output/write.py", "finish"),
+    ("save the cache", "generator/cache/store.py", "save"),
 ]
 
 
@@ -74,7 +74,7 @@ def report(title: str, stats: pstats.Stats, top: int) -> str:
         (
             ct
             for (f, _, fn), (_, _, _, ct, _) in table.items()
-            if f.endswith("cli.py") and fn == "build"
+            if f.endswith("pipeline.py") and fn == "build"
         ),
         0.0,
     )

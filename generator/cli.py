@@ -6,9 +6,7 @@ list of ``path:line: message`` lines and exit status 1; tracebacks appear only w
 
 from __future__ import annotations
 
-import gc
 import sys
-import time
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -18,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from generator import __version__
-from generator.check.audience import shared_view
 from generator.errors import PortfolioError
 from generator.output.write import atomic_write
+from generator.parallel import default_workers
 
 if TYPE_CHECKING:
     from generator.tools.authoring import Kind
@@ -161,117 +159,59 @@ def build(
     another version of the tool or its libraries, is not used (the build says so and does
     everything). Delete OUT, or use --no-cache, to build from nothing.
     """
-    from generator.build import load
-    from generator.cache.store import BuildCache, Inputs, default_cache_dir
-    from generator.output.write import PDF_NAME, Staging, check_output, write_file
-    from generator.render.site import SiteFiles, render_site
+    from generator.cache.inputs import default_cache_dir
+    from generator.output.write import PDF_NAME
+    from generator.pipeline import BuildOptions
+    from generator.pipeline import build as run_build
 
     if no_pdf and pdf_only:
         raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
-    started = time.perf_counter()
-    check_output(out)
-    key = None
-    inputs: Inputs | None = None
-    cache_dir = cache_dir or default_cache_dir(out)
-    if cache_dir.absolute().is_relative_to(out.absolute()):
+    chosen_cache = cache_dir or default_cache_dir(out)
+    if chosen_cache.absolute().is_relative_to(out.absolute()):
         raise click.UsageError("--cache-dir cannot be inside the output folder: it is not shared")
-    if not pdf_only and path.is_dir():
-        from generator.cache.store import scan_inputs, up_to_date
-
-        options = {
-            "as_of": as_of,
-            "audience": audience,
-            "pdf": not no_pdf,
-            "embed": embed_attachments,
-        }
-        inputs = scan_inputs(path, options, out, cache_dir, remember=not no_cache)
-        key = inputs.key
-        if not force and up_to_date(out, key):
-            click.echo(
-                f"{out.as_posix()} is up to date: nothing in {path.as_posix()} has "
-                f"changed since it was built ({time.perf_counter() - started:.2f} s)"
-            )
-            return
-    cache = None
-    if inputs is not None and not no_cache:
-        cache, note = BuildCache.open(cache_dir, inputs.code, out)
-        if note:
-            click.echo(f"note: {note}", err=True)
-    staging: Staging | None = None
-
-    def write_early(stamp: str) -> None:
-        # Most pages will be as the cache holds them: write them while the checks run.
-        nonlocal staging
-        pages = cache.kept_pages() if cache is not None and not pdf_only else None
-        if pages:
-            staging = Staging(out)
-            staging.write_early(pages, stamp)
-
-    collecting = gc.isenabled()
-    try:
-        # Loading makes hundreds of thousands of objects that live as long as the build: the
-        # cyclic collector would walk them again and again for nothing.
-        gc.disable()
-        try:
-            loaded = shared_view(load(path, as_of, cache, inputs, write_early), audience)
-        finally:
-            gc.freeze()
-            if collecting:
-                gc.enable()
-        if not pdf_only:
-            staging = staging or Staging(out)
-        files = (
-            SiteFiles()
-            if pdf_only
-            else render_site(loaded, not no_pdf, cache=cache, staging=staging)
+    built = run_build(
+        BuildOptions(
+            path=path,
+            out=out,
+            as_of=as_of,
+            audience=audience,
+            pdf=not no_pdf,
+            pdf_only=pdf_only,
+            embed_attachments=embed_attachments,
+            force=force,
+            cache_dir=chosen_cache,
+            use_cache=not no_cache,
+            workers=default_workers(),
         )
-        site_pages = sum(1 for name in files.names() if name.endswith(".html"))
-        pdf_note = ""
-        if not no_pdf:
-            from generator.pdf.document import render_pdf
-
-            pdf_started = time.perf_counter()
-            pdf = render_pdf(loaded, embed_attachments)
-            for url in pdf.refused:
-                click.echo(
-                    f"warning: the PDF did not read {url}: it is outside the portfolio", err=True
-                )
-            pdf_note = f", PDF {pdf.pages} pages ({time.perf_counter() - pdf_started:.1f} s)"
-            if pdf_only:
-                write_file(out, PDF_NAME, pdf.data)
-            else:
-                files.pages[PDF_NAME] = pdf.data
-        if not pdf_only:
-            links = cache.links(files.copies, out, inputs) if cache and inputs else None
-            staging = staging or Staging(out)
-            staging.finish(files, loaded.stamp, key, links)
-            if cache is not None and inputs is not None:
-                try:
-                    cache.remember_copies(files.copies, out, inputs)
-                    cache.save(inputs.key)
-                except OSError as exc:
-                    click.echo(
-                        f"note: the build cache {cache_dir.as_posix()} could not be written "
-                        f"({exc.strerror or exc}); the next build will do everything",
-                        err=True,
-                    )
-    finally:
-        gc.unfreeze()
-        if staging is not None:
-            staging.abort()  # when the build stopped before the new output was swapped in
-        if cache is not None:
-            cache.close()
-    elapsed = time.perf_counter() - started
+    )
+    for note in built.notes:
+        click.echo(f"note: {note}", err=True)
+    loaded = built.build
+    if loaded is None:
+        click.echo(
+            f"{out.as_posix()} is up to date: nothing in {path.as_posix()} has "
+            f"changed since it was built ({built.seconds:.2f} s)"
+        )
+        return
+    pdf_note = ""
+    if built.pdf is not None:
+        for url in built.pdf.refused:
+            click.echo(
+                f"warning: the PDF did not read {url}: it is outside the portfolio", err=True
+            )
+        pdf_note = f", PDF {built.pdf.pages} pages ({built.pdf_seconds:.1f} s)"
     p = loaded.portfolio
     what = f"{out.as_posix()}/{PDF_NAME}" if pdf_only else f"{out.as_posix()}/index.html"
     what += f" ({p.audience} edition)"
-    pages = "" if pdf_only else f"{site_pages} pages, "
-    if cache is not None and cache.reused:
-        pages = f"{site_pages} pages ({cache.rendered} rendered, {cache.reused} from the cache), "
+    pages = "" if pdf_only else f"{built.site_pages} pages, "
+    if built.reused:
+        pages = (
+            f"{built.site_pages} pages ({built.rendered} rendered, {built.reused} from the cache), "
+        )
     click.echo(
         f"Built {what}: {pages}{len(p.concerns)} concerns, {len(p.actions)} actions, "
         f"{len(p.evidence)} evidence entries, {len(loaded.findings)} findings, as of "
-        f"{p.as_of.isoformat()}, build {loaded.stamp}{pdf_note} ({elapsed:.2f} s)"
+        f"{p.as_of.isoformat()}, build {loaded.stamp}{pdf_note} ({built.seconds:.2f} s)"
     )
 
 
@@ -293,9 +233,10 @@ def check(path: Path, output: str, strict: bool, as_of: date | None) -> None:
 
     Exit status: 0 no errors (findings are allowed), 1 errors, 2 findings with --strict.
     """
-    from generator.check.report import as_json, as_text, run_check
+    from generator.check.report import as_json, as_text
+    from generator.pipeline import check as run_check
 
-    result = run_check(path, as_of)
+    result = run_check(path, as_of, default_workers())
     if output == "json":
         click.echo(as_json(result), nl=False)
     else:
@@ -326,8 +267,8 @@ def schema(path: Path, out: Path) -> None:
     When PATH is a portfolio, its quality statements and roles are listed in the schemas, so
     an editor can offer them as you type.
     """
-    from generator.build import load
     from generator.model.schema import write_schemas
+    from generator.pipeline import load
 
     slugs: list[str] | None = None
     roles: list[str] | None = None
@@ -351,7 +292,7 @@ def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None
     The record has today's date, the next free id in the portfolio's own style, and commented
     placeholders; it passes check as written. An existing file is never overwritten.
     """
-    from generator.build import load
+    from generator.pipeline import load
     from generator.tools.authoring import new_record
 
     portfolio = load(path).portfolio
@@ -398,21 +339,10 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
     Rows that share a finding become one concern with several actions; owners become roles.
     Every row that cannot be imported is listed with its row number and why.
     """
-    from generator.build import load
-    from generator.load.sources import load_file
-    from generator.tools.importer import import_tracker
+    from generator.pipeline import load
+    from generator.tools.importer import import_tracker, read_map
 
-    mapping = None
-    if map_file is not None:
-        from generator.errors import Problems
-        from generator.load.validate import validate
-        from generator.tools.importer import ImportMap
-
-        problems = Problems()
-        source = load_file(map_file, map_file.name, map_file.as_posix(), "map", problems)
-        checked = validate(ImportMap, source, problems) if source else None
-        problems.raise_if_any()
-        mapping = checked.model_dump(exclude_none=True) if checked else None
+    mapping = read_map(map_file) if map_file is not None else None
     portfolio = load(path).portfolio
     report = import_tracker(portfolio, tracker, mapping, date.today(), dry_run)
     verb = "Would import" if dry_run else "Imported"
@@ -491,12 +421,9 @@ def report_commissioner(
 
     Holds only concerns and evidence shared with commissioners, and no personal data.
     """
-    from generator.build import load
-    from generator.render.reports import commissioner_html, render_report_pdf
+    from generator.pipeline import commissioner_report
 
-    shown = shared_view(load(path, as_of), "commissioner")
-    html = commissioner_html(shown, since)
-    data = render_report_pdf(shown, html) if output == "pdf" else html.encode("utf-8")
+    shown, data = commissioner_report(path, since, as_of, output, default_workers())
     target = out or Path(f"commissioner-update-{shown.as_of.isoformat()}.{output}")
     atomic_write(target, data)
     click.echo(
@@ -532,12 +459,11 @@ def report_action_plan(
     path: Path, out: Path | None, output: str, audience: str | None, as_of: date | None
 ) -> None:
     """The action plan in the columns CQC and commissioners ask for, as XLSX, CSV or PDF."""
-    from generator.build import load
-    from generator.render.reports import action_plan
+    from generator.pipeline import action_plan
 
-    shown = shared_view(load(path, as_of), audience)
+    shown, data = action_plan(path, audience, as_of, output, default_workers())
     target = out or Path(f"action-plan-{shown.as_of.isoformat()}.{output}")
-    atomic_write(target, action_plan(shown, output))
+    atomic_write(target, data)
     click.echo(
         f"Wrote {target.as_posix()}: {len(shown.portfolio.actions)} actions "
         f"({shown.portfolio.audience} edition)"
@@ -564,16 +490,14 @@ def export() -> None:
 def export_inspection(path: Path, out: Path, as_of: date | None) -> None:
     """An inspection evidence folder: the PDF, the site, attachments by quality statement,
     an index.html to start from and a MANIFEST.sha256 of every file."""
-    from generator.build import load
-    from generator.output.inspection import evidence_folder, to_zip
+    from generator.output.inspection import to_zip
     from generator.output.write import check_output, write_site
-    from generator.pdf.document import render_pdf
+    from generator.pipeline import inspection_folder
 
     zipped = out.suffix.lower() == ".zip"
     if not zipped:
         check_output(out)
-    shown = shared_view(load(path, as_of), "inspection")
-    files = evidence_folder(shown, render_pdf(shown).data)
+    shown, files = inspection_folder(path, as_of, default_workers())
     if zipped:
         atomic_write(out, to_zip(files, shown.as_of))
     else:

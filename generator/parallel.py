@@ -1,15 +1,44 @@
-"""Worker processes: how many to use, and how they leave with the build that started them."""
+"""Parallel work, in one place: how many processes, how work is shared, how workers leave.
+
+Stages never fork. They offer work one item at a time (parse one file, render one page, lay out
+one part of the PDF); the orchestrator and the cache layer decide what needs doing and hand it
+here with the number of workers they were given. Nothing here is kept in module globals, so two
+builds in one process do not meet.
+
+Three shapes of work:
+
+* :func:`fork_map` shares a list of items between forked processes, each taking every n-th
+  item. The work may be any function, a closure included: forked workers start as copies of
+  this process, so nothing is pickled on the way in, only the results on the way out.
+* :class:`Pool` lays out jobs of very unequal cost, longest first, on a pool of forked
+  processes that lives as long as the ``with`` block (the PDF uses one for several rounds).
+* :class:`Background` runs one task in a forked process while this one goes on (the output
+  writer writes the pages the cache holds while the build checks and renders).
+"""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
+import pickle
 import threading
 import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def default_workers() -> int:
-    """How many processes share the work: PORTFOLIO_WORKERS, else one per core (two at most)."""
+    """How many processes share the work: PORTFOLIO_WORKERS, else one per core (two at most).
+
+    Read once, by the command line; everything below it is given the number.
+    """
     chosen = os.environ.get("PORTFOLIO_WORKERS", "").strip()
     if chosen.isdigit() and int(chosen) > 0:
         return int(chosen)
@@ -17,8 +46,7 @@ def default_workers() -> int:
 
 
 def can_fork() -> bool:
-    """Whether worker processes can be forked here (they share the parent's objects as they
-    are, so nothing has to be sent to them)."""
+    """Whether worker processes can be forked here."""
     return "fork" in mp.get_all_start_methods()
 
 
@@ -33,3 +61,170 @@ def leave_with_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process failed; the message holds its traceback."""
+
+
+def fork_map(
+    items: Sequence[T],
+    work: Callable[[T], R],
+    workers: int,
+    *,
+    here: bool = False,
+    meanwhile: Callable[[], None] | None = None,
+    least: int = 0,
+) -> list[R]:
+    """``[work(item) for item in items]``, shared by ``workers`` processes, in order.
+
+    Forks only when there are two workers or more, at least ``least`` items, and fork is to be
+    had; otherwise (or when no process can be started) everything runs here. With ``here``,
+    this process takes a share too (after ``meanwhile``); without, it runs ``meanwhile`` while
+    the workers do all the items. ``meanwhile`` runs exactly once either way.
+    """
+    if workers < 2 or len(items) < max(least, 2) or not can_fork():
+        if meanwhile is not None:
+            meanwhile()
+        return [work(item) for item in items]
+    started: list[tuple[Any, Any, int]] = []  # (process, connection, share)
+    first = 1 if here else 0
+    context = mp.get_context("fork")
+    frozen = gc.get_freeze_count() > 0  # by the build that called: it unfreezes
+    gc.freeze()  # keep the collector from touching (and so copying) the shared objects
+    try:
+        for share in range(first, workers):
+            receive, send = context.Pipe(duplex=False)
+
+            def run(share: int = share, send: Any = send) -> None:
+                leave_with_parent()
+                try:
+                    done = [work(item) for item in items[share::workers]]
+                    data = pickle.dumps((True, done), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException:
+                    data = pickle.dumps((False, traceback.format_exc()))
+                send.send_bytes(data)
+                send.close()
+
+            try:
+                process = context.Process(target=run, daemon=True)
+                process.start()
+            except OSError:  # no process to spare: what is left is done here
+                receive.close()
+                send.close()
+                break
+            send.close()
+            started.append((process, receive, share))
+        if meanwhile is not None:
+            meanwhile()
+        results: list[Any] = [None] * len(items)
+        shared = {share for _, _, share in started}
+        for share in range(workers):
+            if share not in shared:  # this process's share, or a worker that never started
+                results[share::workers] = [work(item) for item in items[share::workers]]
+        failure = None
+        for process, receive, share in started:
+            try:
+                ok, done = pickle.loads(receive.recv_bytes())
+            except EOFError:
+                ok, done = False, f"worker {share} ended without a result"
+            receive.close()
+            process.join()
+            if ok:
+                results[share::workers] = done
+            else:
+                failure = failure or str(done)
+        if failure is not None:
+            raise WorkerFailed(failure)
+        return results
+    finally:
+        for process, _, _ in started:
+            if process.is_alive():
+                process.kill()
+                process.join()
+        if not frozen:
+            gc.unfreeze()
+
+
+class Background:
+    """``task()`` run in a forked process while this one goes on; :meth:`wait` tells whether it
+    finished. Where no process can be forked, :meth:`started` is False and nothing ran."""
+
+    def __init__(self, task: Callable[[], None]) -> None:
+        self._pid: int | None = None
+        if not hasattr(os, "fork"):
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return  # no process to spare
+        if pid == 0:  # the worker: run, then leave without running the parent's cleanup
+            code = 1
+            try:
+                task()
+                code = 0
+            finally:
+                os._exit(code)
+        self._pid = pid
+
+    @property
+    def started(self) -> bool:
+        return self._pid is not None
+
+    def wait(self) -> bool:
+        """Wait for the task; whether it ran to the end (False if it failed or never ran)."""
+        if self._pid is None:
+            return False
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        return os.waitstatus_to_exitcode(status) == 0
+
+
+class Pool:
+    """Forked worker processes for jobs of unequal cost; use it as a context manager.
+
+    With one worker, jobs run in this process. ``fn`` and the jobs are pickled on the way to
+    the workers, so they must be module-level functions and plain data.
+    """
+
+    def __init__(self, workers: int, warm: Callable[[], None] | None = None) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1 and can_fork():
+            if warm is not None:
+                warm()  # e.g. import a heavy library once, before the workers fork
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=mp.get_context("fork"), initializer=leave_with_parent
+            )
+
+    def run(self, fn: Callable[[T], R], jobs: Sequence[T], cost: Callable[[T], float]) -> list[R]:
+        """``[fn(job) for job in jobs]``, the costliest started first, results in order."""
+        if self._pool is None:
+            return [fn(job) for job in jobs]
+        order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i]))
+        futures = {i: self._pool.submit(fn, jobs[i]) for i in order}
+        return [futures[i].result() for i in range(len(jobs))]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a build makes objects that live as long as it
+    does (walking them again and again would find nothing to free)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import CONCERN2_MD, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
-from generator.build import load
 from generator.check.audience import shown, view
 from generator.cli import cli
+from generator.pipeline import load
 
 # Each marker appears in one record only; the audiences that may see it are listed.
 MARKERS = {

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import SAMPLE, MakePortfolio
-from generator.build import load
 from generator.cli import cli
 from generator.load.sources import split_front_matter
+from generator.pipeline import load
 
 
 def invoke(*args: str) -> Any:

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, SAMPLE
-from generator.build import load
 from generator.cli import cli
+from generator.pipeline import load
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

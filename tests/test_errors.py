@@ -448,7 +448,7 @@ def test_yaml_1_1_surprises_stay_as_written(make_portfolio: MakePortfolio) -> No
             "concerns/med-01.md": CONCERN_MD.replace("value: 81,", "value: 8.1e1,"),
         }
     )
-    from generator.build import load
+    from generator.pipeline import load
 
     p = load(root).portfolio
     odd = p.evidence["010"]

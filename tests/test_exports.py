@@ -9,7 +9,7 @@ import time
 from openpyxl import load_workbook
 
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
-from generator.build import load
+from generator.pipeline import load
 from generator.render.exports import REGISTER_COLUMNS, TRACKER_COLUMNS, downloads, inert
 
 

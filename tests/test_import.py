@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from conftest import MakePortfolio
-from generator.build import load
 from generator.cli import cli
+from generator.pipeline import load
 
 HEADER = [
     "Ref",

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import REPO, SAMPLE
-from generator.build import load
-from generator.cache.store import STAMP_TOKEN
+from conftest import REPO, SAMPLE, MakePortfolio
 from generator.cli import cli
+from generator.pipeline import load
+from generator.render.site import STAMP_TOKEN
 
 Change = Callable[[Path], None]
 
@@ -241,10 +241,10 @@ def test_identifiers_found_before_are_found_again_without_reading_again(work: Pa
 def test_records_parsed_by_a_worker_are_cached_as_those_parsed_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import generator.build
+    import generator.pipeline
 
     monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
-    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    monkeypatch.setattr(generator.pipeline, "PARALLEL_READ_FROM", 0)
     root, out = tmp_path / "content", tmp_path / "site"
     shutil.copytree(SAMPLE, root)
     build(root, out)
@@ -292,9 +292,9 @@ def test_files_are_hashed_again_only_when_their_state_changed(
     modification time back, is seen."""
     import pickle
 
-    import generator.cache.store
+    import generator.cache.inputs
 
-    monkeypatch.setattr(generator.cache.store, "RACY_NS", 0)  # the files here are brand new
+    monkeypatch.setattr(generator.cache.inputs, "RACY_NS", 0)  # the files here are brand new
     root, out = work / "content", work / "site"
     states = work / ".portfolio-cache" / "site" / "files.pickle"
     build(root, out, "--force")
@@ -580,3 +580,24 @@ def test_init_ignores_the_cache_in_git(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     ignored = (tmp_path / "new" / ".gitignore").read_text().splitlines()
     assert "/site/" in ignored and "/.portfolio-cache/" in ignored
+
+
+def test_a_pdf_only_build_is_part_of_what_the_next_build_trusts(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """A PDF written alone for another audience is never left beside a site, and taken as up
+    to date, for the audience the site was built for."""
+    root, out = make_portfolio(), tmp_path / "out"
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("--audience", "commissioner")
+    commissioner_pdf = (out / "portfolio.pdf").read_bytes()
+    run("--audience", "internal", "--pdf-only")
+    assert (out / "portfolio.pdf").read_bytes() != commissioner_pdf
+    again = run("--audience", "commissioner")
+    assert "up to date" not in again
+    assert (out / "portfolio.pdf").read_bytes() == commissioner_pdf

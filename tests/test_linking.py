@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from conftest import PORTFOLIO_YAML, MakePortfolio
-from generator.build import load
+from generator.pipeline import load
 
 
 def test_references_are_followed_both_ways(make_portfolio: MakePortfolio) -> None:

@@ -121,7 +121,7 @@ def test_discovery_ignores_underscore_and_dot_files_and_sorts(tmp_path: Path) ->
 
 def _loaded(root: Path) -> tuple[object, ...]:
     """Everything loading gives, as plain values to compare."""
-    from generator.build import load
+    from generator.pipeline import load
 
     build = load(root)
     p = build.portfolio
@@ -138,8 +138,8 @@ def _loaded(root: Path) -> tuple[object, ...]:
 
 
 def _problems(root: Path) -> list[str]:
-    from generator.build import load
     from generator.errors import PortfolioError
+    from generator.pipeline import load
 
     with pytest.raises(PortfolioError) as caught:
         load(root)
@@ -152,21 +152,21 @@ def test_records_parsed_by_a_worker_are_those_parsed_here(
     """Large portfolios are parsed by two processes: the result is the same."""
     import shutil
 
-    import generator.build
+    import generator.pipeline
 
     root = tmp_path / "content"
     shutil.copytree(SAMPLE, root)
     monkeypatch.setenv("PORTFOLIO_WORKERS", "1")
     alone = _loaded(root)
     monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
-    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    monkeypatch.setattr(generator.pipeline, "PARALLEL_READ_FROM", 0)
     assert _loaded(root) == alone
 
 
 def test_errors_found_by_a_worker_are_reported_with_the_rest(
     make_portfolio: MakePortfolio, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import generator.build
+    import generator.pipeline
 
     broken: dict[str, str | bytes | None] = {
         f"evidence/bad-{n}.yaml": f"id: EV-BAD-{n}\ntitle: [unclosed\n" for n in range(3)
@@ -184,7 +184,7 @@ def test_errors_found_by_a_worker_are_reported_with_the_rest(
     alone = _problems(root)
     assert len(alone) >= 7
     monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
-    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    monkeypatch.setattr(generator.pipeline, "PARALLEL_READ_FROM", 0)
     assert _problems(root) == alone
 
 
@@ -194,7 +194,7 @@ def test_without_a_process_to_spare_every_file_is_parsed_here(
     import os
     import shutil
 
-    import generator.build
+    import generator.pipeline
 
     root = tmp_path / "content"
     shutil.copytree(SAMPLE, root)
@@ -204,7 +204,7 @@ def test_without_a_process_to_spare_every_file_is_parsed_here(
         raise OSError("no process to spare")
 
     monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
-    monkeypatch.setattr(generator.build, "PARALLEL_READ_FROM", 0)
+    monkeypatch.setattr(generator.pipeline, "PARALLEL_READ_FROM", 0)
     monkeypatch.setattr(os, "fork", no_fork)
     assert _loaded(root) == alone
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import CONCERN_MD, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
-from generator.build import load
-from generator.render.site import render_site
+from generator.pipeline import load, render_site
 
 HOSTILE = "<b>x</b> & \"q\" 'a'"
 ESCAPED = "&lt;b&gt;x&lt;/b&gt; &amp; &#34;q&#34; &#39;a&#39;"

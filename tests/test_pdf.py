@@ -14,15 +14,16 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
-from generator.build import Build, load
+from generator.check.assess import Build
 from generator.pdf.document import ConfinedFetcher, FetchRefused, css_string, render_pdf
+from generator.pipeline import load
 
 
 @pytest.fixture(scope="module")
 def sample() -> tuple[Build, PdfReader]:
     build = load(SAMPLE)
     # Small chunks, so that sections, tables and links cross chunk boundaries.
-    pdf = render_pdf(build, chunk_bytes=40_000)
+    pdf = render_pdf(build, workers=2, chunk_bytes=40_000)
     assert pdf.refused == []
     return build, PdfReader(io.BytesIO(pdf.data))
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BASE_FILES, write_files
-from generator.build import load
 from generator.errors import PortfolioError
 from generator.load.sources import YamlProblem, parse_yaml
+from generator.pipeline import load
 
 # FUZZ_EXAMPLES=2000 runs a longer search locally; CI keeps it short.
 SETTINGS = settings(

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import PORTFOLIO_YAML, SAMPLE, MakePortfolio
-from generator.build import load
 from generator.check.audience import view
 from generator.cli import cli
+from generator.pipeline import load
 from generator.render.reports import changes_since
 
 SHARED = PORTFOLIO_YAML + "default_visibility: commissioner\n"

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from conftest import REPO, write_files
-from generator.build import load
 from generator.check.rules import RULES, rules_markdown
+from generator.pipeline import load
 
 AS_OF = date(2026, 6, 30)
 STATEMENTS = [

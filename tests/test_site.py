@@ -12,10 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
-from generator.build import load
 from generator.cli import cli
 from generator.output.write import MARKER
-from generator.render.site import render_site
+from generator.pipeline import load, render_site
 
 
 class _Page(HTMLParser):
@@ -389,7 +388,7 @@ def test_pages_written_by_workers_are_what_one_process_writes(
     import importlib.util
 
     from conftest import REPO
-    from generator.render.site import PARALLEL_FROM
+    from generator.pipeline import PARALLEL_RENDER_FROM
 
     spec = importlib.util.spec_from_file_location("synth", REPO / "bench" / "synth.py")
     assert spec is not None and spec.loader is not None
@@ -408,7 +407,7 @@ def test_pages_written_by_workers_are_what_one_process_writes(
         }
         assert [p.name for p in tmp_path.iterdir() if "-new-" in p.name] == []
     pages = [name for name in outputs["site-1-1"] if name.endswith(".html")]
-    assert len(pages) > PARALLEL_FROM
+    assert len(pages) > PARALLEL_RENDER_FROM
     assert any(name.startswith("files/") for name in outputs["site-1-1"])
     assert outputs["site-2-0"] == outputs["site-1-1"]
     assert outputs["site-2-1"] == outputs["site-1-1"]

@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from typing import Any, Literal, TypeVar, cast
 
-from generator.build import Build
+from generator.check.assess import Build
 from generator.check.outcomes import outcomes_of
 from generator.check.rules import Finding, run_rule
 from generator.errors import Problems

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from generator.errors import Problem
 
 if TYPE_CHECKING:
-    from generator.build import Build
+    from generator.check.assess import Build
     from generator.load.link import Portfolio
 
 _NUMBER = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from generator import __version__
-from generator.build import Build, load
+from generator.check.assess import Build
 from generator.check.rules import RULES, Finding
-from generator.errors import PortfolioError, Problem
+from generator.errors import Problem
 
 #: Version of the JSON document; raised only when a change would break a reader.
 JSON_VERSION = 1
@@ -30,21 +27,6 @@ class CheckResult:
     def findings(self) -> list[Finding]:
         """The findings of a build that loaded (none when there were errors)."""
         return self.build.findings if self.build else []
-
-
-def run_check(path: Path, as_of: date | None = None) -> CheckResult:
-    """Load the portfolio and run every assurance check; errors are returned, not raised."""
-    collecting = gc.isenabled()
-    # Loading makes hundreds of thousands of objects that live as long as the command: the
-    # cyclic collector would walk them again and again for nothing.
-    gc.disable()
-    try:
-        return CheckResult([], load(path, as_of))
-    except PortfolioError as exc:
-        return CheckResult(exc.problems, None)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def summary_line(findings: list[Finding]) -> str:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from generator.check.outcomes import Outcome, meets, outcomes_of, readings_until, streak_at
+from generator.load.bodies import references
 from generator.load.link import Portfolio
 from generator.load.sources import KeyPath
 from generator.model import Action, Closure, Concern, Measure, Point, Rules
-from generator.render.markdown import references
 
 if TYPE_CHECKING:
     from generator.check.privacy import ScanMemo

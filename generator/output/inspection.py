@@ -16,20 +16,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from generator.build import Build
+from generator.check.assess import Build
 from generator.errors import PortfolioError, Problem
-from generator.output.write import MARKER, dated_zip
-from generator.render.site import SiteFiles, render_site
+from generator.output.write import MARKER
+from generator.render.exports import dated_zip
+from generator.render.markdown import url_path
+from generator.render.site import SiteFiles
 
 MANIFEST = "MANIFEST.sha256"
 IGNORED = {MANIFEST, MARKER}
 
 
-def evidence_folder(build: Build, pdf: bytes) -> SiteFiles:
-    """Every file of the inspection folder, keyed by its path inside it."""
+def evidence_folder(build: Build, pdf: bytes, site: SiteFiles) -> SiteFiles:
+    """Every file of the inspection folder, keyed by its path inside it, from the PDF and the
+    site (its pages rendered, not written) of ``build``."""
     p = build.portfolio
     files = SiteFiles()
-    site = render_site(build)
     files.pages["portfolio.pdf"] = pdf
     for name, data in site.pages.items():
         files.pages[f"site/{name}"] = data
@@ -58,7 +60,8 @@ def _index(build: Build, listing: list[tuple[str, str, list[tuple[str, str, str]
     rows = []
     for kq, statement, entries in listing:
         links = "".join(
-            f'<li><a href="{e(rel)}">{e(eid)} {e(title)}</a></li>' for rel, eid, title in entries
+            f'<li><a href="{e(url_path(rel))}">{e(eid)} {e(title)}</a></li>'
+            for rel, eid, title in entries
         )
         rows.append(
             f"<h3>{e(kq)}: {e(statement)}</h3>"

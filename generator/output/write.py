@@ -9,35 +9,45 @@ delete someone's documents.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tempfile
-import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.errors import PortfolioError, Problem
+from generator.parallel import Background
+from generator.render.site import STAMP_TOKEN
 
 if TYPE_CHECKING:
     from generator.render.site import SiteFiles
 
 MARKER = ".portfolio-build"
 PDF_NAME = "portfolio.pdf"
-
-
-#: Where the build stamp goes in a page kept in the build cache (the stamp changes with any
-#: change, the rest of most pages does not); it is replaced by the stamp as the page is written.
-STAMP_TOKEN = "@@portfolio-build-stamp@@"
+KEY_PREFIX = "inputs "  # the marker line that holds the inputs' hash of the build
 
 
 def unpack_page(kept: bytes | memoryview, stamp: str) -> bytes:
     """A page as the build cache keeps it (compressed, with :data:`STAMP_TOKEN` for the
     stamp), as it is written."""
     return zlib.decompress(kept).replace(STAMP_TOKEN.encode(), stamp.encode())
+
+
+def built_with(out: Path) -> str | None:
+    """The key of the build that wrote ``out``, if it says."""
+    try:
+        lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    keys = [line.removeprefix(KEY_PREFIX) for line in lines if line.startswith(KEY_PREFIX)]
+    return keys[0] if keys else None
+
+
+def up_to_date(out: Path, key: str) -> bool:
+    """Whether ``out`` was written by a build with the same key."""
+    return built_with(out) == key
 
 
 def check_output(out: Path) -> None:
@@ -71,7 +81,7 @@ class Staging:
             tempfile.mkdtemp(prefix=f".{self.out.name}-new-", dir=self.out.parent)
         )
         self._early: dict[str, memoryview] = {}
-        self._writer: int | None = None
+        self._writer: Background | None = None
         self._copied: dict[str, Path] = {}  # files copied before finish()
         self._made: set[Path] = set()
 
@@ -104,33 +114,30 @@ class Staging:
         there is fork, so that the writing overlaps the work still to do here. :meth:`finish`
         writes what turns out different and removes what turns out not to be.
         """
-        if not pages or not hasattr(os, "fork") or self.folder is None:
+        if not pages or self.folder is None:
             return
         self._early = dict(pages)
-        try:
-            pid = os.fork()
-        except OSError:
-            return  # no process to spare: finish() writes everything
-        if pid == 0:  # the writer: write, then leave without running the parent's cleanup
-            code = 1
-            try:
-                made: set[Path] = set()
-                for rel, kept in sorted(self._early.items()):
-                    target = _inside(self.folder, rel)
-                    _mkdir(target.parent, made)
-                    target.write_bytes(unpack_page(kept, stamp))
-                code = 0
-            finally:
-                os._exit(code)
-        self._writer = pid
+        folder = self.folder
+
+        def write() -> None:
+            made: set[Path] = set()
+            for rel, kept in sorted(self._early.items()):
+                target = _inside(folder, rel)
+                _mkdir(target.parent, made)
+                target.write_bytes(unpack_page(kept, stamp))
+
+        writer = Background(write)
+        if writer.started:
+            self._writer = writer
+        else:
+            self._early = {}  # no process to spare: finish() writes everything
 
     def _written_early(self) -> dict[str, memoryview]:
         """Wait for the early writer: the pages it wrote (none if it failed or never ran)."""
         if self._writer is None:
             return {}
-        _, status = os.waitpid(self._writer, 0)
-        self._writer = None
-        return self._early if os.waitstatus_to_exitcode(status) == 0 else {}
+        writer, self._writer = self._writer, None
+        return self._early if writer.wait() else {}
 
     def finish(
         self,
@@ -216,12 +223,21 @@ def _write_pages(root: Path, pages: Mapping[str, bytes], made: set[Path] | None 
 
 
 def write_file(out: Path, name: str, data: bytes) -> None:
-    """Replace one file in the output folder atomically."""
+    """Replace one file in the output folder atomically.
+
+    The output then no longer holds what the build named in its marker wrote, so the marker
+    forgets that build's inputs first: the next build does not take the output as up to date
+    (a PDF made for one audience is never left beside a site made for another).
+    """
     check_output(out)
     out.mkdir(parents=True, exist_ok=True)
     marker = out / MARKER
-    if not marker.exists():
-        marker.write_text("built by portfolio\n", encoding="utf-8")
+    try:
+        lines = marker.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = ["built by portfolio"]
+    kept = [line for line in lines if not line.startswith(KEY_PREFIX)] or ["built by portfolio"]
+    atomic_write(marker, ("\n".join(kept) + "\n").encode("utf-8"))
     atomic_write(out / name, data)
 
 
@@ -236,19 +252,6 @@ def atomic_write(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def dated_zip(entries: Iterable[tuple[str, bytes]], day: date) -> bytes:
-    """A zip whose entries all carry ``day``, so the same content gives the same bytes."""
-    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return out.getvalue()
 
 
 def _mkdir(folder: Path, made: set[Path]) -> None:

@@ -34,7 +34,6 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,8 +43,8 @@ from urllib.request import url2pathname
 
 from markupsafe import Markup
 
-from generator.build import Build
-from generator.parallel import default_workers, leave_with_parent
+from generator.check.assess import Build
+from generator.parallel import Pool
 from generator.pdf.join import Bookmark, join
 from generator.render.site import SiteRenderer, templates_dir
 
@@ -415,35 +414,30 @@ def _lay_out(setup: Setup, job: Job) -> Laid:
     )
 
 
+def _warm() -> None:
+    import weasyprint  # noqa: F401  (imported once, before the workers fork)
+
+
+def _lay_out_job(setup_job: tuple[Setup, Job]) -> Laid:
+    return lay_out(*setup_job)
+
+
 class Layouts:
-    """Lays out jobs in worker processes (or in this one, with a single worker)."""
+    """Lays out jobs on worker processes (or in this one, with a single worker)."""
 
     def __init__(self, setup: Setup, workers: int) -> None:
         self.setup = setup
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        if workers > 1:
-            import multiprocessing
-
-            import weasyprint  # noqa: F401  (imported once, before the workers fork)
-
-            self.pool = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=leave_with_parent,
-            )
+        self.pool = Pool(workers, warm=_warm)
 
     def run(self, jobs: list[Job]) -> list[Laid]:
         """Lay out ``jobs``, the longest first, and return their results in order."""
-        if self.pool is None:
-            return [lay_out(self.setup, job) for job in jobs]
-        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html))
-        futures = {i: self.pool.submit(lay_out, self.setup, jobs[i]) for i in order}
-        return [futures[i].result() for i in range(len(jobs))]
+        return self.pool.run(
+            _lay_out_job, [(self.setup, job) for job in jobs], cost=lambda sj: len(sj[1].html)
+        )
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+        self.pool.close()
 
 
 @dataclass
@@ -458,7 +452,7 @@ class RenderedPdf:
 def render_pdf(
     build: Build,
     embed_attachments: bool = False,
-    workers: int | None = None,
+    workers: int = 1,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> RenderedPdf:
     """Lay out the PDF portfolio of ``build``, in chunks over ``workers`` processes."""
@@ -469,7 +463,7 @@ def render_pdf(
     )
     attachments = _attachments(build) if embed_attachments else ()
     printed = PrintDocument(build)
-    layouts = Layouts(setup, default_workers() if workers is None else workers)
+    layouts = Layouts(setup, workers)
     with tempfile.TemporaryDirectory(prefix="portfolio-pdf-") as tmp:
         folder = Path(tmp)
         try:

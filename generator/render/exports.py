@@ -12,13 +12,12 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
 from typing import Any
 
-from generator.build import Build
-from generator.cache.store import Memo, content_key
-from generator.output.write import dated_zip
+from generator.check.assess import Build
+from generator.digest import Memo, content_key
 
 TRACKER_COLUMNS = [
     "Concern",
@@ -179,6 +178,19 @@ def _stable_zip(data: bytes, when: datetime) -> bytes:
                 yield info.filename, content
 
     return dated_zip(entries(), when.date())
+
+
+def dated_zip(entries: Iterable[tuple[str, bytes]], day: date) -> bytes:
+    """A zip whose entries all carry ``day``, so the same content gives the same bytes."""
+    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return out.getvalue()
 
 
 def downloads(build: Build, memo: Memo | None = None) -> dict[str, bytes]:

@@ -8,62 +8,27 @@ never fetches anything from elsewhere and the offline portfolio never depends on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from generator.load.bodies import Reference as Reference
+from generator.load.bodies import classify, parser
+from generator.load.bodies import references as references
+
 #: Given a file inside the portfolio, returns its URL relative to the page being rendered.
 FileResolver = Callable[[Path], str | None]
 
-Where = Literal["inside", "missing", "outside", "remote"]
-
-
-@dataclass(frozen=True)
-class Reference:
-    """An image or link in a record's body, and where it points."""
-
-    kind: Literal["image", "link"]
-    url: str
-    text: str
-    line: int  # 0-based line within the body
-    where: Where
-    target: Path | None  # the file inside the portfolio, when ``where`` is "inside"
-
-
-def classify(url: str, base: Path, root: Path) -> tuple[Where, Path | None]:
-    """Whether ``url`` (from a record in folder ``base``) stays inside the portfolio ``root``."""
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or url.startswith(("/", "\\")):
-        return "remote", None
-    if not parts.path:
-        return "inside", None  # a fragment on the same page
-    try:
-        target = (base / unquote(parts.path)).resolve()
-        if not target.is_relative_to(root.resolve()):
-            return "outside", None
-        if not target.is_file():
-            return "missing", None
-    except (OSError, ValueError):  # a NUL byte, a name too long for the file system...
-        return "missing", None
-    return "inside", target
-
 
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
-        ["table", "strikethrough"]
-    )
-    # Every link and image becomes a token, whatever its scheme, so the references check can
-    # report it; the render rules below decide what is shown, and nothing outside the portfolio
-    # ever becomes a live link or an image source.
-    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md = parser()
     md.add_render_rule("image", _render_image)
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("link_close", _render_link_close)
@@ -164,41 +129,28 @@ def render_markdown(
     return str(_MD.render(text, env))
 
 
-def references(text: str, base: Path, root: Path) -> Iterator[Reference]:
-    """Every image and link in a body, with the line it is on and where it points."""
-    if "[" not in text and "<" not in text:
-        return  # CommonMark has no link or image without one of these (no autolinking here)
-    for block in _MD.parse(text):
-        if block.type != "inline" or not block.children:
-            continue
-        line = block.map[0] if block.map else 0
-        children = block.children
-        for index, token in enumerate(children):
-            if token.type in ("softbreak", "hardbreak"):
-                line += 1  # a paragraph's lines: the reference is on the line it starts on
-                continue
-            if token.type == "image":
-                url = str(token.attrGet("src") or "")
-                label = "".join(c.content for c in token.children or [])
-                kind: Literal["image", "link"] = "image"
-            elif token.type == "link_open":
-                url = str(token.attrGet("href") or "")
-                label = ""
-                for follower in children[index + 1 :]:
-                    if follower.type == "link_close":
-                        break
-                    label += follower.content
-                kind = "link"
-            else:
-                continue
-            where, target = classify(url, base, root)
-            yield Reference(kind, url, label, line, where, target)
+#: What may stay as it is in a segment of a URL's path (RFC 3986 "pchar"): everything else,
+#: "#", "?", "%", spaces and non-ASCII letters among it, is percent-encoded.
+_SEGMENT_SAFE = "-._~!$&'()*+,;=:@"
+#: Where the site keeps the files it copies from the portfolio.
+COPIED_FILES = "files/"
+
+
+def url_path(path: str) -> str:
+    """A path in the site (or any output folder) as a URL path: each segment percent-encoded,
+    so that a file named ``Audit #3 (50%).pdf`` is linked to, not cut at the "#"."""
+    return "/".join(quote(segment, safe=_SEGMENT_SAFE) for segment in path.split("/"))
 
 
 @lru_cache(maxsize=65536)
 def relative_url(from_page: str, to_path: str) -> str:
-    """A link from the page at ``from_page`` to ``to_path`` (both relative to the site root)."""
-    target, _, fragment = to_path.partition("#")
+    """A link from the page at ``from_page`` to ``to_path`` (both paths in the site, as on
+    disk), percent-encoded. A page's path may end in a "#fragment"; the files copied into
+    ``files/`` keep the names they have in the portfolio, so a "#" there is part of the name."""
+    if to_path.startswith(COPIED_FILES):
+        target, fragment = to_path, ""
+    else:
+        target, _, fragment = to_path.partition("#")
     folder, _, name = from_page.rpartition("/")
     if not target:
         rel = name
@@ -206,4 +158,5 @@ def relative_url(from_page: str, to_path: str) -> str:
         rel = target[len(folder) + 1 :]  # the same folder
     else:
         rel = "../" * from_page.count("/") + target
-    return f"{rel}#{fragment}" if fragment else rel
+    rel = url_path(rel)
+    return f"{rel}#{quote(fragment, safe=_SEGMENT_SAFE + '/?')}" if fragment else rel

@@ -23,7 +23,7 @@ from generator.render.charts import sparkline
 from generator.render.markdown import relative_url
 
 if TYPE_CHECKING:
-    from generator.build import Build
+    from generator.check.assess import Build
     from generator.render.site import Paths
 
 NONE = Markup('<span class="none">none</span>')

@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from generator.build import Build
+from generator.check.assess import Build
 from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, outcomes_of, with_unit
 from generator.check.status import Brag, action_status, concern_status
 from generator.model import Action, Concern
@@ -182,35 +182,6 @@ def commissioner_html(build: Build, since: date | None) -> str:
     )
 
 
-def render_report_pdf(build: Build, html: str) -> bytes:
-    """A report's HTML as a PDF, fetching nothing but the theme's fonts."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    from generator.pdf.document import ASSETS, ConfinedFetcher
-
-    theme = templates_dir()
-    policy = ConfinedFetcher([(theme / ASSETS).resolve()])
-    fetcher = policy.fetcher()
-    fonts = FontConfiguration()
-    stylesheet = CSS(
-        filename=str(theme / ASSETS / "report-print.css"), url_fetcher=fetcher, font_config=fonts
-    )
-    document = HTML(
-        string=html,
-        base_url=(theme / ASSETS / "report.html").resolve().as_uri(),
-        url_fetcher=fetcher,
-    )
-    options: dict[str, Any] = {
-        "stylesheets": [stylesheet],
-        "pdf_variant": "pdf/ua-1",
-        "pdf_identifier": build.stamp.encode(),
-        "custom_metadata": True,
-    }
-    rendered = document.render(font_config=fonts, **options)
-    return bytes(rendered.write_pdf(**options))
-
-
 def action_plan_html(build: Build) -> str:
     """The action plan as a landscape table, for print."""
     from generator.render.exports import TRACKER_COLUMNS, tracker_rows
@@ -226,7 +197,7 @@ def action_plan_html(build: Build) -> str:
 
 
 def action_plan(build: Build, output: str) -> bytes:
-    """The action plan as CSV, XLSX or PDF bytes."""
+    """The action plan as CSV or XLSX bytes (its PDF is made from :func:`action_plan_html`)."""
     from datetime import datetime
 
     from generator.render.exports import TRACKER_COLUMNS, to_csv, to_xlsx, tracker_rows
@@ -236,4 +207,4 @@ def action_plan(build: Build, output: str) -> bytes:
     if output == "xlsx":
         when = datetime(build.as_of.year, build.as_of.month, build.as_of.day)
         return to_xlsx("Action plan", TRACKER_COLUMNS, tracker_rows(build), when)
-    return render_report_pdf(build, action_plan_html(build))
+    raise ValueError(f"no action plan as {output!r}")

@@ -13,8 +13,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from generator.build import Build
-from generator.cache.store import Memo, content_key
+from generator.check.assess import Build
+from generator.digest import Memo, content_key
 from generator.model import Concern, Evidence, Review
 
 _PLAIN = MarkdownIt("commonmark").enable(["table", "strikethrough"])

@@ -7,20 +7,17 @@ decided here or in the model, not in the templates.
 
 from __future__ import annotations
 
-import gc
-import multiprocessing as mp
 import re
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from jinja2 import (
+    BytecodeCache,
     Environment,
-    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     pass_context,
@@ -29,30 +26,43 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from generator import __version__
-from generator.build import Build
+from generator.check.assess import Build
 from generator.check.audience import NOTES
 from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
 from generator.check.rules import RULES, Finding, Rule, rule_by_code
 from generator.check.status import COLOURS
+from generator.digest import Memo
 from generator.load.link import Portfolio, natural_key
 from generator.load.sources import RECORD_FOLDERS
 from generator.model import Action, Concern, Evidence
-from generator.output.write import STAMP_TOKEN
-from generator.parallel import can_fork, default_workers, leave_with_parent
 from generator.render.charts import line_chart, sparkline
 from generator.render.exports import downloads
 from generator.render.markdown import relative_url, render_markdown
 from generator.render.pages import Fragments
 from generator.render.search import index_script
 
-if TYPE_CHECKING:
-    from generator.cache.store import BuildCache
-    from generator.output.write import Staging
+#: Where the build stamp goes in a page kept in the build cache (the stamp changes with any
+#: change, the rest of most pages does not); it is replaced by the stamp as the page is written.
+STAMP_TOKEN = "@@portfolio-build-stamp@@"
 
-PARALLEL_FROM = 300  # pages; below this, starting workers costs more than it saves
-_Job = tuple[str, str, dict[str, Any]]
-_Rendered = tuple[bytes, dict[str, Path], bool]  # bytes, files the page copies, keepable
-_ACTIVE: tuple[SiteRenderer, list[_Job], int, _StampToken | None] | None = None
+
+class PageJob(NamedTuple):
+    """One page to render: its path in the site, its template, and what the template shows."""
+
+    path: str
+    template: str
+    context: dict[str, Any]
+
+
+class Rendered(NamedTuple):
+    """A page rendered: its bytes, the files it copies into the site (by site path), and
+    whether it printed the stamp only where a stamp placeholder can stand for it."""
+
+    data: bytes
+    copies: dict[str, Path]
+    keepable: bool
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 ASSETS = (
     "site.css",
@@ -80,7 +90,7 @@ class SiteFiles:
 
     pages: dict[str, bytes] = field(default_factory=dict)
     copies: dict[str, Path] = field(default_factory=dict)
-    #: Files written into the staging folder as they were made (see SiteRenderer.render):
+    #: Files written into the staging folder as they were made (see pipeline.render_site):
     #: neither ``pages`` nor this process holds their bytes.
     written: set[str] = field(default_factory=set)
     #: Pages as the build cache keeps them (write.unpack_page), by path: Staging.finish
@@ -96,7 +106,7 @@ class SiteFiles:
         return self.pages[name] if name in self.pages else self.copies[name].read_bytes()
 
 
-class _StampToken(str):
+class StampToken(str):
     """The stamp's placeholder, counting how often a page prints it (as ``{{ stamp }}``)."""
 
     printed = 0
@@ -167,9 +177,6 @@ class SiteRenderer:
         self.for_print = for_print
         self.portfolio = build.portfolio
         self.paths = Paths(build.portfolio)
-        self.files = SiteFiles()
-        self.jobs: list[_Job] = []
-        self.staging: Staging | None = None  # where pages are written as they are rendered
         self._page_copies: dict[str, Path] = {}  # files the page being rendered copies
         self._attachments = set(build.portfolio.attachments.values())
         self._root = build.portfolio.root.resolve()
@@ -240,7 +247,6 @@ class SiteRenderer:
                     return target.as_uri()  # read by the PDF's confined fetcher
                 return None  # a link to a file: printed as text, the file is in the register
             site_path = "files/" + target.relative_to(root).as_posix()
-            self.files.copies[site_path] = target
             self._page_copies[site_path] = target
             return relative_url(page, site_path)
 
@@ -327,34 +333,26 @@ class SiteRenderer:
         """The site path of the page (and place) a finding is about."""
         return self.fragments.finding_url(finding)
 
-    def render(
-        self, workers: int = 1, cache: BuildCache | None = None, staging: Staging | None = None
-    ) -> SiteFiles:
-        """Render every page and list every file to copy.
+    def jobs(self) -> list[PageJob]:
+        """Every page of the site but the downloads page (see :meth:`downloads_job`)."""
+        found: list[PageJob] = []
 
-        With a ``cache``, pages, downloads and search entries whose key is unchanged come from
-        it, and what is rendered now is kept in it. With a ``staging`` folder that can be
-        written now, workers write the pages they render into it as they go, and the files
-        to copy are copied while they do.
-        """
-        self.files = SiteFiles()
-        self.staging = staging if staging is not None and staging.can_write_now else None
-        memo = cache.memo if cache is not None else None
-        if cache is not None:  # compiled templates are kept too
-            self.env.bytecode_cache = FileSystemBytecodeCache(str(cache.templates()))
+        def page(path: str, template: str, **context: Any) -> None:
+            found.append(PageJob(path, template, context))
+
         p = self.portfolio
-        self.page("index.html", "home.html", home=self.home())
+        page("index.html", "home.html", home=self.home())
         coverage = self.coverage()
-        self.page("key-questions/index.html", "framework.html", coverage=coverage)
+        page("key-questions/index.html", "framework.html", coverage=coverage)
         for kq in p.framework.key_questions:
-            self.page(
+            page(
                 Paths.key_question(kq.slug),
                 "key_question.html",
                 kq=kq,
                 coverage=[row for row in coverage if row[0] == kq],
             )
             for statement in kq.statements:
-                self.page(
+                page(
                     Paths.statement(statement.slug),
                     "statement.html",
                     kq=kq,
@@ -363,65 +361,57 @@ class SiteRenderer:
                         p.evidence_by_statement[statement.slug]
                     ),
                 )
-        self.page("concerns/index.html", "concerns.html")
+        page("concerns/index.html", "concerns.html")
         for concern in p.concerns.values():
-            self.page(
+            page(
                 self.paths.by_id[concern.id],
                 "concern.html",
                 concern=concern,
                 decisions=self.decisions_for(concern),
             )
-        self.page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
-        self.page("findings.html", "findings.html", groups=self.findings_by_rule())
-        self.page("search.html", "search.html")
-        self.page("evidence/index.html", "evidence_index.html")
+        page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
+        page("findings.html", "findings.html", groups=self.findings_by_rule())
+        page("search.html", "search.html")
+        page("evidence/index.html", "evidence_index.html")
         for evidence in p.evidence.values():
-            self.page(self.paths.by_id[evidence.id], "evidence.html", evidence=evidence)
-        self.page("governance/index.html", "reviews.html")
+            page(self.paths.by_id[evidence.id], "evidence.html", evidence=evidence)
+        page("governance/index.html", "reviews.html")
         for review in p.reviews.values():
-            self.page(self.paths.by_id[review.id], "review.html", review=review)
-        self.page("roles/index.html", "roles.html", owned=self.owned_by_role())
+            page(self.paths.by_id[review.id], "review.html", review=review)
+        page("roles/index.html", "roles.html", owned=self.owned_by_role())
         for role in p.settings.roles:
-            self.page(
+            page(
                 self.paths.roles[role],
                 "role.html",
                 role_name=role,
                 items=self.owned_by_role()[role],
             )
-        for asset in ASSETS:
-            self.files.copies[f"assets/{asset}"] = templates_dir() / "assets" / asset
+        return found
+
+    def downloads_job(self, exports: dict[str, bytes]) -> PageJob:
+        """The downloads page, which lists the files :meth:`downloads` made."""
+        listed = [(name, len(data)) for name, data in exports.items()]
+        return PageJob("downloads.html", "downloads.html", {"exports": listed})
+
+    def copies(self) -> dict[str, Path]:
+        """The files every build copies into the site: the theme's assets and the attachments
+        of the evidence shown (files that pages link to are named as each page renders)."""
+        found = {f"assets/{asset}": templates_dir() / "assets" / asset for asset in ASSETS}
         for eid, site_path in self.paths.files.items():
-            self.files.copies[site_path] = p.attachments[eid]
+            found[site_path] = self.portfolio.attachments[eid]
+        return found
 
-        def meanwhile() -> None:
-            # The downloads and the search index are made here while the workers render.
-            exports = downloads(self.build, memo)
-            made = {
-                **exports,
-                "assets/search-index.js": index_script(
-                    self.build, self.paths.by_id, Paths.statement, memo
-                ),
-            }
-            if self.staging is None:
-                self.files.pages.update(made)
-            else:
-                for name, data in made.items():
-                    self.staging.write_now(name, data)
-                self.files.written.update(made)
-                self.staging.copy_now(self.files.copies)
-            self.page(
-                "downloads.html",
-                "downloads.html",
-                exports=[(name, len(data)) for name, data in exports.items()],
-            )
+    def downloads(self, memo: Memo | None = None) -> dict[str, bytes]:
+        """The site's downloads (action tracker, evidence register), by site path."""
+        return downloads(self.build, memo)
 
-        self.render_pages(workers, cache, meanwhile)
-        self.render_pages(1, cache)  # the downloads page, which lists what was just made
-        return self.files
+    def search_index(self, memo: Memo | None = None) -> bytes:
+        """The search index script."""
+        return index_script(self.build, self.paths.by_id, Paths.statement, memo)
 
-    def page(self, path: str, template: str, **context: Any) -> None:
-        """Queue one page for ``path``; :meth:`render_pages` renders the queue."""
-        self.jobs.append((path, template, context))
+    def use_bytecode_cache(self, cache: BytecodeCache) -> None:
+        """Keep compiled templates in ``cache`` for the next build."""
+        self.env.bytecode_cache = cache
 
     def render_page(
         self, path: str, template: str, context: dict[str, Any], stamp: str | None = None
@@ -431,104 +421,22 @@ class SiteRenderer:
             context = {**context, "stamp": stamp}
         return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
 
-    def render_pages(
-        self,
-        workers: int,
-        cache: BuildCache | None = None,
-        meanwhile: Callable[[], None] | None = None,
-    ) -> None:
-        """Render every queued page, on ``workers`` processes when that is worth it.
-
-        With a ``cache``, a page whose key (what it shows, see incremental.PageKeys) is
-        unchanged is taken from it instead. ``meanwhile`` runs in this process while the
-        workers render (before the pages are rendered, when there are no workers).
-        """
-        from generator.cache.store import PageKeys
-
-        jobs, self.jobs = self.jobs, []
-        token = _StampToken(STAMP_TOKEN) if cache is not None else None
-        keys = PageKeys(self) if cache is not None else None
-        stamp = self.build.stamp.encode()
-        root = self.portfolio.root.resolve()
-        todo: list[_Job] = []
-        todo_keys: list[bytes | None] = []
-        for path, template, context in jobs:
-            key = keys.key(path, template, context) if keys is not None else None
-            found = cache.page(path, key) if cache is not None and key else None
-            if found is None:
-                todo.append((path, template, context))
-                todo_keys.append(key)
-                continue
-            self.files.kept[path], kept_copies = found
-            for site_path in kept_copies:  # "files/" and the file's path in the portfolio
-                self.files.copies[site_path] = root / site_path.removeprefix("files/")
-        rendered, written = self._render_all(todo, workers, token, meanwhile)
-        for (path, _, _), key, (data, copies, keep) in zip(todo, todo_keys, rendered, strict=True):
-            self.files.copies.update(copies)
-            if written:  # on disk already; ``data`` is what the cache keeps, compressed
-                self.files.written.add(path)
-                if cache is not None and key is not None and keep:
-                    cache.keep_page(path, key, data, copies, compressed=True)
-                continue
-            if token is None or not keep:
-                self.files.pages[path] = data
-                continue
-            self.files.pages[path] = data.replace(STAMP_TOKEN.encode(), stamp)
-            if cache is not None and key is not None:
-                cache.keep_page(path, key, data, copies)
-        if cache is not None:
-            cache.rendered += len(todo)
-            cache.reused += len(jobs) - len(todo)
-
-    def _render_all(
-        self,
-        jobs: list[_Job],
-        workers: int,
-        token: _StampToken | None,
-        meanwhile: Callable[[], None] | None = None,
-    ) -> tuple[list[_Rendered], bool]:
-        """Every page rendered, and whether the workers wrote them into the staging folder."""
-        global _ACTIVE
-        if workers < 2 or len(jobs) < PARALLEL_FROM or not can_fork():
-            if meanwhile is not None:
-                meanwhile()
-            return [self._render_one(*job, token) for job in jobs], False
-        # Forked workers share this renderer as it is, so nothing has to be pickled on the way
-        # in; each renders every n-th page and sends back its bytes (and any files it copies).
-        # With a staging folder, each writes its pages there instead (so that writing, mostly
-        # system time, is shared by the cores too) and sends back only what the cache keeps,
-        # compressed: the pages of a large portfolio are never all held in memory.
-        for template in sorted({template for _, template, _ in jobs}):
-            self.env.get_template(template)  # compiled once, here, not in every worker
-        _ACTIVE = (self, jobs, workers, token)
-        gc.freeze()  # keep the collector from touching (and so copying) the shared objects
-        try:
-            with mp.get_context("fork").Pool(workers, initializer=leave_with_parent) as pool:
-                pending = pool.map_async(_render_share, range(workers))
-                if meanwhile is not None:
-                    meanwhile()
-                shares = pending.get()
-        finally:
-            _ACTIVE = None
-            gc.unfreeze()
-        rendered: list[_Rendered] = [(b"", {}, False)] * len(jobs)
-        for share, results in enumerate(shares):
-            rendered[share::workers] = results
-        return rendered, self.staging is not None
-
-    def _render_one(
-        self, path: str, template: str, context: dict[str, Any], token: _StampToken | None
-    ) -> _Rendered:
-        """Render one page; with a placeholder ``token`` for the stamp, when it can be kept."""
+    def render(self, job: PageJob, token: StampToken | None = None) -> Rendered:
+        """Render one page; with a placeholder ``token`` for the stamp, when it can be kept
+        (a page whose own text holds the placeholder is rendered with the stamp instead)."""
         self._page_copies = {}
         if token is None:
-            return self.render_page(path, template, context), self._page_copies, False
+            return Rendered(self.render_page(*job), self._page_copies, False)
         token.printed = 0
-        data = self.render_page(path, template, context, token)
+        data = self.render_page(*job, stamp=token)
         if data.count(STAMP_TOKEN.encode()) == token.printed:
-            return data, self._page_copies, True
-        # The page's own text holds the placeholder: render it with the stamp, keep it not.
-        return self.render_page(path, template, context), self._page_copies, False
+            return Rendered(data, self._page_copies, True)
+        return Rendered(self.render_page(*job), self._page_copies, False)
+
+    def compile(self, templates: Iterable[str]) -> None:
+        """Compile ``templates`` now (before workers fork, so that each need not)."""
+        for template in sorted(set(templates)):
+            self.env.get_template(template)
 
     # --- views ------------------------------------------------------------------------------
 
@@ -674,35 +582,3 @@ def _count(values: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
 def _url(context: Context, target: str) -> str:
     """A relative link from the page being rendered to ``target`` (a site path)."""
     return relative_url(str(context["page_path"]), target)
-
-
-def _render_share(share: int) -> list[_Rendered]:
-    """In a forked worker: render every n-th queued page, starting at ``share``."""
-    assert _ACTIVE is not None
-    renderer, jobs, workers, token = _ACTIVE
-    staging, stamp = renderer.staging, renderer.build.stamp.encode()
-    results = []
-    for path, template, context in jobs[share::workers]:
-        data, copies, keep = renderer._render_one(path, template, context, token)
-        if staging is not None:
-            staging.write_now(path, data.replace(STAMP_TOKEN.encode(), stamp) if keep else data)
-            data = zlib.compress(data, 1) if token is not None and keep else b""
-        results.append((data, copies, keep))
-    return results
-
-
-def render_site(
-    build: Build,
-    with_pdf: bool = False,
-    workers: int | None = None,
-    cache: BuildCache | None = None,
-    staging: Staging | None = None,
-) -> SiteFiles:
-    """Render the whole site for a build; ``with_pdf`` links the PDF portfolio beside it.
-
-    With a build ``cache``, only what changed since it was filled is rendered. With a
-    ``staging`` folder (see SiteRenderer.render), much is written into it as it is made.
-    """
-    return SiteRenderer(build, with_pdf=with_pdf).render(
-        default_workers() if workers is None else workers, cache, staging
-    )

@@ -21,9 +21,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Field
 
-from generator.errors import PortfolioError, Problem
+from generator.errors import PortfolioError, Problem, Problems
 from generator.load.link import Portfolio
+from generator.load.sources import load_file
+from generator.load.validate import validate
 from generator.model import ID_PATTERN, Model, Risk, Source, one_or_many
+from generator.pipeline import load
 from generator.tools.authoring import slugify
 
 Column = Literal[
@@ -188,6 +191,15 @@ JOB_WORDS = (
     "rm",
     "dm",
 )
+
+
+def read_map(path: Path) -> dict[str, Any]:
+    """The settings of an import map file, checked; every problem raised together."""
+    problems = Problems()
+    source = load_file(path, path.name, path.as_posix(), "map", problems)
+    checked = validate(ImportMap, source, problems) if source else None
+    problems.raise_if_any()
+    return checked.model_dump(exclude_none=True) if checked else {}
 
 
 class ImportMap(Model):
@@ -718,8 +730,6 @@ def _write(
     report: ImportReport,
 ) -> None:
     """Write the records and the new roles; undo everything if the result does not load."""
-    from generator.build import load
-
     settings_path = portfolio.root / "portfolio.yaml"
     settings_before = settings_path.read_text(encoding="utf-8")
     written: list[Path] = []

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import PortfolioError, Problem
+from generator.pipeline import preview
 
 VERSION_PATH = "/__portfolio/version"
 RELOAD_SCRIPT = """<script>
@@ -50,14 +51,8 @@ class Preview:
 
     def rebuild(self) -> None:
         """Build the site again; keep the errors to show if it fails."""
-        from generator.build import load
-        from generator.output.write import write_site
-        from generator.render.site import render_site
-
         try:
-            loaded = load(self.source)
-            # One process: forking beside the server's threads is not safe.
-            write_site(render_site(loaded, workers=1), self.out, loaded.stamp)
+            preview(self.source, self.out)
             errors: list[str] = []
         except PortfolioError as exc:
             errors = [str(p) for p in exc.problems]
