@@ -123,7 +123,7 @@ def main() -> None:
         source, out = work / "portfolio", work / "site"
         generate(source, args.concerns)
         # Files changed in the last moments before a build are hashed again by the next one
-        # (incremental.RACY_NS): let the new files settle, as a user's files have.
+        # (cache.inputs.RACY_NS): let the new files settle, as a user's files have.
         time.sleep(RACY_NS / 1e9)
         build = ["build", str(source), "-o", str(out), "--no-pdf", "--audience", "internal"]
         full = profile_build(build)

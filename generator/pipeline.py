@@ -281,16 +281,24 @@ def build(options: BuildOptions) -> Built:
             "embed": options.embed_attachments,
         }
 
-        def scan_attachment(rel: str, data: bytes, digest: bytes) -> None:
+        def scans(rel: str) -> bool:
             # Text files that could be attachments are scanned for personal identifiers as
             # they are hashed (records are scanned as they are parsed).
             name = rel.rpartition("/")[2]
             suffix = name[name.rfind(".") :].lower() if "." in name else ""
-            if suffix in TEXT_ATTACHMENTS and record_kind(rel) is None:
-                scanned[digest] = scan_text(data.decode("utf-8-sig", errors="replace"))
+            return suffix in TEXT_ATTACHMENTS and record_kind(rel) is None
+
+        def scan_attachment(rel: str, data: bytes, digest: bytes) -> None:
+            scanned[digest] = scan_text(data.decode("utf-8-sig", errors="replace"))
 
         inputs = scan_inputs(
-            path, chosen, out, cache_dir, remember=options.use_cache, on_read=scan_attachment
+            path,
+            chosen,
+            out,
+            cache_dir,
+            remember=options.use_cache,
+            on_read=scan_attachment,
+            wants=scans,
         )
         if not options.force and built_with(out) == inputs.key:
             result.seconds = time.perf_counter() - started

@@ -158,6 +158,7 @@ def scan_inputs(
     cache: Path | None = None,
     remember: bool = False,
     on_read: Callable[[str, bytes, bytes], None] | None = None,
+    wants: Callable[[str], bool] | None = None,
 ) -> Inputs:
     """Hash everything a build of ``root`` with ``options`` depends on.
 
@@ -166,8 +167,10 @@ def scan_inputs(
     writes, not what it reads. With ``remember``, the hashes are kept in the ``cache``
     folder with each file's size, times and inode, and a file whose state is unchanged since
     the last scan is not read again. ``on_read`` is given the name in the portfolio folder,
-    the bytes and the SHA-256 of each portfolio file that is read (the privacy check scans
-    text attachments this way, so that it need not read them again).
+    the bytes and the SHA-256 of each portfolio file that is read and that ``wants`` (given
+    that name) asks for (the privacy check scans text attachments this way, so that it need
+    not read them again). Other files are hashed as they are read, a block at a time, so a
+    large file is never held in memory.
     """
     written = {p.absolute() for p in (out, cache) if p is not None}
     temporary: tuple[str, ...] = ()
@@ -209,14 +212,19 @@ def scan_inputs(
             if found is not None and found[0] == state:
                 file_digest = found[1]
             else:
+                wanted = label == "portfolio" and on_read is not None
+                wanted = wanted and (wants is None or wants(rel))
                 with open(path, "rb") as stream:
-                    data = stream.read()
-                file_digest = hashlib.sha256(data).digest()
-                if label == "portfolio" and on_read is not None:
+                    if wanted:
+                        data = stream.read()
+                        file_digest = hashlib.sha256(data).digest()
+                    else:
+                        file_digest = hashlib.file_digest(stream, "sha256").digest()
+                if wanted and on_read is not None:
                     on_read(rel, data, file_digest)
             if status.st_mtime_ns < settled and status.st_ctime_ns < settled:
                 states[path] = (state, file_digest)
-            line = f"{label}/{rel}\0".encode()
+            line = f"{label}/{rel}\0".encode("utf-8", "surrogateescape")  # any name
             digest.update(line)
             digest.update(file_digest)
             if kept is not None:

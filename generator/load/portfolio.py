@@ -78,7 +78,7 @@ def open_portfolio(root: Path, problems: Problems) -> Opened:
     )
     files = [
         RecordFile(kind, path, rel := path.relative_to(root).as_posix(), f"{shown}/{rel}")
-        for kind, paths in discover(root).items()
+        for kind, paths in discover(root, problems, shown).items()
         for path in paths
     ]
     return Opened(root, shown, settings, settings_source, framework, files)

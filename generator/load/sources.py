@@ -10,6 +10,7 @@ line it was written on, so errors and findings can point at it.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -321,16 +322,94 @@ def record_kind(rel: str) -> str | None:
     return None
 
 
-def discover(root: Path) -> dict[str, list[Path]]:
-    """Find the record files of each kind under ``root``, in a stable order."""
+def shown_name(rel: str) -> str:
+    """A file's name as messages show it: bytes that are not UTF-8 as \\xNN escapes."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def discover(
+    root: Path, problems: Problems | None = None, shown: str | None = None
+) -> dict[str, list[Path]]:
+    """Find the record files of each kind under ``root``, in a stable order.
+
+    Nothing is skipped in silence: a folder or record file that cannot be read, a name that is
+    not UTF-8, a symbolic link or anything else that is not a plain file where a record would
+    be is a problem with its path (recorded in ``problems``, when given, else skipped).
+    """
+    prefix = (shown if shown is not None else root.as_posix()).rstrip("/")
     found: dict[str, list[Path]] = {}
+
+    def problem(rel: str, message: str) -> None:
+        if problems is not None:
+            problems.add(f"{prefix}/{shown_name(rel)}", 0, message)
+
     for kind in RECORD_FOLDERS:
         folder = root / kind
         paths: list[tuple[str, Path]] = []
-        if folder.is_dir():
-            for path in folder.rglob("*"):
-                rel = f"{kind}/{path.relative_to(folder).as_posix()}"
-                if record_kind(rel) == kind and path.is_file():
-                    paths.append((rel, path))
+        if folder.is_symlink():
+            problem(kind, _LINKED_FOLDER)
+        elif folder.is_dir():
+            _walk_records(folder, kind, kind, paths, problem)
         found[kind] = [path for _, path in sorted(paths, key=lambda item: item[0])]
     return found
+
+
+_LINKED_FOLDER = (
+    "is a symbolic link to a folder: records are read only from folders inside the portfolio "
+    "folder; move the folder here instead of linking to it"
+)
+
+
+def _walk_records(
+    folder: Path,
+    rel: str,
+    kind: str,
+    paths: list[tuple[str, Path]],
+    problem: Callable[[str, str], None],
+) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        problem(rel, f"this folder cannot be read ({exc.strerror}): let this user read it")
+        return
+    for entry in entries:
+        name = f"{rel}/{entry.name}"
+        if entry.name.startswith(("_", ".")):
+            continue  # drafts and hidden files are not records (see record_kind)
+        try:
+            entry.name.encode("utf-8")
+        except UnicodeEncodeError:
+            problem(
+                name,
+                "this name is not valid UTF-8 (it was made on a system with another encoding): "
+                "rename it using only letters, digits, spaces, '-' and '_'",
+            )
+            continue
+        try:
+            if entry.is_symlink():
+                if entry.is_dir() or record_kind(name) == kind:
+                    message = (
+                        _LINKED_FOLDER
+                        if entry.is_dir()
+                        else (
+                            "is a symbolic link: records are read only from files inside the "
+                            "portfolio folder; copy the file here instead of linking to it"
+                        )
+                    )
+                    problem(name, message)
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _walk_records(Path(entry.path), name, kind, paths, problem)
+                continue
+            if record_kind(name) != kind:
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                problem(name, "is not a file that can be read as a record: remove it or rename it")
+                continue
+        except OSError as exc:
+            problem(name, f"cannot be read ({exc.strerror}): let this user read it")
+            continue
+        if not os.access(entry.path, os.R_OK):
+            problem(name, "cannot be read (permission denied): let this user read it")
+            continue
+        paths.append((name, Path(entry.path)))
