@@ -167,7 +167,7 @@ def build(
     if no_pdf and pdf_only:
         raise click.UsageError("--no-pdf and --pdf-only cannot be used together")
     chosen_cache = cache_dir or default_cache_dir(out)
-    if chosen_cache.absolute().is_relative_to(out.absolute()):
+    if chosen_cache.resolve().is_relative_to(out.resolve()):
         raise click.UsageError("--cache-dir cannot be inside the output folder: it is not shared")
     built = run_build(
         BuildOptions(

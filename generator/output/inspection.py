@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,13 +86,32 @@ def _index(build: Build, listing: list[tuple[str, str, list[tuple[str, str, str]
 
 
 def manifest(files: SiteFiles) -> bytes:
-    """``sha256sum`` lines for every file, in path order."""
+    """``sha256sum`` lines for every file, in path order (a name holding a backslash or a line
+    break is escaped as ``sha256sum`` escapes it, with a backslash before the line)."""
     lines = [
-        f"{hashlib.sha256(files.data(name)).hexdigest()}  {name}\n"
+        _manifest_line(hashlib.sha256(files.data(name)).hexdigest(), name)
         for name in files.names()
         if name not in IGNORED
     ]
     return "".join(lines).encode("utf-8")
+
+
+def _manifest_line(digest: str, name: str) -> str:
+    if not any(c in name for c in "\\\n\r"):
+        return f"{digest}  {name}\n"
+    escaped = name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    return f"\\{digest}  {escaped}\n"
+
+
+def _manifest_entry(line: str) -> tuple[str, str] | None:
+    """The digest and name of one manifest line, or None when it is not one."""
+    escaped = line.startswith("\\")
+    digest, _, name = line[escaped:].partition("  ")
+    if len(digest) != 64 or not name:
+        return None
+    if escaped:
+        name = re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), name)
+    return digest, name
 
 
 def to_zip(files: SiteFiles, day: date) -> bytes:
@@ -114,50 +134,120 @@ class Verification:
         return not (self.changed or self.missing or self.added)
 
 
+#: A zip member that unpacks to more than this many times its packed size, and to more than
+#: ``BOMB_BYTES``, is taken for a zip bomb and not unpacked.
+BOMB_RATIO = 200
+BOMB_BYTES = 64 * 1024 * 1024
+_BLOCK = 1024 * 1024
+
+
 def verify(target: Path) -> Verification:
-    """Check a folder or zip against its MANIFEST.sha256."""
-    contents: dict[str, bytes] = {}
+    """Check a folder or zip against its MANIFEST.sha256.
+
+    Files are hashed a block at a time, so neither a large folder nor a large zip is ever held
+    in memory; a zip with two entries of one name, or an entry that would unpack to far more
+    than its packed size, is refused.
+    """
+    shown = target.as_posix()
     if target.is_file() and zipfile.is_zipfile(target):
         with zipfile.ZipFile(target) as archive:
-            contents = {n: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
-    elif target.is_dir():
-        contents = {
-            p.relative_to(target).as_posix(): p.read_bytes()
-            for p in sorted(target.rglob("*"))
-            if p.is_file()
-        }
-    else:
-        raise PortfolioError([Problem(target.as_posix(), 0, "no such folder or zip file")])
-    if MANIFEST not in contents:
-        raise PortfolioError(
-            [
-                Problem(
-                    target.as_posix(),
-                    0,
-                    f"no {MANIFEST} in it: is this an evidence folder made by portfolio export?",
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            names = [info.filename for info in members]
+            twice = sorted({name for name in names if names.count(name) > 1})
+            if twice:
+                raise PortfolioError(
+                    [Problem(shown, 0, f"the zip holds {twice[0]!r} twice: it cannot be checked")]
                 )
-            ]
-        )
+            for info in members:
+                if info.file_size > max(BOMB_BYTES, BOMB_RATIO * info.compress_size):
+                    raise PortfolioError(
+                        [
+                            Problem(
+                                shown,
+                                0,
+                                f"{info.filename!r} would unpack to {info.file_size:,} bytes "
+                                f"from {info.compress_size:,}: refused as a likely zip bomb",
+                            )
+                        ]
+                    )
+            if MANIFEST not in names:
+                _no_manifest(shown)
+            listed = _read_manifest(_read_member(archive, archive.getinfo(MANIFEST)), shown)
+            digests = {
+                info.filename: hashlib.sha256(_read_member(archive, info)).hexdigest()
+                if info.filename == MANIFEST
+                else _zip_digest(archive, info)
+                for info in members
+                if info.filename in listed
+            }
+            present = set(names)
+    elif target.is_dir():
+        files = {p.relative_to(target).as_posix(): p for p in sorted(target.rglob("*"))}
+        present = {name for name, path in files.items() if path.is_file()}
+        if MANIFEST not in present:
+            _no_manifest(shown)
+        listed = _read_manifest((target / MANIFEST).read_bytes(), shown)
+        digests = {}
+        for name in listed:
+            if name in present:
+                with files[name].open("rb") as stream:
+                    digests[name] = hashlib.file_digest(stream, "sha256").hexdigest()
+    else:
+        raise PortfolioError([Problem(shown, 0, "no such folder or zip file")])
+    result = Verification()
+    for name, digest in listed.items():
+        if name not in present:
+            result.missing.append(name)
+        elif digests[name] != digest:
+            result.changed.append(name)
+        result.checked += 1
+    result.added = sorted(n for n in present if n not in listed and n not in IGNORED)
+    return result
+
+
+def _no_manifest(shown: str) -> None:
+    raise PortfolioError(
+        [
+            Problem(
+                shown,
+                0,
+                f"no {MANIFEST} in it: is this an evidence folder made by portfolio export?",
+            )
+        ]
+    )
+
+
+def _read_manifest(data: bytes, shown: str) -> dict[str, str]:
+    """The digest of every file the manifest lists, by name."""
     expected: dict[str, str] = {}
-    for number, line in enumerate(contents[MANIFEST].decode("utf-8").splitlines(), start=1):
-        digest, _, name = line.partition("  ")
-        if len(digest) != 64 or not name:
+    text = data.decode("utf-8", errors="replace")
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line:
+            continue
+        entry = _manifest_entry(line)
+        if entry is None:
             raise PortfolioError(
                 [
                     Problem(
-                        f"{target.as_posix()}/{MANIFEST}",
-                        number,
-                        "not a line of the form '<sha256>  <path>'",
+                        f"{shown}/{MANIFEST}", number, "not a line of the form '<sha256>  <path>'"
                     )
                 ]
             )
-        expected[name] = digest
-    result = Verification()
-    for name, digest in expected.items():
-        if name not in contents:
-            result.missing.append(name)
-        elif hashlib.sha256(contents[name]).hexdigest() != digest:
-            result.changed.append(name)
-        result.checked += 1
-    result.added = sorted(n for n in contents if n not in expected and n not in IGNORED)
-    return result
+        expected[entry[1]] = entry[0]
+    return expected
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A small member (the manifest), read whole but never past its stated size."""
+    with archive.open(info) as stream:
+        data = stream.read(min(info.file_size, BOMB_BYTES) + 1)
+    return data[: info.file_size]
+
+
+def _zip_digest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """The SHA-256 of a zip member, read a block at a time."""
+    digest = hashlib.sha256()
+    with archive.open(info) as stream:
+        while block := stream.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,6 +71,29 @@ def check_output(out: Path) -> None:
         )
 
 
+def _umask() -> int:
+    """The process's file mode creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _sweep(out: Path) -> None:
+    """Remove what builds of ``out`` that were killed left beside it: staging folders that no
+    running build holds, and old outputs that were being removed."""
+    prefix_new, prefix_old = f".{out.name}-new-", f".{out.name}-old-"
+    try:
+        siblings = list(os.scandir(out.parent))
+    except OSError:
+        return
+    for entry in siblings:
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        old = entry.name.startswith(prefix_old)
+        if old or (entry.name.startswith(prefix_new) and _abandoned(Path(entry.path))):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
 class Staging:
     """A new output folder, put together beside the current one and swapped in by
     :meth:`finish` (or removed by :meth:`abort`)."""
@@ -77,9 +102,12 @@ class Staging:
         check_output(out)
         self.out = out.absolute()
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        _sweep(self.out)
         self.folder: Path | None = Path(
             tempfile.mkdtemp(prefix=f".{self.out.name}-new-", dir=self.out.parent)
         )
+        self.folder.chmod(0o777 & ~_umask())  # as any folder made here, not private
+        self._held = _hold(self.folder)
         self._early: dict[str, memoryview] = {}
         self._writer: Background | None = None
         self._copied: dict[str, Path] = {}  # files copied before finish()
@@ -183,6 +211,8 @@ class Staging:
                 shutil.copyfile(source, target)
             marker = f"built by portfolio; stamp {stamp}\n" + (f"inputs {key}\n" if key else "")
             (staging / MARKER).write_text(marker, encoding="utf-8")
+            _release(staging, self._held)
+            self._held = None
             _swap(staging, self.out)
             self.folder = None
         except BaseException:
@@ -194,6 +224,8 @@ class Staging:
         """Remove the new output (after the early writer, if any, has stopped)."""
         self._written_early()
         if self.folder is not None:
+            _release(self.folder, self._held)
+            self._held = None
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 
@@ -248,6 +280,7 @@ def atomic_write(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())  # as any file made here, not private
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -271,10 +304,28 @@ def _inside(root: Path, rel: str) -> Path:
 
 
 def _swap(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging``: two renames, the old tree removed afterwards."""
+    """Replace ``out`` with ``staging``: two renames, the old tree removed afterwards.
+
+    Hidden entries of ``out`` that the build did not write (a ``.git`` used to publish the
+    site, say) are moved into the new output first, as they are: a build never deletes them.
+    """
     if not out.exists():
         staging.rename(out)
         return
+    kept = [
+        entry.name
+        for entry in os.scandir(out)
+        if entry.name.startswith(".") and entry.name != MARKER
+    ]
+    moved: list[str] = []
+    try:
+        for name in kept:
+            os.rename(out / name, staging / name)
+            moved.append(name)
+    except BaseException:
+        for name in moved:
+            os.rename(staging / name, out / name)
+        raise
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
     old.rmdir()
     out.rename(old)
@@ -282,5 +333,58 @@ def _swap(staging: Path, out: Path) -> None:
         staging.rename(out)
     except BaseException:
         old.rename(out)
+        for name in moved:
+            os.rename(staging / name, out / name)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+_HOLD = ".portfolio-staging"  # held open (and locked) by the build staging into the folder
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+
+    def _hold(folder: Path) -> int | None:
+        return None
+
+    def _release(folder: Path, held: int | None) -> None:
+        return None
+
+    def _abandoned(folder: Path) -> bool:
+        return False  # without POSIX locks, another build's staging cannot be told apart
+
+else:
+    import fcntl
+
+    def _hold(folder: Path) -> int | None:
+        """Lock a file in the staging folder for as long as this build uses the folder."""
+        try:
+            handle = os.open(folder / _HOLD, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None
+        return handle
+
+    def _release(folder: Path, held: int | None) -> None:
+        (folder / _HOLD).unlink(missing_ok=True)
+        if held is not None:
+            os.close(held)
+
+    def _abandoned(folder: Path) -> bool:
+        """Whether no running build holds a staging folder (a build killed before it finished
+        left it). One that holds no lock file is abandoned once it is an hour old."""
+        try:
+            handle = os.open(folder / _HOLD, os.O_RDWR)
+        except FileNotFoundError:
+            try:
+                return time.time() - folder.stat().st_mtime > 3600
+            except OSError:
+                return False
+        except OSError:
+            return False
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a build is writing into it now
+        finally:
+            os.close(handle)
+        return True

@@ -182,7 +182,7 @@ def _stable_zip(data: bytes, when: datetime) -> bytes:
 
 def dated_zip(entries: Iterable[tuple[str, bytes]], day: date) -> bytes:
     """A zip whose entries all carry ``day``, so the same content gives the same bytes."""
-    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    stamp = (min(max(day.year, 1980), 2107), day.month, day.day, 0, 0, 0)  # what zip can hold
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
