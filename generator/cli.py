@@ -412,19 +412,28 @@ def report() -> None:
     show_default=True,
     help="One self-contained HTML file, or a PDF.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing file of that name even if portfolio did not write it.",
+)
 @AS_OF_OPTION
 @_user_errors
 def report_commissioner(
-    path: Path, since: date | None, out: Path | None, output: str, as_of: date | None
+    path: Path, since: date | None, out: Path | None, output: str, force: bool, as_of: date | None
 ) -> None:
     """The recovery update for commissioners: what changed for people, and how we know.
 
     Holds only concerns and evidence shared with commissioners, and no personal data.
     """
+    from generator.output.write import check_target
     from generator.pipeline import commissioner_report
 
+    if out is not None:
+        check_target(out, path, force)
     shown, data = commissioner_report(path, since, as_of, output, default_workers())
     target = out or Path(f"commissioner-update-{shown.as_of.isoformat()}.{output}")
+    check_target(target, path, force)
     atomic_write(target, data)
     click.echo(
         f"Wrote {target.as_posix()}: {len(shown.portfolio.concerns)} concerns shared "
@@ -453,16 +462,30 @@ def report_commissioner(
     type=click.Choice(AUDIENCES),
     help="Who it is for (default: portfolio.yaml's audience, else inspection).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing file of that name even if portfolio did not write it.",
+)
 @AS_OF_OPTION
 @_user_errors
 def report_action_plan(
-    path: Path, out: Path | None, output: str, audience: str | None, as_of: date | None
+    path: Path,
+    out: Path | None,
+    output: str,
+    audience: str | None,
+    force: bool,
+    as_of: date | None,
 ) -> None:
     """The action plan in the columns CQC and commissioners ask for, as XLSX, CSV or PDF."""
+    from generator.output.write import check_target
     from generator.pipeline import action_plan
 
+    if out is not None:
+        check_target(out, path, force)
     shown, data = action_plan(path, audience, as_of, output, default_workers())
     target = out or Path(f"action-plan-{shown.as_of.isoformat()}.{output}")
+    check_target(target, path, force)
     atomic_write(target, data)
     click.echo(
         f"Wrote {target.as_posix()}: {len(shown.portfolio.actions)} actions "
@@ -485,18 +508,25 @@ def export() -> None:
     show_default=True,
     help="A folder, or a FILE.zip.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing file of that name even if portfolio did not write it.",
+)
 @AS_OF_OPTION
 @_user_errors
-def export_inspection(path: Path, out: Path, as_of: date | None) -> None:
+def export_inspection(path: Path, out: Path, force: bool, as_of: date | None) -> None:
     """An inspection evidence folder: the PDF, the site, attachments by quality statement,
     an index.html to start from and a MANIFEST.sha256 of every file."""
     from generator.output.inspection import to_zip
-    from generator.output.write import check_output, write_site
+    from generator.output.write import check_output, check_target, write_site
     from generator.pipeline import inspection_folder
 
     zipped = out.suffix.lower() == ".zip"
-    if not zipped:
-        check_output(out)
+    if zipped:
+        check_target(out, path, force)
+    else:
+        check_output(out, inside=path)
     shown, files = inspection_folder(path, as_of, default_workers())
     if zipped:
         atomic_write(out, to_zip(files, shown.as_of))

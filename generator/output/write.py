@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,8 +53,20 @@ def up_to_date(out: Path, key: str) -> bool:
     return built_with(out) == key
 
 
-def check_output(out: Path) -> None:
-    """Refuse an output folder that is not ours to replace."""
+def check_output(out: Path, inside: Path | None = None) -> None:
+    """Refuse an output folder that is not ours to replace (or that lies in the folder
+    ``inside``, the portfolio, when given)."""
+    if inside is not None and out.resolve().is_relative_to(inside.resolve()):
+        raise PortfolioError(
+            [
+                Problem(
+                    out.as_posix(),
+                    0,
+                    "is inside the portfolio folder, where it could replace records: "
+                    "write it somewhere else with -o",
+                )
+            ]
+        )
     if out.exists() and not out.is_dir():
         raise PortfolioError(
             [Problem(out.as_posix(), 0, "the output is a file, not a folder: choose a folder")]
@@ -271,6 +284,77 @@ def write_file(out: Path, name: str, data: bytes) -> None:
     kept = [line for line in lines if not line.startswith(KEY_PREFIX)] or ["built by portfolio"]
     atomic_write(marker, ("\n".join(kept) + "\n").encode("utf-8"))
     atomic_write(out / name, data)
+
+
+#: How the files the tool writes name it: HTML ``<meta name="generator">``, PDF Creator (from
+#: it), XLSX creator.
+GENERATOR = "portfolio"
+#: The first words of the CSV files the tool writes.
+CSV_STARTS = ("Concern,Item to put right,", "Evidence,")
+
+
+def written_by_us(target: Path) -> bool:
+    """Whether an existing file looks like one this tool wrote (a report, a download, an
+    evidence zip): such a file may be replaced; anything else is the user's."""
+    suffix = target.suffix.lower()
+    try:
+        if suffix in (".html", ".htm"):
+            with target.open("rb") as stream:
+                head = stream.read(4096)
+            return f'<meta name="generator" content="{GENERATOR}">'.encode() in head
+        if suffix == ".csv":
+            with target.open("rb") as stream:
+                first = stream.read(256).decode("utf-8-sig", errors="replace")
+            return first.startswith(CSV_STARTS)
+        if suffix == ".pdf":
+            import pikepdf
+
+            with pikepdf.open(target) as pdf:
+                creator = str(pdf.docinfo.get("/Creator", ""))
+                title = str(pdf.docinfo.get("/Title", ""))
+            return creator == GENERATOR or title.startswith("Evidence portfolio: ")
+        if suffix in (".xlsx", ".zip"):
+            with zipfile.ZipFile(target) as archive:
+                names = set(archive.namelist())
+                if suffix == ".zip":
+                    return {"MANIFEST.sha256", "index.html"} <= names
+                core = archive.read("docProps/core.xml") if "docProps/core.xml" in names else b""
+            return f"<dc:creator>{GENERATOR}</dc:creator>".encode() in core.replace(
+                b' xmlns:dc="http://purl.org/dc/elements/1.1/"', b""
+            )
+    except Exception:  # unreadable, or not what its name says: not ours
+        return False
+    return False
+
+
+def check_target(target: Path, portfolio: Path, force: bool = False) -> None:
+    """Refuse to write a report or an export where it could destroy something: inside the
+    portfolio folder, or over a file this tool did not write (unless ``force``)."""
+    shown = target.as_posix()
+    if target.resolve().is_relative_to(portfolio.resolve()):
+        raise PortfolioError(
+            [
+                Problem(
+                    shown,
+                    0,
+                    "is inside the portfolio folder, where it could replace a record: "
+                    "write it somewhere else with -o",
+                )
+            ]
+        )
+    if target.is_dir():
+        raise PortfolioError([Problem(shown, 0, "is a folder: name a file to write with -o")])
+    if target.exists() and not force and not written_by_us(target):
+        raise PortfolioError(
+            [
+                Problem(
+                    shown,
+                    0,
+                    "exists and was not written by portfolio: choose another name with -o, or "
+                    "add --force to replace it",
+                )
+            ]
+        )
 
 
 def atomic_write(target: Path, data: bytes) -> None:
