@@ -264,6 +264,17 @@ class _Linker:
             )
         for measure in concern.measures:
             mid = measure.id
+            if measure.direction_contradicts_target:
+                better = "higher" if measure.direction == "up" else "lower"
+                side = "below" if measure.direction == "up" else "above"
+                self.error(
+                    mid,
+                    ("direction",),
+                    f"direction: {measure.direction} says {better} is better, but the target "
+                    f"({measure.target.value:g}) is {side} the baseline "
+                    f"({measure.baseline.value:g}): correct the direction, the target or "
+                    "the baseline, or remove direction to have it follow from them",
+                )
             self.evidence_refs(
                 concern, mid, ("baseline", "evidence"), measure.baseline.evidence, mid, "baseline"
             )

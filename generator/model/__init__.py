@@ -288,10 +288,28 @@ class Measure(Model):
     id: RecordId
     name: Text
     unit: Text | None = None
+    #: "up" when higher is better. When not given, it follows from the baseline and the target:
+    #: a target below the baseline means lower is better.
     direction: Direction = "up"
     baseline: Point
     target: Target
     readings: list[Reading] = []
+
+    @model_validator(mode="after")
+    def _direction_from_target(self) -> Measure:
+        if "direction" not in self.model_fields_set:
+            inferred = "down" if self.target.value < self.baseline.value else "up"
+            object.__setattr__(self, "direction", inferred)  # frozen: set once, here
+        return self
+
+    @property
+    def direction_contradicts_target(self) -> bool:
+        """Whether a direction written in the record points away from the target."""
+        if "direction" not in self.model_fields_set:
+            return False
+        if self.direction == "up":
+            return self.target.value < self.baseline.value
+        return self.target.value > self.baseline.value
 
 
 class Concern(Model):
