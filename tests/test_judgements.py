@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import CONCERN_MD, MakePortfolio
@@ -54,3 +55,31 @@ def test_a_direction_against_the_target_is_an_error_at_its_line(
     line = text.splitlines().index("    direction: up") + 1
     assert f"concerns/med-01.md:{line}: direction: up says higher is better" in result.output
     assert "target (3) is below the baseline (12)" in result.output
+
+
+def test_the_home_page_says_how_old_the_as_of_date_is(
+    make_portfolio: MakePortfolio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790208000")  # 2026-09-24, the day of the build
+    root = make_portfolio()  # as_of 2026-06-30
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "2026-06-30 (86 days before this build on 2026-09-24)" in home
+
+
+def test_readings_dated_after_the_as_of_date_are_findings(make_portfolio: MakePortfolio) -> None:
+    later = CONCERN_MD.replace(
+        "      - {date: 2026-02-10, value: 81, evidence: EV-02}",
+        "      - {date: 2026-02-10, value: 81, evidence: EV-02}\n"
+        "      - {date: 2026-08-03, value: 96, evidence: EV-02}",
+    )
+    root = make_portfolio({"concerns/med-01.md": later})
+    result = CliRunner().invoke(cli, ["check", str(root)])
+    assert result.exit_code == 0, result.output
+    line = later.splitlines().index("      - {date: 2026-08-03, value: 96, evidence: EV-02}") + 1
+    assert (
+        f"concerns/med-01.md:{line}: E403 MED-01-M1 has a reading dated 2026-08-03, after the "
+        "as-of date 2026-06-30" in result.output
+    )

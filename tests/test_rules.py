@@ -511,6 +511,23 @@ CASES: list[tuple[str, str, Change | None, date, dict[str, int] | None, bool]] =
         {"stale_after_days": 200},
         False,
     ),
+    (
+        "E403",
+        "a reading after the as-of date",
+        set_path("measures.0.readings.1.date", date(2026, 7, 2)),
+        AS_OF,
+        None,
+        True,
+    ),
+    (
+        "E403",
+        "an update after the as-of date",
+        set_path("actions.0.updates", [{"date": date(2026, 7, 1), "note": "Done."}]),
+        AS_OF,
+        None,
+        True,
+    ),
+    ("E403", "everything on or before the as-of date", None, AS_OF, None, False),
 ]
 
 

@@ -89,7 +89,12 @@ class PageKeys:
             "statement.html": self.statement_page,
             "key_question.html": self.key_question_page,
             "role.html": self.role_page,
-            "home.html": lambda _: (self.all_concerns(), self.all_findings(), self.coverage()),
+            "home.html": lambda _: (
+                self.all_concerns(),
+                self.all_findings(),
+                self.coverage(),
+                renderer.build.as_of_age,
+            ),
             "concerns.html": lambda _: [self.concern_row(c) for c in p.concerns.values()],
             "tracker.html": lambda _: self.all_concerns(),
             "findings.html": lambda _: self.all_findings(),

@@ -760,6 +760,56 @@ def outside_reference(ctx: Context) -> Iterator[Finding]:
 
 
 @rule(
+    "E403",
+    "after-as-of",
+    "medium",
+    "Dated after the as-of date",
+    "Statuses and findings are judged at the portfolio's as-of date. Readings, evidence, updates "
+    "and decisions dated after it are shown but not judged, so the headline can say a measure is "
+    "off track while a newer reading beside it says otherwise.",
+    "Move as_of in portfolio.yaml forward to the date the portfolio is up to (or build with "
+    "--as-of), or correct the date if it was mistyped.",
+)
+def after_as_of(ctx: Context) -> Iterator[Finding]:
+    p, when = ctx.portfolio, ctx.as_of
+    for concern in p.concerns.values():
+        for measure in concern.measures:
+            for index, reading in enumerate(measure.readings):
+                if reading.date > when:
+                    yield ctx.finding(
+                        measure.id,
+                        ("readings", index, "date"),
+                        f"{measure.id} has a reading dated {reading.date}, after the as-of "
+                        f"date {when}: it is shown but not judged",
+                    )
+        for action in concern.actions:
+            for index, update in enumerate(action.updates):
+                if update.date > when:
+                    yield ctx.finding(
+                        action.id,
+                        ("updates", index, "date"),
+                        f"{action.id} has an update dated {update.date}, after the as-of date "
+                        f"{when}: it is shown but not judged",
+                    )
+    for evidence in p.evidence.values():
+        if evidence.date > when:
+            yield ctx.finding(
+                evidence.id,
+                ("date",),
+                f"{evidence.id} is dated {evidence.date}, after the as-of date {when}: it is "
+                "shown but not judged",
+            )
+    for review in p.reviews.values():
+        if review.date > when and review.decisions:
+            yield ctx.finding(
+                review.id,
+                ("date",),
+                f"{review.id}'s decisions are dated {review.date}, after the as-of date {when}: "
+                "they are shown but not judged",
+            )
+
+
+@rule(
     "P601",
     "personal-identifier",
     "high",

@@ -218,6 +218,7 @@ class SiteRenderer:
             decisions_for=self.decisions_for,
             with_pdf=with_pdf,
             audience_note=NOTES[self.portfolio.audience],
+            as_of_age=build.as_of_age,
         )
         self.env.globals.update(self.link_helpers())
         self.env.globals["site_header"] = self.site_header()
