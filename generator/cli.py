@@ -431,7 +431,7 @@ def report_commissioner(
 
     if out is not None:
         check_target(out, path, force)
-    shown, data = commissioner_report(path, since, as_of, output, default_workers())
+    shown, data, warnings = commissioner_report(path, since, as_of, output, default_workers())
     target = out or Path(f"commissioner-update-{shown.as_of.isoformat()}.{output}")
     check_target(target, path, force)
     atomic_write(target, data)
@@ -440,6 +440,8 @@ def report_commissioner(
         f"with commissioners, as of {shown.as_of.isoformat()}"
         + (f", changes since {since.isoformat()}" if since else "")
     )
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @report.command("action-plan")

@@ -386,12 +386,35 @@ def build(options: BuildOptions) -> Built:
 
 def commissioner_report(
     path: Path, since: date | None, as_of: date | None, output: str, workers: int = 1
-) -> tuple[Build, bytes]:
-    """The commissioner update as HTML or PDF bytes, with the view it was made from."""
+) -> tuple[Build, bytes, list[str]]:
+    """The commissioner update as HTML or PDF bytes, with the view it was made from and
+    warnings for the reader of the command line.
+
+    An update with no concern in it is an error: it would tell commissioners nothing.
+    """
     shown = shared(path, as_of, "commissioner", workers)
+    p = shown.portfolio
+    if not p.concerns:
+        raise PortfolioError(
+            [
+                Problem(
+                    f"{p.display_root}/portfolio.yaml",
+                    0,
+                    "no concern is shared with commissioners, so the update would be empty: "
+                    "add 'visibility: commissioner' to each concern (and its evidence) that "
+                    "commissioners should see, or set 'default_visibility: commissioner' here",
+                )
+            ]
+        )
+    warnings = [
+        f"{p.sources[cid].display}: {cid} is shared with commissioners but cites no evidence "
+        "they may see: add 'visibility: commissioner' to the evidence that shows its outcome"
+        for cid in p.concerns
+        if not p.evidence_of_concern.get(cid)
+    ]
     html = commissioner_html(shown, since)
     data = render_report_pdf(shown, html) if output == "pdf" else html.encode("utf-8")
-    return shown, data
+    return shown, data, warnings
 
 
 def action_plan(

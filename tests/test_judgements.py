@@ -83,3 +83,27 @@ def test_readings_dated_after_the_as_of_date_are_findings(make_portfolio: MakePo
         f"concerns/med-01.md:{line}: E403 MED-01-M1 has a reading dated 2026-08-03, after the "
         "as-of date 2026-06-30" in result.output
     )
+
+
+def test_a_commissioner_update_with_nothing_shared_is_an_error(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()  # nothing marked for commissioners
+    target = tmp_path / "update.html"
+    result = CliRunner().invoke(cli, ["report", "commissioner", str(root), "-o", str(target)])
+    assert result.exit_code == 1, result.output
+    assert "no concern is shared with commissioners" in result.output
+    assert "visibility: commissioner" in result.output
+    assert not target.exists()
+
+
+def test_a_shared_concern_without_shared_evidence_is_warned_of(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    shared = CONCERN_MD.replace("status: open\n", "status: open\nvisibility: commissioner\n", 1)
+    root = make_portfolio({"concerns/med-01.md": shared})
+    target = tmp_path / "update.html"
+    result = CliRunner().invoke(cli, ["report", "commissioner", str(root), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.output
+    assert "MED-01 is shared with commissioners but cites no evidence they may see" in result.output
