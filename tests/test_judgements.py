@@ -107,3 +107,19 @@ def test_a_shared_concern_without_shared_evidence_is_warned_of(
     assert result.exit_code == 0, result.output
     assert "warning: " in result.output
     assert "MED-01 is shared with commissioners but cites no evidence they may see" in result.output
+
+
+def test_a_colour_says_why_beside_it(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    import re
+
+    overdue = CONCERN_MD.replace("    due: 2026-08-31\n", "    due: 2026-05-31\n", 1)
+    root = make_portfolio({"concerns/med-01.md": overdue})
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    for page in ("concerns/MED-01.html", "concerns/index.html"):
+        html = (out / page).read_text(encoding="utf-8")
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+        assert "Red Off track: 1 action overdue" in text, page
+    tracker = re.sub(r"<[^>]+>", "", (out / "action-tracker.html").read_text(encoding="utf-8"))
+    assert "Red Overdue: due 2026-05-31, 30 days ago, not completed" in tracker

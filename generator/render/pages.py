@@ -75,14 +75,18 @@ class Fragments:
         return Markup(f'<a href="{escape(relative_url(page, target))}">{escape(text)}</a>')
 
     def brag(self, record_id: str) -> Markup:
-        """A record's colour and status, with the reason as its title."""
+        """A record's colour and status, with the reason beside it where it explains the
+        colour (every concern's, and a red action's) and as its title everywhere."""
         made = self._brags.get(record_id)
         if made is None:
             s = self.status[record_id]
+            why = ""
+            if record_id in self.p.concerns or s.colour == "red":
+                why = f'<span class="brag-reason">: {escape(s.reason)}</span>'
             made = self._brags[record_id] = Markup(
                 f'<span class="brag brag-{escape(s.colour)}" title="{escape(s.reason)}">'
                 f'<span class="brag-colour">{escape(s.colour.capitalize())}</span> '
-                f"{escape(s.label)}</span>"
+                f"{escape(s.label)}</span>{why}"
             )
         return made
 
