@@ -283,3 +283,22 @@ def test_print_hides_navigation(site: Path, visit: Any) -> None:
     assert not page.locator(".site-nav").is_visible()
     assert not page.locator(".site-search").is_visible()
     assert page.locator("h1").is_visible()
+
+
+def test_the_commissioner_update_reads_on_a_phone(visit: Any, tmp_path: Path) -> None:
+    """Read from an email on a phone 390 px wide: nothing scrolls sideways, and no rule code
+    meant for the service's own staff appears."""
+    target = tmp_path / "update.html"
+    result = CliRunner().invoke(
+        cli, ["report", "commissioner", str(SAMPLE), "-o", str(target), "--since", "2026-07-31"]
+    )
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert not re.search(r"\b[ACEOPS][1-7]\d\d\b", re.sub(r"<[^>]+>", " ", text))
+    assert " points" in text and "+%" not in text
+    tab = visit(390, 844)
+    page = tab.open(target.as_uri())
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "commissioner-390.png"), full_page=True)

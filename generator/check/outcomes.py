@@ -86,6 +86,16 @@ def with_unit(value: float, unit: str | None) -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
+def difference(change: float, unit: str | None) -> str:
+    """A change between two values, signed: "+3 falls"; in percentage points for a measure in
+    %, since 60% to 86% is a rise of 26 points, not of 26%."""
+    sign = "+" if change > 0 else ("-" if change < 0 else "")
+    size = number(abs(change))
+    if unit == "%":
+        return f"{sign}{size} point{'' if abs(change) == 1 else 's'}"
+    return f"{sign}{with_unit(abs(change), unit)}"
+
+
 def meets(measure: Measure, value: float) -> bool:
     """Whether ``value`` meets the measure's target, in its direction."""
     if measure.direction == "up":

@@ -28,7 +28,13 @@ from markupsafe import Markup
 from generator import __version__
 from generator.check.assess import Build
 from generator.check.audience import NOTES
-from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, number, with_unit
+from generator.check.outcomes import (
+    CONCERN_OUTCOME_LABELS,
+    concern_outcome,
+    difference,
+    number,
+    with_unit,
+)
 from generator.check.rules import RULES, Finding, Rule, rule_by_code
 from generator.check.status import COLOURS
 from generator.digest import Memo
@@ -200,6 +206,7 @@ class SiteRenderer:
             version=__version__,
             number=number,
             with_unit=with_unit,
+            difference=difference,
             outcomes=build.outcomes,
             findings=build.findings,
             findings_for=build.findings_for,
