@@ -14,6 +14,7 @@ import yaml
 
 from conftest import REPO, write_files
 from generator.check.rules import RULES, rules_markdown
+from generator.errors import PortfolioError
 from generator.pipeline import load
 
 AS_OF = date(2026, 6, 30)
@@ -564,8 +565,48 @@ def test_closure_decision_missing(tmp_path: Path) -> None:
 def test_statement_without_evidence(tmp_path: Path) -> None:
     found = findings(tmp_path, drop_statement_evidence=True)
     gaps = [m for c, m in found if c == "S501"]
-    assert len(gaps) == 33  # every statement but the one the concern's evidence is filed under
-    assert gaps[0] == "no evidence is filed under Safe: Learning culture (learning-culture)"
+    # One finding per key question, listing its statements but the one the concern's evidence
+    # is filed under.
+    assert len(gaps) == 5
+    assert gaps[0].startswith(
+        "7 statements under Safe with no evidence: Learning culture (learning-culture); "
+        "Safe systems, pathways and transitions"
+    )
+    assert "medicines-optimisation" not in gaps[0]
+
+
+def test_statement_gaps_only_among_the_statements_worked_on(tmp_path: Path) -> None:
+    def working_on(slugs: list[str], **rules: int) -> list[str]:
+        SETTINGS["quality_statements"] = slugs
+        try:
+            found = findings(tmp_path, rules=rules or None, drop_statement_evidence=True)
+        finally:
+            del SETTINGS["quality_statements"]
+        return [m for c, m in found if c == "S501"]
+
+    assert working_on(["medicines-optimisation"]) == []
+    assert working_on(["medicines-optimisation", "safeguarding"]) == [
+        "1 statement under Safe with no evidence: Safeguarding (safeguarding)"
+    ]
+    # A threshold, as for the other rules: statements with fewer entries than it are gaps.
+    assert working_on(["medicines-optimisation"], min_statement_evidence=5) == [
+        "1 statement under Safe with fewer than 5 evidence entries: Medicines optimisation "
+        "(medicines-optimisation)"
+    ]
+
+
+def test_an_unknown_statement_worked_on_is_an_error_at_its_line(tmp_path: Path) -> None:
+    SETTINGS["quality_statements"] = ["medicines-optimisation", "medicine-optimisation"]
+    try:
+        with pytest.raises(PortfolioError) as caught:
+            findings(tmp_path)
+    finally:
+        del SETTINGS["quality_statements"]
+    [problem] = caught.value.problems
+    assert problem.path.endswith("portfolio.yaml")
+    assert problem.line > 1
+    assert "unknown quality statement 'medicine-optimisation'" in problem.message
+    assert "did you mean 'medicines-optimisation'?" in problem.message
 
 
 def test_findings_point_at_the_line_of_the_fault(tmp_path: Path) -> None:

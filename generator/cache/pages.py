@@ -179,6 +179,7 @@ class PageKeys:
         p = self.p
         return (
             context["kq"].slug,
+            self.findings(self.r.build.findings_for(context["kq"].slug)),
             [(row[1].slug, row[2], row[3]) for row in context["coverage"]],
             [
                 (

@@ -843,22 +843,34 @@ def personal_identifier(ctx: Context) -> Iterator[Finding]:
     "S501",
     "statement-without-evidence",
     "low",
-    "Quality statement with no evidence",
-    "An inspector assessing this quality statement will find nothing filed under it.",
-    "File evidence under the statement: cite it from a concern, or name the statement in the "
-    "evidence entry's quality_statements.",
+    "Quality statements with no evidence",
+    "An inspector assessing a quality statement will find nothing filed under it. One finding "
+    "per key question lists its statements without evidence, among those the portfolio is "
+    "working on (portfolio.yaml's quality_statements; all of them when it names none).",
+    "File evidence under the statements: cite it from a concern, or name the statement in the "
+    "evidence entry's quality_statements. If the portfolio is not working on a statement, "
+    "leave it out of quality_statements in portfolio.yaml.",
+    ("min_statement_evidence",),
 )
 def statement_without_evidence(ctx: Context) -> Iterator[Finding]:
     p = ctx.portfolio
+    need = ctx.rules.min_statement_evidence
+    focus = set(p.focus)
+    line = p.settings_source.line(("quality_statements",)) if p.settings_source else 1
     for kq in p.framework.key_questions:
-        for statement in kq.statements:
-            if not p.evidence_by_statement[statement.slug]:
-                yield ctx.at(
-                    statement.slug,
-                    p.settings_path,
-                    1,
-                    f"no evidence is filed under {kq.title}: {statement.title} ({statement.slug})",
-                )
+        gaps = [
+            st
+            for st in kq.statements
+            if (not focus or st.slug in focus) and len(p.evidence_by_statement[st.slug]) < need
+        ]
+        if not gaps:
+            continue
+        what = "no evidence" if need == 1 else f"fewer than {need} evidence entries"
+        listed = "; ".join(f"{st.title} ({st.slug})" for st in gaps)
+        count = f"{len(gaps)} statement{'s' if len(gaps) != 1 else ''}"
+        yield ctx.at(
+            kq.slug, p.settings_path, line or 1, f"{count} under {kq.title} with {what}: {listed}"
+        )
 
 
 SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}

@@ -89,6 +89,9 @@ class Portfolio:
     related: dict[str, list[str]] = field(default_factory=dict)
     attachments: dict[str, Path] = field(default_factory=dict)
     settings_source: SourceFile | None = None
+    #: The statements the portfolio is working on (portfolio.yaml's quality_statements, as this
+    #: framework names them); empty: all of them.
+    focus: list[str] = field(default_factory=list)
     audience: str = "internal"  # who this view of the portfolio is for
     withheld: frozenset[str] = frozenset()  # ids of records this audience may not see
     withheld_files: frozenset[Path] = frozenset()  # their attachments
@@ -434,6 +437,18 @@ def link(
         reviews={},
     )
     linker = _Linker(portfolio, problems)
+    for index, slug in enumerate(settings.quality_statements):
+        resolved = linker.aliases.get(slug, slug)
+        if resolved in linker.statement_slugs:
+            portfolio.focus.append(resolved)
+        else:
+            problems.add(
+                settings_source.display,
+                settings_source.line(("quality_statements", index)),
+                f"quality_statements[{index}]: unknown quality statement {slug!r}"
+                f"{_hint(slug, linker.statement_slugs)}; the slugs of {framework.id} are listed "
+                "in docs/format.md",
+            )
     # Records that failed validation were reported already; references to them are not.
     linker.ids.update(unvalidated or {})
     kept_concerns: list[Concern] = []

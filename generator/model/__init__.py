@@ -169,6 +169,7 @@ class Rules(Model):
     max_extensions: int = Field(1, ge=0)
     min_evidence_categories: int = Field(2, ge=1, le=6)
     evidence_max_age_days: int = Field(90, ge=1)
+    min_statement_evidence: int = Field(1, ge=1)
 
 
 class Settings(Model):
@@ -183,6 +184,11 @@ class Settings(Model):
     default_visibility: Visibility = "inspection"
     audience: Visibility = "inspection"  # who `portfolio build` builds for, unless told
     framework: str = "cqc-saf-2024"
+    #: The quality statements the portfolio is working on: coverage gaps are found among these
+    #: (default: every statement of the framework).
+    quality_statements: Annotated[
+        list[Slug], BeforeValidator(one_or_many), _word_or_list({"type": "string"})
+    ] = []
     roles: dict[
         str,
         Annotated[

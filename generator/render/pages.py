@@ -58,6 +58,7 @@ class Fragments:
         self.status = build.status
         self.outcomes = build.outcomes
         self.statements = self.p.framework.statements()
+        self.key_questions = {kq.slug for kq in self.p.framework.key_questions}
         self.rules = {rule.code: rule for rule in RULES}
         self.by_concern: dict[str, list[Finding]] = {}
         for finding in build.findings:
@@ -117,6 +118,8 @@ class Fragments:
         """The site path of the page (and place) a finding is about."""
         if finding.record in self.paths.by_id:
             return self.paths.by_id[finding.record]
+        if finding.record in self.key_questions:
+            return self.paths.key_question(finding.record)
         return self.paths.statement(finding.record)
 
     # --- outcomes ----------------------------------------------------------------------------

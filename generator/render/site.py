@@ -508,13 +508,17 @@ class SiteRenderer:
         """How many findings fall under each key question (through concerns or statements)."""
         p = self.portfolio
         statements = p.framework.statements()
+        kq_titles = {kq.slug: kq.title for kq in p.framework.key_questions}
         counts: Counter[str] = Counter()
         for finding in self.build.findings:
             if finding.concern is not None:
                 slugs = p.statements_of.get(finding.concern, [])
             else:
                 slugs = [finding.record] if finding.record in p.concerns_by_statement else []
-            for kq_slug in dict.fromkeys(statements[s][0].slug for s in slugs):
+            kq_slugs = dict.fromkeys(statements[s][0].slug for s in slugs)
+            if finding.record in kq_titles:
+                kq_slugs = {finding.record: None}
+            for kq_slug in kq_slugs:
                 counts[kq_slug] += 1
         return [(kq, counts[kq.slug]) for kq in p.framework.key_questions]
 
