@@ -219,8 +219,11 @@ provider: {provider}
 service: {service}
 # location_id: 1-000000000        # the CQC location ID
 service_type: residential
-as_of: {today}                    # the date statuses and findings are judged at
+as_of: {today}                    # the date statuses and findings are judged at: move it
+                                  # forward as the records are brought up to date
 default_visibility: inspection    # internal | inspection | commissioner | public
+# quality_statements: [medicines-optimisation]  # the statements you are working on: coverage
+#                                 # gaps are looked for among these (default: all of them)
 roles:                            # every owner named anywhere must be a role here
   registered-manager: {{name: Your Name, title: Registered Manager}}
   quality-lead: {{title: Quality Lead}}
@@ -231,6 +234,7 @@ rules:                            # thresholds of the assurance checks (these ar
   max_extensions: 1
   min_evidence_categories: 2
   evidence_max_age_days: 90
+  min_statement_evidence: 1
 """
 
 CI_WORKFLOW = """# Builds the portfolio's site and PDF on every push, and keeps them as a download.
