@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from conftest import CONCERN_MD, MakePortfolio
 
@@ -31,22 +39,85 @@ def wait_for(check, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-d
     raise AssertionError("timed out")
 
 
-def test_serve_rebuilds_shows_errors_and_recovers(make_portfolio: MakePortfolio) -> None:
-    root = make_portfolio()
+@dataclass
+class Server:
+    """A ``portfolio serve`` process, the address it announced, and where its stderr goes."""
+
+    process: subprocess.Popen[str]
+    base: str
+    port: int
+    stderr: Path
+
+    def errors(self) -> str:
+        return self.stderr.read_text()
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+@contextmanager
+def running_serve(root: Path, logs: Path, temp: Path | None = None) -> Iterator[Server]:
+    """Start ``python -m generator serve`` on a free port and wait until it says where it is.
+
+    With ``temp``, the server's temporary folders go there (TMPDIR) so a test can see them.
+    Whatever happens, the process is stopped (SIGINT, then SIGKILL) before this returns.
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", str(root), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    if temp is not None:
+        env["TMPDIR"] = str(temp)
+    stderr = logs / "serve-stderr.txt"
+    with stderr.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", str(root), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+        )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        match = re.match(r"Serving (http://127\.0\.0\.1:\d+/) \(press Ctrl-C to stop\)", first)
+        try:
+            first = lines.get(timeout=60)
+        except queue.Empty:
+            raise AssertionError(f"serve did not start: {stderr.read_text()}") from None
+        match = re.match(r"Serving (http://127\.0\.0\.1:(\d+)/) \(press Ctrl-C to stop\)", first)
         assert match, first
-        base = match.group(1)
+        yield Server(process, match.group(1), int(match.group(2)), stderr)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+def request(
+    port: int, host: str | None, path: str = "/", method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    """One request to 127.0.0.1:``port`` with the Host header given (None: no Host header)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_serve_rebuilds_shows_errors_and_recovers(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    with running_serve(root, tmp_path) as server:
+        base = server.base
         status, page = fetch(base + "concerns/MED-01.html")
         assert status == 200 and "Medicines records incomplete" in page
         assert "/__portfolio/version" in page  # the reload script, added by the server
@@ -65,16 +136,10 @@ def test_serve_rebuilds_shows_errors_and_recovers(make_portfolio: MakePortfolio)
         )
         wait_for(lambda: "Medicines records fixed" in fetch(base + "concerns/MED-01.html")[1])
         assert fetch(base + "index.html")[0] == 200
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    assert code == 0
-    err = process.stderr.read() if process.stderr else ""
-    assert "Traceback" not in err
+
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=15) == 0
+    assert "Traceback" not in server.errors()
 
 
 def test_a_busy_port_is_a_clear_error(make_portfolio: MakePortfolio) -> None:
