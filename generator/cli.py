@@ -366,6 +366,7 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
 @click.option(
     "--port",
     default=8000,
+    type=click.IntRange(0, 65535),
     show_default=True,
     help="Port on 127.0.0.1 to listen on (0 picks a free one).",
 )

@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import pytest
+from click.testing import CliRunner
+
 from conftest import CONCERN_MD, MakePortfolio
+from generator.cli import cli
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -162,3 +166,11 @@ def test_a_busy_port_is_a_clear_error(make_portfolio: MakePortfolio) -> None:
         f"127.0.0.1:{port}: cannot listen here (Address already in use): choose another --port"
     )
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(make_portfolio: MakePortfolio, port: str) -> None:
+    result = CliRunner().invoke(cli, ["serve", str(make_portfolio()), "--port", port])
+    assert result.exit_code == 2
+    assert f"Invalid value for '--port': {port} is not in the range 0<=x<=65535." in result.output
+    assert "Traceback" not in result.output

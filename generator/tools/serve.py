@@ -122,6 +122,15 @@ def serve(
     """Serve a live preview of the portfolio at ``source`` until interrupted."""
     from watchfiles import watch
 
+    if not 0 <= port <= 65535:
+        # socket.bind would raise OverflowError, which is not an OSError.
+        raise PortfolioError(
+            [
+                Problem(
+                    f"127.0.0.1:{port}", 0, "a port is a number from 0 to 65535 (0: any free one)"
+                )
+            ]
+        )
     stop = stop or threading.Event()
     with tempfile.TemporaryDirectory(prefix="portfolio-preview-") as folder:
         preview = Preview(source, Path(folder) / "site")
