@@ -174,3 +174,73 @@ def test_a_port_out_of_range_is_a_usage_error(make_portfolio: MakePortfolio, por
     assert result.exit_code == 2
     assert f"Invalid value for '--port': {port} is not in the range 0<=x<=65535." in result.output
     assert "Traceback" not in result.output
+
+
+def test_serve_answers_only_to_its_own_host_names(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    # A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and read what
+    # comes back: the server must refuse any Host header but its own.
+    with running_serve(make_portfolio(), tmp_path) as server:
+        port = server.port
+        for host in (
+            f"127.0.0.1:{port}",
+            f"localhost:{port}",
+            f"LocalHost:{port}",
+            f"[::1]:{port}",
+        ):
+            status, _, body = request(port, host, "/concerns/MED-01.html")
+            assert status == 200 and b"Medicines records incomplete" in body, host
+        strangers = [
+            "attacker.example",
+            f"attacker.example:{port}",
+            f"localhost:{port}.attacker.example",
+            f"attacker.example#@localhost:{port}",
+            f"127.0.0.2:{port}",
+            f"0.0.0.0:{port}",
+            f"localhost.:{port}",
+            f"localhost:0{port}",
+            "localhost:80",
+            "127.0.0.1",  # no port: a browser sends that only for port 80
+            "localhost",
+            "[::1]",
+            "",
+        ]
+        paths = [
+            "/",
+            "/concerns/MED-01.html",
+            "/__portfolio/version",
+            "/files/attachments/",
+            "/files/attachments/jan-audit.csv",
+        ]
+        for host in strangers:
+            for path in paths:
+                for method in ("GET", "HEAD", "POST"):
+                    status, headers, body = request(port, host, path, method)
+                    assert (status, body) == (421, b""), (host, path, method)
+                    assert headers.get("Content-Length") == "0"
+        # No Host header at all, two of them, or a request naming another host is a bad request.
+        assert request(port, None)[::2] == (400, b"")
+        assert request(port, f"127.0.0.1:{port}", "http://attacker.example/")[::2] == (400, b"")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.putrequest("GET", "/", skip_host=True)
+        connection.putheader("Host", f"127.0.0.1:{port}")
+        connection.putheader("Host", "attacker.example")
+        connection.endheaders()
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (400, b"")
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("port", "hosts"),
+    [
+        (8000, {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}),
+        # Browsers leave out the port when it is http's own, 80.
+        (80, {"127.0.0.1:80", "localhost:80", "[::1]:80", "127.0.0.1", "localhost", "[::1]"}),
+    ],
+)
+def test_the_host_names_a_browser_sends_for_a_port(port: int, hosts: set[str]) -> None:
+    from generator.tools.serve import own_hosts
+
+    assert own_hosts(port) == hosts

@@ -5,6 +5,10 @@ into a folder of its own, watches the portfolio with watchfiles, and rebuilds on
 Pages it serves carry a small script, added by the server and never written into the site, that
 reloads the page after a rebuild. When a change breaks a record, every page shows the errors
 (file, line, message) until the file is fixed; the server keeps running.
+
+The preview is the internal edition, personal data included, so the server answers only requests
+addressed to this computer by name (the Host header): a web page elsewhere that points a name of
+its own at 127.0.0.1 (DNS rebinding) gets 421 and nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from generator.errors import PortfolioError, Problem
 from generator.pipeline import preview
 
 VERSION_PATH = "/__portfolio/version"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 RELOAD_SCRIPT = """<script>
 (function () {
   var seen = null;
@@ -75,8 +81,30 @@ def error_page(errors: list[str]) -> bytes:
     ).encode()
 
 
+def own_hosts(port: int) -> frozenset[str]:
+    """The Host headers a browser sends to reach this server on ``port``: a loopback name with
+    the port, or without it for port 80, which browsers leave out as http's own."""
+    hosts = {f"{name}:{port}" for name in LOOPBACK_NAMES}
+    if port == 80:
+        hosts.update(LOOPBACK_NAMES)
+    return frozenset(hosts)
+
+
+class _Server(ThreadingHTTPServer):
+    """The preview's HTTP server, which knows the Host headers that address it."""
+
+    daemon_threads = True
+    hosts: frozenset[str] = frozenset()
+
+    def server_bind(self) -> None:
+        super().server_bind()
+        # Known only now: port 0 asks the system for a free port.
+        self.hosts = own_hosts(self.server_address[1])
+
+
 class _Handler(SimpleHTTPRequestHandler):
     preview: Preview
+    server: _Server
 
     def __init__(self, *args: Any, preview: Preview, **kwargs: Any) -> None:
         self.preview = preview
@@ -84,6 +112,25 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def parse_request(self) -> bool:
+        """Read the request line and headers; refuse a request addressed to another name."""
+        if not super().parse_request():
+            return False
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1 or not self.path.startswith("/"):
+            return self._refuse(HTTPStatus.BAD_REQUEST)
+        if hosts[0].lower() not in self.server.hosts:
+            return self._refuse(HTTPStatus.MISDIRECTED_REQUEST)
+        return True
+
+    def _refuse(self, status: HTTPStatus) -> bool:
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        return False
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -136,7 +183,7 @@ def serve(
         preview = Preview(source, Path(folder) / "site")
         preview.rebuild()
         try:
-            server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, preview=preview))
+            server = _Server(("127.0.0.1", port), partial(_Handler, preview=preview))
         except OSError as exc:
             raise PortfolioError(
                 [
