@@ -244,3 +244,18 @@ def test_the_host_names_a_browser_sends_for_a_port(port: int, hosts: set[str]) -
     from generator.tools.serve import own_hosts
 
     assert own_hosts(port) == hosts
+
+
+def test_serve_lists_no_folder(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    with running_serve(make_portfolio(), tmp_path) as server:
+        host = f"127.0.0.1:{server.port}"
+        for path in ("/files/attachments/", "/files/", "/downloads/", "/assets/fonts/"):
+            for method in ("GET", "HEAD"):
+                status, _, body = request(server.port, host, path, method)
+                assert status == 404, (path, method)
+                assert b"jan-audit" not in body and b"Directory listing" not in body
+                assert b".xlsx" not in body and b".ttf" not in body
+        assert request(server.port, host, "/files/attachments")[0] == 301  # then 404, as above
+        assert request(server.port, host, "/governance/")[0] == 200  # a folder with index.html
+        status, _, body = request(server.port, host, "/files/attachments/jan-audit.csv")
+        assert (status, body) == (200, b"chart,complete\nA,yes\n")

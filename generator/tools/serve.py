@@ -8,12 +8,14 @@ reloads the page after a rebuild. When a change breaks a record, every page show
 
 The preview is the internal edition, personal data included, so the server answers only requests
 addressed to this computer by name (the Host header): a web page elsewhere that points a name of
-its own at 127.0.0.1 (DNS rebinding) gets 421 and nothing else.
+its own at 127.0.0.1 (DNS rebinding) gets 421 and nothing else. No folder is ever listed.
 """
 
 from __future__ import annotations
 
 import html
+import io
+import os
 import tempfile
 import threading
 from collections.abc import Callable
@@ -131,6 +133,11 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         return False
+
+    def list_directory(self, path: str | os.PathLike[str]) -> io.BytesIO | None:
+        """Never list a folder: a folder without index.html is not found."""
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+        return None
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
