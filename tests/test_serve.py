@@ -259,3 +259,62 @@ def test_serve_lists_no_folder(make_portfolio: MakePortfolio, tmp_path: Path) ->
         assert request(server.port, host, "/governance/")[0] == 200  # a folder with index.html
         status, _, body = request(server.port, host, "/files/attachments/jan-audit.csv")
         assert (status, body) == (200, b"chart,complete\nA,yes\n")
+
+
+STOPPING_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+
+
+@pytest.mark.parametrize("signum", STOPPING_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_stopping_removes_the_preview_from_disk(
+    make_portfolio: MakePortfolio, tmp_path: Path, signum: int
+) -> None:
+    # The preview is the internal edition, personal data included: it must not outlive serve.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with running_serve(make_portfolio(), tmp_path, temp) as server:
+        assert fetch(server.base + "index.html")[0] == 200
+        made = list(temp.glob("portfolio-preview-*"))
+        assert len(made) == 1 and (made[0] / "site" / "index.html").is_file()
+        server.process.send_signal(signum)
+        assert server.process.wait(timeout=15) == 0
+    assert list(temp.iterdir()) == []
+    assert "Traceback" not in server.errors()
+
+
+@pytest.mark.parametrize("signum", STOPPING_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_stopping_during_the_first_build_removes_the_preview(
+    make_portfolio: MakePortfolio, tmp_path: Path, signum: int
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with (tmp_path / "stderr.txt").open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", str(make_portfolio()), "--port", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "TMPDIR": str(temp)},
+        )
+    try:
+        wait_for(lambda: any(temp.glob("portfolio-preview-*")), seconds=30)
+        process.send_signal(signum)
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=15)
+    assert list(temp.iterdir()) == []
+    assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
+
+
+def test_signals_in_a_row_do_not_cut_the_removal_short(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with running_serve(make_portfolio(), tmp_path, temp) as server:
+        assert fetch(server.base + "index.html")[0] == 200
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGINT, signal.SIGTERM):
+            server.process.send_signal(signum)
+        assert server.process.wait(timeout=15) == 0
+    assert list(temp.iterdir()) == []
+    assert "Traceback" not in server.errors()

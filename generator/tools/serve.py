@@ -16,19 +16,24 @@ from __future__ import annotations
 import html
 import io
 import os
+import shutil
+import signal
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from generator.errors import PortfolioError, Problem
 from generator.pipeline import preview
 
+PREVIEW_PREFIX = "portfolio-preview-"
 VERSION_PATH = "/__portfolio/version"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 RELOAD_SCRIPT = """<script>
@@ -170,10 +175,45 @@ class _Handler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
+@contextmanager
+def _signals(handler: Callable[[int, FrameType | None], Any] | int, *names: str) -> Iterator[None]:
+    """Handle the signals ``names`` (those this system has and nobody chose to ignore) with
+    ``handler`` inside the block, as before after it. Only the main thread can do so."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in names:
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, signal.SIG_DFL if before is None else before)
+
+
+class _StopOnce:
+    """A signal handler that stops the server as Ctrl-C does, by KeyboardInterrupt, and only
+    once: a second signal while it stops must not cut the removal of its folder short."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise KeyboardInterrupt
+
+
 def serve(
     source: Path, port: int, announce: Callable[[str], None], stop: threading.Event | None = None
 ) -> None:
-    """Serve a live preview of the portfolio at ``source`` until interrupted."""
+    """Serve a live preview of the portfolio at ``source`` until interrupted or ``stop`` is set.
+
+    The site is built into a new folder named ``portfolio-preview-*`` in the system's temporary
+    folder (``TMPDIR``); it holds personal data, so it is removed however the server stops:
+    Ctrl-C, SIGTERM, SIGHUP (the terminal closed) or ``stop``.
+    """
     from watchfiles import watch
 
     if not 0 <= port <= 65535:
@@ -186,30 +226,34 @@ def serve(
             ]
         )
     stop = stop or threading.Event()
-    with tempfile.TemporaryDirectory(prefix="portfolio-preview-") as folder:
-        preview = Preview(source, Path(folder) / "site")
-        preview.rebuild()
+    folder: Path | None = None
+    server: _Server | None = None
+    thread: threading.Thread | None = None
+    with _signals(_StopOnce(), "SIGINT", "SIGTERM", "SIGHUP"):
         try:
-            server = _Server(("127.0.0.1", port), partial(_Handler, preview=preview))
-        except OSError as exc:
-            raise PortfolioError(
-                [
-                    Problem(
-                        f"127.0.0.1:{port}",
-                        0,
-                        f"cannot listen here "
-                        f"({exc.strerror}): choose another --port, or 0 "
-                        "for any free one",
-                    )
-                ]
-            ) from None
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        host, bound = server.server_address[:2]
-        announce(f"Serving http://{host!s}:{bound}/ (press Ctrl-C to stop)")
-        if preview.errors:
-            announce(f"The portfolio has {len(preview.errors)} errors; the pages list them.")
-        try:
+            folder = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX))
+            preview = Preview(source, folder / "site")
+            preview.rebuild()
+            try:
+                server = _Server(("127.0.0.1", port), partial(_Handler, preview=preview))
+            except OSError as exc:
+                raise PortfolioError(
+                    [
+                        Problem(
+                            f"127.0.0.1:{port}",
+                            0,
+                            f"cannot listen here "
+                            f"({exc.strerror}): choose another --port, or 0 "
+                            "for any free one",
+                        )
+                    ]
+                ) from None
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            host, bound = server.server_address[:2]
+            announce(f"Serving http://{host!s}:{bound}/ (press Ctrl-C to stop)")
+            if preview.errors:
+                announce(f"The portfolio has {len(preview.errors)} errors; the pages list them.")
             for _changes in watch(source, stop_event=stop, debounce=300, rust_timeout=500):
                 preview.rebuild()
                 state = f"{len(preview.errors)} errors" if preview.errors else "ok"
@@ -218,6 +262,26 @@ def serve(
             pass
         finally:
             stop.set()
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+            if server is not None:
+                if thread is not None:
+                    server.shutdown()  # waits for serve_forever, so only once it runs
+                    thread.join(timeout=5)
+                server.server_close()
+            if folder is not None:
+                _remove(folder)
+
+
+def _remove(folder: Path) -> None:
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:
+        raise PortfolioError(
+            [
+                Problem(
+                    folder.as_posix(),
+                    0,
+                    f"the preview could not be removed ({exc.strerror}): it holds personal "
+                    "data, so delete this folder yourself",
+                )
+            ]
+        ) from None
