@@ -7,6 +7,8 @@ import os
 import queue
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -22,7 +24,7 @@ from typing import IO
 import pytest
 from click.testing import CliRunner
 
-from conftest import CONCERN_MD, MakePortfolio
+from conftest import CONCERN_MD, EVIDENCE_01, MakePortfolio
 from generator.cli import cli
 
 
@@ -318,3 +320,31 @@ def test_signals_in_a_row_do_not_cut_the_removal_short(
         assert server.process.wait(timeout=15) == 0
     assert list(temp.iterdir()) == []
     assert "Traceback" not in server.errors()
+
+
+def test_a_browser_that_hangs_up_is_no_error(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    # Larger than what the sockets of both ends can hold, so the server is still writing when
+    # the client resets the connection.
+    big = bytes(16 * 1024 * 1024)
+    root = make_portfolio(
+        {
+            "evidence/ev-01.md": EVIDENCE_01.replace("jan-audit.csv", "big.bin"),
+            "attachments/big.bin": big,
+        }
+    )
+    with running_serve(root, tmp_path) as server:
+        request_line = f"GET /files/attachments/big.bin HTTP/1.1\r\nHost: 127.0.0.1:{server.port}"
+        for _ in range(3):
+            with socket.socket() as client:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                client.settimeout(5)
+                client.connect(("127.0.0.1", server.port))
+                client.sendall(request_line.encode() + b"\r\n\r\n")
+                assert client.recv(16).startswith(b"HTTP/1.0 200")
+                # Closing at once, with data unread: the server's next write fails.
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        assert fetch(server.base + "index.html")[0] == 200
+        time.sleep(1)  # give the server's threads time to report, if they were going to
+    errors = server.errors()
+    assert "Traceback" not in errors
+    assert "BrokenPipe" not in errors and "ConnectionReset" not in errors

@@ -18,6 +18,7 @@ import io
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -107,6 +108,13 @@ class _Server(ThreadingHTTPServer):
         super().server_bind()
         # Known only now: port 0 asks the system for a free port.
         self.hosts = own_hosts(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Report a fault in answering a request, but not a browser that hung up before the
+        answer was sent (a page left or reloaded while it loaded): that is no fault."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(SimpleHTTPRequestHandler):
