@@ -13,6 +13,7 @@ its own at 127.0.0.1 (DNS rebinding) gets 421 and nothing else. No folder is eve
 
 from __future__ import annotations
 
+import errno
 import html
 import io
 import os
@@ -241,21 +242,9 @@ def serve(
         try:
             folder = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX))
             preview = Preview(source, folder / "site")
+            # The port first: a port in use is reported at once, not after a whole build.
+            server = _listen(port, preview)
             preview.rebuild()
-            try:
-                server = _Server(("127.0.0.1", port), partial(_Handler, preview=preview))
-            except OSError as exc:
-                raise PortfolioError(
-                    [
-                        Problem(
-                            f"127.0.0.1:{port}",
-                            0,
-                            f"cannot listen here "
-                            f"({exc.strerror}): choose another --port, or 0 "
-                            "for any free one",
-                        )
-                    ]
-                ) from None
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
             host, bound = server.server_address[:2]
@@ -277,6 +266,27 @@ def serve(
                 server.server_close()
             if folder is not None:
                 _remove(folder)
+
+
+def _listen(port: int, preview: Preview) -> _Server:
+    """A server bound to 127.0.0.1:``port``, answering from ``preview``; if the system refuses
+    the port, a message that says why and what to do."""
+    try:
+        return _Server(("127.0.0.1", port), partial(_Handler, preview=preview))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            why = f"port {port} is in use by another program: stop it, or choose"
+        else:
+            why = f"cannot listen on port {port} ({exc.strerror}): choose"
+        raise PortfolioError(
+            [
+                Problem(
+                    f"127.0.0.1:{port}",
+                    0,
+                    f"{why} another port with --port (--port 0 picks a free one)",
+                )
+            ]
+        ) from None
 
 
 def _remove(folder: Path) -> None:
