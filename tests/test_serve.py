@@ -352,3 +352,19 @@ def test_a_browser_that_hangs_up_is_no_error(make_portfolio: MakePortfolio, tmp_
     errors = server.errors()
     assert "Traceback" not in errors
     assert "BrokenPipe" not in errors and "ConnectionReset" not in errors
+
+
+def test_a_second_preview_cannot_share_the_port(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    with running_serve(root, tmp_path) as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "serve", str(root), "--port", str(server.port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"127.0.0.1:{server.port}: port {server.port} is in use")

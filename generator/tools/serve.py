@@ -103,6 +103,11 @@ class _Server(ThreadingHTTPServer):
     """The preview's HTTP server, which knows the Host headers that address it."""
 
     daemon_threads = True
+    # Never share the port with another server, so a second preview on it is refused rather
+    # than answering half the requests: no SO_REUSEPORT anywhere, and no SO_REUSEADDR on
+    # Windows, where it lets a second socket take a port in use.
+    allow_reuse_port = False
+    allow_reuse_address = os.name != "nt"
     hosts: frozenset[str] = frozenset()
 
     def server_bind(self) -> None:
