@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
+import re
 import time
+import unicodedata
+from datetime import datetime
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
+from generator.cli import cli
 from generator.pipeline import load
-from generator.render.exports import REGISTER_COLUMNS, TRACKER_COLUMNS, downloads, inert
+from generator.render.exports import (
+    REGISTER_COLUMNS,
+    TRACKER_COLUMNS,
+    downloads,
+    inert,
+    to_csv,
+    to_xlsx,
+)
 
 
 def test_tracker_csv_has_the_action_plan_columns() -> None:
@@ -77,3 +95,102 @@ def test_control_characters_do_not_break_the_workbook(make_portfolio: MakePortfo
     assert "Competency checks" in [
         c for row in book.active.iter_rows(values_only=True) for c in row
     ]  # type: ignore[union-attr]
+
+
+# What Excel and LibreOffice start a formula with, in a typed cell or a CSV field.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HOSTILE_TITLE = '=HYPERLINK("http://x","y")'
+
+
+def shown(value: object) -> str:
+    """The text Excel shows for a cell read back by openpyxl (which keeps _xHHHH_ escapes)."""
+    if value is None:
+        return ""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), str(value))
+
+
+def starts_a_formula(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as the start of a formula."""
+    if text.startswith(FORMULA_START):
+        return True
+    visible = "".join(itertools.dropwhile(_invisible, text))
+    return visible.startswith(FORMULA_START[:4])
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs")
+
+
+def workbook_cells(data: bytes) -> list[list[tuple[str, str]]]:
+    """Every cell of the first sheet of an XLSX file as (shown text, openpyxl data type)."""
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    return [[(shown(c.value), c.data_type) for c in row] for row in sheet.iter_rows()]
+
+
+def csv_cells(data: bytes) -> list[list[str]]:
+    """Every field of a CSV file the tool wrote."""
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+texts = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
+cell_texts = st.one_of(
+    texts,
+    # Anything that hides in front of a formula: control characters, spaces, format marks.
+    st.tuples(
+        st.text(st.sampled_from("\x00\x01\x08\x0b\x1f\x7f\x85\u200b\ufeff\ufffe \t\r\n")),
+        st.sampled_from("=+-@"),
+        texts,
+    ).map("".join),
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(cell_texts, min_size=1, max_size=4))
+def test_no_text_becomes_a_formula_in_any_spreadsheet(cells: list[str]) -> None:
+    columns = [f"Column {i}" for i in range(len(cells))]
+    workbook = workbook_cells(to_xlsx("Tracker", columns, [cells], datetime(2026, 6, 30)))
+    fields = csv_cells(to_csv(columns, [cells]))
+    assert [text for text, _ in workbook[0]] == fields[0] == columns
+    for (text, kind), field in zip(workbook[1], fields[1], strict=True):
+        assert kind != "f"
+        assert not starts_a_formula(text) and not starts_a_formula(field)
+        assert text == field  # both files show the same text
+
+
+@pytest.mark.parametrize("hidden", ["\\x01", "\\x1f", "\\x08\\x0b", "\\t"])
+def test_a_formula_behind_a_control_character_stays_inert_everywhere(
+    make_portfolio: MakePortfolio, tmp_path: Path, hidden: str
+) -> None:
+    title = f'"{hidden}{HOSTILE_TITLE.replace(chr(34), chr(92) + chr(34))}"'
+    root = make_portfolio(
+        {"concerns/med-01.md": CONCERN_MD.replace("title: Competency checks", f"title: {title}")}
+    )
+    site = tmp_path / "site"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["build", str(root), "-o", str(site), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    files = {
+        name: (site / "downloads" / name).read_bytes()
+        for name in ("action-tracker.csv", "action-tracker.xlsx")
+    }
+    for form in ("csv", "xlsx"):
+        out = tmp_path / f"plan.{form}"
+        result = runner.invoke(
+            cli, ["report", "action-plan", str(root), "--format", form, "-o", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        files[out.name] = out.read_bytes()
+    for name, data in files.items():
+        if name.endswith(".xlsx"):
+            cells = [cell for row in workbook_cells(data) for cell in row]
+            assert all(kind != "f" for _, kind in cells), name
+            texts = [text for text, _ in cells]
+        else:
+            texts = [field for row in csv_cells(data) for field in row]
+        assert not [t for t in texts if starts_a_formula(t)], name
+        assert "'" + HOSTILE_TITLE in texts, name

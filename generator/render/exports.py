@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
@@ -48,12 +49,36 @@ REGISTER_COLUMNS = [
     "Cited by",
     "SHA-256",
 ]
+# Characters an XLSX file (XML 1.0) cannot hold; removed from CSV too, so both show the same.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# An XLSX string shows _x0041_ as "A"; a literal "_x" before four hex digits and "_" is escaped.
+_XLSX_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _unseen(char: str) -> bool:
+    """Spaces, control characters and invisible marks, which a spreadsheet may pass over."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs")
 
 
 def inert(value: str) -> str:
-    """Text a spreadsheet will show, never evaluate (OWASP's advice on CSV injection)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """Text a spreadsheet will show, never evaluate (OWASP's advice on CSV injection).
+
+    A cell that starts with a sign of a formula, or with spaces or invisible characters and then
+    one, is given a leading apostrophe.
+    """
+    first = next((char for char in value if not _unseen(char)), "")
+    if value.startswith(_FORMULA_START) or first in _FORMULA_START[:4]:
+        return "'" + value
+    return value
+
+
+def cell_text(value: str) -> str:
+    """One cell of a CSV or XLSX file: what a workbook cannot hold removed, then made inert.
+
+    Made inert last, so no later cleaning can uncover a formula.
+    """
+    return inert(_UNWRITABLE.sub("", value))
 
 
 def tracker_rows(build: Build) -> list[list[str]]:
@@ -123,8 +148,8 @@ def to_csv(columns: list[str], rows: list[list[str]]) -> bytes:
     """CSV with a byte-order mark, so Excel reads the UTF-8 text correctly."""
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows([[inert(cell) for cell in row] for row in rows])
+    writer.writerow([cell_text(column) for column in columns])
+    writer.writerows([[cell_text(cell) for cell in row] for row in rows])
     return ("\ufeff" + stream.getvalue()).encode("utf-8")
 
 
@@ -132,7 +157,6 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
     """An XLSX workbook with one sheet, a bold frozen header row and filters."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -146,18 +170,23 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
     bold = Font(bold=True)
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=column)
+        cell = WriteOnlyCell(sheet, value=_xlsx_text(column))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", inert(cell)) for cell in row])
+        sheet.append([_xlsx_text(cell) for cell in row])
     book.properties.creator = "portfolio"
     book.properties.created = when
     book.properties.modified = when
     raw = io.BytesIO()
     book.save(raw)
     return _stable_zip(raw.getvalue(), when)
+
+
+def _xlsx_text(value: str) -> str:
+    """A cell's text as an XLSX file stores it, so that Excel shows what the CSV shows."""
+    return _XLSX_ESCAPE.sub("_x005F_", cell_text(value))
 
 
 def _stable_zip(data: bytes, when: datetime) -> bytes:
