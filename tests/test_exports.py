@@ -194,3 +194,33 @@ def test_a_formula_behind_a_control_character_stays_inert_everywhere(
             texts = [field for row in csv_cells(data) for field in row]
         assert not [t for t in texts if starts_a_formula(t)], name
         assert "'" + HOSTILE_TITLE in texts, name
+
+
+def test_a_formula_in_an_imported_tracker_stays_inert(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "tracker.csv"
+    header = b"Finding,Action required,Lead,Target date,Quality statement\r\n"
+    row = b"=cmd|' /C calc'!A0,\x01=cmd|' /C calc'!A0,@SUM(1+1),31/05/2026,Safe environments\r\n"
+    runner = CliRunner()
+    tracker.write_bytes(header + row)
+    result = runner.invoke(cli, ["import", str(tracker), str(root)])
+    assert result.exit_code == 1  # the control character is reported at its row and column
+    tracker.write_bytes(header + row.replace(b"\x01", b""))
+    result = runner.invoke(cli, ["import", str(tracker), str(root)])
+    assert result.exit_code == 0, result.output
+    for form in ("csv", "xlsx"):
+        out = tmp_path / f"plan.{form}"
+        result = runner.invoke(
+            cli, ["report", "action-plan", str(root), "--format", form, "-o", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        if form == "xlsx":
+            cells = [cell for row in workbook_cells(out.read_bytes()) for cell in row]
+            assert all(kind != "f" for _, kind in cells)
+            texts = [text for text, _ in cells]
+        else:
+            texts = [field for row in csv_cells(out.read_bytes()) for field in row]
+        assert not [t for t in texts if starts_a_formula(t)]
+        assert "'=cmd|' /C calc'!A0" in texts

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from conftest import MakePortfolio
 from generator.cli import cli
@@ -274,3 +274,51 @@ def test_map_files_are_checked(make_portfolio: MakePortfolio, tmp_path: Path) ->
         "finding, action, owner, deadline, risk, progress, closure_evidence, status, "
         "quality_statement, key_question, regulation, source, raised",
     ]
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every file's bytes and every folder (as None) under ``root``."""
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_control_characters_are_reported_at_their_row_and_column(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    xlsx = tracker_xlsx(tmp_path / "tracker.xlsx")
+    book = load_workbook(xlsx)
+    sheet = book.active
+    assert sheet is not None
+    # Excel keeps a control character in a workbook as _xHHHH_; this is "\x01=cmd|...".
+    sheet["D8"] = "_x0001_=cmd|' /C calc'!A0"
+    book.save(xlsx)
+    csv_file = tmp_path / "tracker.csv"
+    csv_file.write_bytes(
+        b"Finding,Action required,Lead,Target date,Quality statement\r\n"
+        b"Bells slow at night,\x01=cmd|' /C calc'!A0,Night \x1b\x7fLead,31/05/2026,"
+        b"Safe environments\r\n"
+    )
+    before = snapshot(root)
+    code, _, err = run_import(root, xlsx)
+    assert code == 1
+    assert err.splitlines() == [
+        f'{xlsx.as_posix()}: row 8, column "Action required": holds an invisible control '
+        "character (U+0001) at character 1; delete it (retype the text, or use Excel's CLEAN "
+        "function) and import again",
+        "1 error; nothing was written.",
+    ]
+    code, _, err = run_import(root, csv_file)
+    assert code == 1
+    assert err.splitlines() == [
+        f'{csv_file.as_posix()}: row 2, column "Action required": holds an invisible control '
+        "character (U+0001) at character 1; delete it (retype the text, or use Excel's CLEAN "
+        "function) and import again",
+        f'{csv_file.as_posix()}: row 2, column "Lead": holds 2 invisible control characters '
+        "(U+001B at character 7, U+007F at character 8); delete them (retype the text) and "
+        "import again",
+        "2 errors; nothing was written.",
+    ]
+    assert snapshot(root) == before

@@ -193,6 +193,11 @@ JOB_WORDS = (
 )
 
 
+# Control characters that are not spacing: a cell holding one is reported, never imported.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+_XLSX_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
 def read_map(path: Path) -> dict[str, Any]:
     """The settings of an import map file, checked; every problem raised together."""
     problems = Problems()
@@ -267,7 +272,7 @@ def read_table(path: Path, sheet: str | None = None) -> list[list[Any]]:
                 ]
             )
         ws: Any = book[sheet] if sheet else book.worksheets[0]
-        rows = [list(row) for row in ws.iter_rows(values_only=True)]
+        rows = [[_unescape(v) for v in row] for row in ws.iter_rows(values_only=True)]
         for merged in ws.merged_cells.ranges:
             value = rows[merged.min_row - 1][merged.min_col - 1]
             for r in range(merged.min_row, merged.max_row + 1):
@@ -283,6 +288,50 @@ def read_table(path: Path, sheet: str | None = None) -> list[list[Any]]:
             )
         ]
     )
+
+
+def _unescape(value: Any) -> Any:
+    """A workbook's text as Excel shows it: the file keeps a control character as _xHHHH_,
+    which openpyxl leaves as it is."""
+    if isinstance(value, str):
+        return _XLSX_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
+
+
+def hidden_characters(
+    source: Path, rows: list[list[Any]], header_at: int, columns: dict[str, int]
+) -> list[Problem]:
+    """Every cell the import reads that holds an invisible control character, by row and column.
+
+    Tabs, line breaks and other spacing characters are not among them: they become spaces.
+    """
+    problems = []
+    header = rows[header_at]
+    for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        for index in sorted(set(columns.values())):
+            value = row[index] if index < len(row) else None
+            if not isinstance(value, str):
+                continue
+            found = [(m.start() + 1, m.group()) for m in _CONTROL.finditer(value)]
+            if found:
+                where = f'row {offset}, column "{_cell(_CONTROL.sub("", _cell(header[index])))}"'
+                problems.append(Problem(source.as_posix(), 0, f"{where}: {_hidden(found)}"))
+    return problems
+
+
+def _hidden(found: list[tuple[int, str]]) -> str:
+    """What is wrong with a cell holding the control characters ``found``, and what to do."""
+    if len(found) == 1:
+        at, char = found[0]
+        what, it = f"an invisible control character (U+{ord(char):04X}) at character {at}", "it"
+    else:
+        named = [f"U+{ord(char):04X} at character {at}" for at, char in found[:3]]
+        if len(found) > 3:
+            named[-1] += f" and {len(found) - 3} more"
+        what, it = f"{len(found)} invisible control characters ({', '.join(named)})", "them"
+    # Excel's CLEAN function removes the first 32 character codes, and no others.
+    clean = ", or use Excel's CLEAN function" if all(ord(c) < 32 for _, c in found) else ""
+    return f"holds {what}; delete {it} (retype the text{clean}) and import again"
 
 
 def _cell(value: Any) -> str:
@@ -548,6 +597,9 @@ def import_tracker(
                 f"columns: {{{needed}: <header>}}"
             )
             raise PortfolioError([Problem(source.as_posix(), header_at + 1, message)])
+    hidden = hidden_characters(source, rows, header_at, columns)
+    if hidden:
+        raise PortfolioError(hidden)
     defaults = mapping.get("defaults") or {}
     dates = DateReader(mapping.get("date_order"))
     dates.learn(
