@@ -6,6 +6,7 @@ reports all its errors at once; :class:`PortfolioError` carries them to the comm
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -54,5 +55,9 @@ class Problems:
             raise PortfolioError(self.items)
 
 
-def _problem_order(p: Problem) -> tuple[str, int, str]:
-    return (p.path, p.line, p.message)
+def _problem_order(p: Problem) -> tuple[str, int, list[str | int]]:
+    # Numbers in messages in their numeric order, so "row 8" comes before "row 10".
+    parts: list[str | int] = [
+        int(part) if index % 2 else part for index, part in enumerate(re.split(r"(\d+)", p.message))
+    ]
+    return (p.path, p.line, parts)

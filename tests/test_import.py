@@ -294,6 +294,7 @@ def test_control_characters_are_reported_at_their_row_and_column(
     assert sheet is not None
     # Excel keeps a control character in a workbook as _xHHHH_; this is "\x01=cmd|...".
     sheet["D8"] = "_x0001_=cmd|' /C calc'!A0"
+    sheet["B10"] = "Laundry losing_x0008_ clothes"
     book.save(xlsx)
     csv_file = tmp_path / "tracker.csv"
     csv_file.write_bytes(
@@ -308,7 +309,10 @@ def test_control_characters_are_reported_at_their_row_and_column(
         f'{xlsx.as_posix()}: row 8, column "Action required": holds an invisible control '
         "character (U+0001) at character 1; delete it (retype the text, or use Excel's CLEAN "
         "function) and import again",
-        "1 error; nothing was written.",
+        f'{xlsx.as_posix()}: row 10, column "Issue / Finding": holds an invisible control '
+        "character (U+0008) at character 15; delete it (retype the text, or use Excel's CLEAN "
+        "function) and import again",
+        "2 errors; nothing was written.",
     ]
     code, _, err = run_import(root, csv_file)
     assert code == 1
