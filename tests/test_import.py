@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from conftest import MakePortfolio
+from conftest import PORTFOLIO_YAML, MakePortfolio
 from generator.cli import cli
 from generator.pipeline import load
 
@@ -282,6 +282,65 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
         p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
         for p in sorted(root.rglob("*"))
     }
+
+
+CRLF_PORTFOLIO = PORTFOLIO_YAML.replace("\n", "\r\n").encode()
+FLOW_ROLES = (
+    PORTFOLIO_YAML.split("roles:")[0]
+    + "roles: {registered-manager: {name: Amira Patel}, quality-lead: {name: Tom Reid}, "
+    "medicines-lead: {title: Medicines Lead}}\n"
+)
+SMALL_TRACKER = (
+    "Finding,Action required,Lead,Target date,Quality statement,Evidence of completion\r\n"
+    "Bells slow at night,Zone the floors,Night Supervisor,31/05/2026,Safe environments,"
+    "Bell log\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"portfolio.yaml": FLOW_ROLES.replace("\n", "\r\n").encode()},
+            "portfolio.yaml:6: cannot add the tracker's owners: write roles as a block "
+            "('roles:' on a line of its own)",
+        ),
+        (
+            {"portfolio.yaml": CRLF_PORTFOLIO, "evidence/imported": "notes\r\n"},
+            "evidence/imported: a file is in the way: import writes its records into a folder "
+            "of this name; rename or move the file and import again",
+        ),
+    ],
+    ids=["roles-in-flow-style", "file-in-the-way"],
+)
+def test_a_failed_import_leaves_every_byte_and_folder_as_it_was(
+    make_portfolio: MakePortfolio,
+    tmp_path: Path,
+    files: dict[str, str | bytes],
+    message: str,
+) -> None:
+    root = make_portfolio(files)
+    tracker = tmp_path / "t.csv"
+    tracker.write_text(SMALL_TRACKER, encoding="utf-8")
+    before = snapshot(root)
+    code, _, err = run_import(root, tracker)
+    assert snapshot(root) == before
+    assert code == 1
+    assert err.splitlines() == [f"{root.as_posix()}/{message}", "1 error; nothing was written."]
+
+
+def test_an_import_keeps_the_line_endings_of_portfolio_yaml(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio({"portfolio.yaml": CRLF_PORTFOLIO})
+    tracker = tmp_path / "t.csv"
+    tracker.write_text(SMALL_TRACKER, encoding="utf-8")
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    after = (root / "portfolio.yaml").read_bytes()
+    added = b'  night-supervisor: {title: "Night Supervisor"}  # added by portfolio import\r\n'
+    assert after == CRLF_PORTFOLIO.replace(b"roles:\r\n", b"roles:\r\n" + added)
+    assert load(root).portfolio.settings.roles["night-supervisor"].title == "Night Supervisor"
 
 
 def test_control_characters_are_reported_at_their_row_and_column(

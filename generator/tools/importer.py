@@ -10,6 +10,7 @@ overwritten. What is written passes ``portfolio check``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import re
@@ -757,17 +758,7 @@ def import_tracker(
     report.roles = sorted(roles.added)
     existing = [p for p in concern_files if p.exists()]
     if existing:
-        raise PortfolioError(
-            [
-                Problem(
-                    p.as_posix(),
-                    0,
-                    "exists already: import never "
-                    "overwrites; move it or use another id_prefix in --map",
-                )
-                for p in existing
-            ]
-        )
+        raise PortfolioError([_exists_already(p) for p in existing])
     if dry_run:
         report.files = sorted(concern_files)
         return report
@@ -781,29 +772,74 @@ def _write(
     new_roles: dict[str, dict[str, str]],
     report: ImportReport,
 ) -> None:
-    """Write the records and the new roles; undo everything if the result does not load."""
+    """Write the records and the new roles; if anything fails, put back every byte and folder."""
     settings_path = portfolio.root / "portfolio.yaml"
-    settings_before = settings_path.read_text(encoding="utf-8")
+    settings_before = settings_path.read_bytes()
+    settings_after = None
+    if new_roles:
+        text = _add_roles(settings_before.decode("utf-8"), new_roles, settings_path)
+        settings_after = text.encode("utf-8")
     written: list[Path] = []
+    made: list[Path] = []
+    settings_touched = False
     try:
-        if new_roles:
-            settings_path.write_text(_add_roles(settings_before, new_roles), encoding="utf-8")
         for path, text in sorted(files.items()):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            for folder in _missing_folders(path.parent):
+                folder.mkdir()
+                made.append(folder)
             with path.open("x", encoding="utf-8") as stream:
+                written.append(path)
                 stream.write(text)
-            written.append(path)
+        if settings_after is not None:
+            settings_touched = True
+            settings_path.write_bytes(settings_after)
         load(portfolio.root)
-    except BaseException:
+    except BaseException as exc:
         for path in written:
             path.unlink(missing_ok=True)
-        settings_path.write_text(settings_before, encoding="utf-8")
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if settings_touched:
+            settings_path.write_bytes(settings_before)
+        if isinstance(exc, FileExistsError | NotADirectoryError):
+            raise _in_the_way(portfolio.root, Path(exc.filename)) from None
         raise
     report.files = written
 
 
-def _add_roles(text: str, roles: dict[str, dict[str, str]]) -> str:
-    """portfolio.yaml with new roles added at the top of its roles block, comments kept."""
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders to make, outermost first, for ``folder`` to exist."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def _in_the_way(root: Path, path: Path) -> PortfolioError:
+    """The error for a file the import could not write because something is already there."""
+    for place in path.parents[::-1]:
+        if place.is_relative_to(root) and place.exists() and not place.is_dir():
+            message = (
+                "a file is in the way: import writes its records into a folder of this name; "
+                "rename or move the file and import again"
+            )
+            return PortfolioError([Problem(place.as_posix(), 0, message)])
+    return PortfolioError([_exists_already(path)])
+
+
+def _exists_already(path: Path) -> Problem:
+    return Problem(
+        path.as_posix(),
+        0,
+        "exists already: import never overwrites; move it or use another id_prefix in --map",
+    )
+
+
+def _add_roles(text: str, roles: dict[str, dict[str, str]], path: Path) -> str:
+    """portfolio.yaml with new roles added at the top of its roles block, comments and line
+    endings kept."""
     lines = text.split("\n")
     for index, line in enumerate(lines):
         if re.match(r"^roles:\s*(#.*)?$", line):
@@ -812,16 +848,18 @@ def _add_roles(text: str, roles: dict[str, dict[str, str]]) -> str:
                 if following.strip() and not following.lstrip().startswith("#"):
                     indent = following[: len(following) - len(following.lstrip())] or "  "
                     break
+            end = "\r" if line.endswith("\r") else ""
             added = []
             for slug, entry in roles.items():
                 fields = ", ".join(f"{k}: {_quoted(v)}" for k, v in entry.items())
-                added.append(f"{indent}{slug}: {{{fields}}}  # added by portfolio import")
+                added.append(f"{indent}{slug}: {{{fields}}}  # added by portfolio import{end}")
             return "\n".join(lines[: index + 1] + added + lines[index + 1 :])
+    at = next((n for n, line in enumerate(lines, start=1) if line.startswith("roles:")), 0)
     raise PortfolioError(
         [
             Problem(
-                "portfolio.yaml",
-                0,
+                path.as_posix(),
+                at,
                 "cannot add the tracker's owners: "
                 "write roles as a block ('roles:' on a line of its own)",
             )
