@@ -337,7 +337,9 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
     """Import a spreadsheet action tracker (TRACKER.csv or .xlsx) into the portfolio in PATH.
 
     Rows that share a finding become one concern with several actions; owners become roles.
-    Every row that cannot be imported is listed with its row number and why.
+    Every row that cannot be imported is listed with its row number and why. CSV may be UTF-8,
+    UTF-16 (Excel's "Unicode text", also as .txt) or Windows-1252, with commas, tabs or
+    semicolons.
     """
     from generator.pipeline import load
     from generator.tools.importer import import_tracker, read_map
@@ -351,6 +353,8 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
         f"({', '.join(report.concerns) or 'none'}), {len(report.evidence)} evidence entries, "
         f"{len(report.roles)} new roles{': ' + ', '.join(report.roles) if report.roles else ''}."
     )
+    if report.read_as:
+        click.echo(report.read_as)
     for written in report.files:
         click.echo(f"  {'would write' if dry_run else 'wrote'} {written.as_posix()}")
     for warning in report.warnings:

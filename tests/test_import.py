@@ -385,3 +385,93 @@ def test_control_characters_are_reported_at_their_row_and_column(
         "2 errors; nothing was written.",
     ]
     assert snapshot(root) == before
+
+
+TITLE = "Café tables sticky \u2013 £5 budget"  # an en dash, as Excel's autocorrect types it
+TEXT = (
+    "Ref,Finding,Action required,Lead,Target date,Quality statement\r\n"
+    f"R1,{TITLE},Deep clean rota,Tom Reid,31/05/2026,Safe environments\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "read_as", "title"),
+    [
+        (TEXT.encode("utf-8"), None, TITLE),
+        (("\ufeff" + TEXT).encode("utf-8"), None, TITLE),
+        (
+            ("\ufeff" + TEXT.replace(",", "\t")).encode("utf-16-le"),
+            "Read t.csv as UTF-16, tab-separated.",
+            TITLE,
+        ),
+        (
+            # Excel's "Unicode text" is saved as .txt
+            ("\ufeff" + TEXT.replace(",", "\t")).encode("utf-16-le"),
+            "Read t.txt as UTF-16, tab-separated.",
+            TITLE,
+        ),
+        (
+            ("\ufeff" + TEXT.replace(",", "\t")).encode("utf-16-be"),
+            "Read t.csv as UTF-16, tab-separated.",
+            TITLE,
+        ),
+        (
+            TEXT.encode("cp1252"),
+            "Read t.csv as Windows-1252, comma-separated.",
+            TITLE,
+        ),
+        (
+            TEXT.replace(",", ";").encode("cp1252"),
+            "Read t.csv as Windows-1252, semicolon-separated.",
+            TITLE,
+        ),
+        (
+            # 0x81 is no character in Windows-1252: only Latin-1 reads every byte.
+            TEXT.replace("R1", "R\x81").replace(" \u2013", "").encode("latin-1"),
+            "Read t.csv as Latin-1, comma-separated: it is neither UTF-8 nor Windows-1252, so "
+            "check that accented letters and symbols came through (saving it from Excel as "
+            '"CSV UTF-8" avoids the guess).',
+            "Café tables sticky £5 budget",
+        ),
+    ],
+    ids=[
+        "utf-8",
+        "utf-8-bom",
+        "utf-16-le",
+        "unicode-text",
+        "utf-16-be",
+        "cp1252",
+        "cp1252-semicolons",
+        "latin-1",
+    ],
+)
+def test_csv_in_every_encoding_excel_saves(
+    make_portfolio: MakePortfolio, tmp_path: Path, data: bytes, read_as: str | None, title: str
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / ("t.txt" if read_as and "t.txt" in read_as else "t.csv")
+    tracker.write_bytes(data)
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Imported 1 actions into 1 concerns (IMP-01)")
+    assert (lines[1] if lines[1].startswith("Read") else None) == read_as
+    assert load(root).portfolio.concerns["IMP-01"].title == title
+
+
+def test_bytes_no_encoding_explains_are_reported_with_their_cell(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "t.csv"
+    # 0x9D is no character in Windows-1252; Latin-1 reads it as an invisible control character.
+    tracker.write_bytes(TEXT.replace(" \u2013", "").replace("Deep", "Deep\x9d").encode("latin-1"))
+    code, _, err = run_import(root, tracker)
+    assert code == 1
+    assert err.splitlines() == [
+        f'{tracker.as_posix()}: row 2, column "Action required": holds an invisible control '
+        "character (U+009D) at character 5; the file is neither UTF-8 nor Windows-1252 text, so "
+        'this may be a letter read wrongly: save the tracker from Excel as "CSV UTF-8" and '
+        "import again, or retype the text",
+        "1 error; nothing was written.",
+    ]

@@ -10,9 +10,11 @@ overwritten. What is written passes ``portfolio check``.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import difflib
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -197,6 +199,7 @@ JOB_WORDS = (
 # Control characters that are not spacing: a cell holding one is reported, never imported.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _XLSX_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # Excel's "Unicode text" is saved as .txt
 
 
 def read_map(path: Path) -> dict[str, Any]:
@@ -230,21 +233,53 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    read_as: str | None = None  # how a text file was read, when not as UTF-8 with commas
+
+
+SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
+
+
+@dataclass
+class Table:
+    """The cells of a tracker, and how a text file's bytes were read."""
+
+    rows: list[list[Any]]
+    encoding: str = "UTF-8"
+    delimiter: str = ","
+
+    @property
+    def guessed(self) -> bool:
+        """Whether the encoding is the last resort, which reads any bytes, rightly or not."""
+        return self.encoding == "Latin-1"
+
+    def read_as(self, name: str) -> str | None:
+        """What to tell the user about reading the file ``name``, unless it was UTF-8 CSV."""
+        if self.encoding == "UTF-8" and self.delimiter == ",":
+            return None
+        said = f"Read {name} as {self.encoding}, {SEPARATORS[self.delimiter]}-separated"
+        if self.guessed:
+            return (
+                f"{said}: it is neither UTF-8 nor Windows-1252, so check that accented letters "
+                'and symbols came through (saving it from Excel as "CSV UTF-8" avoids the guess).'
+            )
+        return f"{said}."
 
 
 def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
-def read_table(path: Path, sheet: str | None = None) -> list[list[Any]]:
-    """The cells of a CSV file or an XLSX sheet, merged cells filled from their first cell."""
-    if path.suffix.lower() == ".csv":
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252")  # Excel's "CSV" on Windows
-        return [list(row) for row in csv.reader(text.splitlines())]
+def read_table(
+    path: Path, sheet: str | None = None, columns: dict[str, str] | None = None
+) -> Table:
+    """The cells of a CSV file or an XLSX sheet, merged cells filled from their first cell.
+
+    ``columns`` (a map file's headers) help to tell which separator a text file uses.
+    """
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        text, encoding = _decode(path)
+        rows, delimiter = _split(path, text, columns or {})
+        return Table(rows, encoding, delimiter)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
@@ -279,16 +314,71 @@ def read_table(path: Path, sheet: str | None = None) -> list[list[Any]]:
             for r in range(merged.min_row, merged.max_row + 1):
                 for c in range(merged.min_col, merged.max_col + 1):
                     rows[r - 1][c - 1] = value
-        return rows
+        return Table(rows)
     raise PortfolioError(
         [
             Problem(
                 path.as_posix(),
                 0,
-                "import reads .csv and .xlsx files; save the tracker in one of those formats",
+                "import reads .csv (or tab-separated .txt and .tsv) and .xlsx files; save the "
+                "tracker in one of those formats",
             )
         ]
     )
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    """The text of a tracker saved as text, and the name of the encoding it was read in.
+
+    Excel saves "CSV UTF-8" (with a byte-order mark), "Unicode text" (UTF-16, with one) and, on
+    Windows, "CSV" in Windows-1252; Latin-1, which reads any bytes, is the last resort.
+    """
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            message = (
+                f"starts as UTF-16 text, but its bytes from {exc.start} on are not; the file "
+                'may be cut short: save the tracker from Excel again (as "CSV UTF-8") and import '
+                "again"
+            )
+            raise PortfolioError([Problem(path.as_posix(), 0, message)]) from None
+    for codec, name in (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252")):
+        try:
+            return raw.decode(codec), name
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "Latin-1"
+
+
+def _split(path: Path, text: str, columns: dict[str, str]) -> tuple[list[list[Any]], str]:
+    """The rows of a text tracker, and its separator: the one of comma, tab and semicolon whose
+    rows hold the most headers the import knows, then the most filled cells."""
+    best: tuple[tuple[int, int], list[list[Any]], str] | None = None
+    failure: tuple[int, str] | None = None
+    for delimiter in SEPARATORS:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            rows: list[list[Any]] = [list(row) for row in reader]
+        except csv.Error as exc:
+            failure = failure or (reader.line_num, str(exc))
+            continue
+        head = rows[:15]
+        score = (
+            max((len(match_headers(row, columns)) for row in head), default=0),
+            max((sum(1 for cell in row if cell.strip()) for row in head), default=0),
+        )
+        if best is None or score > best[0]:
+            best = (score, rows, delimiter)
+    if best is None:
+        line, reason = failure or (0, "unreadable")
+        message = (
+            f"cannot be read as CSV ({reason}); check this line's cells in Excel, save the "
+            "tracker again and import again"
+        )
+        raise PortfolioError([Problem(path.as_posix(), line, message)])
+    return best[1], best[2]
 
 
 def _unescape(value: Any) -> Any:
@@ -300,7 +390,7 @@ def _unescape(value: Any) -> Any:
 
 
 def hidden_characters(
-    source: Path, rows: list[list[Any]], header_at: int, columns: dict[str, int]
+    source: Path, rows: list[list[Any]], header_at: int, columns: dict[str, int], guessed: bool
 ) -> list[Problem]:
     """Every cell the import reads that holds an invisible control character, by row and column.
 
@@ -316,12 +406,16 @@ def hidden_characters(
             found = [(m.start() + 1, m.group()) for m in _CONTROL.finditer(value)]
             if found:
                 where = f'row {offset}, column "{_cell(_CONTROL.sub("", _cell(header[index])))}"'
-                problems.append(Problem(source.as_posix(), 0, f"{where}: {_hidden(found)}"))
+                message = f"{where}: {_hidden(found, guessed)}"
+                problems.append(Problem(source.as_posix(), 0, message))
     return problems
 
 
-def _hidden(found: list[tuple[int, str]]) -> str:
-    """What is wrong with a cell holding the control characters ``found``, and what to do."""
+def _hidden(found: list[tuple[int, str]], guessed: bool) -> str:
+    """What is wrong with a cell holding the control characters ``found``, and what to do.
+
+    In a file read as Latin-1 (``guessed``), they are more likely letters of another encoding.
+    """
     if len(found) == 1:
         at, char = found[0]
         what, it = f"an invisible control character (U+{ord(char):04X}) at character {at}", "it"
@@ -330,6 +424,13 @@ def _hidden(found: list[tuple[int, str]]) -> str:
         if len(found) > 3:
             named[-1] += f" and {len(found) - 3} more"
         what, it = f"{len(found)} invisible control characters ({', '.join(named)})", "them"
+    if guessed:
+        these = "this may be a letter" if len(found) == 1 else "these may be letters"
+        return (
+            f"holds {what}; the file is neither UTF-8 nor Windows-1252 text, so {these} read "
+            'wrongly: save the tracker from Excel as "CSV UTF-8" and import again, or retype the '
+            "text"
+        )
     # Excel's CLEAN function removes the first 32 character codes, and no others.
     clean = ", or use Excel's CLEAN function" if all(ord(c) < 32 for _, c in found) else ""
     return f"holds {what}; delete {it} (retype the text{clean}) and import again"
@@ -570,8 +671,10 @@ def import_tracker(
     mapping = mapping or {}
     today = today or date.today()
     report = ImportReport()
-    rows = read_table(source, mapping.get("sheet"))
     overrides = {str(k): str(v) for k, v in (mapping.get("columns") or {}).items()}
+    table = read_table(source, mapping.get("sheet"), overrides)
+    rows = table.rows
+    report.read_as = table.read_as(source.name)
     header_at = int(mapping["header_row"]) - 1 if "header_row" in mapping else None
     if header_at is None:
         scored = [(len(match_headers(r, overrides)), i) for i, r in enumerate(rows[:15])]
@@ -598,7 +701,7 @@ def import_tracker(
                 f"columns: {{{needed}: <header>}}"
             )
             raise PortfolioError([Problem(source.as_posix(), header_at + 1, message)])
-    hidden = hidden_characters(source, rows, header_at, columns)
+    hidden = hidden_characters(source, rows, header_at, columns, table.guessed)
     if hidden:
         raise PortfolioError(hidden)
     defaults = mapping.get("defaults") or {}
