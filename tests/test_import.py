@@ -475,3 +475,20 @@ def test_bytes_no_encoding_explains_are_reported_with_their_cell(
         "import again, or retype the text",
         "1 error; nothing was written.",
     ]
+
+
+def test_a_header_row_past_the_end_is_reported(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    path = tmp_path / "t.csv"
+    path.write_text("Finding,Action,Due\nx,y,01/02/2026\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("header_row: 40\n", encoding="utf-8")
+    code, _, err = run_import(root, path, "--map", str(mapping))
+    assert code == 1
+    assert err.splitlines() == [
+        f"{path.as_posix()}: the map file's header_row is 40, but the tracker's last row is 2; "
+        "set header_row to the row that holds the headers",
+        "1 error; nothing was written.",
+    ]

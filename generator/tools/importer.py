@@ -676,6 +676,12 @@ def import_tracker(
     rows = table.rows
     report.read_as = table.read_as(source.name)
     header_at = int(mapping["header_row"]) - 1 if "header_row" in mapping else None
+    if header_at is not None and header_at >= len(rows):
+        message = (
+            f"the map file's header_row is {header_at + 1}, but the tracker's last row is "
+            f"{len(rows)}; set header_row to the row that holds the headers"
+        )
+        raise PortfolioError([Problem(source.as_posix(), 0, message)])
     if header_at is None:
         scored = [(len(match_headers(r, overrides)), i) for i, r in enumerate(rows[:15])]
         best = max(scored, default=(0, 0))
