@@ -492,3 +492,31 @@ def test_a_header_row_past_the_end_is_reported(
         "set header_row to the row that holds the headers",
         "1 error; nothing was written.",
     ]
+
+
+def test_characters_no_yaml_file_can_hold_are_reported_at_their_cell(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "t.csv"
+    tracker.write_text(SMALL_TRACKER.replace("Night Supervisor", "Night \ufffeSupervisor"))
+    before = snapshot(root)
+    code, _, err = run_import(root, tracker)
+    assert snapshot(root) == before
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f'{tracker.as_posix()}: row 2, column "Lead": holds an invisible control character '
+        "(U+FFFE) at character 7; delete it (retype the text) and import again"
+    )
+    # A workbook's escape for half of a surrogate pair stands for no character: kept as written.
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action required", "Lead", "Target date", "Quality statement"])
+    sheet.append(
+        ["Bells_xD800_ slow", "Zone the floors", "Tom Reid", "31/05/2026", "Safe environments"]
+    )
+    book.save(tmp_path / "t.xlsx")
+    code, _, err = run_import(root, tmp_path / "t.xlsx")
+    assert code == 0, err
+    assert load(root).portfolio.concerns["IMP-01"].title == "Bells_xD800_ slow"

@@ -196,8 +196,9 @@ JOB_WORDS = (
 )
 
 
-# Control characters that are not spacing: a cell holding one is reported, never imported.
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+# Control characters that are not spacing, and the two code points no YAML file may hold: a
+# cell holding one is reported, never imported.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _XLSX_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # Excel's "Unicode text" is saved as .txt
 
@@ -385,8 +386,14 @@ def _unescape(value: Any) -> Any:
     """A workbook's text as Excel shows it: the file keeps a control character as _xHHHH_,
     which openpyxl leaves as it is."""
     if isinstance(value, str):
-        return _XLSX_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+        return _XLSX_ESCAPE.sub(_escaped, value)
     return value
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    # Half of a surrogate pair is no character on its own: the text is kept as written.
+    return match.group() if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 def hidden_characters(
