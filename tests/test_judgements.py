@@ -4,6 +4,7 @@ what it says against itself is an error with its line."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -123,3 +124,64 @@ def test_a_colour_says_why_beside_it(make_portfolio: MakePortfolio, tmp_path: Pa
         assert "Red Off track: 1 action overdue" in text, page
     tracker = re.sub(r"<[^>]+>", "", (out / "action-tracker.html").read_text(encoding="utf-8"))
     assert "Red Overdue: due 2026-05-31, 30 days ago, not completed" in tracker
+
+
+def test_the_action_plan_xlsx_has_dates_colours_and_a_frozen_filtered_header(
+    tmp_path: Path,
+) -> None:
+    import openpyxl
+
+    from conftest import SAMPLE
+
+    target = tmp_path / "plan.xlsx"
+    result = CliRunner().invoke(cli, ["report", "action-plan", str(SAMPLE), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    deadline, colour = header.index("Deadline") + 1, header.index("Status colour") + 1
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:N{sheet.max_row}"
+    fills = {"Red": "00B10E1E", "Amber": "00F5A300", "Green": "0000703C", "Blue": "001D70B8"}
+    seen = set()
+    for row in range(2, sheet.max_row + 1):
+        due = sheet.cell(row, deadline)
+        assert due.is_date and due.number_format == "dd mmm yyyy"
+        status = sheet.cell(row, colour)
+        word = str(status.value).split(":")[0]
+        assert status.fill.fgColor.rgb == fills[word]  # the fill, and the word beside it
+        seen.add(word)
+    assert seen == set(fills)
+    assert all(sheet.column_dimensions[c].width for c in "ABCDEFGHIJKLMN")
+
+
+def test_the_action_plan_pdf_fits_its_pages_and_gives_each_baseline_once(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from conftest import SAMPLE
+
+    target = tmp_path / "plan.pdf"
+    command = ["report", "action-plan", str(SAMPLE), "-o", str(target), "--format", "pdf"]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(target)
+    text = ""
+    for page in reader.pages:
+        width = float(page.mediabox.width)
+        right: list[float] = []
+
+        def seen(
+            t: str, cm: Any, tm: Any, _font: Any, _size: Any, right: list[float] = right
+        ) -> None:
+            if t.strip():  # where the text starts on the page: its matrix, then the page's
+                right.append(tm[4] * cm[0] + tm[5] * cm[2] + cm[4])
+
+        text += page.extract_text(visitor_text=seen) + "\n"
+        assert right and max(right) < width, "text starts past the page's right edge"
+    words = " ".join(text.split())
+    for heading in ("Action", "Owner", "Deadline", "Status", "Progress", "Closure evidence"):
+        assert heading in words
+    assert "Regulat ion" not in words and "Regulat\nion" not in text
+    baseline = "The call bell system showed that in March 71% of"
+    assert words.count(baseline) == 1
+    assert len(reader.pages) <= 9  # 45 actions; every row used to repeat its baseline (12 pages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from generator.check.assess import Build
@@ -14,6 +15,7 @@ def render_report_pdf(build: Build, html: str) -> bytes:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # screen-only CSS is ignored
     theme = templates_dir()
     policy = ConfinedFetcher([(theme / ASSETS).resolve()])
     fetcher = policy.fetcher()

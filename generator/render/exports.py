@@ -153,11 +153,25 @@ def to_csv(columns: list[str], rows: list[list[str]]) -> bytes:
     return ("\ufeff" + stream.getvalue()).encode("utf-8")
 
 
+#: Columns that hold dates: real dates in XLSX, ISO dates in CSV.
+DATE_COLUMNS = frozenset({"Deadline", "Date"})
+#: The column that holds the BRAG colour with its word, and how each colour is filled.
+COLOUR_COLUMN = "Status colour"
+FILLS = {  # colour word -> (fill, text), as on the site
+    "Red": ("B10E1E", "FFFFFF"),
+    "Amber": ("F5A300", "0B0C0C"),
+    "Green": ("00703C", "FFFFFF"),
+    "Blue": ("1D70B8", "FFFFFF"),
+}
+
+
 def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetime) -> bytes:
-    """An XLSX workbook with one sheet, a bold frozen header row and filters."""
+    """An XLSX workbook with one sheet: a bold frozen header row with filters, columns as wide
+    as their text, dates as dates, and each status colour filled in that colour beside its
+    word (so colour is never the only signal)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)  # streams rows: fast and lean for large trackers
@@ -165,9 +179,16 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
     sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
         longest = max([len(column), *(len(r[index - 1]) for r in rows)])
-        sheet.column_dimensions[get_column_letter(index)].width = min(60, longest + 2)
+        width = 13 if column in DATE_COLUMNS else min(60, longest + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
+    styles = {
+        word: (PatternFill("solid", fgColor=fill), Font(bold=True, color=text))
+        for word, (fill, text) in FILLS.items()
+    }
     header = []
     for column in columns:
         cell = WriteOnlyCell(sheet, value=_xlsx_text(column))
@@ -175,13 +196,32 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append([_xlsx_text(cell) for cell in row])
+        cells = []
+        for column, value in zip(columns, row, strict=True):
+            day = _iso_date(value) if column in DATE_COLUMNS else None
+            cell = WriteOnlyCell(sheet, value=day if day is not None else _xlsx_text(value))
+            if day is not None:
+                cell.number_format = "dd mmm yyyy"
+                cell.alignment = top
+            else:
+                cell.alignment = wrap if len(value) > 60 else top
+            if column == COLOUR_COLUMN and value.split(":", 1)[0] in styles:
+                cell.fill, cell.font = styles[value.split(":", 1)[0]]
+            cells.append(cell)
+        sheet.append(cells)
     book.properties.creator = "portfolio"
     book.properties.created = when
     book.properties.modified = when
     raw = io.BytesIO()
     book.save(raw)
     return _stable_zip(raw.getvalue(), when)
+
+
+def _iso_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
 
 
 def _xlsx_text(value: str) -> str:

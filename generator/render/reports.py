@@ -183,15 +183,50 @@ def commissioner_html(build: Build, since: date | None) -> str:
 
 
 def action_plan_html(build: Build) -> str:
-    """The action plan as a landscape table, for print."""
-    from generator.render.exports import TRACKER_COLUMNS, tracker_rows
+    """The action plan as a landscape table, for print: each concern once, with its item to
+    put right, above the rows of its actions."""
+    from generator.check.rules import rule_by_code
 
+    p, status = build.portfolio, build.status
+    statements = p.framework.statements()
+    groups = []
+    for concern in p.concerns.values():
+        rows = []
+        for action in concern.actions:
+            latest = max(action.updates, key=lambda u: u.date, default=None)
+            closure = action.closure
+            cited = [
+                f"{e} {p.evidence[e].title}" if e in p.evidence else "withheld"
+                for e in (closure.evidence if closure is not None else [])
+            ]
+            titles = dict.fromkeys(
+                rule_by_code(f.code).title for f in build.findings_for(action.id)
+            )
+            rows.append(
+                {
+                    "action": action,
+                    "owner": p.role_label(action.owner),
+                    "colour": status[action.id],
+                    "progress": f"{latest.date.isoformat()}: {latest.note}" if latest else "",
+                    "closure": "; ".join(cited),
+                    "findings": "; ".join(titles),
+                }
+            )
+        groups.append(
+            {
+                "concern": concern,
+                "colour": status[concern.id],
+                "statements": "; ".join(
+                    statements[s][1].title for s in p.statements_of[concern.id]
+                ),
+                "rows": rows,
+            }
+        )
     renderer = SiteRenderer(build)
     css = (templates_dir() / "reports" / "report.css").read_text(encoding="utf-8")
     return renderer.env.get_template("reports/action-plan.html").render(
         page_path="report.html",
-        columns=TRACKER_COLUMNS,
-        rows=tracker_rows(build),
+        groups=groups,
         css=Markup(css),  # our own stylesheet, inlined so the file stands alone
     )
 
