@@ -3,6 +3,7 @@ what it says against itself is an error with its line."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def test_the_home_page_says_how_old_the_as_of_date_is(
     result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
     assert result.exit_code == 0, result.output
     home = (out / "index.html").read_text(encoding="utf-8")
-    assert "2026-06-30 (86 days before this build on 2026-09-24)" in home
+    assert "30\u00a0Jun\u00a02026 (86 days before this build on 24\u00a0Sep\u00a02026)" in home
 
 
 def test_readings_dated_after_the_as_of_date_are_findings(make_portfolio: MakePortfolio) -> None:
@@ -123,7 +124,7 @@ def test_a_colour_says_why_beside_it(make_portfolio: MakePortfolio, tmp_path: Pa
         text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
         assert "Red Off track: 1 action overdue" in text, page
     tracker = re.sub(r"<[^>]+>", "", (out / "action-tracker.html").read_text(encoding="utf-8"))
-    assert "Red Overdue: due 2026-05-31, 30 days ago, not completed" in tracker
+    assert "Red Overdue: due 31\u00a0May\u00a02026, 30 days ago, not completed" in tracker
 
 
 def test_the_action_plan_xlsx_has_dates_colours_and_a_frozen_filtered_header(
@@ -185,3 +186,32 @@ def test_the_action_plan_pdf_fits_its_pages_and_gives_each_baseline_once(tmp_pat
     baseline = "The call bell system showed that in March 71% of"
     assert words.count(baseline) == 1
     assert len(reader.pages) <= 9  # 45 actions; every row used to repeat its baseline (12 pages)
+
+
+def test_dates_read_the_uk_way_and_never_break(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    import re
+
+    from generator.render.dates import show_date, show_dates_in
+
+    assert show_date(date(2026, 7, 31)) == "31\u00a0Jul\u00a02026"
+    assert show_date(date(2026, 7, 31), "iso") == "2026-07-31"
+    assert (
+        show_dates_in("due 2026-07-31, not 2026-13-45")
+        == "due 31\u00a0Jul\u00a02026, not 2026-13-45"
+    )
+    root = make_portfolio()
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    page = (out / "concerns" / "MED-01.html").read_text(encoding="utf-8")
+    text = re.sub(r'="[^"]*"', "", page)  # attributes aside, where machines read ISO dates
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", re.sub(r"<[^>]+>", " ", text))
+    assert '<time datetime="2026-06-30">30\u00a0Jun\u00a02026</time>' in page
+    yaml_text = (root / "portfolio.yaml").read_text(encoding="utf-8") + "date_style: iso\n"
+    (root / "portfolio.yaml").write_text(yaml_text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    assert "Baseline" in (out / "concerns" / "MED-01.html").read_text(encoding="utf-8")
+    assert "2026-06-30" in (out / "index.html").read_text(encoding="utf-8").split("As of")[1][:40]

@@ -111,7 +111,7 @@ def test_commissioner_update_html_is_self_contained(
     page = out.read_text()
     for text in (
         "Recovery update: Riverside House",
-        "Since 2026-06-01",
+        "Since 1\u00a0Jun\u00a02026",
         "Night checks",
         "Baseline",
         "Evidence reviewed",

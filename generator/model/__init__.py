@@ -184,6 +184,7 @@ class Settings(Model):
     default_visibility: Visibility = "inspection"
     audience: Visibility = "inspection"  # who `portfolio build` builds for, unless told
     framework: str = "cqc-saf-2024"
+    date_style: Literal["uk", "iso"] = "uk"  # how pages show dates: 31 Jul 2026, or 2026-07-31
     #: The quality statements the portfolio is working on: coverage gaps are found among these
     #: (default: every statement of the framework).
     quality_statements: Annotated[

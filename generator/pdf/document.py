@@ -46,6 +46,7 @@ from markupsafe import Markup
 from generator.check.assess import Build
 from generator.parallel import Pool
 from generator.pdf.join import Bookmark, join
+from generator.render.dates import show_date
 from generator.render.site import SiteRenderer, templates_dir
 
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
@@ -126,7 +127,8 @@ def running_style(build: Build) -> str:
 def stamp_line(build: Build) -> str:
     """The footer's fixed text: edition, as-of date and build stamp."""
     p = build.portfolio
-    return f"{p.audience.capitalize()} edition · as of {p.as_of.isoformat()} · build {build.stamp}"
+    day = show_date(p.as_of, p.settings.date_style)
+    return f"{p.audience.capitalize()} edition · as of {day} · build {build.stamp}"
 
 
 @dataclass(frozen=True)

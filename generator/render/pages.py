@@ -20,6 +20,7 @@ from generator.check.status import COLOURS
 from generator.load.link import Citation, Portfolio
 from generator.model import Action, Concern, Evidence, Measure, Point
 from generator.render.charts import sparkline
+from generator.render.dates import show_date, show_dates_in
 from generator.render.markdown import relative_url
 
 if TYPE_CHECKING:
@@ -64,9 +65,18 @@ class Fragments:
         for finding in build.findings:
             if finding.concern is not None:
                 self.by_concern.setdefault(finding.concern, []).append(finding)
+        self.date_style = self.p.settings.date_style
         self._brags: dict[str, Markup] = {}
         self._outcome_lines: dict[str, Markup] = {}
         self._outcome_cells: dict[str, Markup] = {}
+
+    def day(self, day: date | None) -> str:
+        """A date as pages show it (see generator.render.dates)."""
+        return show_date(day, self.date_style)
+
+    def dates(self, text: str) -> str:
+        """Text with its ISO dates as pages show dates."""
+        return show_dates_in(text, self.date_style)
 
     # --- links -------------------------------------------------------------------------------
 
@@ -81,11 +91,12 @@ class Fragments:
         made = self._brags.get(record_id)
         if made is None:
             s = self.status[record_id]
+            reason = escape(self.dates(s.reason))
             why = ""
             if record_id in self.p.concerns or s.colour == "red":
-                why = f'<span class="brag-reason">: {escape(s.reason)}</span>'
+                why = f'<span class="brag-reason">: {reason}</span>'
             made = self._brags[record_id] = Markup(
-                f'<span class="brag brag-{escape(s.colour)}" title="{escape(s.reason)}">'
+                f'<span class="brag brag-{escape(s.colour)}" title="{reason}">'
                 f'<span class="brag-colour">{escape(s.colour.capitalize())}</span> '
                 f"{escape(s.label)}</span>{why}"
             )
@@ -130,7 +141,7 @@ class Fragments:
         if made is None:
             o = self.outcomes[m.id]
             latest = (
-                f"{escape(with_unit(o.latest.value, m.unit))} ({escape(isodate(o.latest.date))})"
+                f"{escape(with_unit(o.latest.value, m.unit))} ({escape(self.day(o.latest.date))})"
                 if o.readings
                 else "no readings yet"
             )
@@ -146,7 +157,7 @@ class Fragments:
         """The outcome line of a measure after its sparkline, for tables."""
         made = self._outcome_cells.get(m.id)
         if made is None:
-            trend = sparkline(self.outcomes[m.id])
+            trend = Markup(self.dates(str(sparkline(self.outcomes[m.id]))))
             made = self._outcome_cells[m.id] = Markup(
                 f'<span class="trend">{trend}</span> {self.outcome_line(m)}'
             )
@@ -169,7 +180,7 @@ class Fragments:
                 f'<li class="finding severity-{escape(f.severity)}">'
                 f'<span class="finding-code">{escape(f.code)}</span> '
                 f'<strong>{escape(r.title)}</strong> <span class="severity">'
-                f"({escape(f.severity)})</span>{record}<br>{escape(f.message)}. "
+                f"({escape(f.severity)})</span>{record}<br>{escape(self.dates(f.message))}. "
                 f'<span class="fix">What to do: {escape(r.fix)}</span></li>\n'
             )
         lines.append("</ul>\n")
@@ -204,14 +215,14 @@ class Fragments:
             f"    <td>{escape(e.type)}</td>\n"
             f"    <td>{escape(self.p.category_of(e))}</td>\n"
             f"    <td>{escape(self.p.nature_of(e))}</td>\n"
-            f"    <td>{escape(isodate(e.date))}</td>\n"
+            f'    <td data-value="{escape(isodate(e.date))}">{escape(self.day(e.date))}</td>\n'
             "  </tr>"
         )
 
     def reading_row(self, page: str, m: Measure, r: Point) -> Markup:
         """A reading's row in the table of a measure's readings."""
         return Markup(
-            f"<tr><td>{escape(isodate(r.date))}</td><td>{escape(with_unit(r.value, m.unit))}</td>"
+            f"<tr><td>{escape(self.day(r.date))}</td><td>{escape(with_unit(r.value, m.unit))}</td>"
             f"<td>{self.refs(page, r.evidence)}</td><td>{escape(r.note or '')}</td></tr>"
         )
 
@@ -227,7 +238,7 @@ class Fragments:
         if not a.extensions:
             extended = ""
         if a.closure:
-            closure = f"{escape(isodate(a.closure.date))}, {self.role(page, a.closure.by)}"
+            closure = f"{escape(self.day(a.closure.date))}, {self.role(page, a.closure.by)}"
             if a.closure.recorded_in:
                 closure += f", {self.ref(page, a.closure.recorded_in)}"
         else:
@@ -235,7 +246,7 @@ class Fragments:
         if findings:
             listed = "<br>".join(
                 [
-                    f'<abbr title="{escape(f.message)}">{escape(f.code)}</abbr> '
+                    f'<abbr title="{escape(self.dates(f.message))}">{escape(f.code)}</abbr> '
                     f"{escape(self.rules[f.code].title)}"
                     for f in findings
                 ]
@@ -252,7 +263,7 @@ class Fragments:
             f'    <td><a href="{escape(relative_url(page, self.paths.by_id[a.id]))}">'
             f'<span class="id">{escape(a.id)}</span> {escape(a.title)}</a></td>\n'
             f"    <td>{self.role(page, a.owner)}</td>\n"
-            f'    <td data-value="{due}">{due}{extended}</td>\n'
+            f'    <td data-value="{due}">{escape(self.day(a.current_due))}{extended}</td>\n'
             f"    <td>{escape(a.status)}</td>\n"
             f'    <td data-value="{COLOURS.index(s.colour)}">{self.brag(a.id)}</td>\n'
             f"    <td>{self.refs(page, a.evidence)}</td>\n"
@@ -291,7 +302,7 @@ class Fragments:
             f"    <td>{escape(e.type)}</td>\n"
             f"    <td>{category}</td>\n"
             f"    <td>{nature}</td>\n"
-            f"    <td>{escape(isodate(e.date))}</td>\n"
+            f'    <td data-value="{escape(isodate(e.date))}">{escape(self.day(e.date))}</td>\n'
             f"    <td>{self.role(page, e.owner)}</td>\n"
             f'<td data-value="{cited}">{cited} concerns</td>\n'
             f"    <td>{held}</td>\n"
@@ -304,5 +315,5 @@ class Fragments:
         return Markup(
             f'<tr><td><a href="{escape(relative_url(page, self.paths.by_id[concern.id]))}">'
             f'<span class="id">{escape(concern.id)}</span> {escape(concern.title)}</a></td>'
-            f"<td>{self.ref(page, cite.target)}</td><td>{escape(cite.role)}</td></tr>"
+            f"<td>{self.ref(page, cite.target)}</td><td>{escape(self.dates(cite.role))}</td></tr>"
         )

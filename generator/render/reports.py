@@ -18,6 +18,7 @@ from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, ou
 from generator.check.status import Brag, action_status, concern_status
 from generator.model import Action, Concern
 from generator.render.charts import line_chart
+from generator.render.dates import show_dates_in
 from generator.render.site import SiteRenderer, templates_dir
 
 
@@ -121,6 +122,11 @@ def changes_since(build: Build, concern: Concern, since: date) -> list[Change]:
 def commissioner_updates(build: Build, since: date | None) -> list[ConcernUpdate]:
     """The update for every concern in the (commissioner) view."""
     p = build.portfolio
+    style = p.settings.date_style
+
+    def chart(*args: Any) -> Markup:
+        return Markup(show_dates_in(str(line_chart(*args)), style))
+
     updates = []
     for concern in p.concerns.values():
         outcomes = [build.outcomes[m.id] for m in concern.measures]
@@ -141,7 +147,7 @@ def commissioner_updates(build: Build, since: date | None) -> list[ConcernUpdate
             remaining=remaining,
             evidence=p.evidence_of_concern[concern.id],
             findings=[f for f in build.findings if f.concern == concern.id],
-            charts=[(o, line_chart(o, f"c-{o.measure.id}", closed_on)) for o in outcomes],
+            charts=[(o, chart(o, f"c-{o.measure.id}", closed_on)) for o in outcomes],
         )
         if since is not None:
             update.changes = changes_since(build, concern, since)

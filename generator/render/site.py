@@ -42,6 +42,7 @@ from generator.load.link import Portfolio, natural_key
 from generator.load.sources import RECORD_FOLDERS
 from generator.model import Action, Concern, Evidence
 from generator.render.charts import line_chart, sparkline
+from generator.render.dates import show_date, show_dates_in
 from generator.render.exports import downloads
 from generator.render.markdown import relative_url, render_markdown
 from generator.render.pages import Fragments
@@ -214,8 +215,8 @@ class SiteRenderer:
             finding_url=self.finding_url,
             rule=rule_by_code,
             rules=RULES,
-            line_chart=line_chart,
-            sparkline=sparkline,
+            line_chart=self.line_chart,
+            sparkline=self.sparkline,
             closed_on=_closed_on,
             concern_outcome=lambda c: CONCERN_OUTCOME_LABELS[
                 concern_outcome([build.outcomes[m.id] for m in c.measures])
@@ -229,7 +230,10 @@ class SiteRenderer:
         )
         self.env.globals.update(self.link_helpers())
         self.env.globals["site_header"] = self.site_header()
+        style = self.portfolio.settings.date_style
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+        self.env.filters["day"] = lambda d: show_date(d, style)
+        self.env.filters["dates"] = lambda text: show_dates_in(str(text), style)
         statements = self.portfolio.framework.statements()
         self.env.filters["statement_title"] = lambda slug: statements[slug][1].title
         self.env.filters["kq_title"] = lambda slug: statements[slug][0].title
@@ -238,6 +242,16 @@ class SiteRenderer:
             c.id: (ordered[i - 1] if i else None, ordered[i + 1] if i + 1 < len(ordered) else None)
             for i, c in enumerate(ordered)
         }
+
+    def line_chart(self, *args: Any, **kwargs: Any) -> Markup:
+        """A measure's chart (see generator.render.charts), its dates as pages show them."""
+        style = self.portfolio.settings.date_style
+        return Markup(show_dates_in(str(line_chart(*args, **kwargs)), style))
+
+    def sparkline(self, *args: Any, **kwargs: Any) -> Markup:
+        """A measure's trend line (see generator.render.charts), its dates as pages show them."""
+        style = self.portfolio.settings.date_style
+        return Markup(show_dates_in(str(sparkline(*args, **kwargs)), style))
 
     def markdown(self, record_id: str, text: str) -> Markup:
         """A record's body as HTML; images inside the portfolio are copied into the site."""
