@@ -1,8 +1,15 @@
 """The privacy guard: likely NHS numbers and dates of birth in what an output would show.
 
-An NHS number is ten digits (often written 3-3-4 with spaces or dashes) whose last digit is a
-modulus-11 check digit. A date of birth is caught where it is labelled as one. Messages never
-repeat what they found, so a report cannot leak it either.
+An NHS number is ten digits whose last digit is a modulus-11 check digit. People write it in
+groups of three, three and four, with spaces, dashes, dots or slashes between them, beside
+letters ("NHS-9434765919") and in file names, and an editor may wrap it onto the next line. A
+date of birth is caught where it is labelled as one ("DOB", "date of birth", "born").
+
+Text is normalised before it is matched: every kind of space becomes a plain space and every
+kind of dash, dot or slash a plain one, character for character, so that what is found still
+points at the line it starts on; a line break (with the next line's indent or quote marks) may
+stand between the groups of a number or the words of a date. Messages never repeat what they
+found, so a report cannot leak it either.
 """
 
 from __future__ import annotations
@@ -19,15 +26,67 @@ if TYPE_CHECKING:
     from generator.check.assess import Build
     from generator.load.link import Portfolio
 
-_NUMBER = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
-_BIRTH = re.compile(
-    r"(?:\bDOB\b|\bD\.O\.B\.?|\bdate of birth\b|\bborn(?: on)?\b)\s*[:\-]?\s*"
-    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}\s+[A-Za-z]{3,9}\s+\d{4}|\d{4}-\d{2}-\d{2})",
-    re.IGNORECASE,
+NHS_NUMBER = "an NHS number"
+DATE_OF_BIRTH = "a date of birth"
+
+# --- normalising ---------------------------------------------------------------------------------
+
+_SPACES = (
+    "\t\v\f\r\x85\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+    "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"  # invisible: soft hyphen, zero widths
+    "\ufffd"  # a byte that was not text, such as a non-breaking space in another encoding
 )
-TEXT_ATTACHMENTS = (".csv", ".txt", ".md", ".tsv")
-_DIGITS = re.compile(r"\d{3}[ -]?\d{3}[ -]?\d{4}")  # what every NHS number match holds
-_BIRTH_LABELS = ("dob", "d.o.b", "birth", "born")  # one of these starts every date of birth
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
+_DOTS = "\u00b7\u2024\u2027\u2219\u22c5\uff0e"
+_SLASHES = "\u2044\u2215\uff0f"
+_FOLD = str.maketrans(
+    {
+        char: plain
+        for chars, plain in ((_SPACES, " "), (_DASHES, "-"), (_DOTS, "."), (_SLASHES, "/"))
+        for char in chars
+    }
+)
+
+
+def normalise(text: str) -> str:
+    """``text`` with every space, dash, dot and slash made plain, one character for one, so
+    an offset into it is an offset into ``text``."""
+    return text.translate(_FOLD)
+
+
+# --- the patterns, matched on normalised text -------------------------------------------------
+
+# What may stand between the groups of a number: spaces around at most one dash, dot, slash
+# or underscore, then perhaps a line break and the next line's indent or quote marks. Runs of
+# spaces are possessive (*+), never given back: a long run cannot make matching slow.
+_GAP = r" *+[-./_]? *+(?:\n[ >]*+)?"
+# A digit first, not after another (tested once the digit is found: much the quicker way).
+_NUMBER = re.compile(
+    rf"([0-9](?<![0-9]{{2}})[0-9]{{2}}){_GAP}([0-9]{{3}}){_GAP}([0-9]{{4}})(?![0-9])"
+)
+
+_BREAK = r"(?: *+\n[ >]*+| ++)"  # between words: spaces, or a line break where text was wrapped
+_JOIN = r"(?:[ _-]*+\n[ >]*+|[ _-]*+)"  # between the words of a label: "DateOfBirth" too
+_LABEL = rf"(?:\bdate{_JOIN}of{_JOIN}birth|\bbirth{_JOIN}date|\bd\.? ?o\.? ?b(?![a-z])\.?|\bborn\b)"
+# Between the label and the date: punctuation and a few small words ("is", "on the").
+_LINK = rf"(?:{_BREAK}?(?:[:=|,(-]|\b(?:is|was|on|the|of)\b))*{_BREAK}?"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
+_NUMERIC_DATE = r"[0-9]{1,2} *[-./] *[0-9]{1,2} *[-./] *(?:[0-9]{4}|[0-9]{2})(?![0-9])"
+_ISO_DATE = r"[0-9]{4} *[-./] *[0-9]{1,2} *[-./] *[0-9]{1,2}(?![0-9])"
+_DAY_MONTH_YEAR = (
+    rf"[0-9]{{1,2}}{_ORDINAL}(?:{_BREAK}of)?(?:{_BREAK}| *- *){_MONTH}(?:,?{_BREAK}| *- *|,)"
+    r"[0-9]{4}(?![0-9])"
+)
+_MONTH_DAY_YEAR = rf"{_MONTH}{_BREAK}[0-9]{{1,2}}{_ORDINAL},?{_BREAK}[0-9]{{4}}(?![0-9])"
+_BIRTH = re.compile(
+    rf"{_LABEL}{_LINK}(?:{_NUMERIC_DATE}|{_ISO_DATE}|{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR})",
+    re.IGNORECASE | re.ASCII,
+)
 
 
 def nhs_number_valid(digits: str) -> bool:
@@ -41,36 +100,91 @@ def nhs_number_valid(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
+def _found(text: str) -> list[tuple[int, str]]:
+    """(offset, kind) of every likely identifier in ``text``, in order."""
+    numbers, labels = _hints(text.encode("utf-8", "surrogatepass"))
+    if not numbers and not labels:
+        return []  # most files: nothing can match, and that is quick to tell
+    plain = normalise(text)
+    found: list[tuple[int, str]] = []
+    at = 0
+    while numbers and (match := _NUMBER.search(plain, at)) is not None:
+        if nhs_number_valid("".join(match.groups())):
+            found.append((match.start(), NHS_NUMBER))
+            at = match.end()
+        else:  # a longer run of groups may hold a number that starts later
+            at = match.start() + 1
+    if labels:
+        found += [(match.start(), DATE_OF_BIRTH) for match in _BIRTH.finditer(plain)]
+    return sorted(found)
+
+
 def identifiers(text: str) -> Iterator[str]:
     """What kind of identifier each likely personal identifier in ``text`` is."""
-    for match in _NUMBER.finditer(text):
-        if nhs_number_valid("".join(match.groups())):
-            yield "an NHS number"
-    for _ in _BIRTH.finditer(text):
-        yield "a date of birth"
+    for _, kind in _found(text):
+        yield kind
 
 
-def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
-    """(file, line, kind) for every likely identifier in a text file."""
-    for number, kind in _scan_path(path):
-        yield display, number, kind
+# --- the quick test ----------------------------------------------------------------------------
 
+# Bytes that may stand inside a number or between the letters of a label once text is
+# normalised: they are dropped. A line break is kept (at most one may stand in each gap of a
+# number); so are digits, as "0", and letters, in lower case. Every byte of a character outside
+# ASCII is dropped: the normalised character is a space or a sign, or it cannot match at all.
+_DROPPED = b" \t\v\f\r-./_>" + bytes(range(0x80, 0x100))
+_QUICK = bytes(
+    ord("0") if chr(i).isdigit() else i if i == ord("\n") or chr(i).isalpha() else ord("x")
+    for i in range(0x80)
+).lower() + bytes(0x80)
+# Ten digits with at most one line break after the third and the sixth: the shapes every
+# number takes once its gaps are dropped.
+_NUMBER_SHAPES = (b"0" * 10, b"000\n0000000", b"000000\n0000", b"000\n000\n0000")
+_LABEL_WORDS = (b"birth", b"born", b"dob")
+
+
+def _may_hold_identifiers(data: bytes) -> bool:
+    """False only when the text encoded as ``data`` (UTF-8, or another encoding that keeps
+    ASCII as it is) holds no identifier that scanning would find."""
+    return any(_hints(data))
+
+
+def _hints(data: bytes) -> tuple[bool, bool]:
+    """Whether the text encoded as ``data`` may hold an NHS number, and whether it may hold a
+    label of a date of birth: False only when it cannot."""
+    quick = data.translate(_QUICK, _DROPPED)
+    return (
+        any(shape in quick for shape in _NUMBER_SHAPES),
+        any(word in quick for word in _LABEL_WORDS),
+    )
+
+
+# --- files -------------------------------------------------------------------------------------
 
 #: (line, kind) of every likely identifier in a text.
 Found = tuple[tuple[int, str], ...]
-#: What scanning found in each file, by the SHA-256 of its bytes.
+#: What scanning found in each file, by the SHA-256 of its bytes (see ScanMemo).
 Scanned = dict[bytes, Found]
+
+TEXT_ATTACHMENTS = (".csv", ".txt", ".md", ".tsv")
 
 
 def scan_text(text: str) -> Found:
-    """(line, kind) for every likely identifier in ``text``."""
-    if not _may_hold_identifiers(text):
-        return ()  # most files: no line can match, and that is quick to tell
-    return tuple(
-        (number, kind)
-        for number, line in enumerate(text.splitlines(), start=1)
-        for kind in identifiers(line)
-    )
+    """(line, kind) for every likely identifier in ``text``; a number wrapped across lines is
+    found on the line where it starts."""
+    found = _found(text)
+    lines: list[tuple[int, str]] = []
+    line, last = 1, 0
+    for offset, kind in found:
+        line += text.count("\n", last, offset)
+        last = offset
+        lines.append((line, kind))
+    return tuple(lines)
+
+
+def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
+    """(file, line, kind) for every likely identifier in a file."""
+    for number, kind in _scan_path(path):
+        yield display, number, kind
 
 
 def _scan_path(path: Path) -> Found:
@@ -100,16 +214,6 @@ class ScanMemo:
                 found = _scan_path(path)
             self.now[digest] = found
         return found
-
-
-def _may_hold_identifiers(text: str) -> bool:
-    """False only when no line of ``text`` can hold an identifier (see identifiers())."""
-    if _DIGITS.search(text):
-        return True
-    if not text.isascii():  # case-insensitive matching of other letters: ask the pattern
-        return _BIRTH.search(text) is not None
-    low = text.lower()
-    return any(label in low for label in _BIRTH_LABELS)
 
 
 def scan(
