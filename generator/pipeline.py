@@ -27,7 +27,14 @@ from generator.cache.records import cached, keep
 from generator.cache.store import BuildCache
 from generator.check.assess import Build, assess
 from generator.check.audience import shared_view
-from generator.check.privacy import TEXT_ATTACHMENTS, ScanMemo, Scanned, scan_text
+from generator.check.privacy import (
+    ScanMemo,
+    Scanned,
+    reader_of,
+    scan_bytes,
+    scan_key,
+    scan_text,
+)
 from generator.check.report import CheckResult
 from generator.errors import PortfolioError, Problem, Problems
 from generator.load.portfolio import assemble, attachment_digests, fingerprint, open_portfolio
@@ -282,14 +289,17 @@ def build(options: BuildOptions) -> Built:
         }
 
         def scans(rel: str) -> bool:
-            # Text files that could be attachments are scanned for personal identifiers as
-            # they are hashed (records are scanned as they are parsed).
-            name = rel.rpartition("/")[2]
-            suffix = name[name.rfind(".") :].lower() if "." in name else ""
-            return suffix in TEXT_ATTACHMENTS and record_kind(rel) is None
+            # Files that could be attachments and hold text are scanned for personal
+            # identifiers as they are hashed (records are scanned as they are parsed).
+            # Workbooks are not: reading their cells takes far longer than reading the file,
+            # so only those attached are read, by the check.
+            reader = reader_of(rel)
+            return reader is not None and reader != "xlsx" and record_kind(rel) is None
 
         def scan_attachment(rel: str, data: bytes, digest: bytes) -> None:
-            scanned[digest] = scan_text(data.decode("utf-8-sig", errors="replace"))
+            key = scan_key(rel, digest)
+            if key is not None:
+                scanned[key] = scan_bytes(rel, data)
 
         inputs = scan_inputs(
             path,

@@ -3,6 +3,7 @@ and every file a shared output would show, and nothing else."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -159,6 +160,71 @@ def test_a_number_with_other_separators(
     record = f"---\n{evidence('EV-09')}---\nResident {number} seen.\n"
     found = both(make_portfolio, tmp_path, {"evidence/ev-09.md": record})
     assert found == [("evidence/ev-09.md", 7, "an NHS number")]
+
+
+# --- attachments of every kind that holds text ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "line"),
+    [
+        ("notes.txt", "Notes\nresident 943 476 5919\n".encode("utf-16"), 2),
+        ("notes.txt", "Notes\nresident 943 476 5919\n".encode("utf-16-be"), 2),
+        ("notes.csv", "\ufeffa,b\r\n1,943 476 5919\r\n".encode("utf-16-le"), 2),
+        ("notes.txt", "Notes\nresident 943\xa0476\xa05919\n".encode("cp1252"), 2),
+        ("residents.json", b'{\n  "name": "A",\n  "nhs": 9434765919\n}\n', 3),
+        ("letter.htm", b"<p>Hello</p>\n<p>NHS no: <b>943</b>&nbsp;476&nbsp;5919</p>\n", 2),
+        ("letter.html", b"<html>\n<body>\n<td data-id='9434765919'>x</td>\n", 3),
+        ("letter.HTML", b"<p>Resident\n<span>943</span>\n476 5919</p>\n", 2),
+        ("notes.xml", b"<?xml version='1.0'?>\n<r>\n<nhs>943 476 5919</nhs></r>\n", 3),
+        ("notes.xml", b"<r>\n<p>Line&#10;two</p>\n<nhs>943&#160;476&#160;5919</nhs></r>\n", 3),
+        ("export.json", b'[{"note": "seen"},\n {"note": "NHS 943\\u00a0476\\n5919"}]', 2),
+        ("notes.yaml", b"resident:\n  nhs: 943 476 5919\n", 2),
+    ],
+)
+def test_text_attachments_of_every_kind(
+    make_portfolio: MakePortfolio, tmp_path: Path, name: str, data: bytes, line: int
+) -> None:
+    files = {"evidence/ev-09.yaml": evidence("EV-09", name), f"attachments/{name}": data}
+    assert both(make_portfolio, tmp_path, files) == [(f"attachments/{name}", line, "an NHS number")]
+
+
+def xlsx(*sheets: list[list[object]]) -> bytes:
+    """A workbook with one sheet per list of rows."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for index, rows in enumerate(sheets):
+        sheet = book.active if index == 0 else book.create_sheet(f"Sheet {index + 1}")
+        assert sheet is not None
+        for row in rows:
+            sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+def test_spreadsheet_cells(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    book = xlsx(
+        [["Resident", "Note"], ["A", "fine"], ["B", "NHS 943 476 5919"]],
+        [["Room", "Number"], [], ["12", 9434765919], ["Date of birth", datetime(1950, 2, 1)]],
+    )
+    files = {"evidence/ev-09.yaml": evidence("EV-09", "list.xlsx"), "attachments/list.xlsx": book}
+    assert both(make_portfolio, tmp_path, files) == [
+        ("attachments/list.xlsx", 3, "an NHS number (sheet 1, cell B3)"),
+        ("attachments/list.xlsx", 3, "an NHS number (sheet 2, cell B3)"),
+        ("attachments/list.xlsx", 4, "a date of birth (sheet 2, cell A4)"),
+    ]
+
+
+def test_a_damaged_spreadsheet_is_not_a_fault(make_portfolio: MakePortfolio, tmp_path: Path):
+    files = {
+        "evidence/ev-09.yaml": evidence("EV-09", "list.xlsx"),
+        "attachments/list.xlsx": b"PK\x03\x04 not really a workbook",
+    }
+    assert both(make_portfolio, tmp_path, files) == []
 
 
 # --- dates of birth ----------------------------------------------------------------------------

@@ -14,11 +14,15 @@ found, so a report cannot leak it either.
 
 from __future__ import annotations
 
+import codecs
+import html
+import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from generator.errors import Problem
 
@@ -164,8 +168,33 @@ def _hints(data: bytes) -> tuple[bool, bool]:
 Found = tuple[tuple[int, str], ...]
 #: What scanning found in each file, by the SHA-256 of its bytes (see ScanMemo).
 Scanned = dict[bytes, Found]
+#: How a file is read for scanning.
+Reader = Literal["text", "html", "json", "xlsx"]
 
-TEXT_ATTACHMENTS = (".csv", ".txt", ".md", ".tsv")
+READERS: dict[str, Reader] = {
+    **dict.fromkeys((".txt", ".text", ".md", ".markdown", ".csv", ".tsv", ".log"), "text"),
+    **dict.fromkeys((".yaml", ".yml", ".rtf", ".ics", ".vcf"), "text"),
+    **dict.fromkeys((".htm", ".html", ".xhtml", ".xml"), "html"),
+    ".json": "json",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
+
+
+def reader_of(name: str) -> Reader | None:
+    """How a file named ``name`` is read for scanning; None for files that hold no text it
+    can read (images, PDFs, Word documents)."""
+    dot = name.rfind(".")
+    return READERS.get(name[dot:].lower()) if dot > name.rfind("/") else None
+
+
+def scan_key(name: str, digest: bytes) -> bytes | None:
+    """The key of what scanning the file ``name`` with SHA-256 ``digest`` found, in a
+    ScanMemo: the same bytes read another way may hold other text."""
+    reader = reader_of(name)
+    if reader is None:
+        return None
+    return digest if reader == "text" else digest + reader.encode()
 
 
 def scan_text(text: str) -> Found:
@@ -181,6 +210,128 @@ def scan_text(text: str) -> Found:
     return tuple(lines)
 
 
+def scan_bytes(name: str, data: bytes) -> Found:
+    """(line, kind) for every likely identifier in the file ``name`` holding ``data``
+    (nothing for a file that holds no text this can read). In a spreadsheet, the line is the
+    row, and the kind names the sheet and the cell."""
+    reader = reader_of(name)
+    if reader is None:
+        return ()
+    if reader == "xlsx":
+        return _scan_workbook(data)
+    if reader == "text" and b"\x00" not in data and not _may_hold_identifiers(data):
+        return ()  # UTF-8 or another encoding that keeps ASCII: no need to decode to tell
+    text = decode(data)
+    found = set(scan_text(text))
+    if reader == "html":  # also as it reads: without tags, and with characters named
+        found.update(scan_text(_html_text(text)))
+    elif reader == "json":  # also with the escapes in its strings read
+        found.update(scan_text(_JSON_ESCAPE.sub(_json_unescape, text)))
+    return tuple(sorted(found))
+
+
+def decode(data: bytes) -> str:
+    """The text of a file, whatever its encoding: UTF-8 or UTF-16 or UTF-32 by their marks,
+    UTF-16 without a mark by its zero bytes, else UTF-8, else Windows-1252; line ends as
+    ``\\n``."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding = "utf-32"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        encoding = _utf16_without_mark(data[:4096]) or "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        text = data.decode("cp1252" if encoding == "utf-8" else encoding, errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _utf16_without_mark(sample: bytes) -> str | None:
+    """UTF-16 text in western languages has a zero byte in every other place."""
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd > len(sample) // 4 and even * 8 < odd:
+        return "utf-16-le"
+    if even > len(sample) // 4 and odd * 8 < even:
+        return "utf-16-be"
+    return None
+
+
+_TAG = re.compile(r"<[^<>]*>")
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};?)")
+_JSON_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|[^u])")
+_JSON_ESCAPES = {"n": " ", "r": " ", "t": " ", "b": " ", "f": " "}
+
+
+def _html_text(text: str) -> str:
+    """What an HTML or XML file reads as: each tag a space (its line breaks kept), each
+    character reference the character (a line break as a space, so lines stay the file's)."""
+    text = _TAG.sub(lambda tag: " " + "\n" * tag[0].count("\n"), text)
+    return _REFERENCE.sub(lambda ref: html.unescape(ref[0]).replace("\n", " "), text)
+
+
+def _json_unescape(escape: re.Match[str]) -> str:
+    # An escaped line break is a space here, so that lines stay the file's lines.
+    code = escape[0][1:]
+    if code.startswith("u"):
+        return chr(int(code[1:], 16))
+    return _JSON_ESCAPES.get(code, code)
+
+
+def _scan_workbook(data: bytes) -> Found:
+    """(row, kind with sheet and cell) for every likely identifier in a workbook's cells; the
+    cells of a row are read together, apart, so that a label and its date are read together
+    but no number runs from one cell into the next."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    found: list[tuple[int, str]] = []
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # every way a damaged or encrypted workbook fails to open
+        return ()
+    try:
+        order = book.sheetnames
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()  # the stored size may be wrong: read every row there is
+            place = order.index(sheet.title) + 1
+            rows = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+            for row_number, values in enumerate(rows, start=1):
+                starts, texts, at = [], [], 0
+                for value in values:
+                    text = _cell_text(value)
+                    starts.append(at)
+                    texts.append(text)
+                    at += len(text) + 3
+                line = " | ".join(texts)
+                for offset, kind in _found(line):
+                    column = sum(1 for start in starts if start <= offset)
+                    cell = f"{get_column_letter(column)}{row_number}"
+                    found.append((row_number, f"{kind} (sheet {place}, cell {cell})"))
+    except Exception:  # a workbook damaged past its first sheets: what was read is kept
+        pass
+    finally:
+        book.close()
+    return tuple(found)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == time() else value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    # A line break inside a cell would move the rows apart: the cell is one line here.
+    return str(value).replace("\r", " ").replace("\n", " ")
+
+
 def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
     """(file, line, kind) for every likely identifier in a file."""
     for number, kind in _scan_path(path):
@@ -189,30 +340,32 @@ def scan_file(path: Path, display: str) -> Iterator[tuple[str, int, str]]:
 
 def _scan_path(path: Path) -> Found:
     try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        data = path.read_bytes()
     except OSError:
         return ()
-    return scan_text(text)
+    return scan_bytes(path.name, data)
 
 
 @dataclass
 class ScanMemo:
-    """What scanning found in each file, by the SHA-256 of its bytes: a file a build scanned
-    before is not read again. ``now`` holds what this build looked up or scanned."""
+    """What scanning found in each file, by the SHA-256 of its bytes (see scan_key): a file a
+    build scanned before is not read again. ``now`` holds what this build looked up or
+    scanned."""
 
     before: Mapping[bytes, Found] = field(default_factory=dict)
     now: Scanned = field(default_factory=dict)
 
     def found_in(self, path: Path, digest: bytes | None) -> Found:
         """(line, kind) of every likely identifier in the file at ``path``."""
-        if digest is None:
+        key = scan_key(path.name, digest) if digest else None
+        if key is None:
             return _scan_path(path)
-        found = self.now.get(digest)
+        found = self.now.get(key)
         if found is None:
-            found = self.before.get(digest)
+            found = self.before.get(key)
             if found is None:
                 found = _scan_path(path)
-            self.now[digest] = found
+            self.now[key] = found
         return found
 
 
@@ -221,7 +374,8 @@ def scan(
     memo: ScanMemo | None = None,
     attachment_digests: Mapping[str, str] | None = None,
 ) -> list[tuple[str, int, str]]:
-    """Every likely identifier in the files behind what ``portfolio`` shows.
+    """Every likely identifier in the files behind what ``portfolio`` shows: its record files
+    and the attached files that hold text.
 
     With a ``memo`` (and the SHA-256 of the attachments by evidence id, as hexadecimal), a
     file whose bytes were scanned before is not read again.
@@ -238,7 +392,7 @@ def scan(
             found.append((source.display, line, kind))
     root = portfolio.root.resolve()
     for eid, path in sorted(portfolio.attachments.items(), key=lambda item: item[1]):
-        if path.suffix.lower() in TEXT_ATTACHMENTS and path not in seen:
+        if path not in seen and reader_of(path.name) is not None:
             seen.add(path)
             hexdigest = digests.get(eid)
             for line, kind in memo.found_in(path, bytes.fromhex(hexdigest) if hexdigest else None):
