@@ -219,6 +219,31 @@ def test_spreadsheet_cells(make_portfolio: MakePortfolio, tmp_path: Path) -> Non
     ]
 
 
+def test_dates_in_a_column_headed_date_of_birth(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """A table's heading labels every date below it; other date columns are not births."""
+    from datetime import datetime
+
+    book = xlsx(
+        [["Resident", "Admitted", "DOB"], ["A", datetime(2026, 1, 5), datetime(1950, 2, 1)]],
+        [["Resident", "Seen"], ["A", "1 February 2026"]],
+    )
+    table = 'name;Admitted;Date of birth\nA;05/01/2026;01/02/1950\n"B\nC";x;1 Feb 1950\n'
+    files = {
+        "evidence/ev-08.yaml": evidence("EV-08", "list.xlsx"),
+        "attachments/list.xlsx": book,
+        "evidence/ev-09.yaml": evidence("EV-09", "list.csv"),
+        "attachments/list.csv": table,
+        "attachments/jan-audit.csv": "date,value\n2026-01-12,72\n2026-02-10,81\n",
+    }
+    assert both(make_portfolio, tmp_path, files) == [
+        ("attachments/list.csv", 2, "a date of birth"),
+        ("attachments/list.csv", 3, "a date of birth"),
+        ("attachments/list.xlsx", 2, "a date of birth (sheet 1, cell C2)"),
+    ]
+
+
 def test_a_damaged_spreadsheet_is_not_a_fault(make_portfolio: MakePortfolio, tmp_path: Path):
     files = {
         "evidence/ev-09.yaml": evidence("EV-09", "list.xlsx"),

@@ -15,6 +15,7 @@ found, so a report cannot leak it either.
 from __future__ import annotations
 
 import codecs
+import csv
 import html
 import io
 import re
@@ -89,6 +90,14 @@ _DAY_MONTH_YEAR = (
 _MONTH_DAY_YEAR = rf"{_MONTH}{_BREAK}[0-9]{{1,2}}{_ORDINAL},?{_BREAK}[0-9]{{4}}(?![0-9])"
 _BIRTH = re.compile(
     rf"{_LABEL}{_LINK}(?:{_NUMERIC_DATE}|{_ISO_DATE}|{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR})",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+# A table's heading cell naming dates of birth, and a date in the column below it.
+_HEADING = re.compile(rf" *{_LABEL} *:? *", re.IGNORECASE | re.ASCII)
+_DATE = re.compile(
+    rf" *(?:{_NUMERIC_DATE}|{_ISO_DATE}|{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR}) *",
     re.IGNORECASE | re.ASCII,
 )
 
@@ -223,6 +232,8 @@ def scan_bytes(name: str, data: bytes) -> Found:
         return ()  # UTF-8 or another encoding that keeps ASCII: no need to decode to tell
     text = decode(data)
     found = set(scan_text(text))
+    if name.lower().endswith((".csv", ".tsv")) and _hints(text.encode("utf-8", "replace"))[1]:
+        found.update(_dates_in_table(text))
     if reader == "html":  # also as it reads: without tags, and with characters named
         found.update(scan_text(_html_text(text)))
     elif reader == "json":  # also with the escapes in its strings read
@@ -282,6 +293,46 @@ def _json_unescape(escape: re.Match[str]) -> str:
     return _JSON_ESCAPES.get(code, code)
 
 
+class _BirthColumns:
+    """The columns of a table headed as dates of birth, as its rows are read in order."""
+
+    def __init__(self) -> None:
+        self.columns: list[int] = []
+
+    def dates(self, cells: list[str], labelled: bool) -> list[int]:
+        """The columns of ``cells`` (a row; ``labelled`` when it may hold a label) that hold
+        a date under a date-of-birth heading. A row with such a heading is a row of headings,
+        which names the columns for the rows after it."""
+        if labelled:
+            headings = [i for i, cell in enumerate(cells) if _HEADING.fullmatch(normalise(cell))]
+            if headings:
+                self.columns = headings
+                return []
+        return [
+            i
+            for i in self.columns
+            if i < len(cells) and _DATE.fullmatch(normalise(cells[i].replace("\n", " ")))
+        ]
+
+
+def _dates_in_table(text: str) -> list[tuple[int, str]]:
+    """(line, kind) of every date in a CSV or TSV table under a date-of-birth heading."""
+    first = text[: text.find("\n")] if "\n" in text else text
+    delimiter = max(",;\t|", key=first.count)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns = _BirthColumns()
+    found: list[tuple[int, str]] = []
+    line = 1
+    try:
+        for cells in rows:
+            labelled = _hints("\t".join(cells).encode("utf-8", "surrogatepass"))[1]
+            found += [(line, DATE_OF_BIRTH) for _ in columns.dates(cells, labelled)]
+            line = rows.line_num + 1
+    except csv.Error:  # a row the table cannot be read past (its lines were scanned as text)
+        pass
+    return found
+
+
 def _scan_workbook(data: bytes) -> Found:
     """(row, kind with sheet and cell) for every likely identifier in a workbook's cells; the
     cells of a row are read together, apart, so that a label and its date are read together
@@ -300,6 +351,7 @@ def _scan_workbook(data: bytes) -> Found:
             sheet.reset_dimensions()  # the stored size may be wrong: read every row there is
             place = order.index(sheet.title) + 1
             rows = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+            columns = _BirthColumns()
             for row_number, values in enumerate(rows, start=1):
                 starts, texts, at = [], [], 0
                 for value in values:
@@ -312,6 +364,10 @@ def _scan_workbook(data: bytes) -> Found:
                     column = sum(1 for start in starts if start <= offset)
                     cell = f"{get_column_letter(column)}{row_number}"
                     found.append((row_number, f"{kind} (sheet {place}, cell {cell})"))
+                labelled = _hints(line.encode("utf-8", "surrogatepass"))[1]
+                for index in columns.dates(texts, labelled):
+                    cell = f"{get_column_letter(index + 1)}{row_number}"
+                    found.append((row_number, f"{DATE_OF_BIRTH} (sheet {place}, cell {cell})"))
     except Exception:  # a workbook damaged past its first sheets: what was read is kept
         pass
     finally:
