@@ -4,6 +4,7 @@ and every file a shared output would show, and nothing else."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -250,6 +251,42 @@ def test_a_damaged_spreadsheet_is_not_a_fault(make_portfolio: MakePortfolio, tmp
         "attachments/list.xlsx": b"PK\x03\x04 not really a workbook",
     }
     assert both(make_portfolio, tmp_path, files) == []
+
+
+# --- an attachment shared by two entries -----------------------------------------------------
+
+
+@pytest.mark.parametrize("withheld", ["EV-08", "EV-09", None])
+def test_a_file_shared_with_a_withheld_entry(
+    make_portfolio: MakePortfolio, tmp_path: Path, withheld: str | None
+) -> None:
+    """The finding belongs to every entry that shows the file, not only to one of them; the
+    guard names the file once however many entries show it."""
+    files: dict[str, str | bytes | None] = {
+        "attachments/shared.csv": b"resident,seen\n943 476 5919,yes\n",
+    }
+    for eid in ("EV-08", "EV-09"):
+        extra = "visibility: internal\n" if eid == withheld else ""
+        files[f"evidence/{eid.lower()}.yaml"] = evidence(eid, "shared.csv", extra)
+    root = make_portfolio({"portfolio.yaml": SHARED, **files})
+    assert commissioner_build(root, tmp_path / "out") == [
+        ("attachments/shared.csv", 2, "an NHS number")
+    ]
+    result = CliRunner().invoke(cli, ["check", str(root), "--format", "json"])
+    records = [f["record"] for f in json.loads(result.stdout)["findings"] if f["code"] == "P601"]
+    assert sorted(records) == ["EV-08", "EV-09"]
+
+
+def test_a_file_only_a_withheld_entry_shows(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio(
+        {
+            "portfolio.yaml": SHARED,
+            "attachments/shared.csv": b"resident,seen\n943 476 5919,yes\n",
+            "evidence/ev-09.yaml": evidence("EV-09", "shared.csv", "personal_data: true\n"),
+        }
+    )
+    assert commissioner_build(root, tmp_path / "out") == []
+    assert checked(root) == [("attachments/shared.csv", 2, "an NHS number")]
 
 
 # --- dates of birth ----------------------------------------------------------------------------

@@ -465,13 +465,14 @@ def guard(build: Build) -> list[Problem]:
     """Errors for commissioner and public output holding likely personal identifiers.
 
     ``build`` is the audience's view: its P601 findings are exactly the identifiers in what
-    that audience would be shown, so nothing is read twice.
+    that audience would be shown, so nothing is read twice. A file shown by several entries
+    is named once.
     """
     audience = build.portfolio.audience
     if audience not in ("commissioner", "public"):
         return []
-    return [
-        Problem(
+    problems = {
+        (finding.path, finding.line, finding.message): Problem(
             finding.path,
             finding.line,
             f"{finding.message}, which {audience} output must not hold: "
@@ -479,4 +480,5 @@ def guard(build: Build) -> list[Problem]:
         )
         for finding in build.findings
         if finding.code == "P601"
-    ]
+    }
+    return list(problems.values())

@@ -826,17 +826,21 @@ def personal_identifier(ctx: Context) -> Iterator[Finding]:
     found = scan(p, ctx.scans, ctx.checksums)
     if not found:
         return
-    ids_by_file = {s.display: r for r, s in p.sources.items() if p.prefixes[r] == ()}
+    # Each file's finding belongs to every record that shows it: an attached file may be
+    # shown by several evidence entries, and an audience that sees any of them gets the file.
+    shown_by: dict[str, list[str]] = {
+        s.display: [r] for r, s in p.sources.items() if p.prefixes[r] == ()
+    }
     root = p.root.resolve()
-    for evidence_id, file in p.attachments.items():
-        ids_by_file[attachment_display(p, file, root)] = evidence_id
+    for evidence_id, file in sorted(p.attachments.items()):
+        shown_by.setdefault(attachment_display(p, file, root), []).append(evidence_id)
     for path, line, kind in found:
-        record = ids_by_file.get(path, "portfolio.yaml")
-        concern = record if record in p.concerns else None
-        for table in (p.actions, p.measures):
-            if record in table:
-                concern = table[record][0].id
-        yield ctx.at(record, path, line, f"this looks like {kind}", concern)
+        for record in shown_by.get(path, ["portfolio.yaml"]):
+            concern = record if record in p.concerns else None
+            for table in (p.actions, p.measures):
+                if record in table:
+                    concern = table[record][0].id
+            yield ctx.at(record, path, line, f"this looks like {kind}", concern)
 
 
 @rule(
