@@ -139,6 +139,23 @@ def test_a_number_in_an_attached_file_name(make_portfolio: MakePortfolio, tmp_pa
     assert both(make_portfolio, tmp_path, files) == [("evidence/ev-09.yaml", 5, "an NHS number")]
 
 
+def test_a_number_in_the_name_of_the_file_a_link_leads_to(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """The site names the file as it is on disk, which a symbolic link can hide."""
+    root = make_portfolio(
+        {
+            "portfolio.yaml": SHARED,
+            "evidence/ev-09.yaml": evidence("EV-09", "plan.pdf"),
+            f"attachments/store/care-plan-{DIGITS}.pdf": b"%PDF-1.4\n",
+        }
+    )
+    (root / "attachments" / "plan.pdf").symlink_to(f"store/care-plan-{DIGITS}.pdf")
+    found = [("evidence/ev-09.yaml", 5, "an NHS number in the name of the attached file")]
+    assert commissioner_build(root, tmp_path / "out") == found
+    assert checked(root) == found
+
+
 # --- numbers with other separators -------------------------------------------------------------
 
 

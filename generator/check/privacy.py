@@ -430,8 +430,9 @@ def scan(
     memo: ScanMemo | None = None,
     attachment_digests: Mapping[str, str] | None = None,
 ) -> list[tuple[str, int, str]]:
-    """Every likely identifier in the files behind what ``portfolio`` shows: its record files
-    and the attached files that hold text.
+    """Every likely identifier in the files behind what ``portfolio`` shows: its record files,
+    the attached files that hold text, and the names of attached files (found at the line of
+    the entry's ``file``).
 
     With a ``memo`` (and the SHA-256 of the attachments by evidence id, as hexadecimal), a
     file whose bytes were scanned before is not read again.
@@ -453,6 +454,12 @@ def scan(
             hexdigest = digests.get(eid)
             for line, kind in memo.found_in(path, bytes.fromhex(hexdigest) if hexdigest else None):
                 found.append((attachment_display(portfolio, path, root), line, kind))
+    for eid, path in sorted(portfolio.attachments.items()):
+        # The output names the file as it is on disk, which the entry may not spell out.
+        where = portfolio.where(eid, "file")
+        for kind in dict.fromkeys(identifiers(path.relative_to(root).as_posix())):
+            if (where.path, where.line, kind) not in found:
+                found.append((where.path, where.line, f"{kind} in the name of the attached file"))
     return found
 
 

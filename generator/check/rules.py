@@ -814,10 +814,11 @@ def after_as_of(ctx: Context) -> Iterator[Finding]:
     "personal-identifier",
     "high",
     "Likely personal identifier",
-    "An NHS number or a date of birth in a shared record identifies a person: a breach of UK "
-    "GDPR if it reaches a commissioner or the public.",
-    "Remove it from the record (refer to people by initials or a room number), or mark the "
-    "record personal_data: true or visibility: internal.",
+    "An NHS number or a date of birth in a shared record, in a file attached to it or in the "
+    "file's name identifies a person: a breach of UK GDPR if it reaches a commissioner or the "
+    "public.",
+    "Remove it from the record or the attached file, or rename the file (refer to people by "
+    "initials or a room number); or mark the record personal_data: true or visibility: internal.",
 )
 def personal_identifier(ctx: Context) -> Iterator[Finding]:
     from generator.check.privacy import attachment_display, scan
