@@ -262,6 +262,26 @@ def test_dates_in_a_column_headed_date_of_birth(
     ]
 
 
+def test_a_workbook_changed_since_the_last_build(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """What was found in a workbook is kept by its hash: a changed workbook is read again."""
+    root = make_portfolio(
+        {
+            "portfolio.yaml": SHARED,
+            "evidence/ev-09.yaml": evidence("EV-09", "list.xlsx"),
+            "attachments/list.xlsx": xlsx([["Resident"], ["A"]]),
+            "attachments/unattached.xlsx": xlsx([["NHS 943 476 5919"]]),
+        }
+    )
+    assert commissioner_build(root, tmp_path / "out") == []
+    assert commissioner_build(root, tmp_path / "out") == []  # up to date: nothing is read
+    (root / "attachments" / "list.xlsx").write_bytes(xlsx([["Resident"], ["NHS 943 476 5919"]]))
+    assert commissioner_build(root, tmp_path / "out") == [
+        ("attachments/list.xlsx", 2, "an NHS number (sheet 1, cell A2)")
+    ]
+
+
 def test_a_damaged_spreadsheet_is_not_a_fault(make_portfolio: MakePortfolio, tmp_path: Path):
     files = {
         "evidence/ev-09.yaml": evidence("EV-09", "list.xlsx"),
