@@ -33,7 +33,7 @@ def test_build_reports_what_it_wrote(make_portfolio: MakePortfolio, tmp_path: Pa
     result = CliRunner().invoke(cli, ["build", str(make_portfolio()), "-o", str(out)])
     assert result.exit_code == 0
     assert result.output.startswith(f"Built {out.as_posix()}/index.html (inspection edition): ")
-    assert "2 concerns, 2 actions, 2 evidence entries, 39 findings, as of 2026-06-30" in (
+    assert "2 concerns, 2 actions, 2 evidence entries, 13 findings, as of 2026-06-30" in (
         result.output
     )
     assert ", PDF 20 pages (" in result.output

@@ -178,7 +178,7 @@ def test_every_concern_title_and_the_cover(sample: tuple[Build, PdfReader]) -> N
         p.settings.provider,
         p.settings.service,
         "1-1234567890",
-        "2026-04-01 to 2026-10-31",
+        "1\u00a0Apr\u00a02026 to 31\u00a0Oct\u00a02026",
         build.stamp,
     ):
         assert fact in cover
@@ -191,7 +191,7 @@ def test_every_page_names_the_as_of_date_build_and_page_count(
     total = len(reader.pages)
     for index in range(total):
         text = page_text(reader, index)
-        assert f"edition · as of 2026-10-31 · build {build.stamp}" in text, index
+        assert f"edition · as of 31\u00a0Oct\u00a02026 · build {build.stamp}" in text, index
         assert f"Page {index + 1} of {total}" in text, index
 
 
