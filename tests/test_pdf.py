@@ -7,6 +7,7 @@ import io
 import re
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +16,8 @@ from pypdf import PdfReader
 
 from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.check.assess import Build
+from generator.check.outcomes import difference, with_unit
+from generator.check.rules import rule_by_code
 from generator.pdf.document import ConfinedFetcher, FetchRefused, css_string, render_pdf
 from generator.pipeline import load
 
@@ -26,6 +29,10 @@ def sample() -> tuple[Build, PdfReader]:
     pdf = render_pdf(build, workers=2, chunk_bytes=40_000)
     assert pdf.refused == []
     return build, PdfReader(io.BytesIO(pdf.data))
+
+
+SUMMARY = "Summary: where the service stands"
+FINDINGS = "Findings: what the service has found and is acting on"
 
 
 def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
@@ -55,7 +62,8 @@ def test_outline_mirrors_the_framework_sections(sample: tuple[Build, PdfReader])
     top = [title for depth, title, _ in marks if depth == 0]
     assert top == [
         "Contents",
-        "Findings summary",
+        SUMMARY,
+        FINDINGS,
         "Coverage of the quality statements",
         *[kq.title for kq in p.framework.key_questions],
         "Appendix A: Action tracker",
@@ -80,9 +88,7 @@ def test_outline_mirrors_the_framework_sections(sample: tuple[Build, PdfReader])
 def contents_numbers(reader: PdfReader) -> dict[str, int]:
     """The page number printed in the contents for each entry."""
     starts = {title: page for depth, title, page in outline(reader) if depth == 0}
-    text = "\n".join(
-        page_text(reader, i) for i in range(starts["Contents"], starts["Findings summary"])
-    )
+    text = "\n".join(page_text(reader, i) for i in range(starts["Contents"], starts[SUMMARY]))
     numbers = {}
     for line in text.splitlines():
         match = re.match(r"^(.*?)\s*\.{3,}\s*(\d+)$", line.strip())
@@ -405,3 +411,145 @@ def test_css_strings_cannot_break_out() -> None:
     assert css_string('a"b') == '"a\\22 b"'
     assert css_string("</style><script>") == '"\\3C /style\\3E \\3C script\\3E "'
     assert css_string("x\\ny") == '"x\\5C ny"'
+
+
+# --- the summary and the findings that open the body ------------------------------------------
+
+
+def section_text(reader: PdfReader, first: str, after: str) -> str:
+    """The text of the pages from top-level bookmark ``first`` up to ``after``, on one line."""
+    starts = {title: page for depth, title, page in outline(reader) if depth == 0}
+    pages = range(starts[first], starts[after])
+    text = re.sub(r"\s+", " ", " ".join(page_text(reader, i) for i in pages))
+    # A line broken after a hyphen ("same-/day") reads back as "same- day".
+    return re.sub(r"(\w)- (\w)", r"\1-\2", text)
+
+
+def shows_date(text: str, day: date) -> bool:
+    """Whether ``text`` names ``day``, as an ISO date or the UK way ("31 Oct 2026")."""
+    return day.isoformat() in text or f"{day.day} {day:%b %Y}" in text
+
+
+def measure_rows(build: Build, text: str) -> dict[str, str]:
+    """Each measure's row in the summary's outcome tables: the text from its id and name to
+    the next row's."""
+    starts = {}
+    for outcome in build.outcomes.values():
+        m = outcome.measure
+        found = text.find(f"{m.id} {m.name}")
+        assert found >= 0, f"{m.id} is not in the summary"
+        starts[m.id] = found
+    ordered = sorted(starts.items(), key=lambda item: item[1])
+    ends = [start for _, start in ordered[1:]] + [len(text)]
+    return {mid: text[start:end] for (mid, start), end in zip(ordered, ends, strict=True)}
+
+
+def test_the_summary_comes_first_then_the_findings(sample: tuple[Build, PdfReader]) -> None:
+    _, reader = sample
+    top = [(title, page) for depth, title, page in outline(reader) if depth == 0]
+    titles = [title for title, _ in top]
+    assert titles[:4] == ["Contents", SUMMARY, FINDINGS, "Coverage of the quality statements"]
+    pages = [page for _, page in top]
+    assert pages == sorted(pages)
+    assert pages[1] < pages[2] < pages[3]
+    # The summary starts on the page after the contents, and says what it is on that page.
+    contents_end = pages[1]
+    assert "Contents" in page_text(reader, contents_end - 1)
+    assert "Summary: where the service stands" in page_text(reader, pages[1])
+    numbers = contents_numbers(reader)
+    assert numbers[SUMMARY] == pages[1] + 1
+    assert numbers[FINDINGS] == pages[2] + 1
+
+
+def test_the_summary_tells_where_the_service_stands(sample: tuple[Build, PdfReader]) -> None:
+    build, reader = sample
+    text = section_text(reader, SUMMARY, FINDINGS)
+    p = build.portfolio
+    assert f"is working on {len(p.concerns)} concerns" in text
+    for colour in ("Red", "Amber", "Green", "Blue"):
+        assert colour in text
+    overdue = [a for _, a in p.actions.values() if build.status[a.id].label == "Overdue"]
+    assert overdue, "the sample has an overdue action"
+    for action in overdue:
+        assert f"{action.id} {action.title}" in text
+    closed = [c for c in p.concerns.values() if c.status == "closed"]
+    assert closed, "the sample has closed concerns"
+    for concern in closed:
+        assert concern.closure is not None
+        assert f"{concern.id} {concern.title}" in text
+        for evidence in concern.closure.evidence:
+            assert evidence in text
+
+
+def test_the_summary_names_each_measure_from_baseline_to_target(
+    sample: tuple[Build, PdfReader],
+) -> None:
+    build, reader = sample
+    text = section_text(reader, SUMMARY, FINDINGS)
+    rows = measure_rows(build, text)
+    for kq in build.portfolio.framework.key_questions:
+        assert kq.title in text
+    for mid, row in rows.items():
+        outcome = build.outcomes[mid]
+        m = outcome.measure
+        baseline = row.index(with_unit(m.baseline.value, m.unit), len(m.id) + len(m.name))
+        assert shows_date(row, m.baseline.date), mid
+        if outcome.readings:
+            latest = row.index(with_unit(outcome.latest.value, m.unit), baseline + 1)
+            assert shows_date(row[latest:], outcome.latest.date), mid
+        else:
+            latest = row.index("none yet")
+        target = row.index(with_unit(m.target.value, m.unit), latest + 1)
+        if m.target.by is not None:
+            assert shows_date(row[target:], m.target.by), mid
+        assert outcome.label in row[target:], mid
+
+
+def test_a_change_in_a_percent_measure_is_in_points(sample: tuple[Build, PdfReader]) -> None:
+    build, reader = sample
+    rows = measure_rows(build, section_text(reader, SUMMARY, FINDINGS))
+    percent = [o for o in build.outcomes.values() if o.measure.unit == "%" and o.readings]
+    assert percent
+    for outcome in percent:
+        change = difference(outcome.change, "%")
+        assert change.endswith(("point", "points"))
+        assert change in rows[outcome.measure.id], outcome.measure.id
+    # A count keeps its own unit.
+    counted = [o for o in build.outcomes.values() if o.measure.unit not in (None, "%")]
+    assert counted
+    for outcome in counted:
+        change = difference(outcome.change, outcome.measure.unit)
+        assert change in rows[outcome.measure.id], outcome.measure.id
+
+
+def test_the_findings_section_keeps_every_finding_with_its_title(
+    sample: tuple[Build, PdfReader],
+) -> None:
+    build, reader = sample
+    text = section_text(reader, FINDINGS, "Coverage of the quality statements")
+    assert build.findings
+    for finding in build.findings:
+        title = rule_by_code(finding.code).title
+        assert f"{title} ({finding.severity} priority, {finding.code})" in text, finding
+        assert re.sub(r"\s+", " ", finding.message) in text, finding
+    # Grouped under the key questions, and each concern with findings named with its title.
+    for kq in build.portfolio.framework.key_questions:
+        assert kq.title in text
+    for concern_id in {f.concern for f in build.findings if f.concern}:
+        concern = build.portfolio.concerns[concern_id]
+        assert f"{concern.id} {concern.title}" in text
+
+
+def test_a_measure_that_got_worse_is_shown_as_worse(make_portfolio: MakePortfolio) -> None:
+    worse = CONCERN_MD.replace(
+        "{date: 2026-02-10, value: 81, evidence: EV-02}",
+        "{date: 2026-02-10, value: 60, evidence: EV-02}",
+    )
+    build = load(make_portfolio({"concerns/med-01.md": worse}))
+    reader = PdfReader(io.BytesIO(render_pdf(build).data))
+    text = section_text(reader, SUMMARY, FINDINGS)
+    row = measure_rows(build, text)["MED-01-M1"]
+    assert "72%" in row and "60%" in row and "95%" in row
+    assert "-12 points" in row
+    assert "worse" in row
+    assert "and 1 is worse" in text

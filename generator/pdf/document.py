@@ -9,14 +9,14 @@ so the same content gives the same bytes.
 One WeasyPrint call on a whole large portfolio is slow and its memory grows faster than the
 page count, so the document is laid out in chunks, in parallel processes, and joined:
 
-1. The body (key questions, statements, concerns, appendices) is cut into chunks of about
-   ``CHUNK_BYTES`` of HTML, at part boundaries. Each chunk is a document of its own, laid out
-   and written to a temporary PDF by a worker, which reports its page count, the page of each
-   anchor it holds and its bookmarks. Links to anchors in other chunks get empty stand-in
-   targets so WeasyPrint keeps them.
-2. The front (cover, contents, findings, coverage) is laid out once with placeholder page
-   numbers, to learn its length, then again with the real numbers (and again, should the
-   numbers change its length).
+1. The body (summary, findings, coverage, key questions, statements, concerns, appendices) is
+   cut into chunks of about ``CHUNK_BYTES`` of HTML, at part boundaries. Each chunk is a
+   document of its own, laid out and written to a temporary PDF by a worker, which reports its
+   page count, the page of each anchor it holds and its bookmarks. Links to anchors in other
+   chunks get empty stand-in targets so WeasyPrint keeps them.
+2. The front (cover and contents) is laid out once with placeholder page numbers, to learn
+   its length, then again with the real numbers (and again, should the numbers change its
+   length).
 3. The folios ("Page N of M", edition, as-of date and build stamp) are laid out as a document
    of their own, one empty page per page, since no chunk can know its page numbers in advance.
 4. The join (pikepdf) appends the chunks' pages, merges their structure trees and named
@@ -48,9 +48,13 @@ from generator.parallel import Pool
 from generator.pdf.join import Bookmark, join
 from generator.render.dates import show_date
 from generator.render.site import SiteRenderer, templates_dir
+from generator.render.summary import standing
 
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"
+
+#: The sections that open the body, before the key questions.
+FRONT_SECTIONS = ("summary", "findings", "coverage")
 
 #: About how much HTML goes into one chunk: some 60 A4 pages, a few hundred MB to lay out.
 CHUNK_BYTES = 300_000
@@ -219,8 +223,7 @@ class PrintDocument:
         """The body's parts, in reading order."""
         p = self.build.portfolio
         macros = self.module()
-        summary = macros.summary(self.renderer.findings_by_rule(), self.renderer.coverage())
-        yield Part(str(summary), "summary", "Findings summary", opens=True)
+        yield from self._front_sections(macros)
         for kq in p.framework.key_questions:
             section = f"kq-{kq.slug}"
             yield Part(str(macros.key_question(kq)), section, kq.title, opens=True)
@@ -250,6 +253,41 @@ class PrintDocument:
                 for review in p.reviews.values():
                     if not review.decisions:
                         yield Part(str(macros.undecided(review)), kind, title)
+
+    def _front_sections(self, macros: Any) -> Iterator[Part]:
+        """The summary, the findings and the coverage, which open the body.
+
+        Their lists and tables are parts of their own, row by row, so that a large portfolio's
+        summary can be cut into chunks like the rest.
+        """
+        s = standing(self.build)
+        section, title = "summary", "Summary: where the service stands"
+
+        def part(html: Any, table: str | None = None, opens: bool = False) -> Part:
+            return Part(str(html), section, title, opens=opens, table=table)
+
+        yield part(macros.standing_opening(s), opens=True)
+        for concern in s.attention:
+            yield part(macros.attention_row(concern), "attention")
+        yield part(macros.overdue_opening(s))
+        for concern, action in s.overdue:
+            yield part(macros.overdue_row(concern, action), "overdue")
+        yield part(macros.closed_opening(s))
+        for concern in s.closed:
+            yield part(macros.closed_row(concern), "closed")
+        yield part(macros.outcomes_opening(s))
+        for group in s.outcomes:
+            yield part(macros.outcome_group(group))
+            for line in group.lines:
+                yield part(macros.outcome_row(line), "outcomes")
+        section, title = "findings", "Findings: what the service has found and is acting on"
+        yield part(macros.findings_opening(s), opens=True)
+        for found in s.findings:
+            yield part(macros.finding_section(found))
+            for told in found.groups:
+                yield part(macros.finding_group(told))
+        section, title = "coverage", "Coverage of the quality statements"
+        yield part(macros.coverage(self.renderer.coverage()), opens=True)
 
     def _decision_rows(self, macros: Any) -> Iterator[str]:
         previous = None
@@ -291,8 +329,8 @@ def compose(macros: Any, parts: list[Part]) -> str:
             section = part.section
             if section.startswith("kq-"):
                 out.append('<section class="key-question">')
-            elif section == "summary":
-                out.append('<section class="summary">')
+            elif section in FRONT_SECTIONS:
+                out.append('<section class="front-section">')
             else:
                 landscape = " landscape" if section in ("tracker", "register") else ""
                 out.append(f'<section class="appendix{landscape}">')
