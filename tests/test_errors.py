@@ -134,8 +134,8 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
         concern("[medicines-optimisation,", "[medicine-optimisation,"),
         [
             "content/concerns/med-01.md:4: quality_statements[0]: unknown quality statement "
-            "'medicine-optimisation' (did you mean 'medicines-optimisation'?); the slugs of "
-            "cqc-saf-2024 are listed in docs/format.md"
+            "'medicine-optimisation' (did you mean 'medicines-optimisation'?); `portfolio "
+            "framework show cqc-saf-2024` lists the slugs of cqc-saf-2024"
         ],
     ),
     (
@@ -276,7 +276,8 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
         {"portfolio.yaml": PORTFOLIO_YAML + "framework: cqc-2030\n"},
         [
             "content/portfolio.yaml:10: framework: unknown framework 'cqc-2030'; packaged "
-            "frameworks are cqc-saf-2024 (or add your own framework.yaml)"
+            "frameworks are cqc-saf-2024 (`portfolio framework list` "
+            "describes them), or add your own framework.yaml"
         ],
     ),
 ]

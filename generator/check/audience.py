@@ -87,6 +87,7 @@ def view(build: Build, audience: Audience) -> Build:
         reviews,
         problems,
         dict.fromkeys(withheld, "*"),
+        p.former_titles,
     )
     linked.audience = audience
     linked.withheld = withheld

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import typing
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
 from generator.errors import Problems
-from generator.load.sources import SourceFile, load_file
+from generator.load.sources import KeyPath, SourceFile, load_file
 from generator.load.validate import validate
 from generator.model import EvidenceType, Framework
 
@@ -40,8 +42,9 @@ def load_framework(
             problems.add(
                 settings_display,
                 name_line,
-                f"framework: unknown framework {name!r}; packaged frameworks are "
-                f"{', '.join(available)} (or add your own framework.yaml)",
+                f"framework: unknown framework {name!r}{_hint(name, available)}; packaged "
+                f"frameworks are {', '.join(available)} (`portfolio framework list` describes "
+                "them), or add your own framework.yaml",
             )
             return None
         path = Path(str(resources.files("generator") / "data" / "frameworks" / f"{name}.yaml"))
@@ -56,6 +59,30 @@ def load_framework(
     if len(problems.items) > before:
         return None
     return framework, source
+
+
+def read_packaged(name: str) -> Framework | None:
+    """A packaged framework by id, or None when there is none by that name (or it does not
+    load, which the package's own tests rule out)."""
+    if name not in packaged_frameworks():
+        return None
+    path = Path(str(resources.files("generator") / "data" / "frameworks" / f"{name}.yaml"))
+    problems = Problems()
+    source = load_file(path, f"{name}.yaml", f"<packaged>/{name}.yaml", "framework", problems)
+    if source is None:
+        return None
+    return validate(Framework, source, problems)
+
+
+def former_titles(framework: Framework) -> dict[str, str]:
+    """The titles of the old slugs in ``framework``'s crosswalk, where the framework they
+    come from is packaged."""
+    titles: dict[str, str] = {}
+    for other in framework.crosswalk:
+        old = read_packaged(other)
+        if old is not None:
+            titles.update({slug: st.title for slug, (_kq, st) in old.statements().items()})
+    return titles
 
 
 def check_framework(framework: Framework, source: SourceFile, problems: Problems) -> None:
@@ -87,11 +114,34 @@ def check_framework(framework: Framework, source: SourceFile, problems: Problems
             f"evidence_types: give defaults for every evidence type; missing {', '.join(missing)}",
         )
     for other, table in framework.crosswalk.items():
-        for old, new in table.items():
-            if new not in seen:
+        if other == framework.id:
+            problems.add(
+                source.display,
+                source.line(("crosswalk", other)),
+                f"crosswalk: {other!r} is this framework's own id; name the framework the old "
+                "slugs come from",
+            )
+        for old, targets in table.items():
+            written_as_list = isinstance(
+                source.data.get("crosswalk", {}).get(other, {}).get(old), list
+            )
+            for index, new in enumerate(targets):
+                if new in seen:
+                    continue
+                keys: KeyPath = (
+                    ("crosswalk", other, old, index)
+                    if written_as_list
+                    else ("crosswalk", other, old)
+                )
                 problems.add(
                     source.display,
-                    source.line(("crosswalk", other, old)),
-                    f"crosswalk maps {old!r} to {new!r}, which is not a statement of this "
-                    "framework",
+                    source.line(keys),
+                    f"crosswalk: {other}: {old!r} maps to {new!r}, which is not a statement of "
+                    f"{framework.id}{_hint(new, seen)}; use one of its slugs (`portfolio "
+                    f"framework show {framework.id}` lists them)",
                 )
+
+
+def _hint(value: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -54,6 +54,16 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Refiled:
+    """A slug a record was written with that the crosswalk files elsewhere."""
+
+    slug: str  # as written in the record
+    framework: str  # the id of the framework it belongs to
+    title: str  # its title there (the slug itself where that framework is not packaged)
+    now: tuple[str, ...]  # the statements of this framework it is filed under
+
+
+@dataclass(frozen=True)
 class DecisionRef:
     """A governance decision together with the review that took it."""
 
@@ -82,6 +92,8 @@ class Portfolio:
     concerns_by_statement: dict[str, list[Concern]] = field(default_factory=dict)
     evidence_by_statement: dict[str, list[Evidence]] = field(default_factory=dict)
     statements_of_evidence: dict[str, list[str]] = field(default_factory=dict)
+    refiled: dict[str, list[Refiled]] = field(default_factory=dict)  # by record id
+    former_titles: dict[str, str] = field(default_factory=dict)  # crosswalked slug -> title
     filed_under: dict[str, list[str]] = field(default_factory=dict)
     citations: dict[str, list[Citation]] = field(default_factory=dict)
     evidence_of_concern: dict[str, list[Evidence]] = field(default_factory=dict)
@@ -189,18 +201,35 @@ class _Linker:
             f"{_hint(role, self.p.settings.roles)}; add it under roles in portfolio.yaml",
         )
 
-    def statement(self, owner_id: str, keys: KeyPath, slug: str) -> str | None:
-        slug = self.aliases.get(slug, slug)
-        if slug in self.statement_slugs:
-            return slug
-        self.error(
-            owner_id,
-            keys,
-            f"{self.name(owner_id, keys)}: unknown quality statement {slug!r}"
-            f"{_hint(slug, self.statement_slugs)}; the slugs of {self.p.framework.id} are "
-            "listed in docs/format.md",
-        )
-        return None
+    def statements(self, owner_id: str, written: list[str]) -> list[str]:
+        """The statements of this framework that the slugs ``written`` file a record under,
+        in order and once each; slugs of another framework go through the crosswalk."""
+        found: list[str] = []
+        refiled: list[Refiled] = []
+        for index, slug in enumerate(written):
+            targets = self.aliases.get(slug)
+            if targets is not None:
+                if targets != [slug]:
+                    origin = self.p.framework.origin(slug) or ""
+                    title = self.p.former_titles.get(slug, slug)
+                    refiled.append(Refiled(slug, origin, title, tuple(targets)))
+            elif slug in self.statement_slugs:
+                targets = [slug]
+            else:
+                keys: KeyPath = ("quality_statements", index)
+                framework = self.p.framework
+                self.error(
+                    owner_id,
+                    keys,
+                    f"{self.name(owner_id, keys)}: unknown {framework.terms.statement} {slug!r}"
+                    f"{_hint(slug, self.statement_slugs)}; `portfolio framework show "
+                    f"{framework.id}` lists the slugs of {framework.id}",
+                )
+                continue
+            found.extend(t for t in targets if t not in found)
+        if refiled:
+            self.p.refiled[owner_id] = refiled
+        return found
 
     def ref(self, owner_id: str, keys: KeyPath, ref: str, kinds: tuple[str, ...]) -> bool:
         kind = self.ids.get(ref)
@@ -248,11 +277,7 @@ class _Linker:
 
     def link_concern(self, concern: Concern) -> None:
         cid = concern.id
-        statements: list[str] = []
-        for index, slug in enumerate(concern.quality_statements):
-            found = self.statement(cid, ("quality_statements", index), slug)
-            if found is not None and found not in statements:
-                statements.append(found)
+        statements = self.statements(cid, concern.quality_statements)
         self.p.statements_of[cid] = statements
         for slug in statements:
             self.p.concerns_by_statement[slug].append(concern)
@@ -325,12 +350,7 @@ class _Linker:
                 f"{_hint(evidence.category, self.categories)}; use one of "
                 f"{', '.join(self.categories)}",
             )
-        statements = []
-        for index, slug in enumerate(evidence.quality_statements):
-            found = self.statement(eid, ("quality_statements", index), slug)
-            if found is not None:
-                statements.append(found)
-        self.p.statements_of_evidence[eid] = statements
+        self.p.statements_of_evidence[eid] = self.statements(eid, evidence.quality_statements)
         if evidence.file is not None:
             self.attachment(evidence)
 
@@ -423,8 +443,12 @@ def link(
     reviews: list[tuple[Review, SourceFile]],
     problems: Problems,
     unvalidated: dict[str, str] | None = None,
+    former_titles: dict[str, str] | None = None,
 ) -> Portfolio:
-    """Resolve every reference and build the back-references; record what does not resolve."""
+    """Resolve every reference and build the back-references; record what does not resolve.
+
+    ``former_titles`` names the statements of other frameworks that the crosswalk maps, so a
+    record's page can say what it was written under."""
     portfolio = Portfolio(
         settings_source=settings_source,
         root=root,
@@ -435,6 +459,7 @@ def link(
         concerns={},
         evidence={},
         reviews={},
+        former_titles=dict(former_titles or {}),
     )
     linker = _Linker(portfolio, problems)
     for index, slug in enumerate(settings.quality_statements):

@@ -16,7 +16,7 @@ from typing import Any
 
 from generator import __version__
 from generator.errors import PortfolioError, Problem, Problems
-from generator.load.framework import DEFAULT_FRAMEWORK, load_framework
+from generator.load.framework import DEFAULT_FRAMEWORK, former_titles, load_framework
 from generator.load.link import Portfolio, link
 from generator.load.records import MODELS, Read, RecordFile
 from generator.load.sources import SourceFile, discover, load_file
@@ -118,6 +118,7 @@ def assemble(
         records["governance"],
         problems,
         unvalidated,
+        former_titles(framework),
     )
     problems.raise_if_any()
     return portfolio, [settings_source, framework_source, *sources]

@@ -436,20 +436,47 @@ class TypeDefaults(Model):
     nature: Nature
 
 
+class Terms(Model):
+    """What a framework calls its statements, as a reader sees it on pages and reports."""
+
+    statement: Text = "quality statement"
+    statements: Text = "quality statements"
+
+
+_SLUG_SCHEMA = {"type": "string", "pattern": SLUG_PATTERN}
+CrosswalkTarget = Annotated[
+    list[Annotated[str, Field(pattern=SLUG_PATTERN)]],
+    BeforeValidator(one_or_many),
+    Field(min_length=1),
+    WithJsonSchema(
+        {"anyOf": [_SLUG_SCHEMA, {"type": "array", "items": _SLUG_SCHEMA, "minItems": 1}]}
+    ),
+]
+
+
 class Framework(Model):
     """A versioned assessment framework: key questions, statements, evidence categories."""
 
     id: Annotated[str, Field(pattern=SLUG_PATTERN)]
     title: Text
+    terms: Terms = Terms()
     key_questions: list[KeyQuestion] = Field(min_length=1)
     evidence_categories: list[EvidenceCategory] = Field(min_length=1)
     evidence_types: dict[EvidenceType, TypeDefaults]
-    crosswalk: dict[str, dict[str, str]] = {}
+    # other framework's id -> its slug -> the slug (or slugs) of this framework it files under
+    crosswalk: dict[str, dict[str, CrosswalkTarget]] = {}
 
     def statements(self) -> dict[str, tuple[KeyQuestion, Statement]]:
         """Every statement by slug, with its key question."""
         return {s.slug: (kq, s) for kq in self.key_questions for s in kq.statements}
 
-    def aliases(self) -> dict[str, str]:
+    def aliases(self) -> dict[str, list[str]]:
         """Slugs of other frameworks mapped to this one's, from the crosswalk."""
         return {old: new for table in self.crosswalk.values() for old, new in table.items()}
+
+    def origin(self, slug: str) -> str | None:
+        """The framework a crosswalked slug comes from (None for this framework's own)."""
+        for other, table in self.crosswalk.items():
+            if slug in table:
+                return other
+        return None

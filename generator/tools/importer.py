@@ -619,28 +619,27 @@ class _Statements:
     """Quality statements named in a cell, by slug or title, loosely."""
 
     def __init__(self, portfolio: Portfolio) -> None:
-        self.by_key: dict[str, str] = {}
+        self.by_key: dict[str, list[str]] = {}
         self.kq: dict[str, list[str]] = {}
         for kq in portfolio.framework.key_questions:
             self.kq[_norm(kq.title)] = [s.slug for s in kq.statements]
             for st in kq.statements:
-                self.by_key[_norm(st.slug)] = st.slug
-                self.by_key[_norm(st.title)] = st.slug
+                self.by_key[_norm(st.slug)] = [st.slug]
+                self.by_key[_norm(st.title)] = [st.slug]
         for old, new in portfolio.framework.aliases().items():
             self.by_key[_norm(old)] = new
 
     def find(self, text: str) -> list[str]:
-        found = []
+        found: list[str] = []
         for part in re.split(r"[;,\n/]| and ", text):
             key = _norm(part)
             if not key:
                 continue
-            slug = self.by_key.get(key)
-            if slug is None:
+            slugs = self.by_key.get(key)
+            if slugs is None:
                 close = difflib.get_close_matches(key, list(self.by_key), n=1, cutoff=0.75)
-                slug = self.by_key[close[0]] if close else None
-            if slug and slug not in found:
-                found.append(slug)
+                slugs = self.by_key[close[0]] if close else []
+            found.extend(slug for slug in slugs if slug not in found)
         return found
 
 
