@@ -276,7 +276,7 @@ CASES: list[tuple[str, dict[str, str | bytes | None], list[str]]] = [
         {"portfolio.yaml": PORTFOLIO_YAML + "framework: cqc-2030\n"},
         [
             "content/portfolio.yaml:10: framework: unknown framework 'cqc-2030'; packaged "
-            "frameworks are cqc-saf-2024 (`portfolio framework list` "
+            "frameworks are cqc-asc-2026-draft, cqc-saf-2024 (`portfolio framework list` "
             "describes them), or add your own framework.yaml"
         ],
     ),

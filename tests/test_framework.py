@@ -7,6 +7,7 @@ import pytest
 
 from conftest import MakePortfolio
 from generator.errors import PortfolioError
+from generator.load.framework import read_packaged
 from generator.pipeline import load
 
 LOCAL_FRAMEWORK = """\
@@ -109,3 +110,48 @@ def test_an_empty_crosswalk_list_is_an_error(make_portfolio: MakePortfolio) -> N
     assert problem.path.endswith("content/framework.yaml")
     assert problem.line == 38
     assert "learning-culture" in problem.message
+
+
+# --- the 2026 draft ----------------------------------------------------------------------------
+
+
+def test_the_draft_has_24_kloes_under_the_five_key_questions() -> None:
+    draft = read_packaged("cqc-asc-2026-draft")
+    assert draft is not None
+    assert "draft" in draft.title.lower()
+    assert [(kq.slug, len(kq.statements)) for kq in draft.key_questions] == [
+        ("safe", 7),
+        ("effective", 4),
+        ("caring", 3),
+        ("responsive", 4),
+        ("well-led", 6),
+    ]
+    assert draft.terms.statements == "key lines of enquiry"
+    for _kq, statement in draft.statements().values():
+        assert statement.description.endswith(".")
+    saf = read_packaged("cqc-saf-2024")
+    assert saf is not None
+    assert draft.evidence_categories == saf.evidence_categories
+    assert draft.evidence_types == saf.evidence_types
+
+
+def test_the_crosswalk_maps_all_34_statements_to_kloes_that_exist() -> None:
+    draft = read_packaged("cqc-asc-2026-draft")
+    saf = read_packaged("cqc-saf-2024")
+    assert draft is not None and saf is not None
+    table = draft.crosswalk["cqc-saf-2024"]
+    assert sorted(table) == sorted(saf.statements())
+    assert len(table) == 34
+    kloes = draft.statements()
+    for old, targets in table.items():
+        assert targets, old
+        assert all(t in kloes for t in targets), (old, targets)
+        # An old slug that is also a KLOE's slug keeps meaning that KLOE.
+        if old in kloes:
+            assert targets == [old]
+    # Every KLOE can be reached from the old framework.
+    assert {t for targets in table.values() for t in targets} == set(kloes)
+    # The statements the draft folds away go where the comments say.
+    assert table["learning-culture"] == ["safety-culture"]
+    assert table["workforce-wellbeing-enablement"] == ["workforce-equity-culture", "safe-staffing"]
+    assert table["environmental-sustainability"] == ["governance-management"]
