@@ -81,7 +81,10 @@ def _index(build: Build, listing: list[tuple[str, str, list[tuple[str, str, str]
         '<li><a href="site/index.html">The portfolio site</a> (opens in a browser, offline)</li>'
         f'<li><a href="{MANIFEST}">{MANIFEST}</a>: the SHA-256 of every file here; check the '
         "folder with <code>portfolio verify</code> or <code>sha256sum --check</code></li></ul>"
-        "<h2>Attached evidence by quality statement</h2>" + "".join(rows) + "</main></body></html>"
+        f"<p>Filed by the {e(p.framework.title)}.</p>"
+        f"<h2>Attached evidence by {e(p.framework.terms.statement)}</h2>"
+        + "".join(rows)
+        + "</main></body></html>"
     )
 
 

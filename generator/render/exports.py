@@ -61,6 +61,24 @@ def _unseen(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs")
 
 
+def _named(columns: list[str], build: Build) -> list[str]:
+    """``columns`` with the statements' column named as the portfolio's framework names them
+    ("Key lines of enquiry" under CQC's 2026 draft)."""
+    terms = build.portfolio.framework.terms.statements
+    name = terms[:1].upper() + terms[1:]
+    return [name if c == "Quality statements" else c for c in columns]
+
+
+def tracker_columns(build: Build) -> list[str]:
+    """The action tracker's header row."""
+    return _named(TRACKER_COLUMNS, build)
+
+
+def register_columns(build: Build) -> list[str]:
+    """The evidence register's header row."""
+    return _named(REGISTER_COLUMNS, build)
+
+
 def inert(value: str) -> str:
     """Text a spreadsheet will show, never evaluate (OWASP's advice on CSV injection).
 
@@ -270,26 +288,28 @@ def downloads(build: Build, memo: Memo | None = None) -> dict[str, bytes]:
     when = datetime(build.as_of.year, build.as_of.month, build.as_of.day)
     tracker = tracker_rows(build)
     register = register_rows(build)
+    tracker_head = tracker_columns(build)
+    register_head = register_columns(build)
     files: dict[str, tuple[list[str], list[list[str]], Callable[[], bytes]]] = {
         "downloads/action-tracker.csv": (
-            TRACKER_COLUMNS,
+            tracker_head,
             tracker,
-            lambda: to_csv(TRACKER_COLUMNS, tracker),
+            lambda: to_csv(tracker_head, tracker),
         ),
         "downloads/action-tracker.xlsx": (
-            TRACKER_COLUMNS,
+            tracker_head,
             tracker,
-            lambda: to_xlsx("Action tracker", TRACKER_COLUMNS, tracker, when),
+            lambda: to_xlsx("Action tracker", tracker_head, tracker, when),
         ),
         "downloads/evidence-register.csv": (
-            REGISTER_COLUMNS,
+            register_head,
             register,
-            lambda: to_csv(REGISTER_COLUMNS, register),
+            lambda: to_csv(register_head, register),
         ),
         "downloads/evidence-register.xlsx": (
-            REGISTER_COLUMNS,
+            register_head,
             register,
-            lambda: to_xlsx("Evidence register", REGISTER_COLUMNS, register, when),
+            lambda: to_xlsx("Evidence register", register_head, register, when),
         ),
     }
     made: dict[str, bytes] = {}

@@ -241,11 +241,11 @@ def action_plan(build: Build, output: str) -> bytes:
     """The action plan as CSV or XLSX bytes (its PDF is made from :func:`action_plan_html`)."""
     from datetime import datetime
 
-    from generator.render.exports import TRACKER_COLUMNS, to_csv, to_xlsx, tracker_rows
+    from generator.render.exports import to_csv, to_xlsx, tracker_columns, tracker_rows
 
     if output == "csv":
-        return to_csv(TRACKER_COLUMNS, tracker_rows(build))
+        return to_csv(tracker_columns(build), tracker_rows(build))
     if output == "xlsx":
         when = datetime(build.as_of.year, build.as_of.month, build.as_of.day)
-        return to_xlsx("Action plan", TRACKER_COLUMNS, tracker_rows(build), when)
+        return to_xlsx("Action plan", tracker_columns(build), tracker_rows(build), when)
     raise ValueError(f"no action plan as {output!r}")

@@ -197,7 +197,7 @@ def _groups(build: Build, url_of: dict[str, str], statement_url: Any) -> Iterato
     def statement_entries() -> list[dict[str, Any]]:
         return [
             entry(
-                "Quality statement",
+                p.framework.terms.statement[:1].upper() + p.framework.terms.statement[1:],
                 statement.slug,
                 statement.title,
                 statement_url(statement.slug),

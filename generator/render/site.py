@@ -227,6 +227,7 @@ class SiteRenderer:
             with_pdf=with_pdf,
             audience_note=NOTES[self.portfolio.audience],
             as_of_age=build.as_of_age,
+            terms=self.portfolio.framework.terms,
         )
         self.env.globals.update(self.link_helpers())
         self.env.globals["site_header"] = self.site_header()
@@ -234,6 +235,7 @@ class SiteRenderer:
         self.env.filters["isodate"] = lambda d: d.isoformat() if d else ""
         self.env.filters["day"] = lambda d: show_date(d, style)
         self.env.filters["dates"] = lambda text: show_dates_in(str(text), style)
+        self.env.filters["upfirst"] = lambda text: text[:1].upper() + text[1:]
         statements = self.portfolio.framework.statements()
         self.env.filters["statement_title"] = lambda slug: statements[slug][1].title
         self.env.filters["kq_title"] = lambda slug: statements[slug][0].title

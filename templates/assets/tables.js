@@ -48,7 +48,7 @@
       var id = table.id + "-filter-" + key;
       select.id = id;
       label.htmlFor = id;
-      label.textContent = LABELS[key] || key;
+      label.textContent = table.getAttribute("data-label-" + key) || LABELS[key] || key;
       var any = document.createElement("option");
       any.value = "";
       any.textContent = "All";
