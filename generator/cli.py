@@ -566,6 +566,126 @@ def verify_command(folder: Path) -> None:
     click.echo(f"{folder.as_posix()}: all {result.checked} files match the manifest.")
 
 
+@cli.group("framework")
+def framework_group() -> None:
+    """The assessment frameworks: list them, show one, move a portfolio to another.
+
+    A portfolio names its framework in portfolio.yaml (framework: ID). Records tagged with
+    another framework's slugs are filed through the new one's crosswalk, unedited.
+    """
+
+
+@framework_group.command("list")
+def framework_list() -> None:
+    """List the frameworks packaged with portfolio."""
+    from generator.tools.framework import list_lines
+
+    for line in list_lines():
+        click.echo(line)
+
+
+@framework_group.command("show")
+@click.argument("framework_id", metavar="[ID]", required=False)
+@click.option(
+    "--portfolio",
+    "path",
+    default="content",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Without ID, show the framework this portfolio uses.",
+)
+@click.option("-d", "--descriptions", is_flag=True, help="Print each one's description too.")
+@_user_errors
+def framework_show(framework_id: str | None, path: Path, descriptions: bool) -> None:
+    """Show one framework's key questions and statements with their slugs.
+
+    ID is a packaged framework (see `portfolio framework list`); without it, the framework of
+    the portfolio in --portfolio (its own framework.yaml, or the one portfolio.yaml names),
+    else the default.
+    """
+    from generator.load.framework import packaged_frameworks
+    from generator.tools.framework import (
+        packaged_or_error,
+        portfolio_framework,
+        show_lines,
+        unknown_framework,
+    )
+
+    if framework_id is not None:
+        if framework_id not in packaged_frameworks():
+            raise click.BadParameter(unknown_framework(framework_id), param_hint="'ID'")
+        chosen = packaged_or_error(framework_id)
+    else:
+        chosen = portfolio_framework(path)
+    for line in show_lines(chosen, descriptions):
+        click.echo(line)
+
+
+@framework_group.command("migrate")
+@PATH_ARGUMENT
+@click.option("--to", "target", required=True, metavar="ID", help="The framework to move to.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Rewrite quality_statements in the records and framework in portfolio.yaml.",
+)
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    metavar="FILE.md|FILE.html",
+    help="Also write a migration report: where each statement went, the records under each "
+    "new one, and those left with no evidence.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing report file even if portfolio did not write it.",
+)
+@_user_errors
+def framework_migrate(
+    path: Path, target: str, write: bool, report: Path | None, force: bool
+) -> None:
+    """Move the portfolio in PATH to framework ID: print what would change, record by record.
+
+    Nothing is written without --write. With it, each record's quality_statements is
+    rewritten in place with the slugs of ID (comments, key order and the Markdown text are
+    kept, byte for byte) and portfolio.yaml names ID. The one-line switch (framework: ID in
+    portfolio.yaml) files the records the same way without editing them.
+    """
+    from generator.load.framework import packaged_frameworks
+    from generator.output.write import check_target
+    from generator.pipeline import load
+    from generator.tools.framework import (
+        plan_migration,
+        report_html,
+        report_markdown,
+        unknown_framework,
+        write_migration,
+    )
+
+    if target not in packaged_frameworks():
+        raise click.BadParameter(unknown_framework(target), param_hint="'--to'")
+    if report is not None:
+        if report.suffix.lower() not in (".md", ".html"):
+            raise click.BadParameter(
+                "name a .md or .html file for the report", param_hint="'--report'"
+            )
+        check_target(report, path, force)
+    migration = plan_migration(load(path).portfolio, target)
+    if write:
+        write_migration(migration)
+    for line in migration.lines(written=write):
+        click.echo(line)
+    if report is not None:
+        text = (
+            report_html(migration)
+            if report.suffix.lower() == ".html"
+            else report_markdown(migration)
+        )
+        atomic_write(report, text.encode("utf-8"))
+        click.echo(f"Wrote {report.as_posix()}")
+
+
 @cli.command("rules")
 @click.option(
     "--format",

@@ -291,6 +291,8 @@ def write_file(out: Path, name: str, data: bytes) -> None:
 GENERATOR = "portfolio"
 #: The first words of the CSV files the tool writes.
 CSV_STARTS = ("Concern,Item to put right,", "Evidence,")
+#: The first line of the Markdown files the tool writes.
+MARKDOWN_START = f"<!-- written by {GENERATOR} -->"
 
 
 def written_by_us(target: Path) -> bool:
@@ -302,6 +304,9 @@ def written_by_us(target: Path) -> bool:
             with target.open("rb") as stream:
                 head = stream.read(4096)
             return f'<meta name="generator" content="{GENERATOR}">'.encode() in head
+        if suffix == ".md":
+            with target.open("rb") as stream:
+                return stream.read(256).startswith(MARKDOWN_START.encode())
         if suffix == ".csv":
             with target.open("rb") as stream:
                 first = stream.read(256).decode("utf-8-sig", errors="replace")
