@@ -4,15 +4,18 @@ the 2026 draft, and the `portfolio framework` commands (list, show, migrate)."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
-from conftest import CONCERN2_MD, SAMPLE, MakePortfolio
+from conftest import CONCERN2_MD, REPO, SAMPLE, MakePortfolio
 from generator.cli import cli
 from generator.errors import PortfolioError
 from generator.load.framework import read_packaged
@@ -476,3 +479,17 @@ def test_migrate_reports_a_slug_the_new_framework_does_not_know(
     assert result.exit_code == 1
     assert "framework.yaml: this portfolio has its own framework.yaml" in result.stderr
     assert "Traceback" not in result.output + result.stderr
+
+
+def test_the_json_schema_takes_a_slug_or_a_list_in_the_crosswalk(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["schema", str(tmp_path / "none"), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    schema = json.loads((tmp_path / "framework.schema.json").read_text(encoding="utf-8"))
+    for name in ("cqc-saf-2024", DRAFT):
+        packaged = REPO / "generator" / "data" / "frameworks" / f"{name}.yaml"
+        jsonschema.validate(yaml.safe_load(packaged.read_text(encoding="utf-8")), schema)
+    local = yaml.safe_load(LOCAL_FRAMEWORK)
+    jsonschema.validate(local, schema)
+    local["crosswalk"]["cqc-saf-2024"]["learning-culture"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(local, schema)
