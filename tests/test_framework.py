@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
-from conftest import CONCERN2_MD, REPO, SAMPLE, MakePortfolio
+from conftest import CONCERN2_MD, EVIDENCE_02, REPO, SAMPLE, MakePortfolio
 from generator.cli import cli
 from generator.errors import PortfolioError
 from generator.load.framework import read_packaged
@@ -334,11 +334,27 @@ def test_migrate_write_keeps_comments_order_and_body(
     # CP-01's flow list, with one slug that files under two KLOEs.
     cp = (root / "concerns" / "cp-01.md").read_text(encoding="utf-8")
     assert "quality_statements: [assessing-needs]\n" in cp
+    # An evidence entry written as a .yaml file.
+    ev = (root / "evidence" / "ev-02.yaml").read_text(encoding="utf-8")
+    assert ev == EVIDENCE_02.replace("[learning-culture]", "[safety-culture]")
     assert load(root).portfolio.statements_of["MED-01"] == [
         "safe-medicines-treatments",
         "safety-culture",
         "managing-risks",
     ]
+
+
+def test_migrate_keeps_a_byte_order_mark_and_crlf_line_endings(
+    make_portfolio: MakePortfolio,
+) -> None:
+    crlf = "\ufeff" + COMMENTED_CONCERN.replace("\n", "\r\n")
+    root = make_portfolio({"governance/gov-01.md": None})
+    (root / "concerns" / "med-01.md").write_bytes(crlf.encode("utf-8"))
+    assert migrate(root, "--write").exit_code == 0
+    raw = (root / "concerns" / "med-01.md").read_bytes()
+    assert raw == crlf.replace("medicines-optimisation ", "safe-medicines-treatments ").replace(
+        "- learning-culture", "- safety-culture"
+    ).replace("- involving-people-to-manage-risks", "- managing-risks").encode("utf-8")
 
 
 def test_migrate_expands_and_drops_items_as_the_crosswalk_says(
