@@ -368,3 +368,20 @@ def test_a_second_preview_cannot_share_the_port(
         )
         assert result.returncode == 1
         assert result.stderr.startswith(f"127.0.0.1:{server.port}: port {server.port} is in use")
+
+
+def test_a_name_that_is_not_utf8_does_not_stop_the_preview(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    with running_serve(root, tmp_path) as server:
+        base = server.base
+        assert fetch(base + "index.html")[0] == 200
+        (root / "attachments" / os.fsdecode(b"Caf\xe9 menu.txt")).write_bytes(b"menu\n")
+        (root / "concerns" / os.fsdecode(b"caf\xe9.md")).write_text(CONCERN_MD)
+        wait_for(lambda: fetch(base + "index.html")[0] == 500)
+        assert "caf\\xe9.md: this name is not valid UTF-8" in fetch(base + "index.html")[1]
+        (root / "concerns" / os.fsdecode(b"caf\xe9.md")).unlink()
+        wait_for(lambda: fetch(base + "index.html")[0] == 200)
+        assert server.process.poll() is None
+    assert "internal error" not in server.errors() and "Traceback" not in server.errors()

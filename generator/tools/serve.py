@@ -228,8 +228,6 @@ def serve(
     folder (``TMPDIR``); it holds personal data, so it is removed however the server stops:
     Ctrl-C, SIGTERM, SIGHUP (the terminal closed) or ``stop``.
     """
-    from watchfiles import watch
-
     if not 0 <= port <= 65535:
         # socket.bind would raise OverflowError, which is not an OSError.
         raise PortfolioError(
@@ -256,7 +254,7 @@ def serve(
             announce(f"Serving http://{host!s}:{bound}/ (press Ctrl-C to stop)")
             if preview.errors:
                 announce(f"The portfolio has {len(preview.errors)} errors; the pages list them.")
-            for _changes in watch(source, stop_event=stop, debounce=300, rust_timeout=500):
+            for _changes in _changes_in(source, stop):
                 preview.rebuild()
                 state = f"{len(preview.errors)} errors" if preview.errors else "ok"
                 announce(f"Rebuilt ({state})")
@@ -271,6 +269,44 @@ def serve(
                 server.server_close()
             if folder is not None:
                 _remove(folder)
+
+
+def _changes_in(source: Path, stop: threading.Event) -> Iterator[object]:
+    """Each change to the files of ``source``, until ``stop`` is set.
+
+    watchfiles watches by events; when it cannot go on (it gives up on a file name that is
+    not UTF-8, say), the folder is looked at twice a second instead, by bytes, so the preview
+    keeps running and shows the build's error naming the file.
+    """
+    from watchfiles import watch
+
+    try:
+        yield from watch(source, stop_event=stop, debounce=300, rust_timeout=500)
+        return
+    except Exception:  # the watcher stopped: whatever changed is built, then polled for
+        if stop.is_set():
+            return
+        yield "the watcher stopped"
+    before = _snapshot(source)
+    while not stop.wait(0.5):
+        now = _snapshot(source)
+        if now != before:
+            before = now
+            yield now
+
+
+def _snapshot(source: Path) -> dict[bytes, tuple[int, int]]:
+    """Every file under ``source`` (its name as bytes) with its modification time and size."""
+    found: dict[bytes, tuple[int, int]] = {}
+    for folder, _, names in os.walk(os.fsencode(source)):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                status = os.stat(path)
+            except OSError:
+                continue
+            found[path] = (status.st_mtime_ns, status.st_size)
+    return found
 
 
 def _listen(port: int, preview: Preview) -> _Server:
