@@ -239,6 +239,8 @@ class SiteRenderer:
         statements = self.portfolio.framework.statements()
         self.env.filters["statement_title"] = lambda slug: statements[slug][1].title
         self.env.filters["kq_title"] = lambda slug: statements[slug][0].title
+        categories = {c.slug: c.title for c in self.portfolio.framework.evidence_categories}
+        self.env.filters["category_title"] = lambda slug: categories.get(slug, slug)
         ordered = list(self.portfolio.concerns.values())
         self.env.globals["neighbours"] = {
             c.id: (ordered[i - 1] if i else None, ordered[i + 1] if i + 1 < len(ordered) else None)
