@@ -247,6 +247,7 @@ def serve(
             preview = Preview(source, folder / "site")
             # The port first: a port in use is reported at once, not after a whole build.
             server = _listen(port, preview)
+            seen = _snapshot(source)  # what the first build reads, to catch what changes
             preview.rebuild()
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
@@ -254,7 +255,7 @@ def serve(
             announce(f"Serving http://{host!s}:{bound}/ (press Ctrl-C to stop)")
             if preview.errors:
                 announce(f"The portfolio has {len(preview.errors)} errors; the pages list them.")
-            for _changes in _changes_in(source, stop):
+            for _changes in _changes_in(source, stop, seen):
                 preview.rebuild()
                 state = f"{len(preview.errors)} errors" if preview.errors else "ok"
                 announce(f"Rebuilt ({state})")
@@ -271,17 +272,31 @@ def serve(
                 _remove(folder)
 
 
-def _changes_in(source: Path, stop: threading.Event) -> Iterator[object]:
+def _changes_in(
+    source: Path, stop: threading.Event, seen: dict[bytes, tuple[int, int]]
+) -> Iterator[object]:
     """Each change to the files of ``source``, until ``stop`` is set.
 
-    watchfiles watches by events; when it cannot go on (it gives up on a file name that is
-    not UTF-8, say), the folder is looked at twice a second instead, by bytes, so the preview
-    keeps running and shows the build's error naming the file.
+    ``seen`` is the folder as it was before the first build: a change made before the watcher
+    started (while the site was built, say) is caught by comparing with it once the watcher
+    runs. watchfiles watches by events; when it cannot go on (it gives up on a file name that
+    is not UTF-8, say), the folder is looked at twice a second instead, by bytes, so the
+    preview keeps running and shows the build's error naming the file.
     """
     from watchfiles import watch
 
+    started = False
     try:
-        yield from watch(source, stop_event=stop, debounce=300, rust_timeout=500)
+        for changes in watch(
+            source, stop_event=stop, debounce=300, rust_timeout=500, yield_on_timeout=True
+        ):
+            if changes:
+                started = True
+                yield changes
+            elif not started:
+                started = True
+                if _snapshot(source) != seen:
+                    yield "changed before the watcher started"
         return
     except Exception:  # the watcher stopped: whatever changed is built, then polled for
         if stop.is_set():
