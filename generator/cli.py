@@ -292,12 +292,19 @@ def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None
     The record has today's date, the next free id in the portfolio's own style, and commented
     placeholders; it passes check as written. An existing file is never overwritten.
     """
-    from generator.pipeline import load
+    from generator.pipeline import load_as_it_is
     from generator.tools.authoring import new_record
 
-    portfolio = load(path).portfolio
+    portfolio, problems = load_as_it_is(path)
     written = new_record(portfolio, cast("Kind", kind), record_id, title, date.today())
     click.echo(f"Wrote {written.as_posix()}")
+    if problems:
+        count = len(problems)
+        click.echo(
+            f"note: the portfolio had {count} error{'s' if count != 1 else ''} before this "
+            f"record; run: portfolio check {path.as_posix()}",
+            err=True,
+        )
 
 
 @cli.command()

@@ -37,6 +37,7 @@ from generator.check.privacy import (
 )
 from generator.check.report import CheckResult
 from generator.errors import PortfolioError, Problem, Problems
+from generator.load.link import Portfolio
 from generator.load.portfolio import assemble, attachment_digests, fingerprint, open_portfolio
 from generator.load.records import Read, RecordFile, read_record
 from generator.load.sources import record_kind
@@ -127,6 +128,17 @@ def load(
     if cache is not None:
         cache.keep_scans(memo.now)
     return built
+
+
+def load_as_it_is(root: Path) -> tuple[Portfolio, list[Problem]]:
+    """The portfolio at ``root`` linked as far as it can be, with its problems, for the tools
+    that add to it: a portfolio with errors (a reference to the record about to be written,
+    say) can still be added to. Settings or a framework that cannot be read still raise."""
+    problems = Problems()
+    opened = open_portfolio(root, problems)
+    reads = [read_record(job, problems) for job in opened.files]
+    portfolio, _ = assemble(opened, reads, None, problems, strict=False)
+    return portfolio, problems.items
 
 
 def check(path: Path, as_of: date | None = None, workers: int = 1) -> CheckResult:

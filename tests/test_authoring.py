@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import SAMPLE, MakePortfolio
+from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.cli import cli
 from generator.load.sources import split_front_matter
 from generator.pipeline import load
@@ -150,3 +150,19 @@ def test_schemas_list_the_portfolio_slugs_and_roles(tmp_path: Path) -> None:
     assert any("made-up" in m for m in messages)
     assert any("nobody" in m for m in messages)
     assert any(re.search(r"'colour' was unexpected", m) for m in messages)
+
+
+def test_new_writes_the_record_the_portfolio_is_missing(make_portfolio: MakePortfolio) -> None:
+    """A portfolio with errors can still be added to: here the error is the evidence entry that
+    `new` is asked to write."""
+    cited = CONCERN_MD.replace(
+        "evidence: [EV-02]\n    closure:", "evidence: [EV-99]\n    closure:", 1
+    )
+    root = make_portfolio({"concerns/med-01.md": cited})
+    before = CliRunner().invoke(cli, ["check", str(root)])
+    assert before.exit_code == 1 and "EV-99" in before.output
+    result = CliRunner().invoke(cli, ["new", "evidence", str(root), "--id", "EV-99"])
+    assert result.exit_code == 0, result.output
+    assert "note: the portfolio had 1 error before this record" in result.output
+    after = CliRunner().invoke(cli, ["check", str(root)])
+    assert after.exit_code == 0, after.output

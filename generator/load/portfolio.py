@@ -85,11 +85,17 @@ def open_portfolio(root: Path, problems: Problems) -> Opened:
 
 
 def assemble(
-    opened: Opened, read: Iterable[Read], as_of: date | None, problems: Problems
+    opened: Opened,
+    read: Iterable[Read],
+    as_of: date | None,
+    problems: Problems,
+    strict: bool = True,
 ) -> tuple[Portfolio, list[SourceFile]]:
     """Link the records read into one portfolio; raise every problem found so far together.
 
     Returns the portfolio and every file it was read from (settings and framework first).
+    Not ``strict``, the portfolio is returned as far as it could be linked, its problems left
+    in ``problems`` (only settings or a framework that cannot be read still raise).
     """
     records: dict[str, list[tuple[Any, SourceFile]]] = {kind: [] for kind in MODELS}
     sources: list[SourceFile] = []
@@ -120,7 +126,8 @@ def assemble(
         unvalidated,
         former_titles(framework),
     )
-    problems.raise_if_any()
+    if strict:
+        problems.raise_if_any()
     return portfolio, [settings_source, framework_source, *sources]
 
 
