@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from generator.cache.store import BuildCache
 from generator.digest import content_key
 from generator.load.bodies import references
+from generator.render.markdown import COPIED_FILES
 from generator.render.site import PageJob, Rendered, SiteFiles, SiteRenderer
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ class CachedPages:
                 self._todo[job.path] = key
                 continue
             files.kept[job.path], kept_copies = found
-            for site_path in kept_copies:  # "files/" and the file's path in the portfolio
-                files.copies[site_path] = self.root / site_path.removeprefix("files/")
+            for site_path in kept_copies:  # COPIED_FILES and the file's path in the portfolio
+                files.copies[site_path] = self.root / site_path.removeprefix(COPIED_FILES)
         self.cache.rendered += len(todo)
         self.cache.reused += len(jobs) - len(todo)
         return todo

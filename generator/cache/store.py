@@ -27,8 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import __version__
-from generator.digest import Memo as Memo
-from generator.render.site import STAMP_TOKEN as STAMP_TOKEN
 
 if TYPE_CHECKING:
     from generator.check.privacy import Scanned
@@ -312,7 +310,7 @@ class BuildCache:
     def keep_page(
         self, path: str, key: bytes, data: bytes, copies: Iterable[str], compressed: bool = False
     ) -> None:
-        """Store a page rendered with :data:`STAMP_TOKEN` for its stamp (``compressed`` with
+        """Store a page rendered with render.site.STAMP_TOKEN for its stamp (``compressed`` with
         zlib already, or not); pages are kept compressed."""
         packed = data if compressed else zlib.compress(data, 1)
         self.put(PAGE_PREFIX + path, key, packed, tuple(sorted(copies)))

@@ -14,6 +14,7 @@ from html import escape
 from markupsafe import Markup
 
 from generator.check.outcomes import Outcome
+from generator.render.dates import show_date
 
 FONT = "'Atkinson Hyperlegible', sans-serif"  # the theme's own font; a generic one otherwise
 INK = "#0b0c0c"
@@ -47,28 +48,30 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def description(outcome: Outcome, closed_on: date | None = None) -> str:
-    """The chart in words, for its text alternative."""
+def description(outcome: Outcome, closed_on: date | None = None, style: str = "iso") -> str:
+    """The chart in words, for its text alternative (dates in ``style``, see render.dates)."""
     m = outcome.measure
-    parts = [f"Baseline {outcome.show(m.baseline.value)} on {m.baseline.date}"]
+    parts = [f"Baseline {outcome.show(m.baseline.value)} on {show_date(m.baseline.date, style)}"]
     target = f"target {outcome.show(m.target.value)}"
     if m.target.by:
-        target += f" by {m.target.by}"
+        target += f" by {show_date(m.target.by, style)}"
     parts.append(target)
     if outcome.readings:
         parts.append(
             f"{len(outcome.readings)} readings, latest "
-            f"{outcome.show(outcome.latest.value)} on {outcome.latest.date}"
+            f"{outcome.show(outcome.latest.value)} on {show_date(outcome.latest.date, style)}"
         )
     else:
         parts.append("no readings yet")
     if closed_on:
-        parts.append(f"concern closed on {closed_on}")
+        parts.append(f"concern closed on {show_date(closed_on, style)}")
     parts.append(f"state: {outcome.label}")
     return "; ".join(parts) + "."
 
 
-def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -> Markup:
+def line_chart(
+    outcome: Outcome, chart_id: str, closed_on: date | None = None, style: str = "iso"
+) -> Markup:
     """A line chart of a measure over time with baseline, target, target date and closure."""
     m = outcome.measure
     width, height = 640, 270
@@ -103,7 +106,7 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
         f'width="{width}" height="{height}" role="img" aria-labelledby="{title_id} {desc_id}" '
         f'font-family="{FONT}" font-size="12">',
         f'<title id="{title_id}">{escape(m.id)}: {escape(m.name)}</title>',
-        f'<desc id="{desc_id}">{escape(description(outcome, closed_on))}</desc>',
+        f'<desc id="{desc_id}">{escape(description(outcome, closed_on, style))}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     for tick in ticks:
@@ -124,7 +127,7 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
     for day, anchor in ((first, "start"), (last, "end")):
         out.append(
             f'<text x="{_num(x(day))}" y="{_num(top + plot_h + 16)}" '
-            f'text-anchor="{anchor}" fill="{MUTED}">{day.isoformat()}</text>'
+            f'text-anchor="{anchor}" fill="{MUTED}">{show_date(day, style)}</text>'
         )
     # Baseline and target as labelled horizontal lines.
     by = _num(y(m.baseline.value))
@@ -160,7 +163,7 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
         )
         out.append(
             f'<text x="{vx}" y="{_num(row)}" text-anchor="{anchor}" '
-            f'fill="{colour}">{label} {when.isoformat()}</text>'
+            f'fill="{colour}">{label} {show_date(when, style)}</text>'
         )
     # The readings: a line from the baseline through every reading, each marked.
     coords = " ".join(f"{_num(x(p.date))},{_num(y(p.value))}" for p in points)
@@ -173,14 +176,14 @@ def line_chart(outcome: Outcome, chart_id: str, closed_on: date | None = None) -
         fill = "#ffffff" if index == 0 else LINE
         out.append(
             f'<circle cx="{_num(x(point.date))}" cy="{_num(y(point.value))}" r="4" fill="{fill}" '
-            f'stroke="{LINE}" stroke-width="2"><title>{kind} {point.date}: '
+            f'stroke="{LINE}" stroke-width="2"><title>{kind} {show_date(point.date, style)}: '
             f"{escape(outcome.show(point.value))}</title></circle>"
         )
     out.append("</svg>")
     return Markup("\n".join(out))
 
 
-def sparkline(outcome: Outcome) -> Markup:
+def sparkline(outcome: Outcome, style: str = "iso") -> Markup:
     """A small trend line for listings, with the target as a faint line."""
     m = outcome.measure
     width, height, pad = 96, 24, 3
@@ -196,7 +199,7 @@ def sparkline(outcome: Outcome) -> Markup:
     def y(value: float) -> float:
         return pad + (height - 2 * pad) * (1 - (value - low) / ((high - low) or 1))
 
-    label = escape(f"Trend of {m.name}: {description(outcome)}")
+    label = escape(f"Trend of {m.name}: {description(outcome, style=style)}")
     coords = " ".join(f"{_num(x(p.date))},{_num(y(p.value))}" for p in points)
     ty = _num(y(m.target.value))
     last = points[-1]

@@ -19,6 +19,8 @@ from typing import Any
 
 from generator.check.assess import Build
 from generator.digest import Memo, content_key
+from generator.load.link import Portfolio
+from generator.model import Action
 
 TRACKER_COLUMNS = [
     "Concern",
@@ -99,21 +101,30 @@ def cell_text(value: str) -> str:
     return inert(_UNWRITABLE.sub("", value))
 
 
+def progress_of(action: Action) -> str:
+    """An action's latest progress note, dated: "2026-07-01: note" (or "")."""
+    latest = max(action.updates, key=lambda u: u.date, default=None)
+    return f"{latest.date.isoformat()}: {latest.note}" if latest else ""
+
+
+def closure_evidence(portfolio: Portfolio, action: Action) -> str:
+    """The evidence an action's closure cites, by id and title ("withheld" where hidden)."""
+    if action.closure is None:
+        return ""
+    return "; ".join(
+        f"{e} {portfolio.evidence[e].title}" if e in portfolio.evidence else "withheld"
+        for e in action.closure.evidence
+    )
+
+
 def tracker_rows(build: Build) -> list[list[str]]:
     """One row per action, in concern order."""
     p, status = build.portfolio, build.status
     statements = p.framework.statements()
     rows = []
     for concern, action in p.actions.values():
-        latest = max(action.updates, key=lambda u: u.date, default=None)
-        progress = f"{latest.date.isoformat()}: {latest.note}" if latest else ""
-        closure = action.closure
-        evidence = ""
-        if closure is not None:
-            evidence = "; ".join(
-                f"{e} {p.evidence[e].title}" if e in p.evidence else "withheld"
-                for e in closure.evidence
-            )
+        progress = progress_of(action)
+        evidence = closure_evidence(p, action)
         brag = status[action.id]
         rows.append(
             [

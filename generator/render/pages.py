@@ -157,7 +157,7 @@ class Fragments:
         """The outcome line of a measure after its sparkline, for tables."""
         made = self._outcome_cells.get(m.id)
         if made is None:
-            trend = Markup(self.dates(str(sparkline(self.outcomes[m.id]))))
+            trend = sparkline(self.outcomes[m.id], self.date_style)
             made = self._outcome_cells[m.id] = Markup(
                 f'<span class="trend">{trend}</span> {self.outcome_line(m)}'
             )

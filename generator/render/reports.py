@@ -18,7 +18,6 @@ from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, ou
 from generator.check.status import Brag, action_status, concern_status
 from generator.model import Action, Concern
 from generator.render.charts import line_chart
-from generator.render.dates import show_dates_in
 from generator.render.site import SiteRenderer, templates_dir
 
 
@@ -123,10 +122,6 @@ def commissioner_updates(build: Build, since: date | None) -> list[ConcernUpdate
     """The update for every concern in the (commissioner) view."""
     p = build.portfolio
     style = p.settings.date_style
-
-    def chart(*args: Any) -> Markup:
-        return Markup(show_dates_in(str(line_chart(*args)), style))
-
     updates = []
     for concern in p.concerns.values():
         outcomes = [build.outcomes[m.id] for m in concern.measures]
@@ -147,7 +142,7 @@ def commissioner_updates(build: Build, since: date | None) -> list[ConcernUpdate
             remaining=remaining,
             evidence=p.evidence_of_concern[concern.id],
             findings=[f for f in build.findings if f.concern == concern.id],
-            charts=[(o, chart(o, f"c-{o.measure.id}", closed_on)) for o in outcomes],
+            charts=[(o, line_chart(o, f"c-{o.measure.id}", closed_on, style)) for o in outcomes],
         )
         if since is not None:
             update.changes = changes_since(build, concern, since)
@@ -192,6 +187,7 @@ def action_plan_html(build: Build) -> str:
     """The action plan as a landscape table, for print: each concern once, with its item to
     put right, above the rows of its actions."""
     from generator.check.rules import rule_by_code
+    from generator.render.exports import closure_evidence, progress_of
 
     p, status = build.portfolio, build.status
     statements = p.framework.statements()
@@ -199,12 +195,6 @@ def action_plan_html(build: Build) -> str:
     for concern in p.concerns.values():
         rows = []
         for action in concern.actions:
-            latest = max(action.updates, key=lambda u: u.date, default=None)
-            closure = action.closure
-            cited = [
-                f"{e} {p.evidence[e].title}" if e in p.evidence else "withheld"
-                for e in (closure.evidence if closure is not None else [])
-            ]
             titles = dict.fromkeys(
                 rule_by_code(f.code).title for f in build.findings_for(action.id)
             )
@@ -213,8 +203,8 @@ def action_plan_html(build: Build) -> str:
                     "action": action,
                     "owner": p.role_label(action.owner),
                     "colour": status[action.id],
-                    "progress": f"{latest.date.isoformat()}: {latest.note}" if latest else "",
-                    "closure": "; ".join(cited),
+                    "progress": progress_of(action),
+                    "closure": closure_evidence(p, action),
                     "findings": "; ".join(titles),
                 }
             )

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,10 +42,10 @@ from generator.digest import Memo
 from generator.load.link import Portfolio, natural_key
 from generator.load.sources import RECORD_FOLDERS
 from generator.model import Action, Concern, Evidence
-from generator.render.charts import line_chart, sparkline
+from generator.render.charts import line_chart
 from generator.render.dates import show_date, show_dates_in
 from generator.render.exports import downloads
-from generator.render.markdown import relative_url, render_markdown
+from generator.render.markdown import COPIED_FILES, relative_url, render_markdown
 from generator.render.pages import Fragments
 from generator.render.search import index_script
 
@@ -163,7 +164,7 @@ class Paths:
             self.roles[role] = claim("roles", role)
         root = portfolio.root.resolve()
         for eid, path in portfolio.attachments.items():
-            self.files[eid] = "files/" + path.relative_to(root).as_posix()
+            self.files[eid] = COPIED_FILES + path.relative_to(root).as_posix()
 
     @staticmethod
     def statement(slug: str) -> str:
@@ -215,8 +216,7 @@ class SiteRenderer:
             finding_url=self.finding_url,
             rule=rule_by_code,
             rules=RULES,
-            line_chart=self.line_chart,
-            sparkline=self.sparkline,
+            line_chart=partial(line_chart, style=self.portfolio.settings.date_style),
             closed_on=_closed_on,
             concern_outcome=lambda c: CONCERN_OUTCOME_LABELS[
                 concern_outcome([build.outcomes[m.id] for m in c.measures])
@@ -247,16 +247,6 @@ class SiteRenderer:
             for i, c in enumerate(ordered)
         }
 
-    def line_chart(self, *args: Any, **kwargs: Any) -> Markup:
-        """A measure's chart (see generator.render.charts), its dates as pages show them."""
-        style = self.portfolio.settings.date_style
-        return Markup(show_dates_in(str(line_chart(*args, **kwargs)), style))
-
-    def sparkline(self, *args: Any, **kwargs: Any) -> Markup:
-        """A measure's trend line (see generator.render.charts), its dates as pages show them."""
-        style = self.portfolio.settings.date_style
-        return Markup(show_dates_in(str(sparkline(*args, **kwargs)), style))
-
     def markdown(self, record_id: str, text: str) -> Markup:
         """A record's body as HTML; images inside the portfolio are copied into the site."""
         if not text.strip():
@@ -272,7 +262,7 @@ class SiteRenderer:
                 if target.suffix.lower() in IMAGE_SUFFIXES:
                     return target.as_uri()  # read by the PDF's confined fetcher
                 return None  # a link to a file: printed as text, the file is in the register
-            site_path = "files/" + target.relative_to(root).as_posix()
+            site_path = COPIED_FILES + target.relative_to(root).as_posix()
             self._page_copies[site_path] = target
             return relative_url(page, site_path)
 
