@@ -42,7 +42,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conftest import SAMPLE
+from conftest import REPO, SAMPLE
 from generator.cli import cli
 
 # FUZZ_EXAMPLES=60 runs a longer search locally; CI keeps it short. The outputs are compared
@@ -65,61 +65,13 @@ KeyPath = tuple[str | int, ...]
 
 # --- what the record format allows (docs/format.md) ---------------------------------------------
 
-SLUGS = [
-    "learning-culture",
-    "safe-systems-pathways-transitions",
-    "safeguarding",
-    "involving-people-to-manage-risks",
-    "safe-environments",
-    "safe-effective-staffing",
-    "infection-prevention-control",
-    "medicines-optimisation",
-    "assessing-needs",
-    "delivering-evidence-based-care",
-    "staff-teams-services-work-together",
-    "supporting-healthier-lives",
-    "monitoring-improving-outcomes",
-    "consent-to-care",
-    "kindness-compassion-dignity",
-    "treating-people-as-individuals",
-    "independence-choice-control",
-    "responding-to-immediate-needs",
-    "workforce-wellbeing-enablement",
-    "person-centred-care",
-    "care-provision-integration-continuity",
-    "providing-information",
-    "listening-to-involving-people",
-    "equity-in-access",
-    "equity-in-experiences-outcomes",
-    "planning-for-the-future",
-    "shared-direction-culture",
-    "capable-compassionate-inclusive-leaders",
-    "freedom-to-speak-up",
-    "workforce-edi",
-    "governance-management-sustainability",
-    "partnerships-communities",
-    "learning-improvement-innovation",
-    "environmental-sustainability",
-]
+# The packaged framework's statement slugs and evidence types, read from its data file.
+_FRAMEWORK = yaml.safe_load(
+    (REPO / "generator" / "data" / "frameworks" / "cqc-saf-2024.yaml").read_text(encoding="utf-8")
+)
+SLUGS = [s["slug"] for kq in _FRAMEWORK["key_questions"] for s in kq["statements"]]
 VISIBILITY = ["internal", "inspection", "commissioner", "public"]
-EVIDENCE_TYPES = [
-    "audit",
-    "care-records",
-    "feedback",
-    "survey",
-    "complaint",
-    "compliment",
-    "incident-log",
-    "safeguarding-log",
-    "observation",
-    "supervision",
-    "training-record",
-    "competency-check",
-    "meeting-minutes",
-    "rota",
-    "policy",
-    "other",
-]
+EVIDENCE_TYPES = list(_FRAMEWORK["evidence_types"])
 CHOICES: dict[str, list[Any]] = {
     "risk": ["low", "medium", "high"],
     "source": [
