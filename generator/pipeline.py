@@ -224,10 +224,10 @@ def _render_pages(
         if writer is None:
             return rendered
         # Written now, where it was rendered; what comes back is what the cache keeps.
-        data, copies, keep = rendered
+        data, copies, keep, facts = rendered
         writer.write_now(job.path, data.replace(placeholder, stamp) if keep else data)
         kept = zlib.compress(data, 1) if token is not None and keep else b""
-        return Rendered(kept, copies, keep)
+        return Rendered(kept, copies, keep, facts)
 
     if len(todo) >= PARALLEL_RENDER_FROM:
         renderer.compile(job.template for job in todo)  # once, here, not in every worker

@@ -25,7 +25,7 @@ def cached(cache: BuildCache, job: RecordFile, digest: bytes | None) -> Read | N
     if digest is None:
         return None
     parts = cache.record(record_name(job, digest), digest)
-    if not (isinstance(parts, tuple) and len(parts) == 5):
+    if not (isinstance(parts, tuple) and len(parts) == 6):
         return None
     read = unpack(parts, job, digest)
     if not isinstance(read.record, MODELS[job.kind]):
@@ -37,15 +37,22 @@ def pack(read: Read) -> bytes:
     """A valid record file as the build cache keeps it (see :func:`unpack`)."""
     source = read.source
     assert source is not None and read.record is not None
-    parts = (source.data, source.lines, source.body, source.body_line, read.record)
+    parts = (
+        source.data,
+        source.lines,
+        source.body,
+        source.body_line,
+        source.front_digest,
+        read.record,
+    )
     return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def unpack(parts: tuple[Any, ...], job: RecordFile, digest: bytes) -> Read:
     """The source and record of a file from what :func:`pack` kept."""
-    data, lines, body, body_line, record = parts
+    data, lines, body, body_line, front, record = parts
     path, rel, display, kind = job.path, job.rel, job.display, job.kind
-    source = SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
+    source = SourceFile(path, rel, display, kind, data, lines, body, body_line, digest, front)
     return Read(source, record, {})
 
 

@@ -31,7 +31,7 @@ from generator import __version__
 if TYPE_CHECKING:
     from generator.check.privacy import Scanned
 
-CACHE_FORMAT = 2  # 2: pages kept compressed
+CACHE_FORMAT = 3  # 2: pages kept compressed; 3: with the facts each page read
 INDEX_NAME = "index.pickle"
 LOCK_NAME = "lock"
 TEMPLATES_NAME = "templates"  # Jinja's compiled templates
@@ -301,19 +301,30 @@ class BuildCache:
         if entry is None or entry[0] != key:
             return None
         self._used.add(PAGE_PREFIX + path)
-        key, offset, length, _, copies = entry
+        key, offset, length, _, (copies, _facts) = entry
         found = self._kept.get(path)
         if found is None:
             found = memoryview(self._pack)[offset : offset + length]
         return found, copies
 
+    def page_facts(self, path: str) -> tuple[tuple[str, Any], ...] | None:
+        """The facts a cached page read as it rendered (see cache.pages), if the cache has it."""
+        entry = self._entries.get(PAGE_PREFIX + path)
+        return None if entry is None else entry[4][1]
+
     def keep_page(
-        self, path: str, key: bytes, data: bytes, copies: Iterable[str], compressed: bool = False
+        self,
+        path: str,
+        key: bytes,
+        data: bytes,
+        copies: Iterable[str],
+        facts: tuple[tuple[str, Any], ...],
+        compressed: bool = False,
     ) -> None:
         """Store a page rendered with render.site.STAMP_TOKEN for its stamp (``compressed`` with
-        zlib already, or not); pages are kept compressed."""
+        zlib already, or not), with the facts it read; pages are kept compressed."""
         packed = data if compressed else zlib.compress(data, 1)
-        self.put(PAGE_PREFIX + path, key, packed, tuple(sorted(copies)))
+        self.put(PAGE_PREFIX + path, key, packed, (tuple(sorted(copies)), facts))
 
     def memo(self, name: str, key: bytes, make: Callable[[], bytes]) -> bytes:
         """The bytes stored as ``name`` with ``key``, else ``make()``, stored for next time."""

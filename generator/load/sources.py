@@ -81,6 +81,9 @@ class SourceFile:
     body: str = ""
     body_line: int = 0
     digest: bytes = b""  # SHA-256 of the file's bytes, for the build stamp
+    #: SHA-256 of the text of its fields (the file less its body): what a record shows but its
+    #: body is made from this and the build's settings, so pages can tell the two apart.
+    front_digest: bytes = b""
 
     def line(self, path: KeyPath) -> int:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -305,7 +308,8 @@ def load_file(
         )
         return None
     lines.setdefault((), first_line)
-    return SourceFile(path, rel, display, kind, data, lines, body, body_line, digest)
+    front = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).digest()
+    return SourceFile(path, rel, display, kind, data, lines, body, body_line, digest, front)
 
 
 def record_kind(rel: str) -> str | None:

@@ -22,6 +22,7 @@ from generator.model import Action, Concern, Evidence, Measure, Point
 from generator.render.charts import sparkline
 from generator.render.dates import show_date, show_dates_in
 from generator.render.markdown import relative_url
+from generator.render.reads import Fact, Lookup, Reads
 
 if TYPE_CHECKING:
     from generator.check.assess import Build
@@ -52,7 +53,8 @@ def unique(values: Iterable[str]) -> list[str]:
 class Fragments:
     """Builds the repeated pieces of every page of one build."""
 
-    def __init__(self, build: Build, paths: Paths) -> None:
+    def __init__(self, build: Build, paths: Paths, reads: Reads | None = None) -> None:
+        self.reads = reads = reads or Reads()
         self.build = build
         self.p: Portfolio = build.portfolio
         self.paths = paths
@@ -61,14 +63,16 @@ class Fragments:
         self.statements = self.p.framework.statements()
         self.key_questions = {kq.slug for kq in self.p.framework.key_questions}
         self.rules = {rule.code: rule for rule in RULES}
-        self.by_concern: dict[str, list[Finding]] = {}
-        for finding in build.findings:
+        by_concern: dict[str, list[Finding]] = {}
+        for finding in list.__iter__(build.findings):  # each page reads its concern's
             if finding.concern is not None:
-                self.by_concern.setdefault(finding.concern, []).append(finding)
+                by_concern.setdefault(finding.concern, []).append(finding)
+        self.by_concern = Lookup("concern findings", by_concern, reads)
         self.date_style = self.p.settings.date_style
-        self._brags: dict[str, Markup] = {}
-        self._outcome_lines: dict[str, Markup] = {}
-        self._outcome_cells: dict[str, Markup] = {}
+        # Made once per build, each with what it read (see Reads.remembered).
+        self._brags: dict[str, tuple[Markup, frozenset[Fact]]] = {}
+        self._outcome_lines: dict[str, tuple[Markup, frozenset[Fact]]] = {}
+        self._outcome_cells: dict[str, tuple[Markup, frozenset[Fact]]] = {}
 
     def day(self, day: date | None) -> str:
         """A date as pages show it (see generator.render.dates)."""
@@ -88,19 +92,20 @@ class Fragments:
     def brag(self, record_id: str) -> Markup:
         """A record's colour and status, with the reason beside it where it explains the
         colour (every concern's, and a red action's) and as its title everywhere."""
-        made = self._brags.get(record_id)
-        if made is None:
+
+        def make() -> Markup:
             s = self.status[record_id]
             reason = escape(self.dates(s.reason))
             why = ""
             if record_id in self.p.concerns or s.colour == "red":
                 why = f'<span class="brag-reason">: {reason}</span>'
-            made = self._brags[record_id] = Markup(
+            return Markup(
                 f'<span class="brag brag-{escape(s.colour)}" title="{reason}">'
                 f'<span class="brag-colour">{escape(s.colour.capitalize())}</span> '
                 f"{escape(s.label)}</span>{why}"
             )
-        return made
+
+        return self.reads.remembered(self._brags, record_id, make)
 
     def role(self, page: str, name: str | None) -> Markup:
         """A link to a role's page, or "none"."""
@@ -137,8 +142,8 @@ class Fragments:
 
     def outcome_line(self, m: Measure) -> Markup:
         """A measure's latest reading against its baseline and target, and its state."""
-        made = self._outcome_lines.get(m.id)
-        if made is None:
+
+        def make() -> Markup:
             o = self.outcomes[m.id]
             latest = (
                 f"{escape(with_unit(o.latest.value, m.unit))} ({escape(self.day(o.latest.date))})"
@@ -147,21 +152,21 @@ class Fragments:
             )
             baseline = escape(with_unit(m.baseline.value, m.unit))
             target = escape(with_unit(m.target.value, m.unit))
-            made = self._outcome_lines[m.id] = Markup(
+            return Markup(
                 f"{escape(m.name)}: {latest}, baseline {baseline}, target {target} · "
                 f'<span class="outcome outcome-{escape(o.state)}">{escape(o.label)}</span>'
             )
-        return made
+
+        return self.reads.remembered(self._outcome_lines, m.id, make)
 
     def outcome_cell(self, m: Measure) -> Markup:
         """The outcome line of a measure after its sparkline, for tables."""
-        made = self._outcome_cells.get(m.id)
-        if made is None:
+
+        def make() -> Markup:
             trend = sparkline(self.outcomes[m.id], self.date_style)
-            made = self._outcome_cells[m.id] = Markup(
-                f'<span class="trend">{trend}</span> {self.outcome_line(m)}'
-            )
-        return made
+            return Markup(f'<span class="trend">{trend}</span> {self.outcome_line(m)}')
+
+        return self.reads.remembered(self._outcome_cells, m.id, make)
 
     # --- lists and rows ----------------------------------------------------------------------
 

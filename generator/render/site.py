@@ -7,6 +7,7 @@ decided here or in the model, not in the templates.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -14,11 +15,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from jinja2 import (
     BytecodeCache,
-    Environment,
     FileSystemLoader,
     StrictUndefined,
     pass_context,
@@ -39,6 +39,7 @@ from generator.check.outcomes import (
 from generator.check.rules import RULES, Finding, Rule, rule_by_code
 from generator.check.status import COLOURS
 from generator.digest import Memo
+from generator.load.bodies import references
 from generator.load.link import Portfolio, natural_key
 from generator.load.sources import RECORD_FOLDERS
 from generator.model import Action, Concern, Evidence
@@ -47,6 +48,15 @@ from generator.render.dates import show_date, show_dates_in
 from generator.render.exports import downloads
 from generator.render.markdown import COPIED_FILES, relative_url, render_markdown
 from generator.render.pages import Fragments
+from generator.render.reads import (
+    Fact,
+    Listing,
+    Lookup,
+    Reads,
+    Recorded,
+    RecordingEnvironment,
+    Source,
+)
 from generator.render.search import index_script
 
 #: Where the build stamp goes in a page kept in the build cache (the stamp changes with any
@@ -55,20 +65,23 @@ STAMP_TOKEN = "@@portfolio-build-stamp@@"
 
 
 class PageJob(NamedTuple):
-    """One page to render: its path in the site, its template, and what the template shows."""
+    """One page to render: its path in the site, its template, and what makes the context the
+    template shows (called as the page renders, so that what it reads is the page's)."""
 
     path: str
     template: str
-    context: dict[str, Any]
+    context: Callable[[], dict[str, Any]]
 
 
 class Rendered(NamedTuple):
-    """A page rendered: its bytes, the files it copies into the site (by site path), and
-    whether it printed the stamp only where a stamp placeholder can stand for it."""
+    """A page rendered: its bytes, the files it copies into the site (by site path), whether
+    it printed the stamp only where a stamp placeholder can stand for it, and the facts it
+    read (see generator.render.reads)."""
 
     data: bytes
     copies: dict[str, Path]
     keepable: bool
+    facts: frozenset[Fact] = frozenset()
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
@@ -131,10 +144,11 @@ class Paths:
     """The site path of every record, role, statement and attachment.
 
     File names come from ids, made safe; two ids that differ only in case would share a file
-    on Windows and macOS, so the later one gets a numbered name.
+    on Windows and macOS, so the later one gets a numbered name. With ``reads``, looking a
+    path up is a fact of the page being rendered.
     """
 
-    def __init__(self, portfolio: Portfolio) -> None:
+    def __init__(self, portfolio: Portfolio, reads: Reads | None = None) -> None:
         self.by_id: dict[str, str] = {}
         self.roles: dict[str, str] = {}
         self.files: dict[str, str] = {}
@@ -165,6 +179,10 @@ class Paths:
         root = portfolio.root.resolve()
         for eid, path in portfolio.attachments.items():
             self.files[eid] = COPIED_FILES + path.relative_to(root).as_posix()
+        if reads is not None:
+            self.by_id = Lookup("path", self.by_id, reads)
+            self.roles = Lookup("role path", self.roles, reads)
+            self.files = Lookup("file path", self.files, reads)
 
     @staticmethod
     def statement(slug: str) -> str:
@@ -181,16 +199,30 @@ class SiteRenderer:
     """Renders every page of the site from one build."""
 
     def __init__(self, build: Build, for_print: bool = False, with_pdf: bool = False) -> None:
+        self.reads = Reads()
+        self.sources: dict[str, Source] = {}
+        self.seen = build  # the build as given, whose reads are not recorded
+        build = self.recording(build)
         self.build = build
         self.for_print = for_print
+        self.with_pdf = with_pdf
         self.portfolio = build.portfolio
-        self.paths = Paths(build.portfolio)
+        self.paths = Paths(self.seen.portfolio, self.reads)
         self._page_copies: dict[str, Path] = {}  # files the page being rendered copies
-        self._attachments = set(build.portfolio.attachments.values())
+        self._attachments = set(self.seen.portfolio.attachments.values())
         self._root = build.portfolio.root.resolve()
-        self._owned: dict[str, dict[str, list[Any]]] | None = None
-        self.fragments = Fragments(build, self.paths)
-        self.env = Environment(
+        self._remembered: dict[Any, Any] = {}
+        self.fragments = Fragments(build, self.paths, self.reads)
+        self.sources.update(
+            {
+                "path": cast(Source, self.paths.by_id),
+                "role path": cast(Source, self.paths.roles),
+                "file path": cast(Source, self.paths.files),
+                "concern findings": cast(Source, self.fragments.by_concern),
+                "body": Recorded("body", self.body_state, self.reads),
+            }
+        )
+        self.env = RecordingEnvironment(
             loader=FileSystemLoader(str(templates_dir())),
             autoescape=True,
             undefined=StrictUndefined,
@@ -199,6 +231,7 @@ class SiteRenderer:
             keep_trailing_newline=True,
             auto_reload=False,  # a build renders from one theme: no stat per page and template
         )
+        self.env.reads = self.reads
         self.env.globals.update(
             url=_url,
             p=self.portfolio,
@@ -241,14 +274,80 @@ class SiteRenderer:
         self.env.filters["kq_title"] = lambda slug: statements[slug][0].title
         categories = {c.slug: c.title for c in self.portfolio.framework.evidence_categories}
         self.env.filters["category_title"] = lambda slug: categories.get(slug, slug)
-        ordered = list(self.portfolio.concerns.values())
-        self.env.globals["neighbours"] = {
+        ordered = list(self.seen.portfolio.concerns.values())
+        neighbours = {
             c.id: (ordered[i - 1] if i else None, ordered[i + 1] if i + 1 < len(ordered) else None)
             for i, c in enumerate(ordered)
         }
+        self.env.globals["neighbours"] = self.lookup("neighbours", neighbours)
+
+    # --- what pages read ------------------------------------------------------------------
+
+    def lookup(self, name: str, data: dict[Any, Any]) -> Lookup[Any, Any]:
+        """``data`` as a lookup whose reads are facts of the page being rendered."""
+        found = self.sources[name] = Lookup(name, data, self.reads)
+        return found
+
+    def recording(self, build: Build) -> Build:
+        """The build as pages read it: every lookup of the portfolio and every derived fact
+        recorded as a page reads it (see generator.render.reads)."""
+        p = build.portfolio
+        lookups = {
+            f.name: self.lookup(f.name, getattr(p, f.name))
+            for f in dataclasses.fields(p)
+            if isinstance(getattr(p, f.name), dict)
+        }
+        findings = Listing("findings", build.findings, self.reads)
+        self.sources["findings"] = findings
+        return dataclasses.replace(
+            build,
+            portfolio=dataclasses.replace(p, **cast(dict[str, Any], lookups)),
+            status=self.lookup("status", build.status),
+            outcomes=self.lookup("outcomes", build.outcomes),
+            checksums=self.lookup("checksums", build.checksums),
+            findings=findings,
+            _by_record=self.lookup("findings about", build.by_record),
+        )
+
+    def shown_everywhere(self) -> tuple[object, ...]:
+        """What every page may show, beside the facts it reads: the settings, the framework,
+        the audience and the dates. (Not the portfolio's place on disk: pages link relatively
+        and name files by their place in it.)"""
+        p = self.seen.portfolio
+        return (
+            p.audience,
+            p.as_of.isoformat(),
+            self.with_pdf,
+            self.for_print,
+            p.settings.model_dump_json(),
+            p.framework.model_dump_json(),
+            list(p.focus),
+            self.seen.as_of_age,
+        )
+
+    def body_state(self, record_id: str) -> object:
+        """What a record's body prints from: its text, its file's place, and where each link
+        or image in it points now (and whether that file may be copied)."""
+        p = self.seen.portfolio
+        record = p.concerns.get(record_id) or p.evidence.get(record_id) or p.reviews.get(record_id)
+        source = p.sources.get(record_id)
+        if record is None or source is None:
+            return None
+        text = record.body
+        targets: list[tuple[str, str, str | None, bool]] = []
+        # Only an inline link or image ("](") or a link reference definition ("]:") can point
+        # at a file; autolinks always name a scheme, so they never do.
+        if "](" in text or "]:" in text:
+            for ref in references(text, source.path.parent, self._root):
+                target = ref.target
+                shown = None if target is None else target.relative_to(self._root).as_posix()
+                allowed = target is not None and self.may_copy(target)
+                targets.append((ref.url, ref.where, shown, allowed))
+        return (source.rel, text, targets)
 
     def markdown(self, record_id: str, text: str) -> Markup:
         """A record's body as HTML; images inside the portfolio are copied into the site."""
+        self.reads.add("body", record_id)
         if not text.strip():
             return Markup("")
         source = self.portfolio.sources[record_id]
@@ -326,88 +425,105 @@ class SiteRenderer:
         aria-current only on whether the page is a key question's; the build stamp is not in
         it, so the stamp's placeholder is still printed by each page itself.
         """
-        made: dict[tuple[str, str], Markup] = {}
+        made: dict[tuple[str, str], tuple[Markup, frozenset[Fact]]] = {}
         current = {Paths.key_question(kq.slug) for kq in self.portfolio.framework.key_questions}
 
         @pass_context
         def site_header(context: Context) -> Markup:
             path = str(context["page_path"])
-            key = (path.rpartition("/")[0], path if path in current else "")
-            if key not in made:
+
+            def make() -> Markup:
                 chrome = self.env.get_template("partials/chrome.html")
                 module = chrome.make_module({"page_path": path})
-                made[key] = Markup(module.header())  # type: ignore[attr-defined]
-            return made[key]
+                return Markup(module.header())  # type: ignore[attr-defined]
+
+            key = (path.rpartition("/")[0], path if path in current else "")
+            return self.reads.remembered(made, key, make)
 
         return site_header
 
     def concern_findings(self, concern_id: str) -> list[Finding]:
         """Every finding about a concern or its actions and measures."""
-        return self.fragments.by_concern.get(concern_id, [])
+        return cast(list[Finding], self.fragments.by_concern.get(concern_id, []))
 
     def finding_url(self, finding: Finding) -> str:
         """The site path of the page (and place) a finding is about."""
         return self.fragments.finding_url(finding)
 
     def jobs(self) -> list[PageJob]:
-        """Every page of the site but the downloads page (see :meth:`downloads_job`)."""
+        """Every page of the site but the downloads page (see :meth:`downloads_job`).
+
+        What a page shows is worked out as it renders (each job's ``context``), so that what
+        it reads is recorded as the page's (see :meth:`render`).
+        """
         found: list[PageJob] = []
 
-        def page(path: str, template: str, **context: Any) -> None:
+        def page(path: str, template: str, context: Callable[[], dict[str, Any]]) -> None:
             found.append(PageJob(path, template, context))
 
         p = self.portfolio
-        page("index.html", "home.html", home=self.home())
-        coverage = self.coverage()
-        page("key-questions/index.html", "framework.html", coverage=coverage)
+        raw = self.seen.portfolio  # the ids to list pages by; each page reads what it shows
+        page("index.html", "home.html", lambda: {"home": self.home()})
+        page("key-questions/index.html", "framework.html", lambda: {"coverage": self.coverage()})
         for kq in p.framework.key_questions:
-            page(
-                Paths.key_question(kq.slug),
-                "key_question.html",
-                kq=kq,
-                coverage=[row for row in coverage if row[0] == kq],
-            )
+
+            def kq_page(kq: Any = kq) -> dict[str, Any]:
+                return {"kq": kq, "coverage": [row for row in self.coverage() if row[0] == kq]}
+
+            page(Paths.key_question(kq.slug), "key_question.html", kq_page)
             for statement in kq.statements:
-                page(
-                    Paths.statement(statement.slug),
-                    "statement.html",
-                    kq=kq,
-                    statement=statement,
-                    evidence_groups=self.evidence_by_category(
-                        p.evidence_by_statement[statement.slug]
-                    ),
-                )
-        page("concerns/index.html", "concerns.html")
-        for concern in p.concerns.values():
-            page(
-                self.paths.by_id[concern.id],
-                "concern.html",
-                concern=concern,
-                decisions=self.decisions_for(concern),
-            )
-        page("action-tracker.html", "tracker.html", rows=self.tracker_rows())
-        page("findings.html", "findings.html", groups=self.findings_by_rule())
-        page("search.html", "search.html")
-        page("evidence/index.html", "evidence_index.html")
-        for evidence in p.evidence.values():
-            page(self.paths.by_id[evidence.id], "evidence.html", evidence=evidence)
-        page("governance/index.html", "reviews.html")
-        for review in p.reviews.values():
-            page(self.paths.by_id[review.id], "review.html", review=review)
-        page("roles/index.html", "roles.html", owned=self.owned_by_role())
-        for role in p.settings.roles:
-            page(
-                self.paths.roles[role],
-                "role.html",
-                role_name=role,
-                items=self.owned_by_role()[role],
-            )
+
+                def statement_page(kq: Any = kq, statement: Any = statement) -> dict[str, Any]:
+                    listed = p.evidence_by_statement[statement.slug]
+                    groups = self.evidence_by_category(listed)
+                    return {"kq": kq, "statement": statement, "evidence_groups": groups}
+
+                page(Paths.statement(statement.slug), "statement.html", statement_page)
+        page("concerns/index.html", "concerns.html", dict)
+        for cid in raw.concerns:
+
+            def concern_page(cid: str = cid) -> dict[str, Any]:
+                concern = p.concerns[cid]
+                return {"concern": concern, "decisions": self.decisions_for(concern)}
+
+            page(self.seen_path(cid), "concern.html", concern_page)
+        page("action-tracker.html", "tracker.html", lambda: {"rows": self.tracker_rows()})
+        page("findings.html", "findings.html", lambda: {"groups": self.findings_by_rule()})
+        page("search.html", "search.html", dict)
+        page("evidence/index.html", "evidence_index.html", dict)
+        for eid in raw.evidence:
+
+            def evidence_page(eid: str = eid) -> dict[str, Any]:
+                return {"evidence": p.evidence[eid]}
+
+            page(self.seen_path(eid), "evidence.html", evidence_page)
+        page("governance/index.html", "reviews.html", dict)
+        for rid in raw.reviews:
+
+            def review_page(rid: str = rid) -> dict[str, Any]:
+                return {"review": p.reviews[rid]}
+
+            page(self.seen_path(rid), "review.html", review_page)
+        page("roles/index.html", "roles.html", lambda: {"owned": self.owned_by_role()})
+        for role in raw.settings.roles:
+
+            def role_page(role: str = role) -> dict[str, Any]:
+                return {"role_name": role, "items": self.owned_by_role()[role]}
+
+            page(dict.__getitem__(self.paths.roles, role), "role.html", role_page)
         return found
+
+    def seen_path(self, record_id: str) -> str:
+        """The site path of a record, not read by any page."""
+        return dict.__getitem__(self.paths.by_id, record_id)
 
     def downloads_job(self, exports: dict[str, bytes]) -> PageJob:
         """The downloads page, which lists the files :meth:`downloads` made."""
-        listed = [(name, len(data)) for name, data in exports.items()]
-        return PageJob("downloads.html", "downloads.html", {"exports": listed})
+        listed = Listing(
+            "downloads", [(name, len(data)) for name, data in exports.items()], self.reads
+        )
+        self.sources["downloads"] = listed
+        return PageJob("downloads.html", "downloads.html", lambda: {"exports": listed})
 
     def copies(self) -> dict[str, Path]:
         """The files every build copies into the site: the theme's assets and the attachments
@@ -438,16 +554,21 @@ class SiteRenderer:
         return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
 
     def render(self, job: PageJob, token: StampToken | None = None) -> Rendered:
-        """Render one page; with a placeholder ``token`` for the stamp, when it can be kept
-        (a page whose own text holds the placeholder is rendered with the stamp instead)."""
+        """Render one page, noting the facts it reads; with a placeholder ``token`` for the
+        stamp, when it can be kept (a page whose own text holds the placeholder is rendered
+        with the stamp instead)."""
         self._page_copies = {}
-        if token is None:
-            return Rendered(self.render_page(*job), self._page_copies, False)
-        token.printed = 0
-        data = self.render_page(*job, stamp=token)
-        if data.count(STAMP_TOKEN.encode()) == token.printed:
-            return Rendered(data, self._page_copies, True)
-        return Rendered(self.render_page(*job), self._page_copies, False)
+        with self.reads.page() as facts:
+            context = job.context()
+            if token is None:
+                data, keepable = self.render_page(job.path, job.template, context), False
+            else:
+                token.printed = 0
+                data = self.render_page(job.path, job.template, context, stamp=token)
+                keepable = data.count(STAMP_TOKEN.encode()) == token.printed
+                if not keepable:
+                    data = self.render_page(job.path, job.template, context)
+        return Rendered(data, self._page_copies, keepable, frozenset(facts))
 
     def compile(self, templates: Iterable[str]) -> None:
         """Compile ``templates`` now (before workers fork, so that each need not)."""
@@ -555,8 +676,9 @@ class SiteRenderer:
 
     def owned_by_role(self) -> dict[str, dict[str, list[Any]]]:
         """What each role owns, chairs, attends and closed."""
-        if self._owned is not None:
-            return self._owned
+        return self.reads.remembered(self._remembered, "owned by role", self._owned_by_role)
+
+    def _owned_by_role(self) -> dict[str, dict[str, list[Any]]]:
         p = self.portfolio
         owned: dict[str, dict[str, list[Any]]] = {
             role: {
@@ -585,7 +707,6 @@ class SiteRenderer:
                 owned[review.chair]["chaired"].append(review)
             for attendee in dict.fromkeys(review.attendees):
                 owned[attendee]["attended"].append(review)
-        self._owned = owned
         return owned
 
 
