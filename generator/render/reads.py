@@ -209,6 +209,7 @@ class Values:
         # replaced (generator.check.audience): its records are told by what they hold.
         self._exact = bool(portfolio.withheld)
         self._fronts: dict[str, Any] = {}
+        self._how: dict[type, Callable[[Any], Any]] = {}
         self._memo: dict[Fact, bytes] = {}
         # Paths are told by their place in the portfolio, so that a portfolio moved with its
         # output and cache does not render every page again.
@@ -230,41 +231,59 @@ class Values:
 
     def plain(self, value: Any) -> Any:
         """``value`` as plain data to hash: a record as its id and the hash of its fields."""
-        if isinstance(value, str):
-            if value.startswith(self._places):
-                for place in self._places:
-                    value = value.replace(place, "<portfolio>/")
-            return str(value)
-        if value is None or isinstance(value, int | float | bytes):
-            return value
-        if isinstance(value, list | tuple):
-            return tuple([self.plain(item) for item in value])
-        if isinstance(value, RECORDS):
-            return ("record", value.id, self._front(value))
-        if isinstance(value, Action | Measure):
-            owner = self._parts.get(value.id)
-            front = self._front(owner) if owner else value.model_dump_json()
-            return ("part", value.id, front)
-        if isinstance(value, SourceFile):
-            return ("file", value.rel, value.digest)
-        if isinstance(value, dict):
-            return tuple([(self.plain(k), self.plain(v)) for k, v in value.items()])
-        if isinstance(value, Path):
-            return (
-                value.relative_to(self._root).as_posix()
-                if value.is_relative_to(self._root)
-                else str(value)
-            )
-        if isinstance(value, date):
-            return str(value)
-        if isinstance(value, BaseModel):
-            return (type(value).__name__, value.model_dump_json())
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            fields = dataclasses.fields(value)
-            return (type(value).__name__, *[self.plain(getattr(value, f.name)) for f in fields])
-        if isinstance(value, set | frozenset):
-            return tuple(sorted([repr(self.plain(item)) for item in value]))
-        return os.urandom(32)  # nothing known to tell it by: never taken as unchanged
+        kind = type(value)
+        how = self._how.get(kind)
+        if how is None:
+            how = self._how[kind] = self._how_for(kind)
+        return how(value)
+
+    def _how_for(self, kind: type) -> Callable[[Any], Any]:
+        """How to tell values of one type by plain data."""
+        plain = self.plain
+        if kind in (int, float, bool, bytes, type(None)):
+            return _same
+        if issubclass(kind, str):
+            return self._text
+        if issubclass(kind, list | tuple):
+            return lambda value: tuple([plain(item) for item in value])
+        if issubclass(kind, RECORDS):
+            return lambda record: ("record", record.id, self._front(record))
+        if issubclass(kind, Action | Measure):
+            return self._part
+        if issubclass(kind, SourceFile):
+            return lambda source: ("file", source.rel, source.digest)
+        if issubclass(kind, dict):
+            return lambda value: tuple([(plain(k), plain(v)) for k, v in value.items()])
+        if issubclass(kind, Path):
+            return self._path
+        if issubclass(kind, date):
+            return str
+        if issubclass(kind, set | frozenset):
+            return lambda value: tuple(sorted([repr(plain(item)) for item in value]))
+        names: tuple[str, ...] = ()
+        if issubclass(kind, BaseModel):
+            names = tuple(kind.model_fields)
+        elif dataclasses.is_dataclass(kind):
+            names = tuple(f.name for f in dataclasses.fields(kind))
+        else:  # nothing known to tell it by: never taken as unchanged
+            return lambda value: os.urandom(32)
+        name = kind.__name__
+        return lambda value: (name, *[plain(getattr(value, field)) for field in names])
+
+    def _text(self, value: str) -> str:
+        if value.startswith(self._places):
+            for place in self._places:
+                value = value.replace(place, "<portfolio>/")
+        return str(value)
+
+    def _part(self, part: Action | Measure) -> Any:
+        owner = self._parts.get(part.id)
+        return ("part", part.id, self._front(owner) if owner else part.model_dump_json())
+
+    def _path(self, path: Path) -> str:
+        if path.is_relative_to(self._root):
+            return path.relative_to(self._root).as_posix()
+        return str(path)
 
     def _front(self, record: Any) -> Any:
         """What a record holds but its body: the hash of its file's fields, or of the fields
@@ -276,3 +295,7 @@ class Values:
         if found is None:
             found = self._fronts[record.id] = content_key(record.model_dump_json(exclude={"body"}))
         return found
+
+
+def _same(value: Any) -> Any:
+    return value

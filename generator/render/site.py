@@ -350,8 +350,8 @@ class SiteRenderer:
         self.reads.add("body", record_id)
         if not text.strip():
             return Markup("")
-        source = self.portfolio.sources[record_id]
-        page = self.paths.by_id[record_id].partition("#")[0]
+        source = self.seen.portfolio.sources[record_id]  # the body's fact covers its file
+        page = self.seen_path(record_id).partition("#")[0]
         root = self._root
 
         def resolve(target: Path) -> str | None:
