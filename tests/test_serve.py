@@ -134,7 +134,7 @@ def test_serve_rebuilds_shows_errors_and_recovers(
         wait_for(lambda: fetch(base + "index.html")[0] == 500)
         status, page = fetch(base + "concerns/MED-01.html")
         assert status == 500
-        assert "med-01.md:10: risk: &#x27;severe&#x27; is not allowed here" in page
+        assert "med-01.md:10: risk: &#39;severe&#39; is not allowed here" in page
         assert fetch(base + "__portfolio/version")[1] != version
 
         record.write_text(

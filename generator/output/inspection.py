@@ -10,12 +10,13 @@ same bytes.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from markupsafe import escape
 
 from generator.check.assess import Build
 from generator.errors import PortfolioError, Problem
@@ -57,7 +58,7 @@ def evidence_folder(build: Build, pdf: bytes, site: SiteFiles) -> SiteFiles:
 
 def _index(build: Build, listing: list[tuple[str, str, list[tuple[str, str, str]]]]) -> str:
     p = build.portfolio
-    e = html.escape
+    e = escape
     rows = []
     for kq, statement, entries in listing:
         links = "".join(

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from html import escape
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from generator.check.outcomes import Outcome
 from generator.render.dates import show_date

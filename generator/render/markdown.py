@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import escape
 
 from generator.load.bodies import Reference as Reference
 from generator.load.bodies import classify, parser
@@ -66,7 +67,7 @@ def _render_image(
     alt = self.renderInlineAsText(token.children or [], options, env)
     resolved = _resolve(str(token.attrGet("src") or ""), env)
     if resolved is None:
-        return f'<span class="image-omitted">[Image not included: {_escape(alt or "image")}]</span>'
+        return f'<span class="image-omitted">[Image not included: {escape(alt or "image")}]</span>'
     token.attrSet("src", resolved)
     token.attrSet("alt", alt)
     token.children = []
@@ -98,17 +99,11 @@ def _render_link_close(
         elif token.type == "link_open":
             if depth == 0:
                 if "inert" in token.meta:
-                    url = _escape(str(token.meta["inert"]))
+                    url = escape(str(token.meta["inert"]))
                     return f'</span> <span class="link-url">({url})</span>'
                 break
             depth -= 1
     return str(self.renderToken(tokens, idx, options, env))
-
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
 
 
 _MD = _parser()

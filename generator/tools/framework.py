@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import escape
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -446,7 +446,7 @@ def report_markdown(migration: Migration) -> str:
 def report_html(migration: Migration) -> str:
     """The migration report as one self-contained HTML page."""
     p, target, terms = migration.portfolio, migration.target, migration.target.terms
-    e = html.escape
+    e = escape
     plural = terms.statements[:1].upper() + terms.statements[1:]
     parts = [
         '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">',

@@ -14,7 +14,6 @@ its own at 127.0.0.1 (DNS rebinding) gets 421 and nothing else. No folder is eve
 from __future__ import annotations
 
 import errno
-import html
 import io
 import os
 import shutil
@@ -31,6 +30,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from markupsafe import escape
 
 from generator.errors import PortfolioError, Problem
 from generator.pipeline import preview
@@ -78,7 +79,7 @@ class Preview:
 
 def error_page(errors: list[str]) -> bytes:
     """A page that lists the build's errors, each with its file and line."""
-    items = "".join(f"<li><code>{html.escape(e)}</code></li>" for e in errors)
+    items = "".join(f"<li><code>{escape(e)}</code></li>" for e in errors)
     count = len(errors)
     return (
         '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
