@@ -1,0 +1,63 @@
+"""How often the import's guess of a finding's quality statements agrees with a quality lead.
+
+Reads the labelled tracker rows in tests/data/tracker_rows.yaml and prints, for the dev rows,
+the held-out rows and all of them: top-1 (the best-ranked statement is one the quality lead
+chose) and top-2 (one of the two best-ranked is). With --misses, lists the rows it got wrong.
+
+    .venv/bin/python bench/import_accuracy.py [--misses]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.load.framework import read_packaged
+from generator.tools.guess import Guesser
+
+ROWS = Path(__file__).resolve().parent.parent / "tests" / "data" / "tracker_rows.yaml"
+
+
+def score(rows: list[dict[str, Any]], guesser: Guesser) -> tuple[float, float, list[str]]:
+    """Top-1 and top-2 accuracy over ``rows``, and a line for each row missed at top-2."""
+    top1 = top2 = 0
+    misses = []
+    for row in rows:
+        ranked = guesser.rank(
+            row["finding"],
+            [row["action"]] if row.get("action") else [],
+            row.get("regulation", ""),
+            row.get("section"),
+        )
+        slugs = [r.slug for r in ranked]
+        labels = set(row["labels"])
+        top1 += bool(slugs[:1] and slugs[0] in labels)
+        hit = bool(labels & set(slugs[:2]))
+        top2 += hit
+        if not hit:
+            misses.append(f"{row['finding'][:70]!r}: {slugs[:2]} (wanted {sorted(labels)})")
+    return top1 / len(rows), top2 / len(rows), misses
+
+
+def main() -> None:
+    framework = read_packaged("cqc-saf-2024")
+    assert framework is not None
+    guesser = Guesser(framework)
+    rows = yaml.safe_load(ROWS.read_text(encoding="utf-8"))["rows"]
+    for name, part in (
+        ("dev", [r for r in rows if r["split"] == "dev"]),
+        ("held-out", [r for r in rows if r["split"] == "held-out"]),
+        ("all", rows),
+    ):
+        top1, top2, misses = score(part, guesser)
+        print(f"{name:>8}: {len(part):3d} rows  top-1 {top1:6.1%}  top-2 {top2:6.1%}")
+        if "--misses" in sys.argv and name != "all":
+            for line in misses:
+                print(f"          miss {line}")
+
+
+if __name__ == "__main__":
+    main()
