@@ -41,9 +41,7 @@ def stem(word: str) -> str:
     word = word.lower()
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
-    elif len(word) > 4 and word.endswith("sses"):
-        word = word[:-2]
-    elif len(word) > 4 and word.endswith(("ches", "shes", "xes", "zes")):
+    elif len(word) > 4 and word.endswith(("sses", "ches", "shes", "xes", "zes")):
         word = word[:-2]
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
@@ -64,10 +62,7 @@ def _undouble(word: str) -> str:
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     """The words of ``text`` stemmed, with where each stands in ``text``."""
-    return [
-        (stem(m.group()), m.start(), m.end())
-        for m in _WORD.finditer(text)
-    ]
+    return [(stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 def regulations_named(text: str, known: set[str], column: bool = False) -> list[str]:
@@ -143,7 +138,9 @@ class Guesser:
             if word not in ranked.words:
                 ranked.words.append(word)
 
-        for text, weight in [(finding, FINDING_WEIGHT)] + [(a, ACTION_WEIGHT) for a in actions or []]:
+        for text, weight in [(finding, FINDING_WEIGHT)] + [
+            (a, ACTION_WEIGHT) for a in actions or []
+        ]:
             for phrase, slug, words in self._matches(text):
                 add(slug, weight * self.phrases[phrase][1], words)
         known = set(self.regulations)
