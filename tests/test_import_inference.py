@@ -43,7 +43,7 @@ PLAN: list[str | tuple[Any, ...]] = [
         "RM",
         "end of Nov",
         "Red",
-        "12/11 – chased pharmacy for the new MAR format",
+        "12/11 \u2013 chased pharmacy for the new MAR format",
         None,
         "In progress",
     ),
@@ -268,7 +268,7 @@ def test_an_action_plan_imports_with_no_map_file(
     assert roles["deputy-manager"].title == "Deputy Manager"
     assert recruitment.actions[0].owner == "nominated-individual"
     assert mca.actions[0].owner == "care-manager"
-    assert notifications.actions[0].owner == "registered-manager"
+    assert notifications.actions[0].owner == audits.actions[0].owner == "registered-manager"
     record_text = "".join(p.read_text() for p in (root / "concerns" / "imported").glob("imp-*.md"))
     assert "Sue" not in record_text and "Barker" not in record_text
     # A note dated at its start keeps its date; one without is undated, in the body.
@@ -370,7 +370,7 @@ def test_vague_dates_are_read_by_the_stated_rule(text: str, expected: date | Non
 
 
 def test_notes_take_the_date_at_their_start() -> None:
-    assert note_date("12/11 – chased pharmacy", TODAY, None) == (
+    assert note_date("12/11 \u2013 chased pharmacy", TODAY, None) == (
         date(2025, 11, 12),
         "chased pharmacy",
     )
