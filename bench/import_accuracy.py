@@ -1,7 +1,7 @@
 """How often the import's guess of a finding's quality statements agrees with a quality lead.
 
 Reads the labelled tracker rows in tests/data/tracker_rows.yaml and prints, for the dev rows,
-the held-out rows and all of them: top-1 (the best-ranked statement is one the quality lead
+the held-out rows, the fresh rows (written after the vocabulary) and all of them: top-1 (the best-ranked statement is one the quality lead
 chose) and top-2 (one of the two best-ranked is). With --misses, lists the rows it got wrong.
 
     .venv/bin/python bench/import_accuracy.py [--misses]
@@ -50,6 +50,7 @@ def main() -> None:
     for name, part in (
         ("dev", [r for r in rows if r["split"] == "dev"]),
         ("held-out", [r for r in rows if r["split"] == "held-out"]),
+        ("fresh", [r for r in rows if r["split"] == "fresh"]),
         ("all", rows),
     ):
         top1, top2, misses = score(part, guesser)

@@ -464,21 +464,29 @@ def test_the_labelled_rows_are_guessed_at_least_as_well_as_measured() -> None:
     rows = yaml.safe_load((Path(__file__).parent / "data" / "tracker_rows.yaml").read_text())
     rows = rows["rows"]
     assert len(rows) >= 60
-    top1 = top2 = 0
-    for row in rows:
-        ranked = [
-            r.slug
-            for r in guesser.rank(
-                row["finding"],
-                [row["action"]] if row.get("action") else [],
-                row.get("regulation", ""),
-                row.get("section"),
-            )
-        ]
-        top1 += bool(ranked and ranked[0] in row["labels"])
-        top2 += bool(set(ranked[:2]) & set(row["labels"]))
-    assert top1 / len(rows) >= 0.88
-    assert top2 / len(rows) >= 0.95
+
+    def accuracy(part: list[dict[str, Any]]) -> tuple[float, float]:
+        top1 = top2 = 0
+        for row in part:
+            ranked = [
+                r.slug
+                for r in guesser.rank(
+                    row["finding"],
+                    [row["action"]] if row.get("action") else [],
+                    row.get("regulation", ""),
+                    row.get("section"),
+                )
+            ]
+            top1 += bool(ranked and ranked[0] in row["labels"])
+            top2 += bool(set(ranked[:2]) & set(row["labels"]))
+        return top1 / len(part), top2 / len(part)
+
+    # Measured: 94.7% and 100% on the 75 rows written before the vocabulary, 70% and 85% on
+    # the 20 written after it (bench/import_accuracy.py).
+    top1, top2 = accuracy([r for r in rows if r["split"] != "fresh"])
+    assert top1 >= 0.9 and top2 >= 0.95
+    top1, top2 = accuracy([r for r in rows if r["split"] == "fresh"])
+    assert top1 >= 0.65 and top2 >= 0.8
 
 
 def test_the_draft_framework_has_its_own_vocabulary() -> None:
