@@ -1,8 +1,9 @@
 """How often the import's guess of a finding's quality statements agrees with a quality lead.
 
 Reads the labelled tracker rows in tests/data/tracker_rows.yaml and prints, for the dev rows,
-the held-out rows, the fresh rows (written after the vocabulary) and all of them: top-1 (the best-ranked statement is one the quality lead
-chose) and top-2 (one of the two best-ranked is). With --misses, lists the rows it got wrong.
+the held-out rows, the fresh rows (written after the vocabulary) and all of them: top-1 (the
+best-ranked statement is one the quality lead chose) and top-2 (one of the two best-ranked is).
+With --misses, lists the rows it got wrong.
 
     .venv/bin/python bench/import_accuracy.py [--misses]
 """
