@@ -500,3 +500,43 @@ def test_the_draft_framework_has_its_own_vocabulary() -> None:
     assert guesser.guess("Staff files lacked references", regulation="Reg 19").chosen[0].slug == (
         "safe-staffing"
     )
+
+
+def test_owners_that_name_nobody_fall_to_the_registered_manager(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Finding,Action,Owner,Due\n"
+        "MAR charts had gaps,Weekly MAR audit,TBC,31/12/2026\n"
+        "Fluid charts incomplete,Fluid audit,All staff,31/12/2026\n"
+        "Window restrictors missing,Fit restrictors,Jo Bloggs,31/12/2026\n",
+        encoding="utf-8",
+    )
+    report = import_tracker(load(root).portfolio, path, None, TODAY)
+    med, fluids, windows = concerns_of(root)
+    assert med.actions[0].owner == "registered-manager"
+    assert "row 2: no owner named ('TBC'): owned by registered-manager" in report.owners[0]
+    assert fluids.actions[0].owner == "all-staff"
+    # A name with no job title: a role that is not the name, the name kept in portfolio.yaml.
+    assert windows.actions[0].owner == "named-owner-1"
+    assert load(root).portfolio.settings.roles["named-owner-1"].name == "Jo Bloggs"
+    assert any("rename the role to their job title" in line for line in report.owners)
+
+
+def test_a_framework_regulation_pointing_nowhere_is_an_error(
+    make_portfolio: MakePortfolio,
+) -> None:
+    framework = read_packaged("cqc-saf-2024")
+    assert framework is not None
+    data = framework.model_dump(mode="json", by_alias=True)
+    data["regulations"] = {"12": ["medicines-optimisaton"]}
+    root = make_portfolio({"framework.yaml": yaml.safe_dump(data, sort_keys=False)})
+    result = run(["check", str(root)])
+    assert result.exit_code == 1
+    assert "framework.yaml:" in result.output + result.stderr
+    assert (
+        "regulations: '12' points to 'medicines-optimisaton', which is not a statement of "
+        "cqc-saf-2024 (did you mean 'medicines-optimisation'?)"
+    ) in result.stderr

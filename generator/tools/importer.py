@@ -1096,7 +1096,19 @@ class _Roles:
         self.by_name.setdefault(key, slug)
 
 
-JOB_SET = set(JOB_WORDS) | {"nominated", "individual", "registered", "clinical", "quality"}
+JOB_SET = set(JOB_WORDS) | {
+    "nominated",
+    "individual",
+    "registered",
+    "clinical",
+    "quality",
+    "staff",
+    "all",
+    "everyone",
+    "housekeeping",
+    "kitchen",
+    "activities",
+}
 
 
 def _title_case(text: str) -> str:
@@ -1300,6 +1312,14 @@ def import_tracker(
         for index, (offset, cells) in enumerate(rows_of, start=1):
             aid = f"{cid}-A{index}"
             owner_text = _cell(cells.get("owner"))
+            if owner_text and (
+                UNDATED.fullmatch(_norm(owner_text)) or not re.search(r"[^\W\d_]", owner_text)
+            ):
+                report.owners.append(
+                    f"row {offset}: no owner named ({owner_text!r}): owned by {default_owner} "
+                    "until you name one"
+                )
+                owner_text = ""
             owner = roles.role(owner_text, f"row {offset}") if owner_text else default_owner
             action: dict[str, Any] = {
                 "id": aid,
