@@ -511,7 +511,7 @@ def test_owners_that_name_nobody_fall_to_the_registered_manager(
         "Finding,Action,Owner,Due\n"
         "MAR charts had gaps,Weekly MAR audit,TBC,31/12/2026\n"
         "Fluid charts incomplete,Fluid audit,All staff,31/12/2026\n"
-        "Window restrictors missing,Fit restrictors,Jo Bloggs,31/12/2026\n",
+        "Window restrictors missing,Fit restrictors,Jo Bloggs,-\n",
         encoding="utf-8",
     )
     report = import_tracker(load(root).portfolio, path, None, TODAY)
@@ -521,6 +521,7 @@ def test_owners_that_name_nobody_fall_to_the_registered_manager(
     assert fluids.actions[0].owner == "all-staff"
     # A name with no job title: a role that is not the name, the name kept in portfolio.yaml.
     assert windows.actions[0].owner == "named-owner-1"
+    assert windows.actions[0].due == TODAY and report.undated[0].endswith("('-')")
     assert load(root).portfolio.settings.roles["named-owner-1"].name == "Jo Bloggs"
     assert any("rename the role to their job title" in line for line in report.owners)
 

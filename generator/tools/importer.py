@@ -1237,7 +1237,7 @@ def import_tracker(
         due, warning = dates.read(raw_due)
         due_text = _cell(raw_due)
         cells["undated"] = None
-        if due is None and due_text and not UNDATED.fullmatch(_norm(due_text)):
+        if due is None and _norm(due_text) and not UNDATED.fullmatch(_norm(due_text)):
             due = vague_date(due_text, today, dates.order)
             if due is None:
                 report.skipped.append(
