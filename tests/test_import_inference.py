@@ -541,3 +541,19 @@ def test_a_framework_regulation_pointing_nowhere_is_an_error(
         "regulations: '12' points to 'medicines-optimisaton', which is not a statement of "
         "cqc-saf-2024 (did you mean 'medicines-optimisation'?)"
     ) in result.stderr
+
+
+def test_framework_show_lists_the_words_import_reads(make_portfolio: MakePortfolio) -> None:
+    result = run(["framework", "show", "cqc-saf-2024", "--descriptions"])
+    assert result.exit_code == 0
+    assert "Import reads: medicine, medication, mar, mar chart, emar" in result.output
+    assert "No phrases" not in result.output
+    framework = read_packaged("cqc-saf-2024")
+    assert framework is not None
+    plain = framework.model_dump(mode="json", exclude={"regulations"}, by_alias=True)
+    for kq in plain["key_questions"]:
+        for statement in kq["statements"]:
+            del statement["phrases"]
+    root = make_portfolio({"framework.yaml": yaml.safe_dump(plain)})
+    result = run(["framework", "show", "--portfolio", str(root)])
+    assert "No phrases: `portfolio import` matches only the titles" in result.output
