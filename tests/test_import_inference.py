@@ -557,3 +557,24 @@ def test_framework_show_lists_the_words_import_reads(make_portfolio: MakePortfol
     root = make_portfolio({"framework.yaml": yaml.safe_dump(plain)})
     result = run(["framework", "show", "--portfolio", str(root)])
     assert "No phrases: `portfolio import` matches only the titles" in result.output
+
+
+def test_a_date_shown_as_a_month_is_read_as_the_month_end(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Issue identified", "Action required", "Target date"])
+    sheet.append(["MAR charts had gaps", "Weekly MAR audit", datetime(2027, 2, 1)])
+    sheet["C2"].number_format = "mmm-yy"
+    sheet.append(["Fluid charts incomplete", "Fluid audit", datetime(2027, 2, 1)])
+    sheet["C3"].number_format = "dd/mm/yyyy"
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    report = import_tracker(load(root).portfolio, path, None, TODAY)
+    med, fluids = concerns_of(root)
+    assert med.actions[0].due == date(2027, 2, 28)
+    assert report.dates == ["row 2: 'February 2027' read as 28 February 2027"]
+    assert fluids.actions[0].due == date(2027, 2, 1)

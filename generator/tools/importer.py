@@ -367,7 +367,7 @@ def read_table(
                 ]
             )
         ws: Any = book[sheet] if sheet else book.worksheets[0]
-        rows = [[_unescape(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows = [[_xlsx_value(c) for c in row] for row in ws.iter_rows()]
         for merged in ws.merged_cells.ranges:
             value = rows[merged.min_row - 1][merged.min_col - 1]
             for r in range(merged.min_row, merged.max_row + 1):
@@ -557,6 +557,17 @@ def _split(path: Path, text: str, columns: dict[str, str]) -> tuple[list[list[An
         )
         raise PortfolioError([Problem(path.as_posix(), line, message)])
     return best[1], best[2]
+
+
+def _xlsx_value(cell: Any) -> Any:
+    """A workbook cell's value; a date shown as a month alone ("mmm-yy", "mmmm yyyy") is that
+    month in words, so that it is read as the month's last day, as a deadline in words is."""
+    value = cell.value
+    if isinstance(value, datetime):
+        shown = re.sub(r'"[^"]*"|\[[^]]*\]', "", str(getattr(cell, "number_format", ""))).lower()
+        if "m" in shown and "y" in shown and "d" not in shown and "h" not in shown:
+            return f"{value:%B %Y}"
+    return _unescape(value)
 
 
 def _unescape(value: Any) -> Any:
