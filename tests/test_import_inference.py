@@ -578,3 +578,14 @@ def test_a_date_shown_as_a_month_is_read_as_the_month_end(
     assert med.actions[0].due == date(2027, 2, 28)
     assert report.dates == ["row 2: 'February 2027' read as 28 February 2027"]
     assert fluids.actions[0].due == date(2027, 2, 1)
+
+
+def test_regulations_are_read_only_where_a_row_cites_one() -> None:
+    from generator.tools.importer import _regulations
+
+    assert _regulations("12, 17", []) == ["12", "17"]
+    assert _regulations("Reg 20A", []) == ["20A"]
+    assert _regulations("", ["Regulation 12: MAR charts had gaps"]) == ["12"]
+    # A number in the text is not a regulation, nor is regulation 18 of 2009 (notifications).
+    assert _regulations("", ["Registered manager absent for 12 months"]) == []
+    assert _regulations("Registration Regulation 18", []) == []

@@ -32,7 +32,7 @@ from generator.load.validate import validate
 from generator.model import ID_PATTERN, Action, Model, Risk, Source, one_or_many
 from generator.pipeline import load
 from generator.tools.authoring import slugify
-from generator.tools.guess import Guess, Guesser
+from generator.tools.guess import Guess, Guesser, regulations_named
 
 Column = Literal[
     "finding",
@@ -927,13 +927,18 @@ def _source(text: str) -> str | None:
     return None
 
 
-def _regulations(text: str) -> list[str]:
-    found = []
-    for number in re.findall(r"\b(20a|20|1[0-9]|9)\b", text.lower()):
-        value = number.upper()
-        if value not in found:
-            found.append(value)
-    return found
+REGULATIONS = {str(n) for n in range(9, 21)} | {"20A"}
+
+
+def _regulations(column: str, texts: list[str]) -> list[str]:
+    """The regulations of 2014 a row cites: numbers in a regulation column, and "Reg 12" or
+    "Regulation 17" in the finding or its actions. Regulation 18 of the Registration
+    Regulations 2009 (notifications) is not one of them."""
+    known = REGULATIONS | {"2009-18"}
+    found = regulations_named(column, known, column=True) if column else []
+    for text in texts:
+        found += [r for r in regulations_named(text, known) if r not in found]
+    return [r for r in found if r in REGULATIONS]
 
 
 def _title(text: str) -> str:
@@ -1382,10 +1387,7 @@ def import_tracker(
         raised, _ = dates.read(first.get("raised"))
         all_done = all(a["status"] in ("completed", "closed") for a in actions)
         regulation = _regulations(
-            " ".join(
-                [_cell(first.get("regulation"))]
-                + [t for t in [finding] if re.search(r"\bReg", t, re.IGNORECASE)]
-            )
+            _cell(first.get("regulation")), [finding, *(_cell(c["action"]) for _, c in rows_of)]
         )
         risk = _risk(_cell(first.get("risk")), "")
         if not risk:
