@@ -742,10 +742,11 @@ class DateReader:
 
 
 DATE_RULE = (
-    "a month alone, or 'end of' a month, is its last day; 'mid' a month its 15th, 'start of' a "
-    "month its 1st; a date or month with no year is the one nearest the import day; 'Jan-27' is "
-    "January 2027, as Excel shows a month and year; 'w/c 12/01' is the Sunday that ends that "
-    "week; 'Q1 2027' the last day of that calendar quarter (Q1 ends 31 March)"
+    "a month alone, or 'end of' a month, is its last day ('30th Nov', with a day, is that "
+    "day); 'mid' a month its 15th, 'start of' a month its 1st; a date or month with no year is "
+    "the one nearest the import day; 'Jan-27' is January 2027, as Excel shows a month and "
+    "year; 'w/c 12/01' is the Sunday that ends that week; 'Q1 2027' the last day of that "
+    "calendar quarter (Q1 ends 31 March)"
 )
 # Deadlines that are not dates: the action has no due date in the tracker.
 UNDATED = re.compile(
@@ -795,6 +796,16 @@ def vague_date(text: str, near: date, order: str | None) -> date | None:
     match = re.fullmatch(r"(\d{1,2})/(\d{1,2})", words)
     if match:
         return _day_month(match.group(1), match.group(2), None, near, order)
+    day_first = re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}", words)
+    month_first = re.fullmatch(rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)", words)
+    if day_first or month_first:
+        day_text, month_text = (
+            (day_first.group(1), day_first.group(2))
+            if day_first
+            else (month_first.group(2), month_first.group(1))  # type: ignore[union-attr]
+        )
+        named = _month(month_text)
+        return _day_month(day_text, str(named), None, near, "dmy") if named else None
     match = re.fullmatch(
         rf"(?:(end|by the end|the end|late|mid|middle|start|beginning|early)\s+(?:of\s+)?)?"
         rf"{_MONTH}(?:\s+(\d{{4}}|\d{{2}}))?",
