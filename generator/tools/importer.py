@@ -1,11 +1,14 @@
-"""Importing an existing spreadsheet action tracker (CSV or XLSX) into records.
+"""Importing an existing action tracker (CSV, XLSX or a Word action plan) into records.
 
 Providers' trackers differ, so headers are matched loosely (case, spacing, punctuation, common
 synonyms), a title row above the header is skipped, merged cells and blank cells under a finding
-carry the finding down, and dates are read in the forms UK trackers use. Rows that share a
-finding become one concern with several actions; owners become roles in portfolio.yaml. Every
-row that cannot be imported is reported with its row number and why, and nothing that exists is
-overwritten. What is written passes ``portfolio check``.
+carry the finding down, and dates are read in the forms UK trackers use, including deadlines in
+words (DATE_RULE). No map file is needed: where no column names a finding's quality statements,
+they are guessed from its words by generator.tools.guess and listed for the user to confirm;
+section rows (SAFE, WELL-LED...) are key questions for the rows below. Rows that share a finding
+become one concern with several actions; owners become roles in portfolio.yaml. Every row that
+cannot be imported is reported with its row number and why, and nothing that exists is
+overwritten. What is written passes ``portfolio check``, with an import report beside it.
 """
 
 from __future__ import annotations
