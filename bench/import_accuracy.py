@@ -2,7 +2,9 @@
 
 Reads the labelled tracker rows in tests/data/tracker_rows.yaml and prints, for the dev rows,
 the held-out rows, the fresh rows (written after the vocabulary) and all of them: top-1 (the
-best-ranked statement is one the quality lead chose) and top-2 (one of the two best-ranked is).
+best-ranked statement is one the quality lead chose) and top-2 (one of the two best-ranked is),
+and how many statements the import writes per finding (one, or two when the second scores near
+the first) with the share of those the quality lead chose too.
 With --misses, lists the rows it got wrong.
 
     .venv/bin/python bench/import_accuracy.py [--misses]
@@ -22,25 +24,31 @@ from generator.tools.guess import Guesser
 ROWS = Path(__file__).resolve().parent.parent / "tests" / "data" / "tracker_rows.yaml"
 
 
-def score(rows: list[dict[str, Any]], guesser: Guesser) -> tuple[float, float, list[str]]:
-    """Top-1 and top-2 accuracy over ``rows``, and a line for each row missed at top-2."""
-    top1 = top2 = 0
+def score(
+    rows: list[dict[str, Any]], guesser: Guesser
+) -> tuple[float, float, float, float, list[str]]:
+    """Top-1 and top-2 accuracy over ``rows``, the statements chosen per row and the share of
+    them the quality lead chose too, and a line for each row missed at top-2."""
+    top1 = top2 = chosen = agreed = 0
     misses = []
     for row in rows:
-        ranked = guesser.rank(
+        guess = guesser.guess(
             row["finding"],
             [row["action"]] if row.get("action") else [],
             row.get("regulation", ""),
             row.get("section"),
         )
-        slugs = [r.slug for r in ranked]
+        slugs = [r.slug for r in guess.ranked]
         labels = set(row["labels"])
+        chosen += len(guess.chosen)
+        agreed += sum(1 for r in guess.chosen if r.slug in labels)
         top1 += bool(slugs[:1] and slugs[0] in labels)
         hit = bool(labels & set(slugs[:2]))
         top2 += hit
         if not hit:
             misses.append(f"{row['finding'][:70]!r}: {slugs[:2]} (wanted {sorted(labels)})")
-    return top1 / len(rows), top2 / len(rows), misses
+    n = len(rows)
+    return top1 / n, top2 / n, chosen / n, agreed / max(chosen, 1), misses
 
 
 def main() -> None:
@@ -54,8 +62,11 @@ def main() -> None:
         ("fresh", [r for r in rows if r["split"] == "fresh"]),
         ("all", rows),
     ):
-        top1, top2, misses = score(part, guesser)
-        print(f"{name:>8}: {len(part):3d} rows  top-1 {top1:6.1%}  top-2 {top2:6.1%}")
+        top1, top2, per_row, agreed, misses = score(part, guesser)
+        print(
+            f"{name:>8}: {len(part):3d} rows  top-1 {top1:6.1%}  top-2 {top2:6.1%}  "
+            f"chosen {per_row:.2f} a row, {agreed:6.1%} of them labelled"
+        )
         if "--misses" in sys.argv and name != "all":
             for line in misses:
                 print(f"          miss {line}")
