@@ -614,3 +614,20 @@ def test_regulations_are_read_only_where_a_row_cites_one() -> None:
     # A number in the text is not a regulation, nor is regulation 18 of 2009 (notifications).
     assert _regulations("", ["Registered manager absent for 12 months"]) == []
     assert _regulations("Registration Regulation 18", []) == []
+
+
+def test_a_word_file_that_unpacks_too_far_is_refused(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    from generator.tools.importer import DOCX_MAX_BYTES
+
+    root = make_portfolio()
+    bomb = tmp_path / "plan.docx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (DOCX_MAX_BYTES + 1))
+    assert bomb.stat().st_size < 1024 * 1024
+    result = run(["import", str(bomb), str(root)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"{bomb.as_posix()}: this is not a Word document that can be read (it unpacks to 64 MB)"
+    )
