@@ -631,3 +631,39 @@ def test_a_word_file_that_unpacks_too_far_is_refused(
     assert result.stderr.startswith(
         f"{bomb.as_posix()}: this is not a Word document that can be read (it unpacks to 64 MB)"
     )
+
+
+@pytest.mark.parametrize(
+    ("cells", "roles", "names"),
+    [
+        (["RM & DM"], ["registered-manager"], {}),
+        (["Health and Safety Lead"], ["health-and-safety-lead"], {}),
+        (["Team Leader (Nights)"], ["team-leader"], {"team-leader": None}),
+        (
+            ["Sue Barker (Deputy)", "Deputy Manager - Sue"],
+            ["deputy-manager"] * 2,
+            {"deputy-manager": "Sue Barker"},
+        ),
+        (["Amira"], ["registered-manager"], {}),  # the first name of a role's holder
+        (["TL - Priya Shah"], ["team-leader"], {"team-leader": "Priya Shah"}),
+    ],
+)
+def test_owner_cells_are_read_as_roles(
+    make_portfolio: MakePortfolio,
+    tmp_path: Path,
+    cells: list[str],
+    roles: list[str],
+    names: dict[str, str | None],
+) -> None:
+    root = make_portfolio()
+    path = tmp_path / "t.csv"
+    lines = ["Finding,Action,Owner,Due"] + [
+        f'MAR charts had gaps,Audit {n},"{cell}",31/12/2026' for n, cell in enumerate(cells)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_tracker(load(root).portfolio, path, None, TODAY)
+    (concern,) = concerns_of(root)
+    assert [a.owner for a in concern.actions] == roles
+    settings = load(root).portfolio.settings.roles
+    for role, name in names.items():
+        assert settings[role].name == name

@@ -1051,10 +1051,16 @@ class _Roles:
 
     def role(self, text: str, where: str) -> str:
         """The role the owner cell ``text`` names (adding one when needed)."""
-        parts = [p.strip() for p in re.split(r"\s+[-\u2013\u2014]\s+|[()\[\],;/&+]|\band\b", text)]
-        parts = [p for p in parts if _norm(p)]
+        parts: list[str] = []
+        for part in re.split(r"\s+[-\u2013\u2014]\s+|[()\[\],;/+]", text):
+            # "RM & DM" is two owners; "Health and Safety Lead" is one.
+            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if _norm(p)]
+            if len(pieces) > 1 and all(self._is_title(p) for p in pieces):
+                parts.extend(p.strip() for p in pieces)
+            elif _norm(part):
+                parts.append(part.strip())
         titles = [p for p in parts if self._is_title(p)]
-        names = [p for p in parts if p not in titles]
+        names = [p for p in parts if p not in titles and _looks_like_name(p)]
         if len(titles) > 1:
             self.notes.append(
                 f"{where}: {text!r} names several owners; the action is owned by the first, "
@@ -1139,6 +1145,40 @@ JOB_SET = set(JOB_WORDS) | {
     "kitchen",
     "activities",
 }
+
+
+NOT_NAMES = {
+    "night",
+    "nights",
+    "day",
+    "days",
+    "weekend",
+    "weekends",
+    "interim",
+    "acting",
+    "temporary",
+    "cover",
+    "covering",
+    "floor",
+    "unit",
+    "wing",
+    "home",
+    "group",
+    "tbc",
+    "support",
+    "lead",
+}
+
+
+def _looks_like_name(text: str) -> bool:
+    """Whether ``text`` reads as a person's name ("Sue", "Sue Barker"), not a qualifier
+    ("Nights", "Interim", "Rose Unit")."""
+    words = text.split()
+    return (
+        0 < len(words) <= 4
+        and all(re.fullmatch(r"[^\W\d_][^\W\d_'\-.]*", w) and w[0].isupper() for w in words)
+        and not {w.lower() for w in words} & NOT_NAMES
+    )
 
 
 def _title_case(text: str) -> str:
