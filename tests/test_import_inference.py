@@ -667,3 +667,24 @@ def test_owner_cells_are_read_as_roles(
     settings = load(root).portfolio.settings.roles
     for role, name in names.items():
         assert settings[role].name == name
+
+
+def test_the_plan_imports_under_the_draft_framework_by_its_own_vocabulary(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    from conftest import PORTFOLIO_YAML
+
+    root = make_portfolio({"portfolio.yaml": PORTFOLIO_YAML + "framework: cqc-asc-2026-draft\n"})
+    import_tracker(load(root).portfolio, plan_xlsx(tmp_path / "plan.xlsx"), None, TODAY)
+    firsts = [c.quality_statements[0] for c in concerns_of(root)]
+    assert firsts == [
+        "safe-medicines-treatments",
+        "managing-risks",
+        "safe-staffing",
+        "supporting-healthier-lives",
+        "consent-to-care",
+        "governance-management",
+        "governance-management",
+    ]
+    result = run(["check", str(root)])
+    assert result.exit_code == 0, result.output
