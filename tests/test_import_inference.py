@@ -688,3 +688,64 @@ def test_the_plan_imports_under_the_draft_framework_by_its_own_vocabulary(
     ]
     result = run(["check", str(root)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_workbook_with_a_sheet_per_key_question_is_read_whole(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "How to use"
+    notes.append(["Fill in one row per action. RAG: red, amber or green."])
+    safe = book.create_sheet("Safe")
+    safe.append(["Safe: action plan"])
+    safe.append(["Issue identified", "Action required", "Person responsible", "Target date"])
+    safe.append(["MAR charts had gaps", "Daily MAR checks", "RM", "31/12/2026"])
+    safe.append(["Window restrictors missing", "Fit restrictors", "Maintenance", "sometime"])
+    effective = book.create_sheet("Effective")
+    effective.append(["Target date", "Issue identified", "Action required"])  # another order
+    effective.append(["end of Jan", "Fluid charts incomplete", "Fluid targets for each person"])
+    path = tmp_path / "plan.xlsx"
+    book.save(path)
+    # With sheet: in a map file, that sheet alone is read.
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("sheet: Effective\nid_prefix: EFF\n", encoding="utf-8")
+    result = run(["import", str(path), str(root), "--map", str(mapping), "--dry-run"])
+    assert result.output.startswith("Would import 1 actions into 1 concerns (EFF-01)")
+    result = run(["import", str(path), str(root)])
+    assert result.exit_code == 0, result.output
+    assert "Read the sheets 'Safe', 'Effective' of plan.xlsx as one tracker" in result.output
+    assert "sheet 'Safe', row 4: the deadline 'sometime' is not a date" in result.stderr
+    assert "sheet 'Effective', row 2: 'end of Jan' read as 31 January 2027" in result.output
+    med, fluids = concerns_of(root)
+    assert med.quality_statements[0] == "medicines-optimisation"
+    assert fluids.quality_statements[0] == "supporting-healthier-lives"
+    assert fluids.actions[0].title == "Fluid targets for each person"
+
+
+def test_rows_of_a_word_file_are_named_by_table_and_row(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    document = Document()
+    document.add_paragraph("SAFE")
+    table = document.add_table(rows=3, cols=3)
+    for row, texts in zip(
+        table.rows,
+        [
+            ["Issue identified", "Action required", "Target date"],
+            ["MAR charts had gaps", "Daily MAR checks", "31/12/2026"],
+            ["Falls not reviewed", "Falls review after each fall", "whenever"],
+        ],
+        strict=True,
+    ):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.text = text
+    path = tmp_path / "plan.docx"
+    document.save(str(path))
+    result = run(["import", str(path), str(root)])
+    assert result.exit_code == 0, result.output
+    assert "table 1, row 3: the deadline 'whenever' is not a date" in result.stderr
+    assert "the heading above table 1: 'SAFE'" in result.output

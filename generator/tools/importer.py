@@ -19,6 +19,7 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -308,6 +309,14 @@ class Table:
     rows: list[list[Any]]
     encoding: str = "UTF-8"
     delimiter: str = ","
+    # Where each row is, as the user would find it, when that is not "row N" of one sheet:
+    # "table 2, row 3" of a Word file, "sheet 'Safe', row 12" of a workbook read whole.
+    places: list[str] | None = None
+    sheets: list[str] | None = None  # the sheets read, when a workbook's several were
+
+    def place(self, index: int) -> str:
+        """Where the row at ``index`` (from 0) is."""
+        return self.places[index] if self.places else f"row {index + 1}"
 
     @property
     def guessed(self) -> bool:
@@ -316,6 +325,12 @@ class Table:
 
     def read_as(self, name: str) -> str | None:
         """What to tell the user about reading the file ``name``, unless it was UTF-8 CSV."""
+        if self.sheets:
+            named = ", ".join(repr(s) for s in self.sheets)
+            return (
+                f"Read the sheets {named} of {name} as one tracker (sheet: in a map file reads "
+                "one alone)."
+            )
         if self.encoding == "UTF-8" and self.delimiter == ",":
             return None
         said = f"Read {name} as {self.encoding}, {SEPARATORS[self.delimiter]}-separated"
@@ -369,16 +384,25 @@ def read_table(
                     )
                 ]
             )
-        ws: Any = book[sheet] if sheet else book.worksheets[0]
-        rows = [[_xlsx_value(c) for c in row] for row in ws.iter_rows()]
-        for merged in ws.merged_cells.ranges:
-            value = rows[merged.min_row - 1][merged.min_col - 1]
-            for r in range(merged.min_row, merged.max_row + 1):
-                for c in range(merged.min_col, merged.max_col + 1):
-                    rows[r - 1][c - 1] = value
-        return Table(rows)
+        if sheet is not None or len(book.worksheets) == 1:
+            return Table(_sheet_rows(book[sheet] if sheet else book.worksheets[0]))
+        # Several sheets (one per key question, say): those with the tracker's header are read
+        # as one, each sheet's name a possible section heading.
+        blocks: list[tuple[str, list[list[Any]]] | str] = []
+        titles: dict[str, str] = {}
+        for ws in book.worksheets:
+            label = f"sheet {_cell(ws.title)!r}, "
+            titles[label] = ws.title
+            blocks += [ws.title, (label, _sheet_rows(ws))]
+        combined, places, used = _combine(blocks, columns or {}, continuation=False)
+        if combined is None:
+            return Table(_sheet_rows(book.worksheets[0]))  # the error comes with the header
+        if len(used) == 1:
+            return Table(_sheet_rows(book[titles[used[0]]]))
+        return Table(combined, places=places, sheets=[titles[u] for u in used])
     if path.suffix.lower() in (".docx", ".docm"):
-        return Table(read_docx(path))
+        rows, places = read_docx(path, columns or {})
+        return Table(rows, places=places)
     if path.suffix.lower() in (".doc", ".xls", ".odt", ".ods", ".pdf"):
         what = "Word" if path.suffix.lower() in (".doc", ".odt") else "the spreadsheet"
         keep = ".docx" if what == "Word" else ".xlsx"
@@ -412,7 +436,9 @@ class Paragraph(str):
 DOCX_MAX_BYTES = 64 * 1024 * 1024
 
 
-def read_docx(path: Path) -> list[list[Any]]:
+def read_docx(
+    path: Path, columns: dict[str, str] | None = None
+) -> tuple[list[list[Any]], list[str]]:
     """The rows of a Word action plan's tables, as one table.
 
     Merged cells give their text to every cell they cover. The first table with a header row
@@ -451,41 +477,18 @@ def read_docx(path: Path) -> list[list[Any]]:
 
     try:
         document = Document(str(path))
-        blocks: list[list[list[Any]] | str] = []
+        blocks: list[tuple[str, list[list[Any]]] | str] = []
         for block in document.iter_inner_content():
             if isinstance(block, DocxTable):
-                blocks.append([[cell.text for cell in row.cells] for row in block.rows])
+                number = sum(1 for b in blocks if not isinstance(b, str)) + 1
+                cells = [[cell.text for cell in row.cells] for row in block.rows]
+                blocks.append((f"table {number}, ", cells))
             elif block.text.strip():
                 blocks.append(block.text)
     except Exception as exc:  # python-docx raises XML, key and value errors for damaged files
         raise unreadable(type(exc).__name__) from None
-    rows: list[list[Any]] = []
-    layout: list[Any] | None = None  # the header row that sets the columns
-    pending: list[str] = []  # paragraphs since the last table
-    for part in blocks:
-        if isinstance(part, str):
-            pending.append(part)
-            continue
-        header_at = next(
-            (i for i, row in enumerate(part[:15]) if len(match_headers(row, {})) >= 2), None
-        )
-        if header_at is not None and layout is not None:
-            wanted = match_headers(layout, {})
-            have = match_headers(part[header_at], {})
-            body = [_relaid(row, have, wanted, len(layout)) for row in part[header_at + 1 :]]
-        elif header_at is not None:
-            layout = part[header_at]
-            rows.extend(part[: header_at + 1])  # the header, and any title row above it
-            body = part[header_at + 1 :]
-        elif layout is None:
-            pending.clear()  # a table before the tracker's own (a cover sheet, say)
-            continue
-        else:
-            body = part
-        rows.extend([Paragraph(text)] for text in pending)  # headings: section rows, perhaps
-        pending.clear()
-        rows.extend(body)
-    if layout is None:
+    rows, places, _used = _combine(blocks, columns or {}, continuation=True)
+    if rows is None:
         raise PortfolioError(
             [
                 Problem(
@@ -496,7 +499,65 @@ def read_docx(path: Path) -> list[list[Any]]:
                 )
             ]
         )
-    return rows
+    return rows, places
+
+
+def _combine(
+    blocks: list[tuple[str, list[list[Any]]] | str],
+    columns: dict[str, str],
+    continuation: bool,
+) -> tuple[list[list[Any]] | None, list[str], list[str]]:
+    """Tables (a Word file's, or a workbook's sheets) as one: the rows, where each row came
+    from, and the names of the tables used (None for the rows when no table has a header).
+
+    Each block is a heading (text) or a table: (what to call it, its rows). The first table
+    with a header row sets the columns; a later one with a header of its own is laid out by
+    its headers into those columns; one without is taken as it is (a Word table carried on
+    after a page break) where ``continuation``, else left out. The headings just above a
+    table are put before its rows, to be read as section rows where they name a key question.
+    """
+    rows: list[list[Any]] = []
+    places: list[str] = []
+    used: list[str] = []
+    layout: list[Any] | None = None  # the header row that sets the columns
+    pending: list[str] = []  # headings since the last table
+    for part in blocks:
+        if isinstance(part, str):
+            pending.append(part)
+            continue
+        name, table = part
+        header_at = next(
+            (i for i, row in enumerate(table[:15]) if len(match_headers(row, columns)) >= 2),
+            None,
+        )
+        start = 0
+        if header_at is not None and layout is not None:
+            wanted = match_headers(layout, columns)
+            have = match_headers(table[header_at], columns)
+            start = header_at + 1
+            body = [_relaid(row, have, wanted, len(layout)) for row in table[start:]]
+        elif header_at is not None:
+            layout = table[header_at]
+            rows.extend(table[: header_at + 1])  # the header, and any title row above it
+            places.extend(f"{name}row {n}" for n in range(1, header_at + 2))
+            start = header_at + 1
+            body = table[start:]
+        elif layout is None or not continuation:
+            pending.clear()  # a table that is not the tracker's (a cover sheet, say)
+            continue
+        else:
+            body = table
+        used.append(name)
+        rows.extend([Paragraph(text)] for text in pending)
+        where = name.rstrip(", ")
+        heading = (
+            f"the name of {where}" if where.startswith("sheet ") else f"the heading above {where}"
+        )
+        places.extend(heading for _ in pending)
+        pending.clear()
+        rows.extend(body)
+        places.extend(f"{name}row {n}" for n in range(start + 1, start + len(body) + 1))
+    return (rows if layout is not None else None), places, used
 
 
 def _relaid(row: list[Any], have: dict[str, int], wanted: dict[str, int], width: int) -> list[Any]:
@@ -562,6 +623,17 @@ def _split(path: Path, text: str, columns: dict[str, str]) -> tuple[list[list[An
     return best[1], best[2]
 
 
+def _sheet_rows(ws: Any) -> list[list[Any]]:
+    """The cells of a worksheet, merged cells filled from their first cell."""
+    rows = [[_xlsx_value(c) for c in row] for row in ws.iter_rows()]
+    for merged in ws.merged_cells.ranges:
+        value = rows[merged.min_row - 1][merged.min_col - 1]
+        for r in range(merged.min_row, merged.max_row + 1):
+            for c in range(merged.min_col, merged.max_col + 1):
+                rows[r - 1][c - 1] = value
+    return rows
+
+
 def _xlsx_value(cell: Any) -> Any:
     """A workbook cell's value; a date shown as a month alone ("mmm-yy", "mmmm yyyy") is that
     month in words, so that it is read as the month's last day, as a deadline in words is."""
@@ -588,7 +660,12 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 def hidden_characters(
-    source: Path, rows: list[list[Any]], header_at: int, columns: dict[str, int], guessed: bool
+    source: Path,
+    rows: list[list[Any]],
+    header_at: int,
+    columns: dict[str, int],
+    guessed: bool,
+    place: Callable[[int], str] = lambda index: f"row {index + 1}",
 ) -> list[Problem]:
     """Every cell the import reads that holds an invisible control character, by row and column.
 
@@ -596,14 +673,14 @@ def hidden_characters(
     """
     problems = []
     header = rows[header_at]
-    for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
         for index in sorted(set(columns.values())):
             value = row[index] if index < len(row) else None
             if not isinstance(value, str):
                 continue
             found = [(m.start() + 1, m.group()) for m in _CONTROL.finditer(value)]
             if found:
-                where = f'row {offset}, column "{_cell(_CONTROL.sub("", _cell(header[index])))}"'
+                where = f'{place(number)}, column "{_cell(_CONTROL.sub("", _cell(header[index])))}"'
                 message = f"{where}: {_hidden(found, guessed)}"
                 problems.append(Problem(source.as_posix(), 0, message))
     return problems
@@ -1242,7 +1319,7 @@ def import_tracker(
                 f"columns: {{{needed}: <header>}}"
             )
             raise PortfolioError([Problem(source.as_posix(), header_at + 1, message)])
-    hidden = hidden_characters(source, rows, header_at, columns, table.guessed)
+    hidden = hidden_characters(source, rows, header_at, columns, table.guessed, table.place)
     if hidden:
         raise PortfolioError(hidden)
     defaults = mapping.get("defaults") or {}
@@ -1263,11 +1340,12 @@ def import_tracker(
         else next(iter(portfolio.settings.roles))
     )
 
-    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     carried: dict[str, Any] = {}
     section: str | None = None
     known = {_norm(c.baseline): c.id for c in portfolio.concerns.values()}
-    for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+    for index, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
+        offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
         if not any(_cell(v) for v in row):
             continue  # a blank row
@@ -1275,7 +1353,7 @@ def import_tracker(
         if heading is not None:
             section = heading
             carried = {}  # a finding does not run on into the next section
-            report.sections.append(f"row {offset}: {_cell(next(v for v in row if _cell(v)))!r}")
+            report.sections.append(f"{offset}: {_cell(next(v for v in row if _cell(v)))!r}")
             continue
         if len(row) == 1 and isinstance(row[0], Paragraph):
             continue  # a paragraph of a Word file that is not a section heading
@@ -1292,14 +1370,14 @@ def import_tracker(
                 cells[name] = carried[name]
         finding = _cell(cells.get("finding"))
         if not finding:
-            report.skipped.append(f"row {offset}: no finding, and none above it to carry down")
+            report.skipped.append(f"{offset}: no finding, and none above it to carry down")
             continue
         if not _cell(cells.get("action")):
-            report.skipped.append(f"row {offset}: no action")
+            report.skipped.append(f"{offset}: no action")
             continue
         if _norm(finding) in known:
             report.skipped.append(
-                f"row {offset}: this finding is in the portfolio already, as "
+                f"{offset}: this finding is in the portfolio already, as "
                 f"{known[_norm(finding)]}; update that record instead"
             )
             continue
@@ -1311,11 +1389,11 @@ def import_tracker(
             due = vague_date(due_text, today, dates.order)
             if due is None:
                 report.skipped.append(
-                    f"row {offset}: the deadline {due_text!r} is not a date; write it as "
+                    f"{offset}: the deadline {due_text!r} is not a date; write it as "
                     "31/01/2026 or 2026-01-31 (or 'TBC' when there is none yet)"
                 )
                 continue
-            report.dates.append(f"row {offset}: {due_text!r} read as {due:%d %B %Y}")
+            report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")
         if due is None:
             cells["undated"] = due_text or "blank"
             cadence = CADENCES.get(_norm(due_text))
@@ -1323,7 +1401,7 @@ def import_tracker(
                 cells["cadence"] = cadence
             due = today
         if warning:
-            report.warnings.append(f"row {offset}: {warning}")
+            report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
         cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
         groups.setdefault(_norm(finding), []).append((offset, cells))
@@ -1337,7 +1415,7 @@ def import_tracker(
     for rows_of in groups.values():
         first = rows_of[0][1]
         finding = _cell(first["finding"])
-        where = ("rows " if len(rows_of) > 1 else "row ") + ", ".join(str(o) for o, _ in rows_of)
+        where = _places([o for o, _ in rows_of])
         found = statements.find(_cell(first.get("quality_statement")))
         guess: Guess | None = None
         if not found and defaults.get("quality_statements"):
@@ -1386,11 +1464,11 @@ def import_tracker(
                 UNDATED.fullmatch(_norm(owner_text)) or not re.search(r"[^\W\d_]", owner_text)
             ):
                 report.owners.append(
-                    f"row {offset}: no owner named ({owner_text!r}): owned by {default_owner} "
+                    f"{offset}: no owner named ({owner_text!r}): owned by {default_owner} "
                     "until you name one"
                 )
                 owner_text = ""
-            owner = roles.role(owner_text, f"row {offset}") if owner_text else default_owner
+            owner = roles.role(owner_text, f"{offset}") if owner_text else default_owner
             action: dict[str, Any] = {
                 "id": aid,
                 "title": _cell(cells["action"]),
@@ -1405,13 +1483,13 @@ def import_tracker(
                 comments[("due", aid)] = (
                     f"the tracker gives no date ({said!r}): set the real due date"
                 )
-                report.undated.append(f"row {offset}: {aid} {_title(action['title'])!r} ({said!r})")
+                report.undated.append(f"{offset}: {aid} {_title(action['title'])!r} ({said!r})")
             updates, undated_notes = _progress(cells, owner, dates, today)
             if updates:
                 action["updates"] = updates
             for note in undated_notes:
                 notes_body.append(f"- {aid}: {note}")
-                report.notes.append(f"row {offset}: {aid}")
+                report.notes.append(f"{offset}: {aid}")
             closure_text = _cell(cells.get("closure_evidence"))
             if closure_text:
                 evidence_number += 1
@@ -1426,7 +1504,7 @@ def import_tracker(
                     "type": "other",
                     "date": when,
                     "owner": owner,
-                    "location": f"{source.name}, row {offset}",
+                    "location": f"{source.name}, {offset}",
                     "summary": closure_text,
                 }
                 path = portfolio.root / "evidence" / "imported" / f"{eid.lower()}.yaml"
@@ -1504,6 +1582,13 @@ def import_tracker(
         return report
     _write(portfolio, concern_files, roles.added, report)
     return report
+
+
+def _places(places: list[str]) -> str:
+    """Rows of one finding together: "rows 5, 6", or "table 2, row 3; table 2, row 4"."""
+    if all(p.startswith("row ") for p in places):
+        return ("rows " if len(places) > 1 else "row ") + ", ".join(p[4:] for p in places)
+    return "; ".join(places)
 
 
 def _unique(items: Any) -> list[str]:
@@ -1596,7 +1681,7 @@ RAG_COLOURS = (
 
 
 def _compare_rag(
-    text: str, action: dict[str, Any], portfolio: Portfolio, offset: int, report: ImportReport
+    text: str, action: dict[str, Any], portfolio: Portfolio, offset: str, report: ImportReport
 ) -> None:
     """Report where the tracker's own RAG for an action differs from the colour the build
     derives for it (the RAG is never the concern's risk)."""
@@ -1610,7 +1695,7 @@ def _compare_rag(
     derived = action_status(Action.model_validate(checked), portfolio.as_of)
     if derived.colour != said:
         report.rag.append(
-            f"row {offset}: {action['id']}: the tracker says {text!r}; the build shows "
+            f"{offset}: {action['id']}: the tracker says {text!r}; the build shows "
             f"{derived.colour.title()} ({derived.label}: {derived.reason})"
         )
 
