@@ -341,12 +341,16 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
 @_user_errors
 def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bool) -> None:
-    """Import a spreadsheet action tracker (TRACKER.csv or .xlsx) into the portfolio in PATH.
+    """Import an action tracker (TRACKER.csv, .xlsx or a Word .docx action plan) into PATH.
 
-    Rows that share a finding become one concern with several actions; owners become roles.
-    Every row that cannot be imported is listed with its row number and why. CSV may be UTF-8,
-    UTF-16 (Excel's "Unicode text", also as .txt) or Windows-1252, with commas, tabs or
-    semicolons.
+    No map file is needed: the quality statements of each finding are guessed from its words
+    (and any regulation it names) and listed for you to confirm, in the summary and in an
+    import report beside the records. Section rows (SAFE, WELL-LED...) are read as key
+    questions, deadlines in words ("end of Nov", "Q1 2027") by a rule the summary states, and
+    owners ("RM", "Deputy Manager - Sue") as roles. Rows that share a finding become one concern
+    with several actions. Every row that cannot be imported is listed with its row number and
+    why; the exit code is 1 when nothing could be imported. CSV may be UTF-8, UTF-16 (Excel's
+    "Unicode text", also as .txt) or Windows-1252, with commas, tabs or semicolons.
     """
     from generator.pipeline import load
     from generator.tools.importer import import_tracker, read_map
@@ -364,12 +368,22 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
         click.echo(report.read_as)
     for written in report.files:
         click.echo(f"  {'would write' if dry_run else 'wrote'} {written.as_posix()}")
+    for title, lines in report.to_confirm():
+        click.echo(f"{title}:")
+        for line in lines:
+            click.echo(f"  {line}")
+    if report.report_file is not None:
+        where = report.report_file.as_posix()
+        click.echo(f"To confirm: {where}" if not dry_run else f"The import report would be {where}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.skipped:
         click.echo(f"{len(report.skipped)} rows could not be imported:", err=True)
         for line in report.skipped:
             click.echo(f"  {line}", err=True)
+    if not report.concerns:
+        click.echo("Nothing could be imported.", err=True)
+        sys.exit(EXIT_ERRORS)
 
 
 @cli.command()
