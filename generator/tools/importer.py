@@ -235,6 +235,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     read_as: str | None = None  # how a text file was read, when not as UTF-8 with commas
+    # rows whose finding is a concern already in the portfolio: concern id -> [(row, cells)]
+    existing: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
 
 
 SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
@@ -752,11 +754,8 @@ def import_tracker(
         if not _cell(cells.get("action")):
             report.skipped.append(f"row {offset}: no action")
             continue
-        if _norm(finding) in known:
-            report.skipped.append(
-                f"row {offset}: this finding is in the portfolio already, as "
-                f"{known[_norm(finding)]}; update that record instead"
-            )
+        if _norm(finding) in known:  # kept in step by generator.tools.sync.keep_in_step
+            report.existing.setdefault(known[_norm(finding)], []).append((offset, cells))
             continue
         due, warning = dates.read(cells.get("deadline"))
         if due is None:
