@@ -183,10 +183,16 @@ def test_messy_tracker_imports_and_passes_check(
     assert (
         cited and p.evidence[cited[0]].summary == "Observed practice record for each staff member"
     )
-    # A second import of the same file adds nothing and says why, row by row.
+    # A second import of the same file adds no concern: its rows keep those imported in step.
     code, out, err = run_import(root, tracker)
-    assert code == 0 and out.startswith("Imported 0 actions into 0 concerns")
-    assert "row 4: this finding is in the portfolio already, as IMP-01" in err
+    assert code == 0 and "Imported" not in out and "in the portfolio already" not in err
+    assert sorted(load(root).portfolio.concerns) == [
+        "CP-01",
+        "IMP-01",
+        "IMP-02",
+        "IMP-03",
+        "MED-01",
+    ]
 
 
 def test_dry_run_writes_nothing(make_portfolio: MakePortfolio, tmp_path: Path) -> None:

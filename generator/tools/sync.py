@@ -319,8 +319,8 @@ def read_plan(path: Path) -> tuple[list[Row], list[Problem]]:
             values[name] = text
             if name == "deadline":
                 day = as_date
-        if not any(values.values()):
-            continue
+        if not any(values.values()) or any(f"row {number}," in p.message for p in problems):
+            continue  # a blank row, or one whose cells are reported
         if day is None and values.get("deadline"):
             day = DateReader(None).read(values["deadline"])[0]
         read.append(
@@ -732,8 +732,17 @@ def plan(
             have.add((day, _squash(note)))
             edit.updates.append((day, note))
             change.updates.append((action.id, day, note))
+        cited = [*action.evidence, *(action.closure.evidence if action.closure else [])]
+        described = {
+            _norm(text)
+            for eid in cited
+            if eid in portfolio.evidence
+            for text in (portfolio.evidence[eid].title, portfolio.evidence[eid].summary or "")
+        }
         for note in wanted.notes:
             text = EVIDENCE_NOTE + note
+            if _norm(note) in described:
+                continue  # the evidence entry an earlier import made of this very text
             if _squash(text) in notes_had or (today, _squash(text)) in have:
                 continue
             have.add((today, _squash(text)))
@@ -872,14 +881,30 @@ class _Editor:
         return end - 1 if end > 0 and self.front[end - 1] == "\r" else end
 
     def insert_lines_after(self, node: Node, lines: list[str]) -> None:
-        """New lines after everything ``node`` holds."""
+        """New lines after everything ``node`` holds, and after the comments below it that are
+        indented deeper than the new lines (they belong to what is above them)."""
         leaf = _last_leaf(node)
         end = leaf.end_mark.index
         if leaf.end_mark.column == 0 and end > 0 and self.front[end - 1] == "\n":
-            self.splice(end, end, "".join(line + self.nl for line in lines))
+            at = self.line_end(end - 1)
         else:
             at = self.line_end(end)
-            self.splice(at, at, "".join(self.nl + line for line in lines))
+        indent = len(lines[0]) - len(lines[0].lstrip(" "))
+        scan = at
+        while scan < len(self.front):
+            start = self.front.find("\n", scan) + 1
+            if start == 0 or start >= len(self.front):
+                break
+            stop = self.line_end(start)
+            line = self.front[start:stop]
+            if line.strip() and not (
+                line.lstrip().startswith("#") and len(line) - len(line.lstrip()) > indent
+            ):
+                break
+            if line.strip():
+                at = stop
+            scan = stop
+        self.splice(at, at, "".join(self.nl + line for line in lines))
 
     def dash_column(self, item: Node) -> int:
         dash = self.front.rfind("-", 0, item.start_mark.index)
@@ -929,7 +954,7 @@ class _Editor:
                 text = ", ".join(_flow(i) for i in items)
                 self.splice(close, close, self._separated(close, text))
             elif isinstance(node, SequenceNode) and node.value:
-                first = node.value[0]
+                first = node.value[-1]  # new items are written as the last one is
                 dash = self.dash_column(first)
                 lines: list[str] = []
                 for item in items:
@@ -1192,7 +1217,10 @@ def sync_rows(
     by_title: bool = False,
 ) -> SyncReport:
     """Plan, check and (unless ``dry_run``) write what ``rows`` change."""
-    report = plan(portfolio, source, rows, today, by_title)
+    return _check_and_write(portfolio, plan(portfolio, source, rows, today, by_title), dry_run)
+
+
+def _check_and_write(portfolio: Portfolio, report: SyncReport, dry_run: bool) -> SyncReport:
     if report.records:
         check_after(portfolio, report)
         if not dry_run:
@@ -1207,10 +1235,14 @@ def sync_action_plan(root: Path, path: Path, today: date, dry_run: bool = False)
     unless the whole portfolio, as it would be after the change, loads and passes its checks.
     """
     rows, problems = read_plan(path)
+    portfolio = load(root).portfolio
+    try:
+        found = plan(portfolio, path.as_posix(), rows, today)
+    except PortfolioError as exc:
+        raise PortfolioError([*problems, *exc.problems]) from None
     if problems:
         raise PortfolioError(problems)
-    portfolio = load(root).portfolio
-    return sync_rows(portfolio, path.as_posix(), rows, today, dry_run)
+    return _check_and_write(portfolio, found, dry_run)
 
 
 def keep_in_step(
