@@ -425,8 +425,9 @@ def test_every_way_of_writing_a_record_keeps_its_bytes(
             "  95% complete medicines records.\r\n"
             "actions:\r\n"
             "- {id: MED-01-A1, title: Competency checks, owner: quality-lead, due: 2026-02-28,\r\n"
-            "   status: closed, closure: {date: 2026-03-20, by: registered-manager, evidence: [EV-02"
-            ', EV-01]}, updates: [{date: 2026-04-01, note: "Checked again, all fine"}]}\r\n'
+            "   status: closed, closure: {date: 2026-03-20, by: registered-manager, "
+            "evidence: [EV-02, EV-01]}, updates: [{date: 2026-04-01, note: "
+            '"Checked again, all fine"}]}\r\n'
             "- id: MED-01-A2    # the weekly one\r\n"
             '  title: "Weekly MAR spot checks"\r\n'
             "  owner: medicines-lead\r\n"

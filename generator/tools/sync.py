@@ -308,6 +308,15 @@ def read_plan(path: Path) -> tuple[list[Row], list[Problem]]:
     at, columns = found
     header = rows[at]
     problems: list[Problem] = []
+    dates = DateReader(None)  # the day/month order settled by dates that read one way only
+    if "deadline" in columns:
+        dates.learn(
+            [
+                str(r[columns["deadline"]]).strip()
+                for r in rows[at + 1 :]
+                if columns["deadline"] < len(r) and isinstance(r[columns["deadline"]], str)
+            ]
+        )
     read: list[Row] = []
     for number, row in enumerate(rows[at + 1 :], start=at + 2):
         values: dict[str, str] = {}
@@ -322,7 +331,7 @@ def read_plan(path: Path) -> tuple[list[Row], list[Problem]]:
         if not any(values.values()) or any(f"row {number}," in p.message for p in problems):
             continue  # a blank row, or one whose cells are reported
         if day is None and values.get("deadline"):
-            day = DateReader(None).read(values["deadline"])[0]
+            day = dates.read(values["deadline"])[0]
         read.append(
             Row(
                 number,
