@@ -232,8 +232,20 @@ def test_the_csv_action_plan_comes_back_too(sample: Path, tmp_path: Path) -> Non
     target[head.index("Status")] = "ongoing"
     with plan.open("w", encoding="utf-8-sig", newline="") as stream:
         csv.writer(stream).writerows(rows)
+    bad = next(r for r in rows[1:] if r is not target)
+    bad[head.index("Progress")] = "rang the bell\x07 twice"
+    with plan.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    before = snapshot(sample)
+    code, _, err = run("import", str(plan), str(sample))
+    assert code == 1 and snapshot(sample) == before
+    assert 'column "Progress" holds an invisible control character (U+0007) at character 14' in err
+    bad[head.index("Progress")] = "'=1+1 is what the form says"  # made inert by the export
+    with plan.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(rows)
     code, out, err = run("import", str(plan), str(sample))
     assert code == 0, err
+    assert f"update appended: {TODAY.isoformat()}: =1+1 is what the form says" in out
     action_id = target[head.index("Action id")]
     assert load(sample).portfolio.actions[action_id][1].status == "in-progress"
     code, out, _ = run("import", str(plan), str(sample))
@@ -549,3 +561,22 @@ def test_a_tracker_of_ones_own_imported_again_keeps_its_concerns_in_step(
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, err
     assert snapshot(root) == after
+
+
+def test_a_tracker_imported_twice_adds_no_update_twice(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Finding,Action,Lead,Target date,Progress,Status,Quality statement\n"
+        'Call bells slow at night,Night call bell audit,Tom Reid,31/12/2026,"01/10/2026: first '
+        'audit done",In progress,Safe environments\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and out.startswith("Imported 1 actions into 1 concerns"), err
+    imported = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported

@@ -185,7 +185,7 @@ def is_action_plan(path: Path) -> bool:
     """Whether ``path`` is an action plan this tool exported (it has Concern and Action id
     columns), which import keeps in step rather than imports as new concerns."""
     try:
-        rows = _sheet(path)
+        rows = _sheet(path, limit=10)
     except (PortfolioError, OSError):
         return False
     return _plan_header(rows) is not None
@@ -198,14 +198,15 @@ class _Formula:
         self.text = text
 
 
-def _sheet(path: Path) -> list[list[Any]]:
-    """The cells of the first sheet of an XLSX file (formulas kept as formulas), or of a CSV."""
+def _sheet(path: Path, limit: int | None = None) -> list[list[Any]]:
+    """The cells of the first sheet of an XLSX file (formulas kept as formulas), or of a CSV;
+    with ``limit``, its first rows only."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return read_table(path).rows
+        return read_table(path).rows[:limit]
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, data_only=False)
+        book = load_workbook(path, data_only=False, read_only=True)
     except Exception as exc:  # openpyxl raises zip, XML and key errors for damaged files
         message = (
             f"this is not a workbook Excel can open ({type(exc).__name__}); save it again as "
@@ -214,7 +215,7 @@ def _sheet(path: Path) -> list[list[Any]]:
         raise PortfolioError([Problem(path.as_posix(), 0, message)]) from None
     sheet: Any = book.worksheets[0]
     rows: list[list[Any]] = []
-    for cells in sheet.iter_rows():
+    for cells in sheet.iter_rows(max_row=limit):
         row: list[Any] = []
         for cell in cells:
             value = cell.value
@@ -228,6 +229,7 @@ def _sheet(path: Path) -> list[list[Any]]:
             else:
                 row.append(value)
         rows.append(row)
+    book.close()
     return rows
 
 
@@ -734,7 +736,9 @@ def plan(
             change.extensions.append((action.id, action.current_due, wanted.due))
         have = {(u.date, _squash(u.note)) for u in action.updates}
         notes_had = {_squash(u.note) for u in action.updates}
-        for day, note in wanted.updates:
+        # A cell whose whole text is a note already (an earlier import kept it so) adds nothing.
+        same_cell = _squash(row.progress) in notes_had
+        for day, note in () if same_cell else wanted.updates:
             dated_today = day == today
             if (day, _squash(note)) in have or (dated_today and _squash(note) in notes_had):
                 continue
