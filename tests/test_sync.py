@@ -149,9 +149,9 @@ def test_an_edited_action_plan_comes_back_into_the_records(sample: Path, tmp_pat
     code, out, err = run("import", str(plan), str(sample))
     assert code == 0, err
     assert "ACT-01-A2 status: in-progress \u2192 completed" in out
-    assert "ACT-01-A2 update appended: 2026-10-01: 10 of 11 now: two sessions a week" in out
-    assert "kept as an update note: October planner checked by the RM" in out
-    assert "new action ACT-01-A4" in out and "new action FALL-01-A" in out
+    assert "ACT-01-A2 + update 2026-10-01: 10 of 11 now: two sessions a week" in out
+    assert "Evidence of completion: October planner checked by the RM (this evidence" in out
+    assert "+ new action ACT-01-A4" in out and "+ new action FALL-01-A" in out
 
     p = load(sample).portfolio
     a2_now = p.actions["ACT-01-A2"][1]
@@ -218,7 +218,7 @@ def test_a_dry_run_shows_the_changes_and_writes_nothing(sample: Path, tmp_path: 
     code, out, err = run("import", str(plan), str(sample), "--dry-run")
     assert code == 0, err
     assert out.startswith("Would update 1 records from")
-    assert f"{action} update appended: 2026-11-02: Checked by the deputy" in out
+    assert f"{action} + update 2026-11-02: Checked by the deputy" in out
     assert "Nothing was written (--dry-run)." in out
     assert snapshot(sample) == before
 
@@ -245,7 +245,7 @@ def test_the_csv_action_plan_comes_back_too(sample: Path, tmp_path: Path) -> Non
         csv.writer(stream).writerows(rows)
     code, out, err = run("import", str(plan), str(sample))
     assert code == 0, err
-    assert f"update appended: {TODAY.isoformat()}: =1+1 is what the form says" in out
+    assert f"+ update {TODAY.isoformat()}: =1+1 is what the form says" in out
     action_id = target[head.index("Action id")]
     assert load(sample).portfolio.actions[action_id][1].status == "in-progress"
     code, out, _ = run("import", str(plan), str(sample))

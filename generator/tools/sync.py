@@ -427,29 +427,39 @@ class RecordChange:
     after: bytes = b""
 
     def lines(self, today: date) -> list[str]:
-        """The change as the command line shows it."""
-        out = [f"{self.display} ({self.concern}):"]
-        out += [
-            f"  {a} {name}: {old or '(none)'} \u2192 {new}" for a, name, old, new in self.fields
+        """The change as the command line shows it: the file, then each action's changes."""
+        found: list[tuple[str, str]] = []
+        found += [
+            (a, f"{name}: {old or '(none)'} \u2192 {new}") for a, name, old, new in self.fields
         ]
-        out += [
-            f"  {a} due: {old.isoformat()} \u2192 {new.isoformat()} (an extension dated "
-            f"{today.isoformat()})"
+        found += [
+            (a, f"due: {old.isoformat()} \u2192 {new.isoformat()} (an extension dated {today})")
             for a, old, new in self.extensions
         ]
-        out += [f"  {a} update appended: {d.isoformat()}: {_short(n)}" for a, d, n in self.updates]
-        out += [f"  {a} {where} evidence linked: {e}" for a, where, e in self.linked]
-        out += [
-            f"  {a} evidence of completion names no evidence entry, kept as an update note: "
-            f"{_short(n)}"
+        found += [(a, f"+ update {d.isoformat()}: {_short(n)}") for a, d, n in self.updates]
+        found += [
+            (a, f"+ evidence {e} ({'in its closure' if where == 'closure' else 'cited'})")
+            for a, where, e in self.linked
+        ]
+        found += [
+            (
+                a,
+                f"+ update {today.isoformat()}: {EVIDENCE_NOTE}{_short(n)} (this evidence of "
+                "completion names no evidence entry: add one to the register and cite it)",
+            )
             for a, n in self.notes
         ]
+        order = list(dict.fromkeys(a for a, _ in found))
+        found.sort(key=lambda item: order.index(item[0]))
+        out = [f"{self.display} ({self.concern}):", *(f"  {a} {text}" for a, text in found)]
         for new in self.new_actions:
             rows = ", ".join(str(r) for r in new.rows)
             out.append(
-                f"  new action {new.id} (row {rows}): {_short(new.title)}; owner {new.owner}, "
+                f"  + new action {new.id} (row {rows}): {_short(new.title)}; owner {new.owner}, "
                 f"due {new.due.isoformat()}, {new.status}"
             )
+            out += [f"    + update {d.isoformat()}: {_short(n)}" for d, n in new.updates]
+            out += [f"    + evidence {e} (cited)" for e in new.evidence]
         return out
 
 
@@ -468,11 +478,6 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
     rows: int = 0  # rows read
     written: bool = False
-
-    @property
-    def changed_rows(self) -> int:
-        """How many records change."""
-        return len(self.records)
 
     def lines(self) -> list[str]:
         """The summary, record by record."""
@@ -500,7 +505,6 @@ class _Planner:
         self.source = source
         self.today = today
         self.problems: list[Problem] = []
-        self.warnings: list[str] = []
         self.dates = DateReader(None)
         self.lower: dict[str, list[str]] = {}
         for eid in portfolio.evidence:
@@ -789,7 +793,6 @@ def plan(
         change.after = _rewrite(change.path, before, edits.get(cid, []), change.new_actions)
         report.records.append(change)
     report.records.sort(key=lambda c: c.display)
-    report.warnings += planner.warnings
     return report
 
 
@@ -1160,7 +1163,15 @@ def check_after(portfolio: Portfolio, report: SyncReport) -> None:
         holder = Path(tempfile.mkdtemp(prefix="portfolio-import-"))
     try:
         twin = holder / root.resolve().name
-        shutil.copytree(root, twin, symlinks=True, copy_function=_link_or_copy)
+        shutil.copytree(
+            root,
+            twin,
+            symlinks=True,
+            copy_function=_link_or_copy,
+            ignore=lambda folder, names: (
+                [n for n in names if n.startswith(".")] if Path(folder) == root else []
+            ),
+        )
         for record in report.records:
             target = twin / record.path.resolve().relative_to(root.resolve())
             target.unlink()  # it may be a hard link to the real file: never write through it
@@ -1184,14 +1195,12 @@ def check_after(portfolio: Portfolio, report: SyncReport) -> None:
 
 
 def _link_or_copy(source: str, target: str) -> None:
-    """Attachments are linked, not copied (they may be large); record files are copied."""
-    if f"{os.sep}attachments{os.sep}" in source:
-        try:
-            os.link(source, target)
-            return
-        except OSError:
-            pass
-    shutil.copy2(source, target)
+    """Files are linked, not copied (attachments may be large): nothing writes through the
+    links, and each record rewritten in the copy is unlinked first."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def write(report: SyncReport) -> None:
