@@ -4,7 +4,6 @@ registered manager would, and imported back; every byte the edit did not ask for
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 import shutil
 from datetime import date
@@ -21,7 +20,15 @@ from generator.cli import cli
 from generator.errors import PortfolioError
 from generator.pipeline import load
 from generator.tools.importer import DateReader
-from generator.tools.sync import Row, check_after, plan, read_status, read_updates, scalar
+from generator.tools.sync import (
+    Row,
+    check_after,
+    plan,
+    read_status,
+    read_updates,
+    scalar,
+    write,
+)
 
 TODAY = date.today()
 
@@ -89,25 +96,28 @@ class Sheet:
         return self.path
 
 
-def only_inserted(before: bytes, after: bytes, replaced: str = r"^\s*status: ") -> list[str]:
-    """The lines ``after`` adds to ``before``; fails if any line of ``before`` was changed or
-    lost, except lines matching ``replaced`` (a status set to a new value)."""
+def only_inserted(before: bytes, after: bytes) -> list[str]:
+    """The lines ``after`` adds to ``before``; fails if any line of ``before`` was lost or
+    changed, except a status set to a new value and a flow list or mapping that grew at its
+    end (``[EV-1]`` to ``[EV-1, EV-2]``): every old line is found, in order, in the new."""
     old = before.decode("utf-8").splitlines(keepends=True)
-    new = after.decode("utf-8").splitlines(keepends=True)
+    lines = iter(after.decode("utf-8").splitlines(keepends=True))
     added: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
-        None, old, new, autojunk=False
-    ).get_opcodes():
-        if tag == "equal":
-            continue
-        if tag == "insert":
-            added += new[j1:j2]
-            continue
-        assert tag == "replace", f"lines lost: {old[i1:i2]}"
-        assert all(re.match(replaced, line) for line in old[i1:i2]), old[i1:i2]
-        assert len(new[j1:j2]) >= i2 - i1
-        added += new[j1 + (i2 - i1) : j2]
-    return added
+    for was in old:
+        for now in lines:
+            if now == was or _kept(was, now):
+                break
+            added.append(now)
+        else:
+            raise AssertionError(f"line lost or changed: {was!r}")
+    return added + list(lines)
+
+
+def _kept(was: str, now: str) -> bool:
+    status = re.match(r"^(\s*-?\s*)status: ", was)
+    if status:
+        return now.startswith(status.group())
+    return was.rstrip().endswith(("]", "}")) and now.startswith(was.rstrip()[:-1])
 
 
 def body(data: bytes) -> bytes:
@@ -580,3 +590,52 @@ def test_a_tracker_imported_twice_adds_no_update_twice(
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, out + err
     assert snapshot(root) == imported
+
+
+def test_every_action_of_the_sample_edited_at_once_keeps_every_other_byte(sample: Path) -> None:
+    p = load(sample).portfolio
+    flip = {"planned": "in progress", "in-progress": "done", "completed": "closed"}
+    evidence = sorted(p.evidence)
+    rows: list[Row] = []
+    for concern in p.concerns.values():
+        for index, action in enumerate(concern.actions):
+            rows.append(
+                Row(
+                    len(rows) + 2,
+                    concern=concern.id,
+                    action_id=action.id,
+                    status=flip.get(action.status, ""),
+                    progress=f'2026-11-30: checked {action.id}; all "fine": #{index}',
+                    evidence=evidence[index % len(evidence)],
+                    deadline=date(2027, 3, 31),
+                    deadline_text="2027-03-31",
+                )
+            )
+        rows.append(
+            Row(
+                len(rows) + 2,
+                concern=concern.id,
+                title=f"Follow up {concern.id}: 'yes'",
+                deadline=date(2027, 1, 31),
+                deadline_text="31/01/2027",
+            )
+        )
+    before = snapshot(sample)
+    report = plan(p, "plan.csv", rows, TODAY)
+    assert len(report.records) == len(p.concerns)
+    check_after(p, report)
+    write(report)
+    after = snapshot(sample)
+    for record in report.records:
+        rel = record.path.relative_to(sample).as_posix()
+        assert body(after[rel]) == body(before[rel])
+        only_inserted(before[rel], after[rel])
+    now = load(sample).portfolio
+    assert len(now.actions) == len(p.actions) + len(p.concerns)
+    for action_id, (_, action) in p.actions.items():
+        changed = now.actions[action_id][1]
+        assert changed.updates[-1].date == date(2026, 11, 30)
+        assert changed.current_due == date(2027, 3, 31)
+        assert changed.status == read_status(flip.get(action.status, "")) or action.status
+    # The same rows again: nothing to do.
+    assert plan(now, "plan.csv", rows, TODAY).records == []
