@@ -639,3 +639,23 @@ def test_every_action_of_the_sample_edited_at_once_keeps_every_other_byte(sample
         assert changed.status == read_status(flip.get(action.status, "")) or action.status
     # The same rows again: nothing to do.
     assert plan(now, "plan.csv", rows, TODAY).records == []
+
+
+def test_a_plan_exported_with_hostile_text_comes_back_unchanged(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    from conftest import CONCERN_MD
+
+    hostile = CONCERN_MD.replace("title: Weekly MAR spot checks", "title: '=SUM(1+1) checks'")
+    hostile = hostile.replace(
+        "    cadence: weekly\n",
+        "    cadence: weekly\n    updates:\n      - {date: 2026-03-01, note: '@once _x0041_'}\n",
+    )
+    root = make_portfolio({"concerns/med-01.md": hostile})
+    before = snapshot(root)
+    for form in ("xlsx", "csv"):
+        plan = export_plan(root, tmp_path / f"plan.{form}", form)
+        code, out, err = run("import", str(plan), str(root))
+        assert code == 0 and "in step already" in out, out + err
+        assert "differs" not in err
+        assert snapshot(root) == before
