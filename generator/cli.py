@@ -22,6 +22,7 @@ from generator.parallel import default_workers
 
 if TYPE_CHECKING:
     from generator.tools.authoring import Kind
+    from generator.tools.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -338,7 +339,11 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A YAML file naming columns, defaults, sheet, header_row, date_order, id_prefix.",
 )
-@click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Report what would be imported or changed, record by record; write nothing.",
+)
 @_user_errors
 def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bool) -> None:
     """Import an action tracker (TRACKER.csv, .xlsx or a Word .docx action plan) into PATH.
@@ -351,19 +356,39 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
     with several actions. Every row that cannot be imported is listed with its row number and
     why; the exit code is 1 when nothing could be imported. CSV may be UTF-8, UTF-16 (Excel's
     "Unicode text", also as .txt) or Windows-1252, with commas, tabs or semicolons.
+
+    An action plan written by `portfolio report action-plan` and edited since, or a tracker
+    imported before, keeps the portfolio in step: existing actions are updated in place
+    (status, dated progress updates, evidence of completion, deadlines), new rows become new
+    actions of their concern, and nothing else in the record files changes.
     """
     from generator.pipeline import load
     from generator.tools.importer import import_tracker, read_map
+    from generator.tools.sync import is_action_plan, keep_in_step, sync_action_plan
 
+    today = date.today()
+    if is_action_plan(tracker):
+        if map_file is not None:
+            click.echo("warning: --map is not used for an action plan this tool wrote", err=True)
+        _echo_sync(sync_action_plan(path, tracker, today, dry_run), dry_run)
+        return
     mapping = read_map(map_file) if map_file is not None else None
+    order = str(mapping["date_order"]) if mapping and "date_order" in mapping else None
     portfolio = load(path).portfolio
-    report = import_tracker(portfolio, tracker, mapping, date.today(), dry_run)
+    report = import_tracker(portfolio, tracker, mapping, today, dry_run=True)
+    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order)
+    if not dry_run:
+        report = import_tracker(portfolio, tracker, mapping, today, dry_run=False)
+        if kept.records:
+            kept = keep_in_step(load(path).portfolio, tracker, report.existing, today, False, order)
     verb = "Would import" if dry_run else "Imported"
-    click.echo(
-        f"{verb} {report.actions} actions into {len(report.concerns)} concerns "
-        f"({', '.join(report.concerns) or 'none'}), {len(report.evidence)} evidence entries, "
-        f"{len(report.roles)} new roles{': ' + ', '.join(report.roles) if report.roles else ''}."
-    )
+    if report.actions or not report.existing:
+        click.echo(
+            f"{verb} {report.actions} actions into {len(report.concerns)} concerns "
+            f"({', '.join(report.concerns) or 'none'}), {len(report.evidence)} evidence "
+            f"entries, {len(report.roles)} new roles"
+            f"{': ' + ', '.join(report.roles) if report.roles else ''}."
+        )
     if report.read_as:
         click.echo(report.read_as)
     for written in report.files:
@@ -375,15 +400,27 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
     if report.report_file is not None:
         where = report.report_file.as_posix()
         click.echo(f"To confirm: {where}" if not dry_run else f"The import report would be {where}")
+    if report.existing:
+        _echo_sync(kept, dry_run)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.skipped:
         click.echo(f"{len(report.skipped)} rows could not be imported:", err=True)
         for line in report.skipped:
             click.echo(f"  {line}", err=True)
-    if not report.concerns:
+    if not report.concerns and not report.existing:
         click.echo("Nothing could be imported.", err=True)
         sys.exit(EXIT_ERRORS)
+
+
+def _echo_sync(report: SyncReport, dry_run: bool) -> None:
+    """What keeping the portfolio in step with a tracker changed (or would change)."""
+    for line in report.lines():
+        click.echo(line)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if dry_run and report.records:
+        click.echo("Nothing was written (--dry-run).")
 
 
 @cli.command()

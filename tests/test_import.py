@@ -190,11 +190,15 @@ def test_messy_tracker_imports_and_passes_check(
     assert (
         cited and p.evidence[cited[0]].summary == "Observed practice record for each staff member"
     )
-    # A second import of the same file adds nothing and says why, row by row.
+    # A second import of the same file adds no concern: its rows keep those imported in step,
+    # and as nothing in the tracker changed, no file changes.
+    before = {f: f.read_bytes() for f in [*sorted(root.rglob("*.md")), root / "portfolio.yaml"]}
+    concerns_before = sorted(p.concerns)
     code, out, err = run_import(root, tracker)
-    assert code == 1 and out.startswith("Imported 0 actions into 0 concerns")
-    assert "Nothing could be imported." in err
-    assert "row 4: this finding is in the portfolio already, as IMP-01" in err
+    after = {f: f.read_bytes() for f in [*sorted(root.rglob("*.md")), root / "portfolio.yaml"]}
+    assert [f.name for f in before if before[f] != after.get(f)] == [], out + err
+    assert code == 0 and "Imported" not in out and "in the portfolio already" not in err
+    assert sorted(load(root).portfolio.concerns) == concerns_before
 
 
 def test_dry_run_writes_nothing(make_portfolio: MakePortfolio, tmp_path: Path) -> None:

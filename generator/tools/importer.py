@@ -298,6 +298,9 @@ class ImportReport:
         ]
         return [(title, lines) for title, lines in parts if lines]
 
+    # rows whose finding is a concern already in the portfolio: concern id -> [(row, cells)]
+    existing: dict[str, list[tuple[int | str, dict[str, Any]]]] = field(default_factory=dict)
+
 
 SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
 
@@ -342,7 +345,8 @@ class Table:
         return f"{said}."
 
 
-def _norm(text: str) -> str:
+def normalised(text: str) -> str:
+    """Text lower-cased, with anything but letters and digits as single spaces."""
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
@@ -724,10 +728,10 @@ def _cell(value: Any) -> str:
 def match_headers(row: list[Any], overrides: dict[str, str]) -> dict[str, int]:
     """Which column holds each known field, by the header's words."""
     found: dict[str, int] = {}
-    headers = [_norm(_cell(c)) for c in row]
+    headers = [normalised(_cell(c)) for c in row]
     for wanted, header in overrides.items():
-        if _norm(header) in headers:
-            found[wanted] = headers.index(_norm(header))
+        if normalised(header) in headers:
+            found[wanted] = headers.index(normalised(header))
     lookup = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
     for index, header in enumerate(headers):
         if not header or index in found.values():
@@ -977,7 +981,7 @@ def _month(word: str) -> int | None:
 
 
 def _risk(text: str, default: str) -> str:
-    words = _norm(text)
+    words = normalised(text)
     if re.search(r"\b(red|high|r)\b", words):
         return "high"
     if re.search(r"\b(amber|medium|med|a|moderate)\b", words):
@@ -988,7 +992,7 @@ def _risk(text: str, default: str) -> str:
 
 
 def _action_status(text: str) -> str:
-    words = _norm(text)
+    words = normalised(text)
     if re.search(r"\b(not started|not yet started|not begun|outstanding|to do|not done)\b", words):
         return "planned"
     if re.search(r"\bclosed\b", words):
@@ -1001,7 +1005,7 @@ def _action_status(text: str) -> str:
 
 
 def _source(text: str) -> str | None:
-    words = _norm(text)
+    words = normalised(text)
     table = [
         ("inspection", ("cqc", "inspection", "inspector")),
         ("internal-audit", ("audit", "internal")),
@@ -1044,20 +1048,24 @@ class _Statements:
         self.by_key: dict[str, list[str]] = {}
         self.kq: dict[str, list[str]] = {}
         for kq in portfolio.framework.key_questions:
-            self.kq[_norm(kq.title)] = [s.slug for s in kq.statements]
+            self.kq[normalised(kq.title)] = [s.slug for s in kq.statements]
             for st in kq.statements:
-                self.by_key[_norm(st.slug)] = [st.slug]
-                self.by_key[_norm(st.title)] = [st.slug]
+                self.by_key[normalised(st.slug)] = [st.slug]
+                self.by_key[normalised(st.title)] = [st.slug]
         for old, new in portfolio.framework.aliases().items():
-            self.by_key[_norm(old)] = new
-        self.kq_slugs = {_norm(kq.title): kq.slug for kq in portfolio.framework.key_questions}
-        self.kq_slugs.update({_norm(kq.slug): kq.slug for kq in portfolio.framework.key_questions})
+            self.by_key[normalised(old)] = new
+        self.kq_slugs = {normalised(kq.title): kq.slug for kq in portfolio.framework.key_questions}
+        self.kq_slugs.update(
+            {normalised(kq.slug): kq.slug for kq in portfolio.framework.key_questions}
+        )
 
     def key_question(self, text: str, strict: bool = False) -> str | None:
         """The key question ``text`` names ("Safe", "Key question: Effective", "WELL-LED",
         "SAFE - are people protected..."), or None. ``strict`` (for section rows) allows only a
         question after the key question's name, not any words."""
-        key = re.sub(r"^(cqc )?(key question|kq|domain|section|part)( \d+)?\b\s*", "", _norm(text))
+        key = re.sub(
+            r"^(cqc )?(key question|kq|domain|section|part)( \d+)?\b\s*", "", normalised(text)
+        )
         key = re.sub(r"^\d+\s+", "", key)
         for name, slug in self.kq_slugs.items():
             if key == name:
@@ -1072,7 +1080,7 @@ class _Statements:
     def find(self, text: str) -> list[str]:
         found: list[str] = []
         for part in re.split(r"[;,\n/]| and ", text):
-            key = _norm(part)
+            key = normalised(part)
             if not key:
                 continue
             slugs = self.by_key.get(key)
@@ -1116,11 +1124,11 @@ class _Roles:
         self.by_title: dict[str, str] = {}
         self.by_name: dict[str, str] = {}
         for slug, role in portfolio.settings.roles.items():
-            self.by_title[_norm(slug)] = slug
+            self.by_title[normalised(slug)] = slug
             if role.title:
-                self.by_title[_norm(role.title)] = slug
+                self.by_title[normalised(role.title)] = slug
             if role.name:
-                self.by_name[_norm(role.name)] = slug
+                self.by_name[normalised(role.name)] = slug
         self.added: dict[str, dict[str, str]] = {}
         self.read: dict[str, str] = {}  # the tracker's words -> the role they were read as
         self.notes: list[str] = []
@@ -1131,10 +1139,10 @@ class _Roles:
         parts: list[str] = []
         for part in re.split(r"\s+[-\u2013\u2014]\s+|[()\[\],;/+]", text):
             # "RM & DM" is two owners; "Health and Safety Lead" is one.
-            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if _norm(p)]
+            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if normalised(p)]
             if len(pieces) > 1 and all(self._is_title(p) for p in pieces):
                 parts.extend(p.strip() for p in pieces)
-            elif _norm(part):
+            elif normalised(part):
                 parts.append(part.strip())
         titles = [p for p in parts if self._is_title(p)]
         names = [p for p in parts if p not in titles and _looks_like_name(p)]
@@ -1144,18 +1152,18 @@ class _Roles:
                 f"{titles[0]!r}: name the others in the action if they matter"
             )
         if titles:
-            title = ABBREVIATIONS.get(_norm(titles[0]), titles[0].strip())
+            title = ABBREVIATIONS.get(normalised(titles[0]), titles[0].strip())
             slug = self._known_title(title)
             name = names[0] if names else None
             if slug is None:
                 slug = slugify(title)[:40] or "owner"
                 self.added.setdefault(slug, {"title": _title_case(title)})
-                self.by_title[_norm(title)] = slug
+                self.by_title[normalised(title)] = slug
             if name:
                 self._name(slug, name, text)
         else:
             name = parts[0] if parts else text
-            slug = self.by_name.get(_norm(name)) or self._first_name(name) or ""
+            slug = self.by_name.get(normalised(name)) or self._first_name(name) or ""
             if not slug:
                 self.unnamed += 1
                 slug = f"named-owner-{self.unnamed}"
@@ -1163,7 +1171,7 @@ class _Roles:
                     self.unnamed += 1
                     slug = f"named-owner-{self.unnamed}"
                 self.added[slug] = {"name": name}
-                self.by_name[_norm(name)] = slug
+                self.by_name[normalised(name)] = slug
                 self.notes.append(
                     f"{where}: {text!r} gives a name and no job title: added the role {slug} "
                     "with that name; rename the role to their job title (records name roles, "
@@ -1174,11 +1182,11 @@ class _Roles:
         return slug
 
     def _is_title(self, part: str) -> bool:
-        key = _norm(part)
+        key = normalised(part)
         return key in ABBREVIATIONS or key in self.by_title or bool(set(key.split()) & JOB_SET)
 
     def _known_title(self, title: str) -> str | None:
-        key = _norm(title)
+        key = normalised(title)
         if key in self.by_title:
             return self.by_title[key]
         for known, slug in self.by_title.items():
@@ -1187,21 +1195,21 @@ class _Roles:
         return None
 
     def _first_name(self, name: str) -> str | None:
-        key = _norm(name)
+        key = normalised(name)
         found = {slug for known, slug in self.by_name.items() if known.split()[:1] == [key]}
         found |= {slug for known, slug in self.by_name.items() if key.startswith(known + " ")}
         return found.pop() if len(found) == 1 else None
 
     def _name(self, slug: str, name: str, text: str) -> None:
-        key = _norm(name)
+        key = normalised(name)
         entry = self.added.get(slug)
         if entry is None:  # a role portfolio.yaml has: its name is the user's to change
             self.by_name.setdefault(key, slug)
             return
         had = entry.get("name")
-        if had is None or key.startswith(_norm(had) + " "):
+        if had is None or key.startswith(normalised(had) + " "):
             entry["name"] = name  # "Sue" then "Sue Barker": the fuller name
-        elif not _norm(had).startswith(key) and _norm(had) != key:
+        elif not normalised(had).startswith(key) and normalised(had) != key:
             self.notes.append(
                 f"{text!r} names {name!r} for the role {slug}, which the tracker also gives to "
                 f"{had!r}: kept {had!r}; correct the name in portfolio.yaml if needed"
@@ -1343,7 +1351,7 @@ def import_tracker(
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     carried: dict[str, Any] = {}
     section: str | None = None
-    known = {_norm(c.baseline): c.id for c in portfolio.concerns.values()}
+    known = {normalised(c.baseline): c.id for c in portfolio.concerns.values()}
     for index, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
         offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
@@ -1375,17 +1383,14 @@ def import_tracker(
         if not _cell(cells.get("action")):
             report.skipped.append(f"{offset}: no action")
             continue
-        if _norm(finding) in known:
-            report.skipped.append(
-                f"{offset}: this finding is in the portfolio already, as "
-                f"{known[_norm(finding)]}; update that record instead"
-            )
+        if normalised(finding) in known:  # kept in step by generator.tools.sync.keep_in_step
+            report.existing.setdefault(known[normalised(finding)], []).append((offset, cells))
             continue
         raw_due = cells.get("deadline")
         due, warning = dates.read(raw_due)
         due_text = _cell(raw_due)
         cells["undated"] = None
-        if due is None and _norm(due_text) and not UNDATED.fullmatch(_norm(due_text)):
+        if due is None and normalised(due_text) and not UNDATED.fullmatch(normalised(due_text)):
             due = vague_date(due_text, today, dates.order)
             if due is None:
                 report.skipped.append(
@@ -1396,7 +1401,7 @@ def import_tracker(
             report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")
         if due is None:
             cells["undated"] = due_text or "blank"
-            cadence = CADENCES.get(_norm(due_text))
+            cadence = CADENCES.get(normalised(due_text))
             if cadence:
                 cells["cadence"] = cadence
             due = today
@@ -1404,7 +1409,7 @@ def import_tracker(
             report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
         cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
-        groups.setdefault(_norm(finding), []).append((offset, cells))
+        groups.setdefault(normalised(finding), []).append((offset, cells))
 
     prefix = str(mapping.get("id_prefix", "IMP"))
     taken = set(portfolio.sources)
@@ -1461,7 +1466,7 @@ def import_tracker(
             aid = f"{cid}-A{index}"
             owner_text = _cell(cells.get("owner"))
             if owner_text and (
-                UNDATED.fullmatch(_norm(owner_text)) or not re.search(r"[^\W\d_]", owner_text)
+                UNDATED.fullmatch(normalised(owner_text)) or not re.search(r"[^\W\d_]", owner_text)
             ):
                 report.owners.append(
                     f"{offset}: no owner named ({owner_text!r}): owned by {default_owner} "
@@ -1567,7 +1572,7 @@ def import_tracker(
         report.risks.append(f"no risk in the tracker, set to {level}: {', '.join(ids)}")
     report.roles = sorted(roles.added)
     for text, slug in roles.read.items():
-        if _norm(text) != _norm(slug):
+        if normalised(text) != normalised(slug):
             report.owners.append(f"{text!r} -> {slug}")
     report.owners.extend(roles.notes)
     if report.concerns:
@@ -1687,7 +1692,7 @@ def _compare_rag(
     derives for it (the RAG is never the concern's risk)."""
     if not text:
         return
-    words = _norm(text)
+    words = normalised(text)
     said = next((colour for colour, pattern in RAG_COLOURS if re.search(pattern, words)), None)
     if said is None:
         return
