@@ -17,6 +17,7 @@ from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.cli import cli
 from generator.load.sources import split_front_matter
 from generator.pipeline import load
+from generator.tools.authoring import next_id, survey
 
 
 def invoke(*args: str) -> Any:
@@ -75,12 +76,11 @@ def test_new_records_take_the_next_id_and_check_clean(
 
 
 def test_new_follows_the_sample_id_style() -> None:
-    portfolio = load(SAMPLE).portfolio
-    from generator.tools.authoring import next_id
-
-    assert next_id(portfolio, "evidence") == "EV-QA-2026-11"
-    assert next_id(portfolio, "review") == "GOV-2026-11"
-    assert next_id(portfolio, "concern", "Falls at night") == "FALL-02"
+    known = survey(SAMPLE)
+    assert known.problems == []
+    assert next_id(known, "evidence") == "EV-QA-2026-11"
+    assert next_id(known, "review") == "GOV-2026-11"
+    assert next_id(known, "concern", "Falls at night") == "FALL-02"
 
 
 def test_new_never_overwrites(make_portfolio: MakePortfolio) -> None:
