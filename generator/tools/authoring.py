@@ -295,7 +295,7 @@ intended_outcome: >-
 #     #   the figure to reach, the date to reach it by, and how many readings in a
 #     #   row must be at target before the change counts as lasting (sustain)
 #     readings:
-#       - {{date: {t}, value: 75, evidence: {ev}, note: First audit after the training}}
+#       - {{date: {t}, value: 75, evidence: {ev}, note: After training}}
 #     #   each new figure as it comes in, oldest first, with its evidence. A figure
 #     #   that stops improving, or too slow to reach the target in time, is flagged
 
