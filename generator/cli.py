@@ -309,8 +309,10 @@ def schema(path: Path, out: Path) -> None:
 def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None:
     """Write a new concern, evidence entry or governance review into the portfolio in PATH.
 
-    The record has today's date, the next free id in the portfolio's own style, and commented
-    placeholders; it passes check as written. An existing file is never overwritten.
+    The record has today's date, the next free id in the portfolio's own style, and every field
+    that changes how it is judged, with a note on what it does (optional ones commented out,
+    with an example). It passes check as written. An existing file is never overwritten. It
+    works on a portfolio with errors too, and says how many there were.
     """
     from generator.tools.authoring import new_record, survey
 
