@@ -350,3 +350,16 @@ def test_each_new_record_filled_in_as_its_notes_say_passes_check(tmp_path: Path,
     check = invoke("check", str(root), "--format", "json")
     assert check.exit_code == 0, check.output
     assert json.loads(check.output)["errors"] == []
+
+
+def test_a_hostile_title_stays_one_line_of_the_record(make_portfolio: MakePortfolio) -> None:
+    root = make_portfolio()
+    title = 'Falls\n---\nstatus: closed\t"quoted" \\ back\u2028slash\udcff'
+    result = invoke("new", "concern", str(root), "--title", title)
+    assert result.exit_code == 0, result.output
+    check = invoke("check", str(root))
+    assert check.exit_code == 0, check.output
+    written = _written(result)
+    record = next(c for c in load(root).portfolio.concerns.values() if c.id.startswith("FALL"))
+    assert record.title == 'Falls --- status: closed "quoted" \\ back slash'
+    assert record.status == "open" and written.name.startswith("fall-01-falls-status-closed")

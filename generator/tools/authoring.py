@@ -14,6 +14,7 @@ manager adding the record that is missing (:func:`survey` reads as much as can b
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -180,7 +181,10 @@ def slugify(text: str) -> str:
 
 
 def _yaml_text(text: str) -> str:
-    """A title as a safe YAML scalar."""
+    """A title as a safe YAML scalar on one line: line breaks, tabs and other control
+    characters become spaces (a line break could end the front matter early)."""
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") else c for c in text)
+    text = " ".join(text.split())
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -415,7 +419,7 @@ Notes on the evidence, if any.
 
 def review_text(record_id: str, title: str, today: date, chair: str, examples: Examples) -> str:
     """A new governance review: required fields filled in, every other field shown."""
-    t, later = today.isoformat(), (today + timedelta(days=30)).isoformat()
+    t, later = today.isoformat(), (today + timedelta(days=60)).isoformat()
     concern, action = examples.concern, examples.action
     return f"""---
 # A governance review: a meeting, or another formal review, and the decisions it took.
@@ -536,7 +540,7 @@ roles:
 #   "by" and "agreed_by" in the records must be one of these roles. A role
 #   with no name is a vacant post: open work it owns is flagged
   registered-manager: {{name: Your Name, title: Registered Manager}}
-  quality-lead: {{name: Their Name, title: Quality Lead}}
+  quality-lead: {{title: Quality Lead}}
 rules:
 #   The thresholds of the assurance checks (these are the defaults). A check
 #   that trips gives a finding: a warning shown on the record, never an error
