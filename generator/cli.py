@@ -347,9 +347,11 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
 
     for written in init_portfolio(folder, provider, service, date.today(), with_ci):
         click.echo(f"Wrote {written.as_posix()}")
+    shown = folder.as_posix()
     click.echo(
-        f"Next: edit {folder.as_posix()}/portfolio.yaml, then run: portfolio build "
-        f"{folder.as_posix()}"
+        f"Next: put your service and who holds each role in {shown}/portfolio.yaml, then run "
+        f"'portfolio serve {shown}' to preview it, or 'portfolio build {shown}' to make the "
+        "site and the PDF. docs/getting-started.md goes through it step by step."
     )
 
 

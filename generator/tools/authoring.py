@@ -295,6 +295,7 @@ intended_outcome: >-
 #     #   better (falls, errors). Left out, it follows from the target
 #     baseline: {{date: {t}, value: 60, evidence: {ev}}}
 #     #   the starting figure, its date, and the id of the evidence it came from
+#     #   (`portfolio new evidence` starts an evidence entry)
 #     target: {{value: 95, by: {by}, sustain: 3}}
 #     #   the figure to reach, the date to reach it by, and how many readings in a
 #     #   row must be at target before the change counts as lasting (sustain)
