@@ -188,7 +188,7 @@ def test_new_writes_the_record_the_portfolio_is_missing(make_portfolio: MakePort
     assert before.exit_code == 1 and "EV-99" in before.output
     result = CliRunner().invoke(cli, ["new", "evidence", str(root), "--id", "EV-99"])
     assert result.exit_code == 0, result.output
-    assert "note: the portfolio had 1 error before this record" in result.output
+    assert "note: the portfolio had 1 error before this record, and has none now." in result.output
     after = CliRunner().invoke(cli, ["check", str(root)])
     assert after.exit_code == 0, after.output
 
