@@ -19,6 +19,7 @@ from generator import __version__
 from generator.errors import PortfolioError
 from generator.output.write import atomic_write
 from generator.parallel import default_workers
+from generator.pdf.engine import INSTALL_HELP, PdfEngineMissing, require_engine
 
 if TYPE_CHECKING:
     from generator.tools.authoring import Kind
@@ -29,6 +30,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 AUDIENCES = ["internal", "inspection", "commissioner", "public"]
 EXIT_ERRORS = 1
 EXIT_FINDINGS = 2  # with --strict
+EXIT_NO_PDF = 3  # the PDF could not be made here (WeasyPrint or Pango missing)
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of the tool, not of the portfolio
 
 
@@ -66,6 +68,10 @@ def _user_errors(func: F) -> F:
             sys.exit(EXIT_ERRORS)
         except click.ClickException:
             raise  # usage errors: click reports them with exit status 2
+        except PdfEngineMissing as exc:
+            click.echo(f"The PDF could not be made: {exc.reason}; nothing was written.", err=True)
+            click.echo(INSTALL_HELP, err=True)
+            sys.exit(EXIT_NO_PDF)
         except OSError as exc:
             # The machine said no (permissions, a full disk, a port in use): not a fault of
             # the tool, and nothing the portfolio's files can fix.
@@ -154,6 +160,10 @@ def build(
 
     Writes OUT/index.html, the pages it links to, and OUT/portfolio.pdf.
 
+    Exit status: 0 built; 1 the portfolio has errors (nothing written); 3 built, but the PDF
+    could not be made because WeasyPrint or the Pango library it needs is missing (the message
+    says how to install it; --no-pdf builds the site alone with status 0).
+
     Builds are incremental: a build cache beside OUT keeps the parsed records and rendered
     pages, so a build parses only the files that changed and renders only the pages a change
     affects; the output is the same as a build from nothing. A damaged cache, or one made by
@@ -209,11 +219,21 @@ def build(
         pages = (
             f"{built.site_pages} pages ({built.rendered} rendered, {built.reused} from the cache), "
         )
+    if built.pdf_missing is not None:
+        pdf_note = ", no PDF"
     click.echo(
         f"Built {what}: {pages}{len(p.concerns)} concerns, {len(p.actions)} actions, "
         f"{len(p.evidence)} evidence entries, {len(loaded.findings)} findings, as of "
         f"{p.as_of.isoformat()}, build {loaded.stamp}{pdf_note} ({built.seconds:.2f} s)"
     )
+    if built.pdf_missing is not None:
+        click.echo(
+            f"warning: the PDF was not made: {built.pdf_missing}. Everything else was built: "
+            f"open {out.as_posix()}/index.html.",
+            err=True,
+        )
+        click.echo(INSTALL_HELP, err=True)
+        sys.exit(EXIT_NO_PDF)
 
 
 @cli.command()
@@ -290,20 +310,24 @@ def schema(path: Path, out: Path) -> None:
 def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None:
     """Write a new concern, evidence entry or governance review into the portfolio in PATH.
 
-    The record has today's date, the next free id in the portfolio's own style, and commented
-    placeholders; it passes check as written. An existing file is never overwritten.
+    The record has today's date, the next free id in the portfolio's own style, and every field
+    that changes how it is judged, with a note on what it does (optional ones commented out,
+    with an example). It passes check as written. An existing file is never overwritten. It
+    works on a portfolio with errors too, and says how many there were.
     """
-    from generator.pipeline import load_as_it_is
-    from generator.tools.authoring import new_record
+    from generator.tools.authoring import new_record, survey
 
-    portfolio, problems = load_as_it_is(path)
-    written = new_record(portfolio, cast("Kind", kind), record_id, title, date.today())
+    known = survey(path)
+    written = new_record(known, cast("Kind", kind), record_id, title, date.today())
     click.echo(f"Wrote {written.as_posix()}")
-    if problems:
-        count = len(problems)
+    if known.problems:
+        before = len(set(known.problems))
+        after = len(set(survey(path).problems))
+        now = "none" if after == 0 else str(after)
         click.echo(
-            f"note: the portfolio had {count} error{'s' if count != 1 else ''} before this "
-            f"record; run: portfolio check {path.as_posix()}",
+            f"note: the portfolio had {before} error{'s' if before != 1 else ''} before this "
+            f"record, and has {now} now"
+            + (f"; run: portfolio check {path.as_posix()}" if after else "."),
             err=True,
         )
 
@@ -324,9 +348,11 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
 
     for written in init_portfolio(folder, provider, service, date.today(), with_ci):
         click.echo(f"Wrote {written.as_posix()}")
+    shown = folder.as_posix()
     click.echo(
-        f"Next: edit {folder.as_posix()}/portfolio.yaml, then run: portfolio build "
-        f"{folder.as_posix()}"
+        f"Next: put your service and who holds each role in {shown}/portfolio.yaml, then run "
+        f"'portfolio serve {shown}' to preview it, or 'portfolio build {shown}' to make the "
+        "site and the PDF. docs/getting-started.md goes through it step by step."
     )
 
 
@@ -492,6 +518,8 @@ def report_commissioner(
     from generator.output.write import check_target
     from generator.pipeline import commissioner_report
 
+    if output == "pdf":
+        require_engine()
     if out is not None:
         check_target(out, path, force)
     shown, data, warnings = commissioner_report(path, since, as_of, output, default_workers())
@@ -546,6 +574,8 @@ def report_action_plan(
     from generator.output.write import check_target
     from generator.pipeline import action_plan
 
+    if output == "pdf":
+        require_engine()
     if out is not None:
         check_target(out, path, force)
     shown, data = action_plan(path, audience, as_of, output, default_workers())
@@ -587,6 +617,7 @@ def export_inspection(path: Path, out: Path, force: bool, as_of: date | None) ->
     from generator.output.write import check_output, check_target, write_site
     from generator.pipeline import inspection_folder
 
+    require_engine()  # the folder holds the PDF portfolio
     zipped = out.suffix.lower() == ".zip"
     if zipped:
         check_target(out, path, force)
