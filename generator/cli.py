@@ -19,15 +19,18 @@ from generator import __version__
 from generator.errors import PortfolioError
 from generator.output.write import atomic_write
 from generator.parallel import default_workers
+from generator.pdf.engine import INSTALL_HELP, PdfEngineMissing, require_engine
 
 if TYPE_CHECKING:
     from generator.tools.authoring import Kind
+    from generator.tools.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 AUDIENCES = ["internal", "inspection", "commissioner", "public"]
 EXIT_ERRORS = 1
 EXIT_FINDINGS = 2  # with --strict
+EXIT_NO_PDF = 3  # the PDF could not be made here (WeasyPrint or Pango missing)
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a fault of the tool, not of the portfolio
 
 
@@ -65,6 +68,10 @@ def _user_errors(func: F) -> F:
             sys.exit(EXIT_ERRORS)
         except click.ClickException:
             raise  # usage errors: click reports them with exit status 2
+        except PdfEngineMissing as exc:
+            click.echo(f"The PDF could not be made: {exc.reason}; nothing was written.", err=True)
+            click.echo(INSTALL_HELP, err=True)
+            sys.exit(EXIT_NO_PDF)
         except OSError as exc:
             # The machine said no (permissions, a full disk, a port in use): not a fault of
             # the tool, and nothing the portfolio's files can fix.
@@ -153,6 +160,10 @@ def build(
 
     Writes OUT/index.html, the pages it links to, and OUT/portfolio.pdf.
 
+    Exit status: 0 built; 1 the portfolio has errors (nothing written); 3 built, but the PDF
+    could not be made because WeasyPrint or the Pango library it needs is missing (the message
+    says how to install it; --no-pdf builds the site alone with status 0).
+
     Builds are incremental: a build cache beside OUT keeps the parsed records and rendered
     pages, so a build parses only the files that changed and renders only the pages a change
     affects; the output is the same as a build from nothing. A damaged cache, or one made by
@@ -208,11 +219,21 @@ def build(
         pages = (
             f"{built.site_pages} pages ({built.rendered} rendered, {built.reused} from the cache), "
         )
+    if built.pdf_missing is not None:
+        pdf_note = ", no PDF"
     click.echo(
         f"Built {what}: {pages}{len(p.concerns)} concerns, {len(p.actions)} actions, "
         f"{len(p.evidence)} evidence entries, {len(loaded.findings)} findings, as of "
         f"{p.as_of.isoformat()}, build {loaded.stamp}{pdf_note} ({built.seconds:.2f} s)"
     )
+    if built.pdf_missing is not None:
+        click.echo(
+            f"warning: the PDF was not made: {built.pdf_missing}. Everything else was built: "
+            f"open {out.as_posix()}/index.html.",
+            err=True,
+        )
+        click.echo(INSTALL_HELP, err=True)
+        sys.exit(EXIT_NO_PDF)
 
 
 @cli.command()
@@ -289,20 +310,24 @@ def schema(path: Path, out: Path) -> None:
 def new(kind: str, path: Path, record_id: str | None, title: str | None) -> None:
     """Write a new concern, evidence entry or governance review into the portfolio in PATH.
 
-    The record has today's date, the next free id in the portfolio's own style, and commented
-    placeholders; it passes check as written. An existing file is never overwritten.
+    The record has today's date, the next free id in the portfolio's own style, and every field
+    that changes how it is judged, with a note on what it does (optional ones commented out,
+    with an example). It passes check as written. An existing file is never overwritten. It
+    works on a portfolio with errors too, and says how many there were.
     """
-    from generator.pipeline import load_as_it_is
-    from generator.tools.authoring import new_record
+    from generator.tools.authoring import new_record, survey
 
-    portfolio, problems = load_as_it_is(path)
-    written = new_record(portfolio, cast("Kind", kind), record_id, title, date.today())
+    known = survey(path)
+    written = new_record(known, cast("Kind", kind), record_id, title, date.today())
     click.echo(f"Wrote {written.as_posix()}")
-    if problems:
-        count = len(problems)
+    if known.problems:
+        before = len(set(known.problems))
+        after = len(set(survey(path).problems))
+        now = "none" if after == 0 else str(after)
         click.echo(
-            f"note: the portfolio had {count} error{'s' if count != 1 else ''} before this "
-            f"record; run: portfolio check {path.as_posix()}",
+            f"note: the portfolio had {before} error{'s' if before != 1 else ''} before this "
+            f"record, and has {now} now"
+            + (f"; run: portfolio check {path.as_posix()}" if after else "."),
             err=True,
         )
 
@@ -323,9 +348,11 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
 
     for written in init_portfolio(folder, provider, service, date.today(), with_ci):
         click.echo(f"Wrote {written.as_posix()}")
+    shown = folder.as_posix()
     click.echo(
-        f"Next: edit {folder.as_posix()}/portfolio.yaml, then run: portfolio build "
-        f"{folder.as_posix()}"
+        f"Next: put your service and who holds each role in {shown}/portfolio.yaml, then run "
+        f"'portfolio serve {shown}' to preview it, or 'portfolio build {shown}' to make the "
+        "site and the PDF. docs/getting-started.md goes through it step by step."
     )
 
 
@@ -338,38 +365,88 @@ def init(folder: Path, provider: str, service: str, with_ci: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A YAML file naming columns, defaults, sheet, header_row, date_order, id_prefix.",
 )
-@click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Report what would be imported or changed, record by record; write nothing.",
+)
 @_user_errors
 def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bool) -> None:
-    """Import a spreadsheet action tracker (TRACKER.csv or .xlsx) into the portfolio in PATH.
+    """Import an action tracker (TRACKER.csv, .xlsx or a Word .docx action plan) into PATH.
 
-    Rows that share a finding become one concern with several actions; owners become roles.
-    Every row that cannot be imported is listed with its row number and why. CSV may be UTF-8,
-    UTF-16 (Excel's "Unicode text", also as .txt) or Windows-1252, with commas, tabs or
-    semicolons.
+    No map file is needed: the quality statements of each finding are guessed from its words
+    (and any regulation it names) and listed for you to confirm, in the summary and in an
+    import report beside the records. Section rows (SAFE, WELL-LED...) are read as key
+    questions, deadlines in words ("end of Nov", "Q1 2027") by a rule the summary states, and
+    owners ("RM", "Deputy Manager - Sue") as roles. Rows that share a finding become one concern
+    with several actions. Every row that cannot be imported is listed with its row number and
+    why; the exit code is 1 when nothing could be imported. CSV may be UTF-8, UTF-16 (Excel's
+    "Unicode text", also as .txt) or Windows-1252, with commas, tabs or semicolons.
+
+    An action plan written by `portfolio report action-plan` and edited since, or a tracker
+    imported before, keeps the portfolio in step: existing actions are updated in place
+    (status, dated progress updates, evidence of completion, deadlines), new rows become new
+    actions of their concern, and nothing else in the record files changes.
     """
     from generator.pipeline import load
     from generator.tools.importer import import_tracker, read_map
+    from generator.tools.sync import is_action_plan, keep_in_step, sync_action_plan
 
+    today = date.today()
+    if is_action_plan(tracker):
+        if map_file is not None:
+            click.echo("warning: --map is not used for an action plan this tool wrote", err=True)
+        _echo_sync(sync_action_plan(path, tracker, today, dry_run), dry_run)
+        return
     mapping = read_map(map_file) if map_file is not None else None
+    order = str(mapping["date_order"]) if mapping and "date_order" in mapping else None
     portfolio = load(path).portfolio
-    report = import_tracker(portfolio, tracker, mapping, date.today(), dry_run)
+    report = import_tracker(portfolio, tracker, mapping, today, dry_run=True)
+    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order)
+    if not dry_run:
+        report = import_tracker(portfolio, tracker, mapping, today, dry_run=False)
+        if kept.records:
+            kept = keep_in_step(load(path).portfolio, tracker, report.existing, today, False, order)
     verb = "Would import" if dry_run else "Imported"
-    click.echo(
-        f"{verb} {report.actions} actions into {len(report.concerns)} concerns "
-        f"({', '.join(report.concerns) or 'none'}), {len(report.evidence)} evidence entries, "
-        f"{len(report.roles)} new roles{': ' + ', '.join(report.roles) if report.roles else ''}."
-    )
+    if report.actions or not report.existing:
+        click.echo(
+            f"{verb} {report.actions} actions into {len(report.concerns)} concerns "
+            f"({', '.join(report.concerns) or 'none'}), {len(report.evidence)} evidence "
+            f"entries, {len(report.roles)} new roles"
+            f"{': ' + ', '.join(report.roles) if report.roles else ''}."
+        )
     if report.read_as:
         click.echo(report.read_as)
     for written in report.files:
         click.echo(f"  {'would write' if dry_run else 'wrote'} {written.as_posix()}")
+    for title, lines in report.to_confirm():
+        click.echo(f"{title}:")
+        for line in lines:
+            click.echo(f"  {line}")
+    if report.report_file is not None:
+        where = report.report_file.as_posix()
+        click.echo(f"To confirm: {where}" if not dry_run else f"The import report would be {where}")
+    if report.existing:
+        _echo_sync(kept, dry_run)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.skipped:
         click.echo(f"{len(report.skipped)} rows could not be imported:", err=True)
         for line in report.skipped:
             click.echo(f"  {line}", err=True)
+    if not report.concerns and not report.existing:
+        click.echo("Nothing could be imported.", err=True)
+        sys.exit(EXIT_ERRORS)
+
+
+def _echo_sync(report: SyncReport, dry_run: bool) -> None:
+    """What keeping the portfolio in step with a tracker changed (or would change)."""
+    for line in report.lines():
+        click.echo(line)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if dry_run and report.records:
+        click.echo("Nothing was written (--dry-run).")
 
 
 @cli.command()
@@ -441,6 +518,8 @@ def report_commissioner(
     from generator.output.write import check_target
     from generator.pipeline import commissioner_report
 
+    if output == "pdf":
+        require_engine()
     if out is not None:
         check_target(out, path, force)
     shown, data, warnings = commissioner_report(path, since, as_of, output, default_workers())
@@ -495,6 +574,8 @@ def report_action_plan(
     from generator.output.write import check_target
     from generator.pipeline import action_plan
 
+    if output == "pdf":
+        require_engine()
     if out is not None:
         check_target(out, path, force)
     shown, data = action_plan(path, audience, as_of, output, default_workers())
@@ -536,6 +617,7 @@ def export_inspection(path: Path, out: Path, force: bool, as_of: date | None) ->
     from generator.output.write import check_output, check_target, write_site
     from generator.pipeline import inspection_folder
 
+    require_engine()  # the folder holds the PDF portfolio
     zipped = out.suffix.lower() == ".zip"
     if zipped:
         check_target(out, path, force)

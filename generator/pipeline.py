@@ -37,7 +37,6 @@ from generator.check.privacy import (
 )
 from generator.check.report import CheckResult
 from generator.errors import PortfolioError, Problem, Problems
-from generator.load.link import Portfolio
 from generator.load.portfolio import assemble, attachment_digests, fingerprint, open_portfolio
 from generator.load.records import Read, RecordFile, read_record
 from generator.load.sources import record_kind
@@ -52,6 +51,7 @@ from generator.output.write import (
 )
 from generator.parallel import collector_paused, fork_map
 from generator.pdf.document import RenderedPdf, render_pdf
+from generator.pdf.engine import PdfEngineMissing, engine_problem
 from generator.pdf.report import render_report_pdf
 from generator.render.reports import action_plan as action_plan_file
 from generator.render.reports import action_plan_html, commissioner_html
@@ -128,17 +128,6 @@ def load(
     if cache is not None:
         cache.keep_scans(memo.now)
     return built
-
-
-def load_as_it_is(root: Path) -> tuple[Portfolio, list[Problem]]:
-    """The portfolio at ``root`` linked as far as it can be, with its problems, for the tools
-    that add to it: a portfolio with errors (a reference to the record about to be written,
-    say) can still be added to. Settings or a framework that cannot be read still raise."""
-    problems = Problems()
-    opened = open_portfolio(root, problems)
-    reads = [read_record(job, problems) for job in opened.files]
-    portfolio, _ = assemble(opened, reads, None, problems, strict=False)
-    return portfolio, problems.items
 
 
 def check(path: Path, as_of: date | None = None, workers: int = 1) -> CheckResult:
@@ -274,6 +263,8 @@ class Built:
     reused: int = 0
     pdf: RenderedPdf | None = None
     pdf_seconds: float = 0.0
+    #: Why the PDF asked for was not made (WeasyPrint or Pango missing); the rest was built.
+    pdf_missing: str | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -325,6 +316,16 @@ def build(options: BuildOptions) -> Built:
         if not options.force and built_with(out) == inputs.key:
             result.seconds = time.perf_counter() - started
             return result
+    if options.pdf:
+        result.pdf_missing = engine_problem()
+    make_pdf = options.pdf and result.pdf_missing is None
+    if options.pdf_only and result.pdf_missing is not None:
+        raise PdfEngineMissing(result.pdf_missing)
+    # An output made without the PDF asked for is not the output asked for: its marker says
+    # so, and the next build makes it again (with the PDF, once it can be made).
+    key = inputs.key if inputs is not None else None
+    if key is not None and options.pdf and not make_pdf:
+        key = f"{key}-without-pdf"
     cache = None
     if inputs is not None and options.use_cache:
         cache, note = BuildCache.open(cache_dir, inputs.code, built_with(out))
@@ -361,13 +362,13 @@ def build(options: BuildOptions) -> Built:
             staging = staging or Staging(out)
             files = render_site(
                 loaded,
-                with_pdf=options.pdf,
+                with_pdf=make_pdf,
                 workers=options.workers,
                 cache=cache,
                 staging=staging,
             )
         result.site_pages = sum(1 for name in files.names() if name.endswith(".html"))
-        if options.pdf:
+        if make_pdf:
             pdf_started = time.perf_counter()
             result.pdf = render_pdf(loaded, options.embed_attachments, options.workers)
             result.pdf_seconds = time.perf_counter() - pdf_started
@@ -376,7 +377,6 @@ def build(options: BuildOptions) -> Built:
             else:
                 files.pages[PDF_NAME] = result.pdf.data
         if not options.pdf_only:
-            key = inputs.key if inputs is not None else None
             links = None
             if cache is not None and inputs is not None:
                 links = cache.links(files.copies, out, inputs.digest_of)
@@ -385,7 +385,7 @@ def build(options: BuildOptions) -> Built:
             if cache is not None and inputs is not None:
                 try:
                     cache.remember_copies(files.copies, out, inputs.digest_of)
-                    cache.save(inputs.key)
+                    cache.save(key or inputs.key)
                 except OSError as exc:
                     result.notes.append(
                         f"the build cache {cache_dir.as_posix()} could not be written "

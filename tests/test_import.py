@@ -152,10 +152,14 @@ def test_messy_tracker_imports_and_passes_check(
     tracker = xlsx if form == "xlsx" else tracker_csv(xlsx, tmp_path / "tracker.csv")
     code, out, err = run_import(root, tracker)
     assert code == 0, err
-    assert out.startswith("Imported 4 actions into 3 concerns (IMP-01, IMP-02, IMP-03)")
-    assert "2 rows could not be imported:" in err
-    assert "row 9: the deadline 'TBC' is not a date; write it as 31/01/2026 or 2026-01-31" in err
-    assert "row 10: no quality statement I recognise; add a 'Quality statement' column" in err
+    assert out.startswith(
+        "Imported 6 actions into 5 concerns (IMP-01, IMP-02, IMP-03, IMP-04, IMP-05)"
+    )
+    assert "could not be imported" not in err
+    # 'TBC' is an action with no date; "Key question: Caring" is a key question, and the
+    # statement under it is guessed from the finding's words.
+    assert "row 9: IMP-04-A1 'Recruit two night seniors' ('TBC')" in out
+    assert "IMP-05 (row 10) 'Laundry losing clothes': kindness-compassion-dignity" in out
     assert "row 4: '31/01/2026'" not in err  # 31 cannot be a month: no ambiguity
     p = load(root).portfolio
     med = p.concerns["IMP-01"]
@@ -167,10 +171,13 @@ def test_messy_tracker_imports_and_passes_check(
     assert [a.due.isoformat() for a in med.actions] == ["2026-01-31", "2026-02-15"]
     assert [a.status for a in med.actions] == ["in-progress", "completed"]
     assert med.risk == "medium" and med.quality_statements == ["medicines-optimisation"]
-    assert med.actions[0].updates[0].note == "3 of 4 weeks done"
+    # The tracker gives the note no date: it is kept in the body, not stamped with today.
+    assert med.actions[0].updates == []
+    assert "- IMP-01-A1: 3 of 4 weeks done" in med.body
     falls = p.concerns["IMP-02"]
     assert falls.quality_statements == ["assessing-needs", "safe-environments"]
-    assert falls.risk == "high"
+    assert falls.risk == "medium"  # its RAG "Red" is the tracker's status, not the risk
+    assert "row 8: IMP-03-A1: the tracker says 'green'; the build shows Red (Overdue" in out
     assert falls.actions[0].due.isoformat() == "2026-03-19"  # Excel serial date 46100
     assert p.concerns["IMP-03"].actions[0].due.isoformat() == "2026-03-15"
     # Owners became roles; known ones were matched by title or name.
@@ -183,10 +190,15 @@ def test_messy_tracker_imports_and_passes_check(
     assert (
         cited and p.evidence[cited[0]].summary == "Observed practice record for each staff member"
     )
-    # A second import of the same file adds nothing and says why, row by row.
+    # A second import of the same file adds no concern: its rows keep those imported in step,
+    # and as nothing in the tracker changed, no file changes.
+    before = {f: f.read_bytes() for f in [*sorted(root.rglob("*.md")), root / "portfolio.yaml"]}
+    concerns_before = sorted(p.concerns)
     code, out, err = run_import(root, tracker)
-    assert code == 0 and out.startswith("Imported 0 actions into 0 concerns")
-    assert "row 4: this finding is in the portfolio already, as IMP-01" in err
+    after = {f: f.read_bytes() for f in [*sorted(root.rglob("*.md")), root / "portfolio.yaml"]}
+    assert [f.name for f in before if before[f] != after.get(f)] == [], out + err
+    assert code == 0 and "Imported" not in out and "in the portfolio already" not in err
+    assert sorted(load(root).portfolio.concerns) == concerns_before
 
 
 def test_dry_run_writes_nothing(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
@@ -194,7 +206,7 @@ def test_dry_run_writes_nothing(make_portfolio: MakePortfolio, tmp_path: Path) -
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     settings = (root / "portfolio.yaml").read_text()
     code, out, _ = run_import(root, tracker_xlsx(tmp_path / "t.xlsx"), "--dry-run")
-    assert code == 0 and out.startswith("Would import 4 actions into 3 concerns")
+    assert code == 0 and out.startswith("Would import 6 actions into 5 concerns")
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     assert (root / "portfolio.yaml").read_text() == settings
 
@@ -272,7 +284,7 @@ def test_map_files_are_checked(make_portfolio: MakePortfolio, tmp_path: Path) ->
         f"{mapping.as_posix()}:1: date_order: 'dym' is not allowed here; use one of: dmy, mdy",
         f"{mapping.as_posix()}:2: columns.findings: 'findings' is not allowed here; use one of: "
         "finding, action, owner, deadline, risk, progress, closure_evidence, status, "
-        "quality_statement, key_question, regulation, source, raised",
+        "quality_statement, key_question, regulation, source, raised, rag, progress_date",
     ]
 
 

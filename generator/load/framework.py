@@ -113,6 +113,20 @@ def check_framework(framework: Framework, source: SourceFile, problems: Problems
             source.line(("evidence_types",)),
             f"evidence_types: give defaults for every evidence type; missing {', '.join(missing)}",
         )
+    for regulation, targets in framework.regulations.items():
+        written_as_list = isinstance(source.data.get("regulations", {}).get(regulation), list)
+        for index, new in enumerate(targets):
+            if new not in seen:
+                problems.add(
+                    source.display,
+                    source.line(
+                        ("regulations", regulation, index)
+                        if written_as_list
+                        else ("regulations", regulation)
+                    ),
+                    f"regulations: {regulation!r} points to {new!r}, which is not a statement of "
+                    f"{framework.id}{_hint(new, seen)}; use one of its slugs",
+                )
     for other, table in framework.crosswalk.items():
         if other == framework.id:
             problems.add(

@@ -410,6 +410,9 @@ class Statement(Model):
     slug: Annotated[str, Field(pattern=SLUG_PATTERN)]
     title: Text
     description: Text = ""
+    #: Words and phrases a tracker uses for findings about this statement (what `portfolio
+    #: import` reads to guess the statement of a finding that names none).
+    phrases: list[Text] = []
 
 
 class KeyQuestion(Model):
@@ -465,6 +468,9 @@ class Framework(Model):
     evidence_types: dict[EvidenceType, TypeDefaults]
     # other framework's id -> its slug -> the slug (or slugs) of this framework it files under
     crosswalk: dict[str, dict[str, CrosswalkTarget]] = {}
+    #: A regulation (9 to 20A, or another label such as "2009-18") -> the statements a breach
+    #: of it points to, for `portfolio import`.
+    regulations: dict[str, CrosswalkTarget] = {}
 
     def statements(self) -> dict[str, tuple[KeyQuestion, Statement]]:
         """Every statement by slug, with its key question."""

@@ -109,6 +109,20 @@ def show_lines(framework: Framework, descriptions: bool = False) -> list[str]:
             lines.append(f"  {statement.slug:<{width}}  {statement.title}")
             if descriptions and statement.description:
                 lines.append(f"  {'':<{width}}  {statement.description}")
+            if descriptions and statement.phrases:
+                words = ", ".join(statement.phrases[:12])
+                more = (
+                    f" and {len(statement.phrases) - 12} more"
+                    if len(statement.phrases) > 12
+                    else ""
+                )
+                lines.append(f"  {'':<{width}}  Import reads: {words}{more}")
+    if not any(s.phrases for _kq, s in framework.statements().values()):
+        lines += [
+            "",
+            f"No phrases: `portfolio import` matches only the titles of the {terms.statements} "
+            "to guess where a tracker's findings belong.",
+        ]
     for other, table in framework.crosswalk.items():
         lines += [
             "",

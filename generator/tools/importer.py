@@ -1,11 +1,14 @@
-"""Importing an existing spreadsheet action tracker (CSV or XLSX) into records.
+"""Importing an existing action tracker (CSV, XLSX or a Word action plan) into records.
 
 Providers' trackers differ, so headers are matched loosely (case, spacing, punctuation, common
 synonyms), a title row above the header is skipped, merged cells and blank cells under a finding
-carry the finding down, and dates are read in the forms UK trackers use. Rows that share a
-finding become one concern with several actions; owners become roles in portfolio.yaml. Every
-row that cannot be imported is reported with its row number and why, and nothing that exists is
-overwritten. What is written passes ``portfolio check``.
+carry the finding down, and dates are read in the forms UK trackers use, including deadlines in
+words (DATE_RULE). No map file is needed: where no column names a finding's quality statements,
+they are guessed from its words by generator.tools.guess and listed for the user to confirm;
+section rows (SAFE, WELL-LED...) are key questions for the rows below. Rows that share a finding
+become one concern with several actions; owners become roles in portfolio.yaml. Every row that
+cannot be imported is reported with its row number and why, and nothing that exists is
+overwritten. What is written passes ``portfolio check``, with an import report beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,13 +28,15 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Field
 
+from generator.check.status import action_status
 from generator.errors import PortfolioError, Problem, Problems
 from generator.load.link import Portfolio
 from generator.load.sources import load_file
 from generator.load.validate import validate
-from generator.model import ID_PATTERN, Model, Risk, Source, one_or_many
+from generator.model import ID_PATTERN, Action, Model, Risk, Source, one_or_many
 from generator.pipeline import load
 from generator.tools.authoring import slugify
+from generator.tools.guess import Guess, Guesser, regulations_named
 
 Column = Literal[
     "finding",
@@ -46,6 +52,8 @@ Column = Literal[
     "regulation",
     "source",
     "raised",
+    "rag",
+    "progress_date",
 ]
 
 
@@ -109,7 +117,17 @@ SYNONYMS: dict[str, list[str]] = {
         "date due",
         "target completion date",
     ],
-    "risk": ["risk", "rag", "rag rating", "priority", "risk rating", "rating", "rag status"],
+    "risk": ["risk", "priority", "risk rating", "risk level", "severity"],
+    "rag": ["rag", "rag rating", "rag status", "brag", "rating", "colour", "status colour"],
+    "progress_date": [
+        "date of update",
+        "update date",
+        "date updated",
+        "last updated",
+        "progress date",
+        "date of last update",
+        "date of progress",
+    ],
     "progress": [
         "progress",
         "update",
@@ -122,13 +140,14 @@ SYNONYMS: dict[str, list[str]] = {
     ],
     "closure_evidence": [
         "closure evidence",
+        "evidence of action",
         "evidence",
         "evidence of completion",
         "how will we know",
         "evidence of closure",
         "evidence of improvement",
     ],
-    "status": ["status", "state", "complete", "completed", "action status"],
+    "status": ["status", "state", "complete", "completed", "action status", "current status"],
     "quality_statement": [
         "quality statement",
         "statement",
@@ -136,7 +155,15 @@ SYNONYMS: dict[str, list[str]] = {
         "we statement",
         "quality statements",
     ],
-    "key_question": ["key question", "kloe", "domain", "cqc domain", "key line of enquiry"],
+    "key_question": [
+        "key question",
+        "kloe",
+        "domain",
+        "cqc domain",
+        "key line of enquiry",
+        "cqc key question",
+        "section",
+    ],
     "regulation": ["regulation", "reg", "regulations", "regulation breached"],
     "source": [
         "source",
@@ -225,7 +252,7 @@ class ImportMap(Model):
 
 @dataclass
 class ImportReport:
-    """What an import did, and every row it could not import."""
+    """What an import did, every row it could not import, and what the user should confirm."""
 
     concerns: list[str] = field(default_factory=list)
     actions: int = 0
@@ -235,6 +262,44 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     read_as: str | None = None  # how a text file was read, when not as UTF-8 with commas
+    guesses: list[str] = field(default_factory=list)  # statements guessed, to confirm
+    dates: list[str] = field(default_factory=list)  # vague deadlines, and how each was read
+    undated: list[str] = field(default_factory=list)  # actions the tracker gave no date
+    notes: list[str] = field(default_factory=list)  # progress notes the tracker did not date
+    rag: list[str] = field(default_factory=list)  # the tracker's RAG against the derived colour
+    owners: list[str] = field(default_factory=list)  # how owners were read as roles
+    sections: list[str] = field(default_factory=list)  # section rows read as key questions
+    risks: list[str] = field(default_factory=list)  # risk levels the tracker did not give
+    report_file: Path | None = None
+
+    def to_confirm(self) -> list[tuple[str, list[str]]]:
+        """What the user should check, under headings, in the order they matter."""
+        parts = [
+            (
+                "Quality statements guessed from the words of each finding (confirm or change "
+                "quality_statements in each record; the words are in a comment beside each)",
+                self.guesses,
+            ),
+            (
+                "Actions with no due date in the tracker: each is due on the import day so that "
+                "it shows as due now; set the real date",
+                self.undated,
+            ),
+            (f"Deadlines read from words ({DATE_RULE})", self.dates),
+            (
+                "Progress notes with no date: kept in the record's body under 'Progress notes "
+                "from the tracker', not as dated updates",
+                self.notes,
+            ),
+            ("The tracker's RAG against the colour the build derives", self.rag),
+            ("Owners read as roles", self.owners),
+            ("Section rows read as key questions (not actions)", self.sections),
+            ("Risk levels", self.risks),
+        ]
+        return [(title, lines) for title, lines in parts if lines]
+
+    # rows whose finding is a concern already in the portfolio: concern id -> [(row, cells)]
+    existing: dict[str, list[tuple[int | str, dict[str, Any]]]] = field(default_factory=dict)
 
 
 SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
@@ -247,6 +312,14 @@ class Table:
     rows: list[list[Any]]
     encoding: str = "UTF-8"
     delimiter: str = ","
+    # Where each row is, as the user would find it, when that is not "row N" of one sheet:
+    # "table 2, row 3" of a Word file, "sheet 'Safe', row 12" of a workbook read whole.
+    places: list[str] | None = None
+    sheets: list[str] | None = None  # the sheets read, when a workbook's several were
+
+    def place(self, index: int) -> str:
+        """Where the row at ``index`` (from 0) is."""
+        return self.places[index] if self.places else f"row {index + 1}"
 
     @property
     def guessed(self) -> bool:
@@ -255,6 +328,12 @@ class Table:
 
     def read_as(self, name: str) -> str | None:
         """What to tell the user about reading the file ``name``, unless it was UTF-8 CSV."""
+        if self.sheets:
+            named = ", ".join(repr(s) for s in self.sheets)
+            return (
+                f"Read the sheets {named} of {name} as one tracker (sheet: in a map file reads "
+                "one alone)."
+            )
         if self.encoding == "UTF-8" and self.delimiter == ",":
             return None
         said = f"Read {name} as {self.encoding}, {SEPARATORS[self.delimiter]}-separated"
@@ -266,7 +345,8 @@ class Table:
         return f"{said}."
 
 
-def _norm(text: str) -> str:
+def normalised(text: str) -> str:
+    """Text lower-cased, with anything but letters and digits as single spaces."""
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
@@ -308,24 +388,189 @@ def read_table(
                     )
                 ]
             )
-        ws: Any = book[sheet] if sheet else book.worksheets[0]
-        rows = [[_unescape(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        for merged in ws.merged_cells.ranges:
-            value = rows[merged.min_row - 1][merged.min_col - 1]
-            for r in range(merged.min_row, merged.max_row + 1):
-                for c in range(merged.min_col, merged.max_col + 1):
-                    rows[r - 1][c - 1] = value
-        return Table(rows)
+        if sheet is not None or len(book.worksheets) == 1:
+            return Table(_sheet_rows(book[sheet] if sheet else book.worksheets[0]))
+        # Several sheets (one per key question, say): those with the tracker's header are read
+        # as one, each sheet's name a possible section heading.
+        blocks: list[tuple[str, list[list[Any]]] | str] = []
+        titles: dict[str, str] = {}
+        for ws in book.worksheets:
+            label = f"sheet {_cell(ws.title)!r}, "
+            titles[label] = ws.title
+            blocks += [ws.title, (label, _sheet_rows(ws))]
+        combined, places, used = _combine(blocks, columns or {}, continuation=False)
+        if combined is None:
+            return Table(_sheet_rows(book.worksheets[0]))  # the error comes with the header
+        if len(used) == 1:
+            return Table(_sheet_rows(book[titles[used[0]]]))
+        return Table(combined, places=places, sheets=[titles[u] for u in used])
+    if path.suffix.lower() in (".docx", ".docm"):
+        rows, places = read_docx(path, columns or {})
+        return Table(rows, places=places)
+    if path.suffix.lower() in (".doc", ".xls", ".odt", ".ods", ".pdf"):
+        what = "Word" if path.suffix.lower() in (".doc", ".odt") else "the spreadsheet"
+        keep = ".docx" if what == "Word" else ".xlsx"
+        message = (
+            f"import cannot read {path.suffix} files: open it in {what} program and save it as "
+            f"{keep}" + (" (or export the table as CSV)" if what != "Word" else "")
+        )
+        if path.suffix.lower() == ".pdf":
+            message = (
+                "import cannot read PDF files: import the Word or Excel file the PDF was made from"
+            )
+        raise PortfolioError([Problem(path.as_posix(), 0, message)])
     raise PortfolioError(
         [
             Problem(
                 path.as_posix(),
                 0,
-                "import reads .csv (or tab-separated .txt and .tsv) and .xlsx files; save the "
-                "tracker in one of those formats",
+                "import reads .csv (or tab-separated .txt and .tsv), .xlsx and Word .docx "
+                "files; save the tracker in one of those formats",
             )
         ]
     )
+
+
+class Paragraph(str):
+    """The text of a Word paragraph between tables, put among the rows: a section row when it
+    names a key question, passed over quietly when it does not."""
+
+
+# A Word file whose text unpacks past this is refused (a real action plan is far smaller).
+DOCX_MAX_BYTES = 64 * 1024 * 1024
+
+
+def read_docx(
+    path: Path, columns: dict[str, str] | None = None
+) -> tuple[list[list[Any]], list[str]]:
+    """The rows of a Word action plan's tables, as one table.
+
+    Merged cells give their text to every cell they cover. The first table with a header row
+    sets the columns; a later table with a header of its own is laid out by its headers into
+    those columns, and one without (a table carried on after a page break) is taken as it
+    is. A heading or paragraph between tables that names a key question ("SAFE", "Key
+    question: Effective") becomes a section row, as it would be in a spreadsheet.
+    """
+    import zipfile
+
+    def unreadable(why: str) -> PortfolioError:
+        return PortfolioError(
+            [
+                Problem(
+                    path.as_posix(),
+                    0,
+                    f"this is not a Word document that can be read ({why}); open it in Word, "
+                    "save it again as .docx and import again",
+                )
+            ]
+        )
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+            if "word/document.xml" not in archive.namelist():
+                raise unreadable("it has no document inside")
+    except zipfile.BadZipFile:
+        raise unreadable("it is not a .docx file, or it is damaged") from None
+    except OSError as exc:
+        raise unreadable(type(exc).__name__) from None
+    if total > DOCX_MAX_BYTES:
+        raise unreadable(f"it unpacks to {total // (1024 * 1024)} MB")
+    from docx import Document
+    from docx.table import Table as DocxTable
+
+    try:
+        document = Document(str(path))
+        blocks: list[tuple[str, list[list[Any]]] | str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, DocxTable):
+                number = sum(1 for b in blocks if not isinstance(b, str)) + 1
+                cells = [[cell.text for cell in row.cells] for row in block.rows]
+                blocks.append((f"table {number}, ", cells))
+            elif block.text.strip():
+                blocks.append(block.text)
+    except Exception as exc:  # python-docx raises XML, key and value errors for damaged files
+        raise unreadable(type(exc).__name__) from None
+    rows, places, _used = _combine(blocks, columns or {}, continuation=True)
+    if rows is None:
+        raise PortfolioError(
+            [
+                Problem(
+                    path.as_posix(),
+                    0,
+                    "no table with a header row found: the action plan needs a table with "
+                    "columns such as 'Finding', 'Action', 'Owner' and 'Deadline'",
+                )
+            ]
+        )
+    return rows, places
+
+
+def _combine(
+    blocks: list[tuple[str, list[list[Any]]] | str],
+    columns: dict[str, str],
+    continuation: bool,
+) -> tuple[list[list[Any]] | None, list[str], list[str]]:
+    """Tables (a Word file's, or a workbook's sheets) as one: the rows, where each row came
+    from, and the names of the tables used (None for the rows when no table has a header).
+
+    Each block is a heading (text) or a table: (what to call it, its rows). The first table
+    with a header row sets the columns; a later one with a header of its own is laid out by
+    its headers into those columns; one without is taken as it is (a Word table carried on
+    after a page break) where ``continuation``, else left out. The headings just above a
+    table are put before its rows, to be read as section rows where they name a key question.
+    """
+    rows: list[list[Any]] = []
+    places: list[str] = []
+    used: list[str] = []
+    layout: list[Any] | None = None  # the header row that sets the columns
+    pending: list[str] = []  # headings since the last table
+    for part in blocks:
+        if isinstance(part, str):
+            pending.append(part)
+            continue
+        name, table = part
+        header_at = next(
+            (i for i, row in enumerate(table[:15]) if len(match_headers(row, columns)) >= 2),
+            None,
+        )
+        start = 0
+        if header_at is not None and layout is not None:
+            wanted = match_headers(layout, columns)
+            have = match_headers(table[header_at], columns)
+            start = header_at + 1
+            body = [_relaid(row, have, wanted, len(layout)) for row in table[start:]]
+        elif header_at is not None:
+            layout = table[header_at]
+            rows.extend(table[: header_at + 1])  # the header, and any title row above it
+            places.extend(f"{name}row {n}" for n in range(1, header_at + 2))
+            start = header_at + 1
+            body = table[start:]
+        elif layout is None or not continuation:
+            pending.clear()  # a table that is not the tracker's (a cover sheet, say)
+            continue
+        else:
+            body = table
+        used.append(name)
+        rows.extend([Paragraph(text)] for text in pending)
+        where = name.rstrip(", ")
+        heading = (
+            f"the name of {where}" if where.startswith("sheet ") else f"the heading above {where}"
+        )
+        places.extend(heading for _ in pending)
+        pending.clear()
+        rows.extend(body)
+        places.extend(f"{name}row {n}" for n in range(start + 1, start + len(body) + 1))
+    return (rows if layout is not None else None), places, used
+
+
+def _relaid(row: list[Any], have: dict[str, int], wanted: dict[str, int], width: int) -> list[Any]:
+    """A row of a later table, its cells moved to the columns of the first table's header."""
+    out: list[Any] = [None] * width
+    for name, index in have.items():
+        if name in wanted and index < len(row):
+            out[wanted[name]] = row[index]
+    return out
 
 
 def _decode(path: Path) -> tuple[str, str]:
@@ -382,6 +627,28 @@ def _split(path: Path, text: str, columns: dict[str, str]) -> tuple[list[list[An
     return best[1], best[2]
 
 
+def _sheet_rows(ws: Any) -> list[list[Any]]:
+    """The cells of a worksheet, merged cells filled from their first cell."""
+    rows = [[_xlsx_value(c) for c in row] for row in ws.iter_rows()]
+    for merged in ws.merged_cells.ranges:
+        value = rows[merged.min_row - 1][merged.min_col - 1]
+        for r in range(merged.min_row, merged.max_row + 1):
+            for c in range(merged.min_col, merged.max_col + 1):
+                rows[r - 1][c - 1] = value
+    return rows
+
+
+def _xlsx_value(cell: Any) -> Any:
+    """A workbook cell's value; a date shown as a month alone ("mmm-yy", "mmmm yyyy") is that
+    month in words, so that it is read as the month's last day, as a deadline in words is."""
+    value = cell.value
+    if isinstance(value, datetime):
+        shown = re.sub(r'"[^"]*"|\[[^]]*\]', "", str(getattr(cell, "number_format", ""))).lower()
+        if "m" in shown and "y" in shown and "d" not in shown and "h" not in shown:
+            return f"{value:%B %Y}"
+    return _unescape(value)
+
+
 def _unescape(value: Any) -> Any:
     """A workbook's text as Excel shows it: the file keeps a control character as _xHHHH_,
     which openpyxl leaves as it is."""
@@ -397,7 +664,12 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 def hidden_characters(
-    source: Path, rows: list[list[Any]], header_at: int, columns: dict[str, int], guessed: bool
+    source: Path,
+    rows: list[list[Any]],
+    header_at: int,
+    columns: dict[str, int],
+    guessed: bool,
+    place: Callable[[int], str] = lambda index: f"row {index + 1}",
 ) -> list[Problem]:
     """Every cell the import reads that holds an invisible control character, by row and column.
 
@@ -405,14 +677,14 @@ def hidden_characters(
     """
     problems = []
     header = rows[header_at]
-    for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
         for index in sorted(set(columns.values())):
             value = row[index] if index < len(row) else None
             if not isinstance(value, str):
                 continue
             found = [(m.start() + 1, m.group()) for m in _CONTROL.finditer(value)]
             if found:
-                where = f'row {offset}, column "{_cell(_CONTROL.sub("", _cell(header[index])))}"'
+                where = f'{place(number)}, column "{_cell(_CONTROL.sub("", _cell(header[index])))}"'
                 message = f"{where}: {_hidden(found, guessed)}"
                 problems.append(Problem(source.as_posix(), 0, message))
     return problems
@@ -456,10 +728,10 @@ def _cell(value: Any) -> str:
 def match_headers(row: list[Any], overrides: dict[str, str]) -> dict[str, int]:
     """Which column holds each known field, by the header's words."""
     found: dict[str, int] = {}
-    headers = [_norm(_cell(c)) for c in row]
+    headers = [normalised(_cell(c)) for c in row]
     for wanted, header in overrides.items():
-        if _norm(header) in headers:
-            found[wanted] = headers.index(_norm(header))
+        if normalised(header) in headers:
+            found[wanted] = headers.index(normalised(header))
     lookup = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
     for index, header in enumerate(headers):
         if not header or index in found.values():
@@ -553,6 +825,153 @@ class DateReader:
         return None, None
 
 
+DATE_RULE = (
+    "a month alone, or 'end of' a month, is its last day ('30th Nov', with a day, is that "
+    "day); 'mid' a month its 15th, 'start of' a month its 1st; a date or month with no year is "
+    "the one nearest the import day; 'Jan-27' is January 2027, as Excel shows a month and "
+    "year; 'w/c 12/01' is the Sunday that ends that week; 'Q1 2027' the last day of that "
+    "calendar quarter (Q1 ends 31 March)"
+)
+# Deadlines that are not dates: the action has no due date in the tracker.
+UNDATED = re.compile(
+    r"(tbc|tba|tbd|tbconfirmed|to be (confirmed|agreed|decided|arranged)|ongoing|on going|"
+    r"continuous|continual|rolling|n a|na|none|not applicable|as (and when )?required|"
+    r"when required|monthly|weekly|daily|fortnightly|quarterly|annually|yearly|every shift|"
+    r"per shift|asap|as soon as possible|immediate|immediately|urgent|now|[?]+|-+|x)"
+)
+CADENCES = {
+    "monthly": "monthly",
+    "weekly": "weekly",
+    "daily": "daily",
+    "fortnightly": "fortnightly",
+    "quarterly": "quarterly",
+    "every shift": "per-shift",
+    "per shift": "per-shift",
+}
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+
+
+def _nearest(candidates: list[date], near: date) -> date:
+    """The candidate nearest ``near`` (the later one on a tie)."""
+    return min(candidates, key=lambda d: (abs((d - near).days), -d.toordinal()))
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def vague_date(text: str, near: date, order: str | None) -> date | None:
+    """A deadline written in words ("end of Nov", "Jan-27", "w/c 12/01", "Q1 2027", "12/11"),
+    read by DATE_RULE with ``near`` (the import day) as the context; None when it is not one."""
+    words = " ".join(re.sub(r"[^a-z0-9/]+", " ", text.lower()).split())
+    words = re.sub(r"^(by|before|due|no later than|deadline|target|complete by|w ?e)\s+", "", words)
+    match = re.fullmatch(r"q([1-4])\s*(?:of\s+)?(\d{4}|\d{2})?", words) or re.fullmatch(
+        r"(?:quarter\s+)([1-4])\s*(\d{4}|\d{2})?", words
+    )
+    if match:
+        quarter = int(match.group(1))
+        ends = [_month_end(year, quarter * 3) for year in _years(match.group(2), near)]
+        return _nearest(ends, near)
+    match = re.fullmatch(r"w ?/? ?c\s+(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?", words)
+    if match:
+        start = _day_month(match.group(1), match.group(2), match.group(3), near, order)
+        return start + timedelta(days=6 - start.weekday()) if start else None
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})", words)
+    if match:
+        return _day_month(match.group(1), match.group(2), None, near, order)
+    day_first = re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}", words)
+    month_first = re.fullmatch(rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)", words)
+    if day_first or month_first:
+        day_text, month_text = (
+            (day_first.group(1), day_first.group(2))
+            if day_first
+            else (month_first.group(2), month_first.group(1))  # type: ignore[union-attr]
+        )
+        named = _month(month_text)
+        return _day_month(day_text, str(named), None, near, "dmy") if named else None
+    match = re.fullmatch(
+        rf"(?:(end|by the end|the end|late|mid|middle|start|beginning|early)\s+(?:of\s+)?)?"
+        rf"{_MONTH}(?:\s+(\d{{4}}|\d{{2}}))?",
+        words,
+    )
+    if match is None:
+        return None
+    month = _month(match.group(2))
+    if month is None:
+        return None
+    which = match.group(1) or "end"
+    options = []
+    for year in _years(match.group(3), near):
+        if which in ("mid", "middle"):
+            options.append(date(year, month, 15))
+        elif which in ("start", "beginning", "early"):
+            options.append(date(year, month, 1))
+        else:
+            options.append(_month_end(year, month))
+    return _nearest(options, near)
+
+
+def _years(text: str | None, near: date) -> list[int]:
+    if text:
+        year = int(text)
+        return [year + 2000 if year < 100 else year]
+    return [near.year - 1, near.year, near.year + 1]
+
+
+def _day_month(
+    first: str, second: str, year: str | None, near: date, order: str | None
+) -> date | None:
+    a, b = int(first), int(second)
+    day, month = (b, a) if order == "mdy" else (a, b)
+    options = []
+    for y in _years(year, near):
+        with contextlib.suppress(ValueError):
+            options.append(date(y, month, day))
+    return _nearest(options, near) if options else None
+
+
+def note_date(text: str, near: date, order: str | None) -> tuple[date, str] | None:
+    """A date at the start of a progress note ("12/11 - chased pharmacy"), and the rest of the
+    note; a date with no year is the latest on or before ``near`` (a note is written after
+    what it tells)."""
+    match = re.match(
+        r"\s*(\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{4}-\d{2}-\d{2}|"
+        rf"\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+\d{{4}})?)\s*[-\u2013\u2014:,]?\s+(\S.*)$",
+        text,
+        re.IGNORECASE | re.DOTALL,
+    )
+    if match is None:
+        return None
+    raw, rest = match.group(1), match.group(match.lastindex or 2)
+    when: date | None = None
+    with contextlib.suppress(ValueError):
+        when = date.fromisoformat(raw)
+    if when is None:
+        parts = re.match(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$", raw)
+        if parts:
+            a, b = int(parts.group(1)), int(parts.group(2))
+            day, month = (b, a) if order == "mdy" else (a, b)
+            year = parts.group(3)
+        else:
+            named = re.match(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?", raw, re.I)
+            if named is None or _month(named.group(2)) is None:
+                return None
+            day, month, year = int(named.group(1)), _month(named.group(2)) or 0, named.group(3)
+        if year:
+            full = int(year) + (2000 if int(year) < 100 else 0)
+            with contextlib.suppress(ValueError):
+                when = date(full, month, day)
+        else:
+            for y in (near.year, near.year - 1):
+                with contextlib.suppress(ValueError):
+                    candidate = date(y, month, day)
+                    if candidate <= near:
+                        when = candidate
+                        break
+    return (when, rest.strip()) if when else None
+
+
 def _month(word: str) -> int | None:
     word = word.lower()
     for name, number in MONTHS.items():
@@ -562,7 +981,7 @@ def _month(word: str) -> int | None:
 
 
 def _risk(text: str, default: str) -> str:
-    words = _norm(text)
+    words = normalised(text)
     if re.search(r"\b(red|high|r)\b", words):
         return "high"
     if re.search(r"\b(amber|medium|med|a|moderate)\b", words):
@@ -573,7 +992,9 @@ def _risk(text: str, default: str) -> str:
 
 
 def _action_status(text: str) -> str:
-    words = _norm(text)
+    words = normalised(text)
+    if re.search(r"\b(not started|not yet started|not begun|outstanding|to do|not done)\b", words):
+        return "planned"
     if re.search(r"\bclosed\b", words):
         return "closed"
     if re.search(r"\b(complete|completed|done|yes|achieved|finished|met)\b", words):
@@ -584,7 +1005,7 @@ def _action_status(text: str) -> str:
 
 
 def _source(text: str) -> str | None:
-    words = _norm(text)
+    words = normalised(text)
     table = [
         ("inspection", ("cqc", "inspection", "inspector")),
         ("internal-audit", ("audit", "internal")),
@@ -601,13 +1022,18 @@ def _source(text: str) -> str | None:
     return None
 
 
-def _regulations(text: str) -> list[str]:
-    found = []
-    for number in re.findall(r"\b(20a|20|1[0-9]|9)\b", text.lower()):
-        value = number.upper()
-        if value not in found:
-            found.append(value)
-    return found
+REGULATIONS = {str(n) for n in range(9, 21)} | {"20A"}
+
+
+def _regulations(column: str, texts: list[str]) -> list[str]:
+    """The regulations of 2014 a row cites: numbers in a regulation column, and "Reg 12" or
+    "Regulation 17" in the finding or its actions. Regulation 18 of the Registration
+    Regulations 2009 (notifications) is not one of them."""
+    known = REGULATIONS | {"2009-18"}
+    found = regulations_named(column, known, column=True) if column else []
+    for text in texts:
+        found += [r for r in regulations_named(text, known) if r not in found]
+    return [r for r in found if r in REGULATIONS]
 
 
 def _title(text: str) -> str:
@@ -622,17 +1048,39 @@ class _Statements:
         self.by_key: dict[str, list[str]] = {}
         self.kq: dict[str, list[str]] = {}
         for kq in portfolio.framework.key_questions:
-            self.kq[_norm(kq.title)] = [s.slug for s in kq.statements]
+            self.kq[normalised(kq.title)] = [s.slug for s in kq.statements]
             for st in kq.statements:
-                self.by_key[_norm(st.slug)] = [st.slug]
-                self.by_key[_norm(st.title)] = [st.slug]
+                self.by_key[normalised(st.slug)] = [st.slug]
+                self.by_key[normalised(st.title)] = [st.slug]
         for old, new in portfolio.framework.aliases().items():
-            self.by_key[_norm(old)] = new
+            self.by_key[normalised(old)] = new
+        self.kq_slugs = {normalised(kq.title): kq.slug for kq in portfolio.framework.key_questions}
+        self.kq_slugs.update(
+            {normalised(kq.slug): kq.slug for kq in portfolio.framework.key_questions}
+        )
+
+    def key_question(self, text: str, strict: bool = False) -> str | None:
+        """The key question ``text`` names ("Safe", "Key question: Effective", "WELL-LED",
+        "SAFE - are people protected..."), or None. ``strict`` (for section rows) allows only a
+        question after the key question's name, not any words."""
+        key = re.sub(
+            r"^(cqc )?(key question|kq|domain|section|part)( \d+)?\b\s*", "", normalised(text)
+        )
+        key = re.sub(r"^\d+\s+", "", key)
+        for name, slug in self.kq_slugs.items():
+            if key == name:
+                return slug
+            rest = key[len(name) + 1 :] if key.startswith(name + " ") else None
+            if rest is not None and (
+                not strict or re.match(r"(are|is|do|does|how|key|question|domain)\b", rest)
+            ):
+                return slug
+        return None
 
     def find(self, text: str) -> list[str]:
         found: list[str] = []
         for part in re.split(r"[;,\n/]| and ", text):
-            key = _norm(part)
+            key = normalised(part)
             if not key:
                 continue
             slugs = self.by_key.get(key)
@@ -643,27 +1091,193 @@ class _Statements:
         return found
 
 
+ABBREVIATIONS = {
+    "rm": "Registered Manager",
+    "dm": "Deputy Manager",
+    "ni": "Nominated Individual",
+    "cm": "Care Manager",
+    "tl": "Team Leader",
+    "sn": "Senior Nurse",
+    "hm": "Home Manager",
+    "am": "Area Manager",
+    "om": "Operations Manager",
+    "cl": "Clinical Lead",
+    "ql": "Quality Lead",
+    "scw": "Senior Care Worker",
+    "sc": "Senior Carer",
+    "nic": "Nurse in Charge",
+    "hr": "HR Manager",
+    "deputy": "Deputy Manager",
+    "manager": "Registered Manager",
+    "registered": "Registered Manager",
+    "admin": "Administrator",
+}
+
+
 class _Roles:
-    """Owners named in the tracker, as roles of portfolio.yaml (new ones added)."""
+    """Owners named in the tracker, as roles of portfolio.yaml: the job title is the role
+    ("RM", "Deputy Manager - Sue", "Sue Barker (Deputy)"), matched to the roles already there,
+    and a person's name goes into the role's ``name`` (the one place the format has for it),
+    never into a record."""
 
     def __init__(self, portfolio: Portfolio) -> None:
-        self.known: dict[str, str] = {}
+        self.by_title: dict[str, str] = {}
+        self.by_name: dict[str, str] = {}
         for slug, role in portfolio.settings.roles.items():
-            for key in (slug, role.name or "", role.title or ""):
-                if key:
-                    self.known[_norm(key)] = slug
+            self.by_title[normalised(slug)] = slug
+            if role.title:
+                self.by_title[normalised(role.title)] = slug
+            if role.name:
+                self.by_name[normalised(role.name)] = slug
         self.added: dict[str, dict[str, str]] = {}
+        self.read: dict[str, str] = {}  # the tracker's words -> the role they were read as
+        self.notes: list[str] = []
+        self.unnamed = 0
 
-    def role(self, text: str) -> str:
-        key = _norm(text)
-        if key in self.known:
-            return self.known[key]
-        slug = slugify(text)[:40] or "owner"
-        words = set(key.split())
-        entry = {"title": text} if words & set(JOB_WORDS) else {"name": text}
-        self.added[slug] = entry
-        self.known[key] = slug
+    def role(self, text: str, where: str) -> str:
+        """The role the owner cell ``text`` names (adding one when needed)."""
+        parts: list[str] = []
+        for part in re.split(r"\s+[-\u2013\u2014]\s+|[()\[\],;/+]", text):
+            # "RM & DM" is two owners; "Health and Safety Lead" is one.
+            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if normalised(p)]
+            if len(pieces) > 1 and all(self._is_title(p) for p in pieces):
+                parts.extend(p.strip() for p in pieces)
+            elif normalised(part):
+                parts.append(part.strip())
+        titles = [p for p in parts if self._is_title(p)]
+        names = [p for p in parts if p not in titles and _looks_like_name(p)]
+        if len(titles) > 1:
+            self.notes.append(
+                f"{where}: {text!r} names several owners; the action is owned by the first, "
+                f"{titles[0]!r}: name the others in the action if they matter"
+            )
+        if titles:
+            title = ABBREVIATIONS.get(normalised(titles[0]), titles[0].strip())
+            slug = self._known_title(title)
+            name = names[0] if names else None
+            if slug is None:
+                slug = slugify(title)[:40] or "owner"
+                self.added.setdefault(slug, {"title": _title_case(title)})
+                self.by_title[normalised(title)] = slug
+            if name:
+                self._name(slug, name, text)
+        else:
+            name = parts[0] if parts else text
+            slug = self.by_name.get(normalised(name)) or self._first_name(name) or ""
+            if not slug:
+                self.unnamed += 1
+                slug = f"named-owner-{self.unnamed}"
+                while slug in self.by_title.values():
+                    self.unnamed += 1
+                    slug = f"named-owner-{self.unnamed}"
+                self.added[slug] = {"name": name}
+                self.by_name[normalised(name)] = slug
+                self.notes.append(
+                    f"{where}: {text!r} gives a name and no job title: added the role {slug} "
+                    "with that name; rename the role to their job title (records name roles, "
+                    "not people)"
+                )
+        if text not in self.read:
+            self.read[text] = slug
         return slug
+
+    def _is_title(self, part: str) -> bool:
+        key = normalised(part)
+        return key in ABBREVIATIONS or key in self.by_title or bool(set(key.split()) & JOB_SET)
+
+    def _known_title(self, title: str) -> str | None:
+        key = normalised(title)
+        if key in self.by_title:
+            return self.by_title[key]
+        for known, slug in self.by_title.items():
+            if known.startswith(key + " ") or key.startswith(known + " "):
+                return slug  # "Deputy" and "Deputy Manager"
+        return None
+
+    def _first_name(self, name: str) -> str | None:
+        key = normalised(name)
+        found = {slug for known, slug in self.by_name.items() if known.split()[:1] == [key]}
+        found |= {slug for known, slug in self.by_name.items() if key.startswith(known + " ")}
+        return found.pop() if len(found) == 1 else None
+
+    def _name(self, slug: str, name: str, text: str) -> None:
+        key = normalised(name)
+        entry = self.added.get(slug)
+        if entry is None:  # a role portfolio.yaml has: its name is the user's to change
+            self.by_name.setdefault(key, slug)
+            return
+        had = entry.get("name")
+        if had is None or key.startswith(normalised(had) + " "):
+            entry["name"] = name  # "Sue" then "Sue Barker": the fuller name
+        elif not normalised(had).startswith(key) and normalised(had) != key:
+            self.notes.append(
+                f"{text!r} names {name!r} for the role {slug}, which the tracker also gives to "
+                f"{had!r}: kept {had!r}; correct the name in portfolio.yaml if needed"
+            )
+        self.by_name.setdefault(key, slug)
+
+
+JOB_SET = set(JOB_WORDS) | {
+    "nominated",
+    "individual",
+    "registered",
+    "clinical",
+    "quality",
+    "staff",
+    "all",
+    "everyone",
+    "housekeeping",
+    "kitchen",
+    "activities",
+}
+
+
+NOT_NAMES = {
+    "night",
+    "nights",
+    "day",
+    "days",
+    "weekend",
+    "weekends",
+    "interim",
+    "acting",
+    "temporary",
+    "cover",
+    "covering",
+    "floor",
+    "unit",
+    "wing",
+    "home",
+    "group",
+    "tbc",
+    "support",
+    "lead",
+}
+
+
+def _looks_like_name(text: str) -> bool:
+    """Whether ``text`` reads as a person's name ("Sue", "Sue Barker"), not a qualifier
+    ("Nights", "Interim", "Rose Unit")."""
+    words = text.split()
+    return (
+        0 < len(words) <= 4
+        and all(re.fullmatch(r"[^\W\d_][^\W\d_'\-.]*", w) and w[0].isupper() for w in words)
+        and not {w.lower() for w in words} & NOT_NAMES
+    )
+
+
+def _title_case(text: str) -> str:
+    return text if any(c.isupper() for c in text) else text.title()
+
+
+def _section(row: list[Any], statements: _Statements) -> str | None:
+    """The key question a section row names ("SAFE", "Key question: Effective"), or None when
+    the row is not one: a section row has one text (in one cell, or across merged cells)."""
+    texts = {_cell(v) for v in row if _cell(v)}
+    if len(texts) != 1:
+        return None
+    text = texts.pop()
+    return statements.key_question(text, strict=True)
 
 
 def import_tracker(
@@ -713,7 +1327,7 @@ def import_tracker(
                 f"columns: {{{needed}: <header>}}"
             )
             raise PortfolioError([Problem(source.as_posix(), header_at + 1, message)])
-    hidden = hidden_characters(source, rows, header_at, columns, table.guessed)
+    hidden = hidden_characters(source, rows, header_at, columns, table.guessed, table.place)
     if hidden:
         raise PortfolioError(hidden)
     defaults = mapping.get("defaults") or {}
@@ -726,6 +1340,7 @@ def import_tracker(
         ]
     )
     statements = _Statements(portfolio)
+    guesser = Guesser(portfolio.framework)
     roles = _Roles(portfolio)
     default_owner = (
         "registered-manager"
@@ -733,13 +1348,29 @@ def import_tracker(
         else next(iter(portfolio.settings.roles))
     )
 
-    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     carried: dict[str, Any] = {}
-    known = {_norm(c.baseline): c.id for c in portfolio.concerns.values()}
-    for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+    section: str | None = None
+    known = {normalised(c.baseline): c.id for c in portfolio.concerns.values()}
+    for index, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
+        offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
-        if not any(_cell(v) for v in cells.values()):
+        if not any(_cell(v) for v in row):
             continue  # a blank row
+        heading = _section(row, statements)
+        if heading is not None:
+            section = heading
+            carried = {}  # a finding does not run on into the next section
+            report.sections.append(f"{offset}: {_cell(next(v for v in row if _cell(v)))!r}")
+            continue
+        if len(row) == 1 and isinstance(row[0], Paragraph):
+            continue  # a paragraph of a Word file that is not a section heading
+        if not any(_cell(v) for v in cells.values()):
+            continue  # text only in columns the import does not read
+        if _cell(cells.get("finding")) and _cell(cells.get("finding")) != _cell(
+            carried.get("finding")
+        ):
+            carried = {}  # a new finding: what described the one above is not carried on
         for name in CARRIED:
             if name in cells and _cell(cells[name]):
                 carried[name] = cells[name]
@@ -747,68 +1378,123 @@ def import_tracker(
                 cells[name] = carried[name]
         finding = _cell(cells.get("finding"))
         if not finding:
-            report.skipped.append(f"row {offset}: no finding, and none above it to carry down")
+            report.skipped.append(f"{offset}: no finding, and none above it to carry down")
             continue
         if not _cell(cells.get("action")):
-            report.skipped.append(f"row {offset}: no action")
+            report.skipped.append(f"{offset}: no action")
             continue
-        if _norm(finding) in known:
-            report.skipped.append(
-                f"row {offset}: this finding is in the portfolio already, as "
-                f"{known[_norm(finding)]}; update that record instead"
-            )
+        if normalised(finding) in known:  # kept in step by generator.tools.sync.keep_in_step
+            report.existing.setdefault(known[normalised(finding)], []).append((offset, cells))
             continue
-        due, warning = dates.read(cells.get("deadline"))
+        raw_due = cells.get("deadline")
+        due, warning = dates.read(raw_due)
+        due_text = _cell(raw_due)
+        cells["undated"] = None
+        if due is None and normalised(due_text) and not UNDATED.fullmatch(normalised(due_text)):
+            due = vague_date(due_text, today, dates.order)
+            if due is None:
+                report.skipped.append(
+                    f"{offset}: the deadline {due_text!r} is not a date; write it as "
+                    "31/01/2026 or 2026-01-31 (or 'TBC' when there is none yet)"
+                )
+                continue
+            report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")
         if due is None:
-            report.skipped.append(
-                f"row {offset}: the deadline {_cell(cells.get('deadline'))!r} is not a date; "
-                "write it as 31/01/2026 or 2026-01-31"
-            )
-            continue
+            cells["undated"] = due_text or "blank"
+            cadence = CADENCES.get(normalised(due_text))
+            if cadence:
+                cells["cadence"] = cadence
+            due = today
         if warning:
-            report.warnings.append(f"row {offset}: {warning}")
+            report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
-        found = statements.find(_cell(cells.get("quality_statement")))
-        if not found and defaults.get("quality_statements"):
-            found = statements.find("; ".join(map(str, defaults["quality_statements"])))
-        if not found:
-            kq = _cell(cells.get("key_question"))
-            hint = f" (key question {kq!r} alone does not say which statement)" if kq else ""
-            report.skipped.append(
-                f"row {offset}: no quality statement I recognise{hint}; add a 'Quality "
-                "statement' column, or defaults: {quality_statements: [...]} in a map file"
-            )
-            continue
-        cells["statements"] = found
-        groups.setdefault(_norm(finding), []).append((offset, cells))
+        cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
+        groups.setdefault(normalised(finding), []).append((offset, cells))
 
     prefix = str(mapping.get("id_prefix", "IMP"))
     taken = set(portfolio.sources)
     number = 0
     evidence_number = 0
     concern_files: dict[Path, str] = {}
+    unrated: dict[str, list[str]] = {}  # risk levels set by the import -> the concerns
     for rows_of in groups.values():
+        first = rows_of[0][1]
+        finding = _cell(first["finding"])
+        where = _places([o for o, _ in rows_of])
+        found = statements.find(_cell(first.get("quality_statement")))
+        guess: Guess | None = None
+        if not found and defaults.get("quality_statements"):
+            found = statements.find("; ".join(map(str, defaults["quality_statements"])))
+        if not found:
+            column_kq = statements.key_question(_cell(first.get("quality_statement")))
+            guess = guesser.guess(
+                finding,
+                _unique(_cell(c["action"]) for _, c in rows_of),
+                _cell(first.get("regulation")),
+                first["section"] or column_kq,
+            )
+            found = [r.slug for r in guess.chosen]
+        if not found:
+            report.skipped.append(
+                f"{where}: no quality statement named, and no word of the finding or its "
+                "actions that the framework's vocabulary knows; add a 'Quality statement' "
+                "column, or defaults: {quality_statements: [...]} in a map file"
+            )
+            continue
         number += 1
         while f"{prefix}-{number:02d}" in taken:
             number += 1
         cid = f"{prefix}-{number:02d}"
         taken.add(cid)
-        first = rows_of[0][1]
-        finding = _cell(first["finding"])
+        comments: dict[tuple[str, str], str] = {}
+        if guess is not None:
+            for ranked in guess.chosen:
+                words = ", ".join(
+                    f"'{w}'" if not w.startswith(("Reg ", "Regulation")) else w
+                    for w in ranked.words[:6]
+                )
+                comments[("statement", ranked.slug)] = f"guessed from {words}"
+            weak = " (a weak guess: few words to go on)" if guess.weak else ""
+            others = [r.slug for r in guess.ranked[len(guess.chosen) : len(guess.chosen) + 2]]
+            also = f"; next best: {', '.join(others)}" if others else ""
+            report.guesses.append(
+                f"{cid} ({where}) {_title(finding)!r}: {', '.join(found)}{weak}{also}"
+            )
         actions = []
+        notes_body: list[str] = []
         for index, (offset, cells) in enumerate(rows_of, start=1):
+            aid = f"{cid}-A{index}"
             owner_text = _cell(cells.get("owner"))
-            owner = roles.role(owner_text) if owner_text else default_owner
+            if owner_text and (
+                UNDATED.fullmatch(normalised(owner_text)) or not re.search(r"[^\W\d_]", owner_text)
+            ):
+                report.owners.append(
+                    f"{offset}: no owner named ({owner_text!r}): owned by {default_owner} "
+                    "until you name one"
+                )
+                owner_text = ""
+            owner = roles.role(owner_text, f"{offset}") if owner_text else default_owner
             action: dict[str, Any] = {
-                "id": f"{cid}-A{index}",
+                "id": aid,
                 "title": _cell(cells["action"]),
                 "owner": owner,
                 "due": cells["deadline"],
                 "status": _action_status(_cell(cells.get("status"))),
             }
-            progress = _cell(cells.get("progress"))
-            if progress:
-                action["updates"] = [{"date": today, "by": owner, "note": progress}]
+            if cells.get("cadence"):
+                action["cadence"] = cells["cadence"]
+            if cells["undated"] is not None:
+                said = cells["undated"]
+                comments[("due", aid)] = (
+                    f"the tracker gives no date ({said!r}): set the real due date"
+                )
+                report.undated.append(f"{offset}: {aid} {_title(action['title'])!r} ({said!r})")
+            updates, undated_notes = _progress(cells, owner, dates, today)
+            if updates:
+                action["updates"] = updates
+            for note in undated_notes:
+                notes_body.append(f"- {aid}: {note}")
+                report.notes.append(f"{offset}: {aid}")
             closure_text = _cell(cells.get("closure_evidence"))
             if closure_text:
                 evidence_number += 1
@@ -823,29 +1509,40 @@ def import_tracker(
                     "type": "other",
                     "date": when,
                     "owner": owner,
-                    "location": f"{source.name}, row {offset}",
+                    "location": f"{source.name}, {offset}",
                     "summary": closure_text,
                 }
                 path = portfolio.root / "evidence" / "imported" / f"{eid.lower()}.yaml"
-                concern_files[path] = yaml.safe_dump(
-                    evidence, sort_keys=False, allow_unicode=True, width=100
-                )
+                concern_files[path] = _dump(evidence)
                 report.evidence.append(eid)
                 action["evidence"] = [eid]
                 if action["status"] == "closed":
                     action["closure"] = {"date": when, "by": owner, "evidence": [eid]}
+            _compare_rag(_cell(cells.get("rag")), action, portfolio, offset, report)
             actions.append(action)
             report.actions += 1
         raised, _ = dates.read(first.get("raised"))
         all_done = all(a["status"] in ("completed", "closed") for a in actions)
+        regulation = _regulations(
+            _cell(first.get("regulation")), [finding, *(_cell(c["action"]) for _, c in rows_of)]
+        )
+        risk = _risk(_cell(first.get("risk")), "")
+        if not risk:
+            risk = str(defaults.get("risk") or ("high" if regulation else "medium"))
+            why = (
+                "the map file's default"
+                if defaults.get("risk")
+                else ("a regulation is cited" if regulation else "the default")
+            )
+            unrated.setdefault(f"{risk} ({why})", []).append(cid)
         concern: dict[str, Any] = {
             "id": cid,
             "title": _title(finding),
-            "quality_statements": first["statements"],
+            "quality_statements": found,
             "source": _source(_cell(first.get("source"))) or defaults.get("source", "other"),
             "raised": raised or today,
             "owner": actions[0]["owner"],
-            "risk": _risk(_cell(first.get("risk")), str(defaults.get("risk", "medium"))),
+            "risk": risk,
             "status": "monitoring" if all_done else "open",
             "baseline": finding,
             "intended_outcome": str(
@@ -856,21 +1553,32 @@ def import_tracker(
                 )
             ),
         }
-        regulation = _regulations(_cell(first.get("regulation")))
         if regulation:
             concern["regulation"] = regulation
         concern["actions"] = actions
-        rows_text = ", ".join(str(o) for o, _ in rows_of)
         body = (
-            f"## Context\n\nImported from {source.name} on {today.isoformat()} "
-            f"(rows {rows_text}).\n"
+            f"## Context\n\nImported from {_md_text(source.name)} on {today.isoformat()} "
+            f"({where}).\n"
         )
-        front = yaml.safe_dump(concern, sort_keys=False, allow_unicode=True, width=100)
+        if notes_body:
+            body += "\n## Progress notes from the tracker\n\nThe tracker gives these no date.\n\n"
+            body += "\n".join(_md_text(line) for line in notes_body) + "\n"
+        front = _comment(_dump(concern), comments)
         name = f"{cid.lower()}-{_short_slug(finding)}.md"
         path = portfolio.root / "concerns" / "imported" / name
         concern_files[path] = f"---\n{front}---\n{body}"
         report.concerns.append(cid)
+    for level, ids in unrated.items():
+        report.risks.append(f"no risk in the tracker, set to {level}: {', '.join(ids)}")
     report.roles = sorted(roles.added)
+    for text, slug in roles.read.items():
+        if normalised(text) != normalised(slug):
+            report.owners.append(f"{text!r} -> {slug}")
+    report.owners.extend(roles.notes)
+    if report.concerns:
+        name = f"_import-report-{report.concerns[0].lower()}.md"
+        report.report_file = portfolio.root / "concerns" / "imported" / name
+        concern_files[report.report_file] = report_markdown(report, source, today)
     existing = [p for p in concern_files if p.exists()]
     if existing:
         raise PortfolioError([_exists_already(p) for p in existing])
@@ -879,6 +1587,143 @@ def import_tracker(
         return report
     _write(portfolio, concern_files, roles.added, report)
     return report
+
+
+def _places(places: list[str]) -> str:
+    """Rows of one finding together: "rows 5, 6", or "table 2, row 3; table 2, row 4"."""
+    if all(p.startswith("row ") for p in places):
+        return ("rows " if len(places) > 1 else "row ") + ", ".join(p[4:] for p in places)
+    return "; ".join(places)
+
+
+def _unique(items: Any) -> list[str]:
+    seen: list[str] = []
+    for item in items:
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes every value in full: no &anchors and *aliases, which a person editing the file
+    would not expect."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _comment(front: str, comments: dict[tuple[str, str], str]) -> str:
+    """``front`` with a comment at the end of the lines that ``comments`` names: a statement
+    slug of quality_statements, or the due line of an action by its id."""
+    lines = front.split("\n")
+    in_statements = False
+    action: str | None = None
+    for index, line in enumerate(lines):
+        if line.startswith("quality_statements:"):
+            in_statements = True
+            continue
+        if in_statements:
+            match = re.fullmatch(r"- (\S+)", line)
+            if match:
+                note = comments.get(("statement", match.group(1)))
+                if note:
+                    lines[index] = f"{line}  # {note}"
+                continue
+            in_statements = False
+        match = re.fullmatch(r"\s*-? ?id: (\S+)", line)
+        if match:
+            action = match.group(1)
+        if re.fullmatch(r"\s*due: \S+", line) and action and ("due", action) in comments:
+            lines[index] = f"{line}  # {comments[('due', action)]}"
+    return "\n".join(lines)
+
+
+def _md_text(text: str) -> str:
+    """A tracker's text as plain Markdown: characters that would start markup are escaped."""
+    return re.sub(r"([\\`*_{}\[\]<>#|!])", r"\\\1", text)
+
+
+def _progress(
+    cells: dict[str, Any], owner: str, dates: DateReader, today: date
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The dated updates of a progress cell, and the notes that carry no date.
+
+    A note takes its date from a progress-date column, or from a date at its start
+    ("12/11 - chased pharmacy"); a cell may hold several, one a line.
+    """
+    raw = cells.get("progress")
+    if raw is None or not _cell(raw):
+        return [], []
+    column, _ = dates.read(cells.get("progress_date"))
+    if column is not None:
+        return [{"date": column, "by": owner, "note": _cell(raw)}], []
+    updates: list[dict[str, Any]] = []
+    undated: list[str] = []
+    for line in str(raw).splitlines():
+        text = _cell(line)
+        if not text:
+            continue
+        dated = note_date(text, today, dates.order)
+        if dated is not None:
+            updates.append({"date": dated[0], "by": owner, "note": dated[1]})
+        elif updates:
+            updates[-1]["note"] += " " + text  # a line that runs on from the note above
+        else:
+            undated.append(text)
+    return updates, undated
+
+
+RAG_COLOURS = (
+    ("blue", r"\b(blue|b|closed|verified)\b"),
+    ("green", r"\b(green|g|complete|completed|done)\b"),
+    ("amber", r"\b(amber|a|yellow|orange|on track)\b"),
+    ("red", r"\b(red|r|overdue|off track)\b"),
+)
+
+
+def _compare_rag(
+    text: str, action: dict[str, Any], portfolio: Portfolio, offset: str, report: ImportReport
+) -> None:
+    """Report where the tracker's own RAG for an action differs from the colour the build
+    derives for it (the RAG is never the concern's risk)."""
+    if not text:
+        return
+    words = normalised(text)
+    said = next((colour for colour, pattern in RAG_COLOURS if re.search(pattern, words)), None)
+    if said is None:
+        return
+    checked = {k: v for k, v in action.items() if k != "evidence"}
+    derived = action_status(Action.model_validate(checked), portfolio.as_of)
+    if derived.colour != said:
+        report.rag.append(
+            f"{offset}: {action['id']}: the tracker says {text!r}; the build shows "
+            f"{derived.colour.title()} ({derived.label}: {derived.reason})"
+        )
+
+
+def report_markdown(report: ImportReport, source: Path, today: date) -> str:
+    """The import report kept beside the imported records, for the user to work through."""
+    lines = [
+        f"# Import of {_md_text(source.name)} on {today.isoformat()}",
+        "",
+        f"{report.actions} actions in {len(report.concerns)} concerns "
+        f"({', '.join(report.concerns)}); {len(report.evidence)} evidence entries; new roles: "
+        f"{', '.join(report.roles) or 'none'}. This file starts with `_`, so builds ignore it: "
+        "delete it when you have checked everything below.",
+        "",
+    ]
+    for title, items in report.to_confirm():
+        lines += [f"## {_md_text(title)}", ""] + [f"- {_md_text(i)}" for i in items] + [""]
+    if report.skipped:
+        lines += ["## Rows not imported", ""] + [f"- {_md_text(i)}" for i in report.skipped]
+        lines.append("")
+    if report.warnings:
+        lines += ["## Warnings", ""] + [f"- {_md_text(i)}" for i in report.warnings] + [""]
+    return "\n".join(lines)
 
 
 def _write(

@@ -1,0 +1,660 @@
+"""Keeping a portfolio in step with its tracker: the action plan exported, edited in Excel as a
+registered manager would, and imported back; every byte the edit did not ask for kept."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from test_import import tracker_xlsx
+
+from conftest import SAMPLE, MakePortfolio
+from generator.cli import cli
+from generator.errors import PortfolioError
+from generator.pipeline import load
+from generator.tools.importer import DateReader
+from generator.tools.sync import (
+    Row,
+    check_after,
+    plan,
+    read_status,
+    read_updates,
+    scalar,
+    write,
+)
+
+TODAY = date.today()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(SAMPLE, root)
+    return root
+
+
+def export_plan(root: Path, out: Path, form: str = "xlsx") -> Path:
+    code, _, err = run(
+        "report",
+        "action-plan",
+        str(root),
+        "--format",
+        form,
+        "-o",
+        str(out),
+        "--audience",
+        "internal",
+    )
+    assert code == 0, err
+    return out
+
+
+class Sheet:
+    """The exported action plan open in "Excel": cells found by header and action id."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.book = load_workbook(path)
+        self.ws = self.book.worksheets[0]
+        self.col = {c.value: c.column for c in self.ws[1]}
+
+    def row_of(self, action_id: str) -> int:
+        for row in range(2, self.ws.max_row + 1):
+            if self.ws.cell(row, self.col["Action id"]).value == action_id:
+                return row
+        raise KeyError(action_id)
+
+    def get(self, row: int, column: str) -> object:
+        return self.ws.cell(row, self.col[column]).value
+
+    def set(self, row: int, column: str, value: object) -> None:
+        self.ws.cell(row, self.col[column]).value = value
+
+    def insert(self, at: int, **cells: object) -> None:
+        self.ws.insert_rows(at)
+        for column, value in cells.items():
+            self.set(at, column.replace("_", " "), value)
+
+    def save(self) -> Path:
+        self.book.save(self.path)
+        return self.path
+
+
+def only_inserted(before: bytes, after: bytes) -> list[str]:
+    """The lines ``after`` adds to ``before``; fails if any line of ``before`` was lost or
+    changed, except a status set to a new value and a flow list or mapping that grew at its
+    end (``[EV-1]`` to ``[EV-1, EV-2]``): every old line is found, in order, in the new."""
+    old = before.decode("utf-8").splitlines(keepends=True)
+    lines = iter(after.decode("utf-8").splitlines(keepends=True))
+    added: list[str] = []
+    for was in old:
+        for now in lines:
+            if now == was or _kept(was, now):
+                break
+            added.append(now)
+        else:
+            raise AssertionError(f"line lost or changed: {was!r}")
+    return added + list(lines)
+
+
+def _kept(was: str, now: str) -> bool:
+    status = re.match(r"^(\s*-?\s*)status: ", was)
+    if status:
+        return now.startswith(status.group())
+    return was.rstrip().endswith(("]", "}")) and now.startswith(was.rstrip()[:-1])
+
+
+def body(data: bytes) -> bytes:
+    return data.split(b"\n---\n", 1)[1]
+
+
+def test_an_edited_action_plan_comes_back_into_the_records(sample: Path, tmp_path: Path) -> None:
+    before = snapshot(sample)
+    sheet = Sheet(export_plan(sample, tmp_path / "plan.xlsx"))
+    a2 = sheet.row_of("ACT-01-A2")
+    sheet.set(a2, "Status", "Completed \u2713")
+    sheet.set(
+        a2,
+        "Progress",
+        f"{sheet.get(a2, 'Progress')}\n01/10/2026: 10 of 11 now: "
+        "two sessions a week\nand a new volunteer",
+    )
+    sheet.set(a2, "Closure evidence", "EV-QA-2026-08; October planner checked by the RM")
+    sheet.set(sheet.row_of("ACT-01-A3"), "Status", "Done")
+    sheet.set(sheet.row_of("ACT-01-A1"), "Status", "closed")  # with no closure evidence
+    # A new row typed under the concern's rows, with its concern id...
+    sheet.insert(
+        sheet.row_of("ACT-01-A3") + 1,
+        Concern="ACT-01",
+        Action="Ask families what their relative used to enjoy",
+        Owner="Beth Lonsdale (Activities Coordinator)",
+        Deadline="30/11/2026",
+        Progress="Letter drafted",
+    )
+    # ... and one inserted between two rows of a concern, with no concern id at all.
+    sheet.insert(
+        sheet.row_of("FALL-01-A2"),
+        Action="Falls champion on each floor",
+        Deadline=date(2026, 12, 31),
+        Status="in progress",
+    )
+    plan = sheet.save()
+
+    code, out, err = run("import", str(plan), str(sample))
+    assert code == 0, err
+    assert "ACT-01-A2 status: in-progress \u2192 completed" in out
+    assert "ACT-01-A2 + update 2026-10-01: 10 of 11 now: two sessions a week" in out
+    assert "Evidence of completion: October planner checked by the RM (this evidence" in out
+    assert "+ new action ACT-01-A4" in out and "+ new action FALL-01-A" in out
+
+    p = load(sample).portfolio
+    a2_now = p.actions["ACT-01-A2"][1]
+    assert a2_now.status == "completed"
+    assert [(u.date, u.note) for u in a2_now.updates[-2:]] == [
+        (date(2026, 10, 1), "10 of 11 now: two sessions a week\nand a new volunteer"),
+        (TODAY, "Evidence of completion: October planner checked by the RM"),
+    ]
+    assert a2_now.evidence == ["EV-QA-2026-08"]
+    assert p.actions["ACT-01-A3"][1].status == "completed"
+    assert p.actions["ACT-01-A1"][1].status == "closed"
+    new = p.actions["ACT-01-A4"][1]
+    assert (new.title, new.owner, new.due, new.status) == (
+        "Ask families what their relative used to enjoy",
+        "activities-coordinator",
+        date(2026, 11, 30),
+        "planned",
+    )
+    assert [(u.date, u.note) for u in new.updates] == [(TODAY, "Letter drafted")]
+    falls = p.concerns["FALL-01"]
+    champion = [a for a in falls.actions if a.title == "Falls champion on each floor"]
+    assert champion and champion[0].status == "in-progress"
+    assert champion[0].owner == falls.owner and re.fullmatch(r"FALL-01-A\d+", champion[0].id)
+
+    after = snapshot(sample)
+    touched = {
+        "concerns/ACT-01-activities-and-isolation.md",
+        next(rel for rel in after if rel.startswith("concerns/FALL-01")),
+    }
+    for rel in before:
+        if rel not in touched:
+            assert after[rel] == before[rel], rel  # every other file: every byte
+    for rel in touched:
+        assert body(after[rel]) == body(before[rel])  # the Markdown body, untouched
+        added = only_inserted(before[rel], after[rel])
+        assert added  # nothing lost, nothing changed but status lines; only lines added
+    added = only_inserted(
+        before["concerns/ACT-01-activities-and-isolation.md"],
+        after["concerns/ACT-01-activities-and-isolation.md"],
+    )
+    assert "      - date: 2026-10-01\n" in added
+    assert "    evidence: [EV-QA-2026-08]\n" in added
+    assert "  - id: ACT-01-A4\n" in added
+
+    code, out, err = run("check", str(sample))
+    assert code == 0, out + err
+    # Closed with no closure evidence: the check says so; import did not block it.
+    assert "action ACT-01-A1 is closed with no closure evidence" in out
+
+    # The same file again changes nothing.
+    code, out, err = run("import", str(plan), str(sample))
+    assert code == 0, err
+    assert "in step already" in out
+    assert snapshot(sample) == after
+
+
+def test_a_dry_run_shows_the_changes_and_writes_nothing(sample: Path, tmp_path: Path) -> None:
+    sheet = Sheet(export_plan(sample, tmp_path / "plan.xlsx"))
+    row = sheet.row_of("MED-01-A2")
+    action = "MED-01-A2"
+    sheet.set(row, "Progress", "2026-11-02: Checked by the deputy")
+    plan = sheet.save()
+    before = snapshot(sample)
+    code, out, err = run("import", str(plan), str(sample), "--dry-run")
+    assert code == 0, err
+    assert out.startswith("Would update 1 records from")
+    assert f"{action} + update 2026-11-02: Checked by the deputy" in out
+    assert "Nothing was written (--dry-run)." in out
+    assert snapshot(sample) == before
+
+
+def test_the_csv_action_plan_comes_back_too(sample: Path, tmp_path: Path) -> None:
+    plan = export_plan(sample, tmp_path / "plan.csv", "csv")
+    with plan.open(encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.reader(stream))
+    head = rows[0]
+    target = next(r for r in rows[1:] if r[head.index("Status")] == "planned")
+    target[head.index("Status")] = "ongoing"
+    with plan.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    bad = next(r for r in rows[1:] if r is not target)
+    bad[head.index("Progress")] = "rang the bell\x07 twice"
+    with plan.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    before = snapshot(sample)
+    code, _, err = run("import", str(plan), str(sample))
+    assert code == 1 and snapshot(sample) == before
+    assert 'column "Progress" holds an invisible control character (U+0007) at character 14' in err
+    bad[head.index("Progress")] = "'=1+1 is what the form says"  # made inert by the export
+    with plan.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    code, out, err = run("import", str(plan), str(sample))
+    assert code == 0, err
+    assert f"+ update {TODAY.isoformat()}: =1+1 is what the form says" in out
+    action_id = target[head.index("Action id")]
+    assert load(sample).portfolio.actions[action_id][1].status == "in-progress"
+    code, out, _ = run("import", str(plan), str(sample))
+    assert "in step already" in out
+
+
+def test_messy_and_hostile_cells_are_reported_by_row_and_nothing_is_written(
+    sample: Path, tmp_path: Path
+) -> None:
+    sheet = Sheet(export_plan(sample, tmp_path / "plan.xlsx"))
+    a1, a2 = sheet.row_of("ACT-01-A1"), sheet.row_of("ACT-01-A2")
+    sheet.set(a1, "Status", "On hold")
+    sheet.set(a2, "Progress", '=HYPERLINK("http://example.com","click")')
+    sheet.set(sheet.row_of("ACT-01-A3"), "Progress", "x" * 20_000)
+    med = sheet.row_of("MED-01-A1")
+    sheet.set(med, "Action id", "MED-01-A99")
+    call = sheet.row_of("CALL-01-A1")
+    sheet.set(call, "Concern", "GONE-01")
+    sheet.set(call, "Action id", "GONE-01-A1")
+    sup = sheet.row_of("SUP-01-A1")
+    sheet.insert(sup + 1, Concern="SUP-01", Action_id="SUP-01-A1", Status="completed")
+    sheet.set(sup, "Status", "in progress")
+    sheet.insert(2, Concern="NOPE-9", Action="A new step", Deadline="31/12/2026")
+    plan = sheet.save()
+    before = snapshot(sample)
+    code, _out, err = run("import", str(plan), str(sample))
+    assert code == 1
+    assert snapshot(sample) == before
+    assert "row 2: the concern 'NOPE-9' is not in the portfolio" in err
+    assert f"row {a1 + 1}: the status 'On hold' is not one import knows" in err
+    assert f'row {a2 + 1}, column "Progress" holds a formula (=HYPERLINK(' in err
+    assert "holds 20,000 characters" in err
+    assert f"row {med + 1}: the action id 'MED-01-A99' is not in the portfolio" in err
+    assert f"row {call + 1}: neither the concern 'GONE-01' nor the action 'GONE-01-A1'" in err
+    assert (
+        f"row {sup + 2}: this row and row {sup + 1} both edit SUP-01-A1 and differ in status" in err
+    )
+    assert "nothing was written" in err
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Done", "completed"),
+        ("complete", "completed"),
+        ("Completed \u2713", "completed"),
+        ("\u2714", "completed"),
+        ("  ", None),
+        ("", None),
+        ("In Progress", "in-progress"),
+        ("not started", "planned"),
+        ("CLOSED", "closed"),
+    ],
+)
+def test_statuses_as_people_type_them(typed: str, meant: str | None) -> None:
+    assert read_status(typed) == meant
+
+
+def test_unknown_statuses_are_refused() -> None:
+    with pytest.raises(ValueError):
+        read_status("On hold")
+
+
+def test_a_progress_cell_holds_dated_updates() -> None:
+    dates = DateReader(None)
+    today = date(2026, 12, 1)
+    assert read_updates("Letter sent", today, dates) == [(today, "Letter sent")]
+    assert read_updates(
+        "2026-10-01: Audit done\n3/11/2026 - Second audit\n  and a third line\n\n",
+        today,
+        dates,
+    ) == [(date(2026, 10, 1), "Audit done"), (date(2026, 11, 3), "Second audit\nand a third line")]
+    assert read_updates("5 November 2026: spoken to", today, dates) == [
+        (date(2026, 11, 5), "spoken to")
+    ]
+    assert read_updates("99/99/2026: not a date", today, dates) == [
+        (today, "99/99/2026: not a date")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain words",
+        "yes",
+        "1.5",
+        "2026-01-01",
+        "a: b",
+        "#hash",
+        "- dash",
+        "'quoted'",
+        'say "hi"',
+        "back\\slash",
+        "line\nbreak",
+        "tab\there",
+        "para\u2028sep",
+        "nel\x85",
+        "caf\u00e9, \u00a35",
+        "{not: flow}",
+        "trailing ",
+        "null",
+        "@at",
+        "%percent",
+    ],
+)
+def test_scalars_read_back_as_written_in_block_and_flow(text: str) -> None:
+    assert yaml.safe_load(f"key: {scalar(text)}") == {"key": text}
+    assert yaml.safe_load(f"- {{key: {scalar(text)}, other: 1}}") == [{"key": text, "other": 1}]
+
+
+# A record written every way FORMAT.md allows: CRLF line ends, a byte-order mark, comments,
+# flow-style actions, a missing status, one evidence id written alone, a closure.
+ODD_CONCERN = (
+    "\ufeff---\r\n"
+    "# Medicines: kept by the deputy\r\n"
+    "id: MED-01\r\n"
+    "title: 'Medicines records incomplete'\r\n"
+    "quality_statements: [medicines-optimisation]\r\n"
+    "source: internal-audit\r\n"
+    "raised: 2026-01-12\r\n"
+    "owner: registered-manager\r\n"
+    "risk: high\r\n"
+    "status: open\r\n"
+    "baseline: Repeated MAR gaps.\r\n"
+    "intended_outcome: >-\r\n"
+    "  95% complete medicines records.\r\n"
+    "actions:\r\n"
+    "- {id: MED-01-A1, title: Competency checks, owner: quality-lead, due: 2026-02-28,\r\n"
+    "   status: closed, closure: {date: 2026-03-20, by: registered-manager, evidence: [EV-02]}}\r\n"
+    "- id: MED-01-A2    # the weekly one\r\n"
+    '  title: "Weekly MAR spot checks"\r\n'
+    "  owner: medicines-lead\r\n"
+    "  due: 2026-08-31   # agreed in January\r\n"
+    "  cadence: weekly\r\n"
+    "  evidence: EV-01\r\n"
+    "\r\n"
+    "  # more to come\r\n"
+    "related: [CP-01]\r\n"
+    "---\r\n"
+    "## Context\r\n"
+    "\r\n"
+    "Body *text*.\r\n"
+)
+
+
+def test_every_way_of_writing_a_record_keeps_its_bytes(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio({"concerns/med-01.md": ODD_CONCERN.encode("utf-8")})
+    plan = tmp_path / "plan.csv"
+    with plan.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(
+            ["Concern", "Action id", "Action", "Deadline", "Status", "Progress", "Closure evidence"]
+        )
+        writer.writerow(
+            [
+                "MED-01",
+                "MED-01-A1",
+                "Competency checks",
+                "28/02/2026",
+                "closed",
+                "2026-04-01: Checked again, all fine",
+                "EV-02; EV-01 January MAR audit",
+            ]
+        )
+        writer.writerow(
+            ["MED-01", "MED-01-A2", "Weekly MAR spot checks", "30/09/2026", "Done", "yes", "EV-02"]
+        )
+        writer.writerow(["MED-01", "", "Night MAR check", "2026-10-31", "", "", ""])
+    code, out, err = run("import", str(plan), str(root))
+    assert code == 0, err
+    after = (root / "concerns/med-01.md").read_bytes()
+    assert (
+        after
+        == (
+            "\ufeff---\r\n"
+            "# Medicines: kept by the deputy\r\n"
+            "id: MED-01\r\n"
+            "title: 'Medicines records incomplete'\r\n"
+            "quality_statements: [medicines-optimisation]\r\n"
+            "source: internal-audit\r\n"
+            "raised: 2026-01-12\r\n"
+            "owner: registered-manager\r\n"
+            "risk: high\r\n"
+            "status: open\r\n"
+            "baseline: Repeated MAR gaps.\r\n"
+            "intended_outcome: >-\r\n"
+            "  95% complete medicines records.\r\n"
+            "actions:\r\n"
+            "- {id: MED-01-A1, title: Competency checks, owner: quality-lead, due: 2026-02-28,\r\n"
+            "   status: closed, closure: {date: 2026-03-20, by: registered-manager, "
+            "evidence: [EV-02, EV-01]}, updates: [{date: 2026-04-01, note: "
+            '"Checked again, all fine"}]}\r\n'
+            "- id: MED-01-A2    # the weekly one\r\n"
+            '  title: "Weekly MAR spot checks"\r\n'
+            "  owner: medicines-lead\r\n"
+            "  due: 2026-08-31   # agreed in January\r\n"
+            "  status: completed\r\n"
+            "  cadence: weekly\r\n"
+            "  extensions:\r\n"
+            f"    - {{to: 2026-09-30, date: {TODAY.isoformat()}}}\r\n"
+            "  updates:\r\n"
+            f'    - {{date: {TODAY.isoformat()}, note: "yes"}}\r\n'
+            "  evidence: [EV-01, EV-02]\r\n"
+            "\r\n"
+            "  # more to come\r\n"
+            "- id: MED-01-A3\r\n"
+            "  title: Night MAR check\r\n"
+            "  owner: registered-manager\r\n"
+            "  due: 2026-10-31\r\n"
+            "  status: planned\r\n"
+            "related: [CP-01]\r\n"
+            "---\r\n"
+            "## Context\r\n"
+            "\r\n"
+            "Body *text*.\r\n"
+        ).encode()
+    )
+    code, out, _ = run("import", str(plan), str(root))
+    assert "in step already" in out
+    assert (root / "concerns/med-01.md").read_bytes() == after
+
+
+def test_an_owner_who_is_no_role_is_refused(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    before = snapshot(root)
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "Concern,Action id,Action,Deadline,Owner\n"
+        "MED-01,,New step,2026-12-31,Somebody Unknown\n"
+        "MED-01,,Another step,,\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("import", str(plan), str(root))
+    assert code == 1
+    assert "row 2: the owner 'Somebody Unknown' is not a role of portfolio.yaml" in err
+    assert "row 3: a new action needs a deadline" in err
+    assert snapshot(root) == before
+
+
+def test_the_portfolio_as_it_would_be_is_checked_before_anything_is_written(
+    make_portfolio: MakePortfolio,
+) -> None:
+    root = make_portfolio()
+    before = snapshot(root)
+    portfolio = load(root).portfolio
+    rows = [Row(2, concern="MED-01", action_id="MED-01-A2", status="completed")]
+    report = plan(portfolio, "plan.csv", rows, TODAY)
+    (record,) = report.records
+    assert b"status: completed" in record.after
+    check_after(portfolio, report)  # this change is sound
+    record.after = record.after.replace(b"related: [CP-01]", b"related: [CP-99]")
+    with pytest.raises(PortfolioError) as caught:
+        check_after(portfolio, report)
+    (problem,) = [p for p in caught.value.problems if "CP-99" in p.message]
+    assert problem.path == f"{root.as_posix()}/concerns/med-01.md"  # the real file, named
+    assert snapshot(root) == before
+    assert not list(root.parent.glob(".portfolio-import-*"))  # the copy is gone
+
+
+def test_a_tracker_of_ones_own_imported_again_keeps_its_concerns_in_step(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tracker_xlsx(tmp_path / "tracker.xlsx")
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and out.startswith("Imported "), err
+    imported = snapshot(root)
+    concerns = sorted(load(root).portfolio.concerns)
+    assert "IMP-01" in concerns
+    book = load_workbook(tracker)
+    sheet = book.worksheets[0]
+    sheet["J4"] = "Done"  # "Weekly MAR spot checks", IMP-01-A1
+    sheet["H4"] = "3 of 4 weeks done\n02/11/2026: all four weeks done"
+    sheet.insert_rows(6)
+    sheet["D6"], sheet["E6"], sheet["F6"] = (
+        "Monthly MAR audit by the RM",
+        "Amira Patel",
+        "31/12/2026",
+    )
+    book.save(tracker)
+
+    code, out, err = run("import", str(tracker), str(root), "--dry-run")
+    assert code == 0, err
+    assert "IMP-01-A1 status: in-progress \u2192 completed" in out
+    assert snapshot(root) == imported
+
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "in the portfolio already" not in err and "Imported" not in out
+    p = load(root).portfolio
+    assert sorted(p.concerns) == concerns  # no concern added
+    med = p.concerns["IMP-01"]
+    assert [a.id for a in med.actions] == ["IMP-01-A1", "IMP-01-A2", "IMP-01-A3"]
+    assert med.actions[0].status == "completed"
+    assert [(u.date, u.note) for u in med.actions[0].updates][-1] == (
+        date(2026, 11, 2),
+        "all four weeks done",
+    )
+    # The undated first line was imported before (kept in the body): it is not added again.
+    assert len(med.actions[0].updates) == 1
+    assert med.actions[2].title == "Monthly MAR audit by the RM"
+    assert med.actions[2].owner == "registered-manager"
+    rel = next(r for r in imported if r.startswith("concerns/imported/imp-01"))
+    after = snapshot(root)
+    only_inserted(imported[rel], after[rel])
+    assert {r: b for r, b in after.items() if r != rel} == {
+        r: b for r, b in imported.items() if r != rel
+    }
+
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, err
+    assert snapshot(root) == after
+
+
+def test_a_tracker_imported_twice_adds_no_update_twice(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Finding,Action,Lead,Target date,Progress,Status,Quality statement\n"
+        'Call bells slow at night,Night call bell audit,Tom Reid,31/12/2026,"01/10/2026: first '
+        'audit done",In progress,Safe environments\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and out.startswith("Imported 1 actions into 1 concerns"), err
+    imported = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
+
+
+def test_every_action_of_the_sample_edited_at_once_keeps_every_other_byte(sample: Path) -> None:
+    p = load(sample).portfolio
+    flip = {"planned": "in progress", "in-progress": "done", "completed": "closed"}
+    evidence = sorted(p.evidence)
+    rows: list[Row] = []
+    for concern in p.concerns.values():
+        for index, action in enumerate(concern.actions):
+            rows.append(
+                Row(
+                    len(rows) + 2,
+                    concern=concern.id,
+                    action_id=action.id,
+                    status=flip.get(action.status, ""),
+                    progress=f'2026-11-30: checked {action.id}; all "fine": #{index}',
+                    evidence=evidence[index % len(evidence)],
+                    deadline=date(2027, 3, 31),
+                    deadline_text="2027-03-31",
+                )
+            )
+        rows.append(
+            Row(
+                len(rows) + 2,
+                concern=concern.id,
+                title=f"Follow up {concern.id}: 'yes'",
+                deadline=date(2027, 1, 31),
+                deadline_text="31/01/2027",
+            )
+        )
+    before = snapshot(sample)
+    report = plan(p, "plan.csv", rows, TODAY)
+    assert len(report.records) == len(p.concerns)
+    check_after(p, report)
+    write(report)
+    after = snapshot(sample)
+    for record in report.records:
+        rel = record.path.relative_to(sample).as_posix()
+        assert body(after[rel]) == body(before[rel])
+        only_inserted(before[rel], after[rel])
+    now = load(sample).portfolio
+    assert len(now.actions) == len(p.actions) + len(p.concerns)
+    for action_id, (_, action) in p.actions.items():
+        changed = now.actions[action_id][1]
+        assert changed.updates[-1].date == date(2026, 11, 30)
+        assert changed.current_due == date(2027, 3, 31)
+        assert changed.status == read_status(flip.get(action.status, "")) or action.status
+    # The same rows again: nothing to do.
+    assert plan(now, "plan.csv", rows, TODAY).records == []
+
+
+def test_a_plan_exported_with_hostile_text_comes_back_unchanged(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    from conftest import CONCERN_MD
+
+    hostile = CONCERN_MD.replace("title: Weekly MAR spot checks", "title: '=SUM(1+1) checks'")
+    hostile = hostile.replace(
+        "    cadence: weekly\n",
+        "    cadence: weekly\n    updates:\n      - {date: 2026-03-01, note: '@once _x0041_'}\n",
+    )
+    root = make_portfolio({"concerns/med-01.md": hostile})
+    before = snapshot(root)
+    for form in ("xlsx", "csv"):
+        plan = export_plan(root, tmp_path / f"plan.{form}", form)
+        code, out, err = run("import", str(plan), str(root))
+        assert code == 0 and "in step already" in out, out + err
+        assert "differs" not in err
+        assert snapshot(root) == before
