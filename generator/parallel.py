@@ -14,6 +14,8 @@ Three shapes of work:
   processes that lives as long as the ``with`` block (the PDF uses one for several rounds).
 * :class:`Background` runs one task in a forked process while this one goes on (the output
   writer writes the pages the cache holds while the build checks and renders).
+* :class:`Meanwhile` runs one task that mostly waits on the disk on a thread of this process
+  (the old output is removed while the build cache is saved).
 """
 
 from __future__ import annotations
@@ -228,3 +230,16 @@ def collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+class Meanwhile:
+    """``task()`` on a thread of this process while it goes on: for work that mostly waits on
+    the disk, where a process would cost more than it saves. :meth:`wait` waits for it; an
+    error in the task is not raised (the task says what it tolerates)."""
+
+    def __init__(self, task: Callable[[], None]) -> None:
+        self._thread = threading.Thread(target=task, name="meanwhile")
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()

@@ -395,6 +395,7 @@ def build(options: BuildOptions) -> Built:
         gc.unfreeze()
         if staging is not None:
             staging.abort()  # when the build stopped before the new output was swapped in
+            staging.settle()  # the old output, removed while the cache was saved
         if cache is not None:
             cache.close()
     if cache is not None:

@@ -17,11 +17,12 @@ import time
 import zipfile
 import zlib
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.errors import PortfolioError, Problem
-from generator.parallel import Background
+from generator.parallel import Background, Meanwhile
 from generator.render.site import STAMP_TOKEN
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class Staging:
         self._writer: Background | None = None
         self._copied: dict[str, Path] = {}  # files copied before finish()
         self._made: set[Path] = set()
+        self._removing: Meanwhile | None = None  # the output this one replaced, being removed
 
     @property
     def can_write_now(self) -> bool:
@@ -226,12 +228,20 @@ class Staging:
             (staging / MARKER).write_text(marker, encoding="utf-8")
             _release(staging, self._held)
             self._held = None
-            _swap(staging, self.out)
+            old = _swap(staging, self.out)
             self.folder = None
+            if old is not None:  # removed while the build goes on (see settle)
+                self._removing = Meanwhile(partial(shutil.rmtree, old, ignore_errors=True))
         except BaseException:
             self.abort()
             raise
         return len(files.names())
+
+    def settle(self) -> None:
+        """Wait until the output this one replaced is removed."""
+        if self._removing is not None:
+            self._removing.wait()
+            self._removing = None
 
     def abort(self) -> None:
         """Remove the new output (after the early writer, if any, has stopped)."""
@@ -256,7 +266,11 @@ def write_site(
     ``links`` names files of the current ``out`` that already hold what a copy would: they are
     hard-linked into the new output instead of copied (copied where links are not possible).
     """
-    return Staging(out).finish(files, stamp, key, links)
+    staging = Staging(out)
+    try:
+        return staging.finish(files, stamp, key, links)
+    finally:
+        staging.settle()
 
 
 def _write_pages(root: Path, pages: Mapping[str, bytes], made: set[Path] | None = None) -> None:
@@ -392,15 +406,16 @@ def _inside(root: Path, rel: str) -> Path:
     return Path(target)
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging``: two renames, the old tree removed afterwards.
+def _swap(staging: Path, out: Path) -> Path | None:
+    """Replace ``out`` with ``staging``: two renames. Returns where the old tree was moved, for
+    the caller to remove (None when there was none).
 
     Hidden entries of ``out`` that the build did not write (a ``.git`` used to publish the
     site, say) are moved into the new output first, as they are: a build never deletes them.
     """
     if not out.exists():
         staging.rename(out)
-        return
+        return None
     kept = [
         entry.name
         for entry in os.scandir(out)
@@ -425,7 +440,7 @@ def _swap(staging: Path, out: Path) -> None:
         for name in moved:
             os.rename(staging / name, out / name)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    return old
 
 
 _HOLD = ".portfolio-staging"  # held open (and locked) by the build staging into the folder
