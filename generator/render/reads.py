@@ -210,23 +210,28 @@ class Values:
         self._exact = bool(portfolio.withheld)
         self._fronts: dict[str, Any] = {}
         self._how: dict[type, Callable[[Any], Any]] = {}
-        self._memo: dict[Fact, bytes] = {}
+        self._memo: dict[Fact, Any] = {}
         # Paths are told by their place in the portfolio, so that a portfolio moved with its
         # output and cache does not render every page again.
         self._root = portfolio.root.resolve()
         self._places = tuple(f"{place}/" for place in {portfolio.display_root, str(self._root)})
 
-    def of(self, fact: Fact) -> bytes:
-        """The hash of a fact's value in this build."""
-        found = self._memo.get(fact)
-        if found is None:
-            name, key = fact
-            source = self.sources.get(name)
-            if source is None:  # a lookup this build does not have: never the same
-                found = os.urandom(32)
-            else:
-                found = content_key(self.plain(source.look_up(key)))
-            self._memo[fact] = found
+    def of(self, fact: Fact) -> Any:
+        """A fact's value in this build, as plain data (a whole lookup's as its hash: it is
+        large, and few pages read it)."""
+        try:
+            return self._memo[fact]
+        except KeyError:
+            pass
+        name, key = fact
+        source = self.sources.get(name)
+        if source is None:  # a lookup this build does not have: never the same
+            found: Any = os.urandom(32)
+        else:
+            found = self.plain(source.look_up(key))
+            if key == ALL:
+                found = content_key(found)
+        self._memo[fact] = found
         return found
 
     def plain(self, value: Any) -> Any:
