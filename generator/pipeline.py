@@ -22,7 +22,7 @@ from pathlib import Path
 from jinja2 import FileSystemBytecodeCache
 
 from generator.cache.inputs import Inputs, default_cache_dir, scan_inputs
-from generator.cache.pages import CachedPages
+from generator.cache.pages import CachedPages, Kept
 from generator.cache.records import cached, keep
 from generator.cache.store import BuildCache
 from generator.check.assess import Build, assess
@@ -208,20 +208,22 @@ def _render_pages(
     stamp = renderer.build.stamp.encode()
     placeholder = STAMP_TOKEN.encode()
 
-    def render(job: PageJob) -> Rendered:
+    def render(job: PageJob) -> tuple[Rendered, Kept | None]:
         rendered = renderer.render(job, token)
+        # What the cache keeps of the page is worked out here too, on the worker that made it.
+        kept = pages.kept(job, rendered) if pages is not None else None
         if writer is None:
-            return rendered
+            return rendered, kept
         # Written now, where it was rendered; what comes back is what the cache keeps.
         data, copies, keep, facts = rendered
         writer.write_now(job.path, data.replace(placeholder, stamp) if keep else data)
-        kept = zlib.compress(data, 1) if token is not None and keep else b""
-        return Rendered(kept, copies, keep, facts)
+        packed = zlib.compress(data, 1) if token is not None and keep else b""
+        return Rendered(packed, copies, keep, facts), kept
 
     if len(todo) >= PARALLEL_RENDER_FROM:
         renderer.compile(job.template for job in todo)  # once, here, not in every worker
     done = fork_map(todo, render, workers, meanwhile=meanwhile, least=PARALLEL_RENDER_FROM)
-    for job, rendered in zip(todo, done, strict=True):
+    for job, (rendered, kept) in zip(todo, done, strict=True):
         files.copies.update(rendered.copies)
         if writer is not None:
             files.written.add(job.path)
@@ -229,8 +231,8 @@ def _render_pages(
             files.pages[job.path] = rendered.data
         else:
             files.pages[job.path] = rendered.data.replace(placeholder, stamp)
-        if pages is not None:
-            pages.keep(job, rendered, compressed=writer is not None)
+        if pages is not None and kept is not None:
+            pages.keep(job, rendered, kept, compressed=writer is not None)
 
 
 # --- the build command ---------------------------------------------------------------------------

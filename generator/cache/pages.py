@@ -15,6 +15,8 @@ change) and the stamp is put in as they are written.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from generator.cache.store import BuildCache
 from generator.digest import content_key
 from generator.render.markdown import COPIED_FILES
@@ -54,14 +56,27 @@ class CachedPages:
         self.cache.reused += len(jobs) - len(todo)
         return todo
 
-    def keep(self, job: PageJob, rendered: Rendered, compressed: bool) -> None:
-        """Keep a page rendered now (with the stamp's placeholder; ``compressed`` already, or
-        not) for the next build, with the facts it read, when it can be kept."""
+    def kept(self, job: PageJob, rendered: Rendered) -> Kept | None:
+        """The facts a page rendered now read and its key, when the cache can keep it (worked
+        out where the page was rendered: in a worker, the values it needs are its own)."""
         if not rendered.keepable or not all(_plain(key) for _, key in rendered.facts):
-            return
-        facts = tuple([self._facts.setdefault(f, f) for f in rendered.facts])
-        key = self.key(job, facts)
-        self.cache.keep_page(job.path, key, rendered.data, rendered.copies, facts, compressed)
+            return None
+        facts = tuple(rendered.facts)
+        return Kept(facts, self.key(job, facts))
+
+    def keep(self, job: PageJob, rendered: Rendered, kept: Kept, compressed: bool) -> None:
+        """Keep a page rendered now (with the stamp's placeholder; ``compressed`` already, or
+        not) for the next build, with the facts it read and its key."""
+        facts = tuple([self._facts.setdefault(f, f) for f in kept.facts])
+        data, copies = rendered.data, rendered.copies
+        self.cache.keep_page(job.path, kept.key, data, copies, facts, compressed)
+
+
+class Kept(NamedTuple):
+    """What the cache keeps beside a page: the facts it read, in order, and its key."""
+
+    facts: tuple[Fact, ...]
+    key: bytes
 
 
 def _plain(key: object) -> bool:

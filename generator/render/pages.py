@@ -92,6 +92,9 @@ class Fragments:
     def brag(self, record_id: str) -> Markup:
         """A record's colour and status, with the reason beside it where it explains the
         colour (every concern's, and a red action's) and as its title everywhere."""
+        hit = self._brags.get(record_id)
+        if hit is not None:
+            return self.reads.replay(hit)
 
         def make() -> Markup:
             s = self.status[record_id]
@@ -142,6 +145,9 @@ class Fragments:
 
     def outcome_line(self, m: Measure) -> Markup:
         """A measure's latest reading against its baseline and target, and its state."""
+        hit = self._outcome_lines.get(m.id)
+        if hit is not None:
+            return self.reads.replay(hit)
 
         def make() -> Markup:
             o = self.outcomes[m.id]
@@ -161,6 +167,9 @@ class Fragments:
 
     def outcome_cell(self, m: Measure) -> Markup:
         """The outcome line of a measure after its sparkline, for tables."""
+        hit = self._outcome_cells.get(m.id)
+        if hit is not None:
+            return self.reads.replay(hit)
 
         def make() -> Markup:
             trend = sparkline(self.outcomes[m.id], self.date_style)

@@ -82,7 +82,13 @@ class Reads:
             with self.page() as facts:
                 value = make()
             found = memo[key] = (value, frozenset(facts))
-        elif self.facts is not None:
+            return value
+        return self.replay(found)
+
+    def replay(self, found: tuple[T, frozenset[Fact]]) -> T:
+        """What :meth:`remembered` keeps (a value and what making it read), as a page uses it:
+        for callers that look in the memo before they make the function that would fill it."""
+        if self.facts is not None:
             self.facts |= found[1]
         return found[0]
 
