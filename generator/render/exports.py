@@ -200,7 +200,7 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
     word (so colour is never the only signal)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
     from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)  # streams rows: fast and lean for large trackers
@@ -211,17 +211,36 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
         width = 13 if column in DATE_COLUMNS else min(60, longest + 2)
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    bold = Font(bold=True)
+    # Each look a cell can have is a named style, made once: giving a cell a named style copies
+    # it, where setting its font, fill and alignment one by one looks each up again (a large
+    # tracker has a hundred thousand cells).
     wrap = Alignment(wrap_text=True, vertical="top")
     top = Alignment(vertical="top")
-    styles = {
-        word: (PatternFill("solid", fgColor=fill), Font(bold=True, color=text))
+
+    def look(name: str, **parts: Any) -> str:
+        book.add_named_style(NamedStyle(name=name, **parts))
+        return name
+
+    header_look = look("Portfolio heading", font=Font(bold=True))
+    date_look = look("Portfolio date", number_format="dd mmm yyyy", alignment=top)
+    text_looks = {
+        False: look("Portfolio text", alignment=top),
+        True: look("Portfolio long text", alignment=wrap),
+    }
+    colour_looks = {
+        (word, long): look(
+            f"Portfolio {word.lower()}{' long' if long else ''}",
+            fill=PatternFill("solid", fgColor=fill),
+            font=Font(bold=True, color=text),
+            alignment=wrap if long else top,
+        )
         for word, (fill, text) in FILLS.items()
+        for long in (False, True)
     }
     header = []
     for column in columns:
         cell = WriteOnlyCell(sheet, value=_xlsx_text(column))
-        cell.font = bold
+        cell.style = header_look
         header.append(cell)
     sheet.append(header)
     for row in rows:
@@ -229,13 +248,14 @@ def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetim
         for column, value in zip(columns, row, strict=True):
             day = _iso_date(value) if column in DATE_COLUMNS else None
             cell = WriteOnlyCell(sheet, value=day if day is not None else _xlsx_text(value))
+            long = len(value) > 60
+            word = value.split(":", 1)[0] if column == COLOUR_COLUMN else ""
             if day is not None:
-                cell.number_format = "dd mmm yyyy"
-                cell.alignment = top
+                cell.style = date_look
+            elif (word, long) in colour_looks:
+                cell.style = colour_looks[word, long]
             else:
-                cell.alignment = wrap if len(value) > 60 else top
-            if column == COLOUR_COLUMN and value.split(":", 1)[0] in styles:
-                cell.fill, cell.font = styles[value.split(":", 1)[0]]
+                cell.style = text_looks[long]
             cells.append(cell)
         sheet.append(cells)
     book.properties.creator = "portfolio"
