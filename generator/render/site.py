@@ -534,12 +534,14 @@ class SiteRenderer:
         return found
 
     def downloads(self, memo: Memo | None = None) -> dict[str, bytes]:
-        """The site's downloads (action tracker, evidence register), by site path."""
-        return downloads(self.build, memo)
+        """The site's downloads (action tracker, evidence register), by site path (from the
+        build as given: they are no page, and nothing they read is recorded)."""
+        return downloads(self.seen, memo)
 
     def search_index(self, memo: Memo | None = None) -> bytes:
-        """The search index script."""
-        return index_script(self.build, self.paths.by_id, Paths.statement, memo)
+        """The search index script (from the build as given, as the downloads are)."""
+        by_id = dict(dict.items(self.paths.by_id))
+        return index_script(self.seen, by_id, Paths.statement, memo)
 
     def use_bytecode_cache(self, cache: BytecodeCache) -> None:
         """Keep compiled templates in ``cache`` for the next build."""
