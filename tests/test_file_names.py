@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from conftest import EVIDENCE_01, MakePortfolio
 from generator.cli import cli
@@ -46,6 +47,17 @@ def test_an_awkward_name_opens_from_its_evidence_page(awkward: Path, tmp_path: P
     assert copied in _targets(page, page.read_text(encoding="utf-8"))
     register = out / "evidence" / "index.html"
     assert copied in _targets(register, register.read_text(encoding="utf-8"))
+
+
+def test_an_awkward_name_opens_from_the_pdf(awkward: Path, tmp_path: Path) -> None:
+    # The PDF holds the attachment itself, under its own name: a PDF reader opens it from the
+    # portfolio's list of attached files.
+    out = tmp_path / "site"
+    args = ["build", str(awkward), "-o", str(out), "--pdf-only", "--embed-attachments"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(out / "portfolio.pdf")
+    assert dict(reader.attachments) == {f"EV-01-{AWKWARD}": [b"%PDF-1.4 x"]}
 
 
 def test_an_awkward_name_opens_from_the_inspection_folder(awkward: Path, tmp_path: Path) -> None:
