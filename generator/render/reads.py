@@ -42,7 +42,8 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 T = TypeVar("T")
 
-_MISSING = ("missing",)  # the value of a key a lookup does not have
+_MISSING = ("missing",)
+_AS_THEY_ARE = frozenset({int, float, bool, bytes, type(None)})  # the value of a key a lookup does not have
 RECORDS = (Concern, Evidence, Review)
 
 
@@ -243,6 +244,10 @@ class Values:
     def plain(self, value: Any) -> Any:
         """``value`` as plain data to hash: a record as its id and the hash of its fields."""
         kind = type(value)
+        if kind is str:  # the most common, told here rather than through a function
+            return self._text(value) if value.startswith(self._places) else value
+        if kind in _AS_THEY_ARE:
+            return value
         how = self._how.get(kind)
         if how is None:
             how = self._how[kind] = self._how_for(kind)
@@ -251,7 +256,7 @@ class Values:
     def _how_for(self, kind: type) -> Callable[[Any], Any]:
         """How to tell values of one type by plain data."""
         plain = self.plain
-        if kind in (int, float, bool, bytes, type(None)):
+        if kind in _AS_THEY_ARE:
             return _same
         if issubclass(kind, str):
             return self._text
