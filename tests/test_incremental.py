@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pickle
+import random
 import re
 import shutil
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from conftest import REPO, SAMPLE, MakePortfolio
+from generator.cache.store import INDEX_MAGIC, index_bytes
 from generator.cli import cli
 from generator.pipeline import load
 from generator.render.site import STAMP_TOKEN
@@ -422,7 +424,15 @@ def damage_index_truncated(cache: Path) -> None:
 
 
 def damage_index_garbage(cache: Path) -> None:
-    (cache / "index.pickle").write_bytes(os.urandom(4096))
+    # Seeded: any bytes at all must give the same note, and this test must fail the same way.
+    (cache / "index.pickle").write_bytes(random.Random(4096).randbytes(4096))
+
+
+def damage_index_bit_flipped(cache: Path) -> None:
+    index = cache / "index.pickle"
+    data = bytearray(index.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    index.write_bytes(bytes(data))
 
 
 def damage_pack_truncated(cache: Path) -> None:
@@ -439,9 +449,9 @@ def damage_pack_altered(cache: Path) -> None:
 
 def damage_other_version(cache: Path) -> None:
     index = cache / "index.pickle"
-    data = pickle.loads(index.read_bytes())
+    data = pickle.loads(index.read_bytes()[len(INDEX_MAGIC) + 4 :])
     data["code"] = "0" * 64  # what another version of the tool would have written
-    index.write_bytes(pickle.dumps(data))
+    index.write_bytes(index_bytes(data))
 
 
 def damage_unreadable(cache: Path) -> None:
@@ -455,6 +465,7 @@ def damage_unreadable(cache: Path) -> None:
     [
         (damage_index_truncated, "is damaged (its index cannot be read)"),
         (damage_index_garbage, "is damaged (its index cannot be read)"),
+        (damage_index_bit_flipped, "is damaged (its index cannot be read)"),
         (damage_pack_truncated, "is damaged (its pack file is truncated)"),
         (damage_pack_altered, "is damaged (its pack file does not match its checksums)"),
         (damage_other_version, f"was made by {OTHER_VERSION}"),

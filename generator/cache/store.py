@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 CACHE_FORMAT = 3  # 2: pages kept compressed; 3: with the facts each page read
 INDEX_NAME = "index.pickle"
+INDEX_MAGIC = b"portfolio build cache index\n"  # then the CRC-32 of the pickle, then the pickle
 LOCK_NAME = "lock"
 TEMPLATES_NAME = "templates"  # Jinja's compiled templates
 STATES_NAME = "files.pickle"  # the hash of each input file as its size, times and inode were
@@ -158,8 +159,15 @@ class BuildCache:
         if not index_path.exists():
             return "none"
         raw = index_path.read_bytes()
+        if not raw.startswith(INDEX_MAGIC):
+            if raw.startswith(b"\x80"):  # a pickle: an index written before indexes had a checksum
+                return "foreign"
+            raise _Damaged("its index cannot be read")
+        data = raw[len(INDEX_MAGIC) + 4 :]
+        if zlib.crc32(data).to_bytes(4, "big") != raw[len(INDEX_MAGIC) : len(INDEX_MAGIC) + 4]:
+            raise _Damaged("its index cannot be read")  # never handed to the unpickler
         try:
-            index = NoGlobals(io.BytesIO(raw)).load()
+            index = NoGlobals(io.BytesIO(data)).load()
         except Exception as exc:  # any way a damaged pickle fails
             raise _Damaged("its index cannot be read") from exc
         if not isinstance(index, dict) or index.get("format") != CACHE_FORMAT:
@@ -238,7 +246,7 @@ class BuildCache:
             "written": self.written,
             "output": output,
         }
-        data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+        data = index_bytes(index)
         handle, temporary = tempfile.mkstemp(prefix=".index-", dir=self.folder)
         try:
             with os.fdopen(handle, "wb") as stream:
@@ -480,3 +488,10 @@ else:
 
     def _unlock(handle: int) -> None:
         os.close(handle)  # closing the file releases the lock
+
+
+def index_bytes(index: dict[str, Any]) -> bytes:
+    """An index as the cache writes it: a first line saying what it is, the CRC-32 of the
+    pickle after it, and the pickle (read back only when the CRC holds)."""
+    data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+    return INDEX_MAGIC + zlib.crc32(data).to_bytes(4, "big") + data

@@ -43,7 +43,9 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 _MISSING = ("missing",)
-_AS_THEY_ARE = frozenset({int, float, bool, bytes, type(None)})  # the value of a key a lookup does not have
+_AS_THEY_ARE = frozenset(
+    {int, float, bool, bytes, type(None)}
+)  # the value of a key a lookup does not have
 RECORDS = (Concern, Evidence, Review)
 
 
