@@ -42,10 +42,8 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 T = TypeVar("T")
 
-_MISSING = ("missing",)
-_AS_THEY_ARE = frozenset(
-    {int, float, bool, bytes, type(None)}
-)  # the value of a key a lookup does not have
+_MISSING = ("missing",)  # the value of a key a lookup does not have
+_AS_THEY_ARE = frozenset({int, float, bool, bytes, type(None)})  # told by themselves
 RECORDS = (Concern, Evidence, Review)
 
 
