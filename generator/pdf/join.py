@@ -14,8 +14,10 @@ it. What makes the chunks one document again is written at the end:
   empty stand-ins for anchors elsewhere, only so that their links survive layout), so a link
   from any chunk to any anchor resolves;
 - the outline, built from the bookmarks every chunk reported, nested by level across chunks;
-- the folios: each page's folio page (laid out apart, since only the join knows the page
-  numbers) drawn over it as a form, marked as a pagination artifact;
+- the folios: each page's footer (edition, as-of date and build stamp on the left, "Page N of
+  M" on the right) drawn over it by the join itself, in the theme's regular font embedded once,
+  marked as a pagination artifact. Only the join knows the page numbers, and a chunk laid out
+  before holds nothing that changes from build to build, so it can be used again as it is;
 - the front chunk's catalog (language, metadata, output intent, attached files) and document
   information, and a document ID that is a hash of the content, so the same input gives the
   same bytes.
@@ -24,6 +26,7 @@ it. What makes the chunks one document again is written at the end:
 from __future__ import annotations
 
 import hashlib
+import io
 import zlib
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -33,8 +36,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-#: The resource name of the folio drawn over each page.
-FOLIO = "/PortfolioFolio"
+#: The resource name of the font the folios are drawn in.
+FOLIO_FONT = "/PortfolioFolio"
+
+#: Where the folios go, as print.css sets the page: 16 mm from the sides, centred in the
+#: 20 mm bottom margin, 8 pt, in the theme's grey.
+FOLIO_SIDE = 16 * 72 / 25.4
+FOLIO_MARGIN = 20 * 72 / 25.4
+FOLIO_SIZE = 8.0
+FOLIO_LINE = 1.4
+FOLIO_COLOUR = b"0.3137 0.3529 0.3725 rg"
 
 #: Catalog entries the join writes itself; the front chunk's others are kept.
 _REBUILT = {"/Type", "/Pages", "/StructTreeRoot", "/Outlines", "/Names", "/Dests", "/PageLabels"}
@@ -273,6 +284,137 @@ def _string(text: str) -> bytes:
     return bytes(pikepdf.String(text).unparse())
 
 
+@dataclass(frozen=True)
+class Folios:
+    """The footer of every page, in order: (left text, right text); and the font file (a
+    TrueType font) to draw them in."""
+
+    lines: Sequence[tuple[str, str]]
+    font: Path
+
+
+class FolioFont:
+    """A TrueType font embedded whole, as a simple font in the Windows-1252 encoding: enough
+    for the folios' text, which is the tool's own (dates, digits, the build stamp)."""
+
+    FIRST, LAST = 32, 255
+
+    def __init__(self, path: Path) -> None:
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+        self.data = path.read_bytes()
+        font = TTFont(io.BytesIO(self.data))
+        scale = 1000 / font["head"].unitsPerEm
+        cmap = font.getBestCmap()
+        advance = font["hmtx"]
+        self.widths: list[int] = []
+        for code in range(self.FIRST, self.LAST + 1):
+            try:
+                char = bytes([code]).decode("cp1252")
+            except UnicodeDecodeError:
+                char = ""
+            glyph = cmap.get(ord(char)) if char else None
+            self.widths.append(round(advance[glyph][0] * scale) if glyph else 0)
+        head, hhea = font["head"], font["hhea"]
+        self.ascent: int = round(hhea.ascent * scale)
+        self.descent: int = round(hhea.descent * scale)
+        self.bbox: list[int] = [
+            round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)
+        ]
+        self.cap: int = round(getattr(font["OS/2"], "sCapHeight", 0) * scale) or self.ascent
+        name = font["name"].getDebugName(6) or "PortfolioFolio"
+        self.name = "".join(c for c in name if c.isalnum() or c in "-_") or "PortfolioFolio"
+
+    def encode(self, text: str) -> bytes:
+        """``text`` in the font's encoding; a character it cannot show becomes "?"."""
+        out = bytearray()
+        for char in text:
+            code = char.encode("cp1252", errors="replace")[0]
+            if not (self.FIRST <= code <= self.LAST) or not self.widths[code - self.FIRST]:
+                code = ord("?")
+            out.append(code)
+        return bytes(out)
+
+    def width(self, encoded: bytes, size: float) -> float:
+        """The width of ``encoded`` text at ``size`` points."""
+        return sum(self.widths[code - self.FIRST] for code in encoded) * size / 1000
+
+    def baseline(self) -> float:
+        """The baseline of a line centred in the bottom margin, from the page's bottom edge."""
+        line = FOLIO_SIZE * FOLIO_LINE
+        glyphs = (self.ascent - self.descent) * FOLIO_SIZE / 1000
+        top = (FOLIO_MARGIN - line) / 2 + (line - glyphs) / 2 + self.ascent * FOLIO_SIZE / 1000
+        return FOLIO_MARGIN - top
+
+    def write(self, writer: Writer) -> int:
+        """Write the font (file, descriptor and dictionary); the number of its dictionary."""
+        packed = zlib.compress(self.data, 6)
+        file = writer.add(
+            b"<< /Length %d /Length1 %d /Filter /FlateDecode >>" % (len(packed), len(self.data)),
+            packed,
+        )
+        name = self.name.encode()
+        descriptor = writer.add(
+            b"<< /Type /FontDescriptor /FontName /%s /Flags 32 /FontBBox [%s] /ItalicAngle 0 "
+            b"/Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>"
+            % (
+                name,
+                b" ".join(b"%d" % v for v in self.bbox),
+                self.ascent,
+                self.descent,
+                self.cap,
+                file,
+            )
+        )
+        return writer.add(
+            b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /FirstChar %d /LastChar %d "
+            b"/Widths [%s] /Encoding /WinAnsiEncoding /FontDescriptor %d 0 R >>"
+            % (
+                name,
+                self.FIRST,
+                self.LAST,
+                b" ".join(b"%d" % w for w in self.widths),
+                descriptor,
+            )
+        )
+
+
+def _literal(encoded: bytes) -> bytes:
+    """``encoded`` as a PDF literal string."""
+    out = bytearray(b"(")
+    for code in encoded:
+        if code in b"()\\":
+            out += b"\\" + bytes([code])
+        elif 32 <= code < 127:
+            out.append(code)
+        else:
+            out += b"\\%03o" % code
+    out += b")"
+    return bytes(out)
+
+
+def _folio(font: FolioFont, left: str, right: str, box: Sequence[float]) -> bytes:
+    """The content that ends a page: restore its state, then draw its folio as an artifact."""
+    x0, y0, x1, _ = box
+    y = y0 + font.baseline()
+    shown_left, shown_right = font.encode(left), font.encode(right)
+    right_x = x1 - FOLIO_SIDE - font.width(shown_right, FOLIO_SIZE)
+    face = b"%s %s Tf" % (FOLIO_FONT.encode(), _number(FOLIO_SIZE))
+
+    def text(x: float, shown: bytes) -> bytes:
+        return b"BT %s %s %s Td %s Tj ET" % (face, _number(x), _number(y), _literal(shown))
+
+    return b" ".join(
+        [
+            b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q",
+            FOLIO_COLOUR,
+            text(x0 + FOLIO_SIDE, shown_left),
+            text(right_x, shown_right),
+            b"Q EMC\n",
+        ]
+    )
+
+
 @dataclass
 class _Item:
     mark: Bookmark
@@ -328,30 +470,27 @@ def join(
     documents: Sequence[tuple[Path, int]],
     owned: Sequence[frozenset[str]],
     bookmarks: Sequence[Bookmark],
-    folios: Sequence[Path],
+    folios: Folios,
     out: BinaryIO,
 ) -> None:
     """Write the chunk PDFs ``documents`` (path, page count), joined into one, to ``out``.
 
     ``owned`` names, for each chunk, the anchors it really holds; ``bookmarks`` are on the
-    joined document's pages; ``folios``, in order, hold one page to draw over each page.
+    joined document's pages; ``folios`` holds the footer of each page, in order.
     """
     import pikepdf
 
+    total = sum(count for _, count in documents)
+    if len(folios.lines) != total:
+        raise RuntimeError(f"{len(folios.lines)} folios for {total} pages")
     writer = Writer(out)
     page_tree = writer.reserve()
     document = writer.reserve()
     struct_root = writer.reserve()
-    # Every page: "q", its own content, then "Q" and the folio as a pagination artifact.
+    # Every page: "q", its own content, then "Q" and its folio as a pagination artifact.
     push = writer.add(b"<< /Length 2 >>", b"q\n")
-    draw = (
-        b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q "
-        + FOLIO.encode()
-        + b" Do Q EMC\n"
-    )
-    pop_and_folio = writer.add(b"<< /Length %d >>" % len(draw), draw)
-
-    folio_forms = _folio_forms(writer, folios)
+    font = FolioFont(folios.font)
+    font_number = font.write(writer)
     pages: list[int] = []
     kids: list[int] = []
     tree: list[tuple[int, int]] = []  # parent-tree key, number of its value
@@ -373,17 +512,17 @@ def join(
             shift = next_key
 
             def page_entries(
-                entries: dict[str, Any], form: int, shift: int = shift, source: Source = source
+                entries: dict[str, Any], folio: int, shift: int = shift, source: Source = source
             ) -> dict[str, Any]:
                 entries["/StructParents"] = int(entries["/StructParents"]) + shift
                 contents = entries["/Contents"]
                 inner = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
                 refs = b" ".join(source.value(c) for c in inner)
-                entries["/Contents"] = b"[%d 0 R %s %d 0 R]" % (push, refs, pop_and_folio)
+                entries["/Contents"] = b"[%d 0 R %s %d 0 R]" % (push, refs, folio)
                 resources = dict(entries["/Resources"].items())
-                xobjects = dict(resources.get("/XObject", pikepdf.Dictionary()).items())
-                xobjects[FOLIO] = b"%d 0 R" % form
-                resources["/XObject"] = source.dictionary(xobjects)
+                fonts = dict(resources.get("/Font", pikepdf.Dictionary()).items())
+                fonts[FOLIO_FONT] = b"%d 0 R" % font_number
+                resources["/Font"] = source.dictionary(fonts)
                 entries["/Resources"] = source.dictionary(resources)
                 return entries
 
@@ -393,8 +532,11 @@ def join(
                 return entries
 
             for page in pdf.pages:
-                form = next(folio_forms)
-                source.rewrite[page.obj.objgen] = partial(page_entries, form=form)
+                left, right = folios.lines[len(pages)]
+                box = [float(v) for v in page.obj.MediaBox]
+                drawn = _folio(font, left, right, box)
+                folio = writer.add(b"<< /Length %d >>" % len(drawn), drawn)
+                source.rewrite[page.obj.objgen] = partial(page_entries, folio=folio)
                 for annotation in page.obj.get("/Annots", []):
                     if annotation.is_indirect:
                         source.rewrite[annotation.objgen] = annotation_entries
@@ -425,8 +567,6 @@ def join(
                 if "/Info" in pdf.trailer:
                     info = source.ref(pdf.trailer.Info)
             source.drain()
-    if next(folio_forms, None) is not None:
-        raise RuntimeError("more folios than pages")
 
     kid_refs = b" ".join(b"%d 0 R" % n for n in pages)
     writer.write(page_tree, b"<< /Type /Pages /Count %d /Kids [%s] >>" % (len(pages), kid_refs))
@@ -456,26 +596,3 @@ def join(
     entries.append(b">>")
     root_number = writer.add(b" ".join(entries))
     writer.finish(root_number, info)
-
-
-def _folio_forms(writer: Writer, folios: Sequence[Path]) -> Iterator[int]:
-    """Each folio page written as a form; its number, one page at a time, in order."""
-    import pikepdf
-
-    for path in folios:
-        with pikepdf.open(path) as pdf:
-            source = Source(pdf, writer)
-            for page in pdf.pages:
-                contents = page.obj.Contents
-                streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-                data = b"\n".join(bytes(s.read_bytes()) for s in streams)
-                entries = {
-                    "/Type": b"/XObject",
-                    "/Subtype": b"/Form",
-                    "/BBox": source.value(page.obj.MediaBox),
-                    "/Resources": source.value(page.obj.Resources),
-                    "/Length": b"%d" % len(data),
-                }
-                number = writer.add(source.dictionary(entries), data)
-                source.drain()
-                yield number
