@@ -634,7 +634,10 @@ def test_an_edit_inside_one_concern_lays_out_only_its_chunk_and_the_cover(tmp_pa
     assert first.pdf is not None and first.build is not None
     concern = sorted(first.build.portfolio.concerns)[-1]
     path = first.build.portfolio.sources[concern].path
-    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    # A word shorter in the body's text: the concern's pages stay as many.
+    head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+    assert " and " in body
+    path.write_text(head + "\n---\n" + body.replace(" and ", " & ", 1), encoding="utf-8")
     second, after = _built_pdf(source, out)
     assert second.pdf is not None and second.build is not None
     assert second.pdf.pages == first.pdf.pages
