@@ -7,10 +7,11 @@ cover, and the page numbers only in the contents and the folios, which the join 
 chunk's key is a hash of its HTML, of whether it is tagged, and of the bytes of every file it
 reads (the images of record bodies); the theme's stylesheet and fonts, WeasyPrint and the tool
 itself are in the cache's code key already (a cache made with others is not used). What is
-kept under that key is the chunk's PDF as WeasyPrint wrote it, with what its layout told (its
-page count, the page of each anchor, its bookmarks, the files it was refused), which is all the
-join needs. The join then puts the chunks together again, numbering pages, contents, outline
-and links anew, so the PDF is the same, byte for byte, as one made from nothing.
+kept under that key is the chunk as the worker prepared it for the join (generator.pdf.join:
+its objects, numbered within the chunk), with what its layout told (its page count, the page
+of each anchor, its bookmarks, the files it was refused), which is all the join needs. The
+join then puts the chunks together again, numbering pages, contents, outline and links anew,
+so the PDF is the same, byte for byte, as one made from nothing.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ class CachedPdf:
         return self._files[url]
 
     def find(self, job: Job) -> Any:
-        """What laying out ``job``'s document told before (as Laid.plain gave it), its PDF
-        written to ``job.out``; None when the cache does not hold it."""
+        """What laying out ``job``'s document told before (as Laid.plain gave it), the chunk
+        as prepared for the join written to ``job.out``; None when the cache does not hold it."""
         key = self.key(job)
         found = self.cache.get(PDF_PREFIX + key.hex(), key)
         if found is None:
@@ -75,6 +76,6 @@ class CachedPdf:
         return told
 
     def keep(self, job: Job, told: Any) -> None:
-        """Keep ``job``'s PDF, just written to ``job.out``, and what laying it out told."""
+        """Keep ``job``'s chunk, just prepared at ``job.out``, and what laying it out told."""
         key = self.key(job)
         self.cache.put(PDF_PREFIX + key.hex(), key, job.out.read_bytes(), told)

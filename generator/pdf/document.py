@@ -23,9 +23,10 @@ page count, so the document is laid out in chunks, in parallel processes, and jo
 2. The cover is a document of its own (it names the build), as is the contents, which is laid
    out once with placeholder page numbers, beside the body, to learn its length, then again
    with the real numbers (and again, should the numbers change its length).
-3. The join (pikepdf) appends the chunks' pages, merges their structure trees and named
-   destinations, rebuilds the outline from the bookmarks, and draws each page's folio ("Page N
-   of M", edition, as-of date and build stamp), since no chunk can know its page numbers.
+3. Each worker prepares the chunk it laid out for the join (pikepdf), which then appends the
+   chunks' pages, merges their structure trees and named destinations, rebuilds the outline
+   from the bookmarks, and draws each page's folio ("Page N of M", edition, as-of date and
+   build stamp), since no chunk can know its page numbers.
 
 Nothing a chunk shows changes from build to build unless its records do (the build stamp and
 the page numbers are only on the cover, in the contents and in the folios), so a chunk laid out
@@ -55,7 +56,7 @@ from markupsafe import Markup
 
 from generator.check.assess import Build
 from generator.parallel import Pool
-from generator.pdf.join import Bookmark, Folios, join
+from generator.pdf.join import Bookmark, Folios, join, prepare
 from generator.render.dates import show_date
 from generator.render.site import SiteRenderer, templates_dir
 from generator.render.summary import standing
@@ -426,14 +427,17 @@ class Setup:
 
 @dataclass(frozen=True)
 class Job:
-    """One document to lay out and write to ``out``; ``reusable`` when it shows nothing that
-    changes from build to build (the cover names the build, and carries the attachments)."""
+    """One document to lay out and write to ``out``, prepared for the join (see join.prepare);
+    ``reusable`` when it shows nothing that changes from build to build (the cover names the
+    build, and carries the attachments); ``front`` for the document whose catalog the PDF
+    takes."""
 
     html: str
     out: Path
     attachments: tuple[tuple[bytes, str, str, datetime], ...] = ()
     tagged: bool = True
     reusable: bool = True
+    front: bool = False
 
 
 @dataclass
@@ -547,9 +551,11 @@ def _lay_out(setup: Setup, job: Job) -> Laid:
             top = page.height - y  # CSS pixels from the bottom
             bookmarks.append((level, label, index, x * 0.75, top * 0.75, state == "closed"))
     document.write_pdf(job.out, **options)
-    return Laid(
-        pages=len(document.pages), anchors=anchors, bookmarks=bookmarks, refused=policy.refused
-    )
+    pages = len(document.pages)
+    del document, html
+    # Prepared for the join here, in the worker, rather than by the join, alone, afterwards.
+    job.out.write_bytes(prepare(job.out, job.front))
+    return Laid(pages=pages, anchors=anchors, bookmarks=bookmarks, refused=policy.refused)
 
 
 def _warm() -> None:
@@ -638,7 +644,7 @@ def render_pdf(
             guess = "0" * len(str(max(10, sum(len(c.html) for c in body) // 4000)))
             contents = printed.contents({}, guess)
             jobs = [
-                Job(cover.html, folder / "cover.pdf", attachments, reusable=False),
+                Job(cover.html, folder / "cover.pdf", attachments, reusable=False, front=True),
                 Job(contents.html, folder / "contents.pdf"),
                 *(Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)),
             ]
