@@ -562,6 +562,29 @@ def _warm() -> None:
     import weasyprint  # noqa: F401  (imported once, before the workers fork)
 
 
+#: What a worker lays out as it starts, so that its first chunk does not pay for what
+#: WeasyPrint does once in a process (reading the fonts, preparing its C bindings' types).
+_WARM_HTML = (
+    '<!DOCTYPE html><html lang="en-GB"><body><h1 class="front">Warm</h1>'
+    "<p>Text <strong>bold</strong> <em>italic <strong>both</strong></em> 1 Jan 2026</p>"
+    '<nav class="contents"><ol><li><a href="#w" data-page="1">Entry</a></li></ol></nav>'
+    '<table class="grid"><thead><tr><th>Head</th></tr></thead><tbody><tr id="w"><td>Cell</td>'
+    '</tr></tbody></table><div class="chart"><svg viewBox="0 0 10 10" role="img">'
+    '<path d="M0 0L10 10" stroke="#000"/><text x="1" y="5">1</text></svg></div></body></html>'
+)
+
+
+def _warm_worker() -> None:
+    """Lay out a small document in this worker, as it starts, and forget it."""
+    theme = templates_dir()
+    setup = Setup(roots=((theme / ASSETS).resolve(),), identifier=b"0" * 32)
+    with tempfile.TemporaryDirectory(prefix="portfolio-warm-") as tmp:
+        try:
+            lay_out(setup, Job(_WARM_HTML, Path(tmp) / "warm.pdf"))
+        except Exception:  # only a warm-up: the real chunks will say what is wrong
+            logging.getLogger(__name__).debug("warming a layout worker failed", exc_info=True)
+
+
 def _lay_out_job(setup_job: tuple[Setup, Job]) -> Laid:
     return lay_out(*setup_job)
 
@@ -574,7 +597,8 @@ class Layouts:
         self.setup = setup
         self.workers = workers
         self.reuse = reuse
-        self.pool = Pool(workers, warm=_warm)
+        self.pool = Pool(workers, warm=_warm, warm_each=_warm_worker)
+        self.pool.start()  # the workers warm up while this process writes the print HTML
         self.laid_out = 0  # documents laid out (not reused)
         self.reused = 0
 
@@ -631,50 +655,53 @@ def render_pdf(
         roots=((theme / ASSETS).resolve(), build.portfolio.root.resolve()),
         identifier=hashlib.sha256(f"{build.stamp}{build.as_of}".encode()).hexdigest()[:32].encode(),
     )
-    attachments = _attachments(build) if embed_attachments else ()
-    printed = PrintDocument(build)
     layouts = Layouts(setup, workers, reuse)
-    with tempfile.TemporaryDirectory(prefix="portfolio-pdf-") as tmp:
-        folder = Path(tmp)
-        try:
-            body = printed.chunks(chunk_cost)
-            cover = printed.cover()
-            # The contents' length is not known until it is laid out: first with placeholders
-            # as wide as the real numbers are likely to be, beside the body.
-            guess = "0" * len(str(max(10, sum(len(c.html) for c in body) // 4000)))
-            contents = printed.contents({}, guess)
-            jobs = [
-                Job(cover.html, folder / "cover.pdf", attachments, reusable=False, front=True),
-                Job(contents.html, folder / "contents.pdf"),
-                *(Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)),
-            ]
-            laid = layouts.run(jobs)
-            made = [cover, contents, *body]
-            chunks = [result.keep(c.own) for result, c in zip(laid, made, strict=True)]
-            # Then with the real numbers (again, should they change the contents' length).
-            for _ in range(4):
-                contents = printed.contents(_numbers(chunks), "")
-                jobs[1] = Job(contents.html, folder / "contents.pdf")
-                again = layouts.run([jobs[1]])[0].keep(contents.own)
-                settled, chunks[1] = again.pages == chunks[1].pages, again
-                if settled:
-                    break
-            else:
-                raise RuntimeError("the contents' page numbers do not settle")
-        finally:
-            layouts.close()
-        total = sum(chunk.pages for chunk in chunks)
-        line = stamp_line(build)
-        folios = Folios(
-            [(line, f"Page {n} of {total}") for n in range(1, total + 1)],
-            theme / ASSETS / "fonts" / FOLIO_FONT,
-        )
-        owned = [cover.own, contents.own, *(c.own for c in body)]
-        joined = folder / "portfolio.pdf"
-        with joined.open("wb") as out:
-            documents = [(job.out, c.pages) for job, c in zip(jobs, chunks, strict=True)]
-            join(documents, owned, _bookmarks(chunks), folios, out)
-        data = joined.read_bytes()
+    try:
+        attachments = _attachments(build) if embed_attachments else ()
+        printed = PrintDocument(build)
+        with tempfile.TemporaryDirectory(prefix="portfolio-pdf-") as tmp:
+            folder = Path(tmp)
+            try:
+                body = printed.chunks(chunk_cost)
+                cover = printed.cover()
+                # The contents' length is not known until it is laid out: first with placeholders
+                # as wide as the real numbers are likely to be, beside the body.
+                guess = "0" * len(str(max(10, sum(len(c.html) for c in body) // 4000)))
+                contents = printed.contents({}, guess)
+                jobs = [
+                    Job(cover.html, folder / "cover.pdf", attachments, reusable=False, front=True),
+                    Job(contents.html, folder / "contents.pdf"),
+                    *(Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)),
+                ]
+                laid = layouts.run(jobs)
+                made = [cover, contents, *body]
+                chunks = [result.keep(c.own) for result, c in zip(laid, made, strict=True)]
+                # Then with the real numbers (again, should they change the contents' length).
+                for _ in range(4):
+                    contents = printed.contents(_numbers(chunks), "")
+                    jobs[1] = Job(contents.html, folder / "contents.pdf")
+                    again = layouts.run([jobs[1]])[0].keep(contents.own)
+                    settled, chunks[1] = again.pages == chunks[1].pages, again
+                    if settled:
+                        break
+                else:
+                    raise RuntimeError("the contents' page numbers do not settle")
+            finally:
+                layouts.close()
+            total = sum(chunk.pages for chunk in chunks)
+            line = stamp_line(build)
+            folios = Folios(
+                [(line, f"Page {n} of {total}") for n in range(1, total + 1)],
+                theme / ASSETS / "fonts" / FOLIO_FONT,
+            )
+            owned = [cover.own, contents.own, *(c.own for c in body)]
+            joined = folder / "portfolio.pdf"
+            with joined.open("wb") as out:
+                documents = [(job.out, c.pages) for job, c in zip(jobs, chunks, strict=True)]
+                join(documents, owned, _bookmarks(chunks), folios, out)
+            data = joined.read_bytes()
+    finally:
+        layouts.close()  # already closed, unless the build stopped before the join
     refused = sorted({url for result in chunks for url in result.refused})
     return RenderedPdf(data, total, refused, layouts.laid_out, layouts.reused)
 
