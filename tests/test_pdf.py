@@ -19,9 +19,24 @@ from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.check.assess import Build
 from generator.check.outcomes import difference, with_unit
 from generator.check.rules import rule_by_code
-from generator.pdf.document import ConfinedFetcher, FetchRefused, Laid, css_string, render_pdf
+from generator.pdf.document import (
+    ASSETS,
+    CHUNK_COST,
+    FOLIO_FONT,
+    MAX_CHUNKS,
+    ConfinedFetcher,
+    FetchRefused,
+    Laid,
+    PrintDocument,
+    chunk_target,
+    css_string,
+    layout_cost,
+    render_pdf,
+)
+from generator.pdf.join import FolioFont
 from generator.pipeline import BuildOptions, Built, build, load
 from generator.render.dates import show_dates_in
+from generator.render.site import templates_dir
 
 
 @pytest.fixture(scope="module")
@@ -663,3 +678,55 @@ def test_a_layout_kept_wrong_is_laid_out_again() -> None:
         [3, {}, [], []],
     ):
         assert Laid.from_plain(bad) is None, bad
+
+
+def test_chunks_start_with_each_section_and_an_edit_moves_no_cut_outside_its_own(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "portfolio"
+    shutil.copytree(SAMPLE, source)
+    built = load(source)
+    printed = PrintDocument(built)
+    largest = max(layout_cost(part.html) for part in printed.parts())
+    before = printed.chunks(1.0)
+    kqs = built.portfolio.framework.key_questions
+    for kq in kqs:
+        opening = [c for c in before if f'id="kq-{kq.slug}"' in c.html]
+        assert len(opening) == 1, kq.slug
+        # The key question starts its chunk: nothing of another section comes before it.
+        assert "data-section=" not in opening[0].html.split(f'id="kq-{kq.slug}"')[0]
+    for chunk in before:
+        assert layout_cost(chunk.html) <= 1.0 + largest + 0.1
+    # The first concern printed under the last key question grows a lot.
+    kq = kqs[-1]
+    concern = next(
+        c
+        for st in kq.statements
+        for c in built.portfolio.concerns_by_statement[st.slug]
+        if printed.placed[c.id] == st.slug
+    )
+    path = built.portfolio.sources[concern.id].path
+    added = "\n\n".join(f"Note {n}: the family were told what changed." * 5 for n in range(40))
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n" + added + "\n", encoding="utf-8")
+    after = PrintDocument(load(source)).chunks(1.0)
+    kept = {c.html for c in before}
+    changed = [c for c in after if c.html not in kept]
+    assert changed
+    for chunk in changed:
+        assert f'id="kq-{kq.slug}"' in chunk.html or f'data-section="{kq.title}"' in chunk.html
+    assert len(after) - len(changed) >= len(before) // 2
+
+
+def test_chunks_grow_by_doubling_beyond_the_most_chunks() -> None:
+    most = CHUNK_COST * MAX_CHUNKS
+    assert chunk_target(10.0) == CHUNK_COST
+    assert chunk_target(most) == CHUNK_COST
+    assert chunk_target(most * 1.01) == chunk_target(most * 1.9) == 2 * CHUNK_COST
+    assert chunk_target(most * 5) == 8 * CHUNK_COST
+
+
+def test_folio_text_is_encoded_for_its_font() -> None:
+    font = FolioFont(templates_dir() / ASSETS / "fonts" / FOLIO_FONT)
+    shown = font.encode("Internal edition · as of 1\u00a0Apr\u00a02026 · Page 1 of 2 ✓")
+    assert shown == b"Internal edition \xb7 as of 1\xa0Apr\xa02026 \xb7 Page 1 of 2 ?"
+    assert font.width(b"10", 8.0) == font.width(b"1", 8.0) + font.width(b"0", 8.0) > 0
