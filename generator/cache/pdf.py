@@ -8,10 +8,10 @@ chunk's key is a hash of its HTML, of whether it is tagged, and of the bytes of 
 reads (the images of record bodies); the theme's stylesheet and fonts, WeasyPrint and the tool
 itself are in the cache's code key already (a cache made with others is not used). What is
 kept under that key is the chunk as the worker prepared it for the join (generator.pdf.join:
-its objects, numbered within the chunk), with what its layout told (its page count, the page
-of each anchor, its bookmarks, the files it was refused), which is all the join needs. The
-join then puts the chunks together again, numbering pages, contents, outline and links anew,
-so the PDF is the same, byte for byte, as one made from nothing.
+its objects, numbered within the chunk), compressed, with what its layout told (its page
+count, the page of each anchor, its bookmarks, the files it was refused), which is all the
+join needs. The join then puts the chunks together again, numbering pages, contents, outline
+and links anew, so the PDF is the same, byte for byte, as one made from nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -72,10 +73,14 @@ class CachedPdf:
         if found is None:
             return None
         data, told = found
-        job.out.write_bytes(data)
+        try:
+            job.out.write_bytes(zlib.decompress(data))
+        except zlib.error:  # a miss: the chunk is laid out again
+            return None
         return told
 
     def keep(self, job: Job, told: Any) -> None:
         """Keep ``job``'s chunk, just prepared at ``job.out``, and what laying it out told."""
         key = self.key(job)
-        self.cache.put(PDF_PREFIX + key.hex(), key, job.out.read_bytes(), told)
+        packed = zlib.compress(job.out.read_bytes(), 1)
+        self.cache.put(PDF_PREFIX + key.hex(), key, packed, told)
