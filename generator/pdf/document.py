@@ -78,6 +78,7 @@ DOCUMENT_COST = 0.35
 TEXT_COST = 0.06 / 1000  # per character of text
 ROW_COST = 0.025  # per table row
 SHAPE_COST = 0.003  # per SVG shape of a chart
+ENTRY_COST = 0.012  # per contents entry (its dot leader is laid out a few dots at a time)
 
 #: About what one chunk costs to lay out: some 15 A4 pages of concerns. Smaller chunks keep
 #: both workers busy to the end and mean less to lay out again after an edit; each costs
@@ -94,8 +95,9 @@ _SHAPE = re.compile(r"<(?:path|line|polyline|polygon|circle|rect|text)\b")
 
 def layout_cost(html: str) -> float:
     """About how many seconds one core takes to lay out ``html`` as part of a document."""
-    text = len(_TAG.sub("", html))
-    return text * TEXT_COST + html.count("<tr") * ROW_COST + len(_SHAPE.findall(html)) * SHAPE_COST
+    text = len(_TAG.sub("", html)) * TEXT_COST
+    shapes = len(_SHAPE.findall(html)) * SHAPE_COST
+    return text + html.count("<tr") * ROW_COST + shapes + html.count("data-page=") * ENTRY_COST
 
 
 def chunk_target(total: float, base: float = CHUNK_COST) -> float:
