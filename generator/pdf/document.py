@@ -614,7 +614,7 @@ class Layouts:
         made = self.pool.run(
             _lay_out_job,
             [(self.setup, jobs[index]) for index in todo],
-            cost=lambda sj: layout_cost(sj[1].html),
+            cost=lambda sj: DOCUMENT_COST + layout_cost(sj[1].html),
         )
         for index, laid in zip(todo, made, strict=True):
             found[index] = laid
