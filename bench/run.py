@@ -28,6 +28,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -350,7 +351,7 @@ def main() -> None:
     parser.add_argument("--pdf-runs", type=int, default=3)
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"))
     args = parser.parse_args()
-    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    command = "python bench/run.py " + shlex.join(sys.argv[1:])
     portfolio = [sys.executable, "-m", "generator"]
     pdf_sizes = [s.strip() for s in args.pdf_sizes.split(",") if s.strip()]
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
