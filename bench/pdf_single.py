@@ -28,7 +28,7 @@ def main(source: Path, out: Path) -> None:
         roots=((templates_dir() / ASSETS).resolve(), source.resolve()),
         identifier=hashlib.sha256(build.stamp.encode()).hexdigest()[:32].encode(),
     )
-    laid = lay_out(setup, Job(whole.html, out))
+    laid = lay_out(setup, Job(whole.html, out, for_join=False))
     print(laid.pages, "pages")
 
 

@@ -432,7 +432,7 @@ class Job:
     """One document to lay out and write to ``out``, prepared for the join (see join.prepare);
     ``reusable`` when it shows nothing that changes from build to build (the cover names the
     build, and carries the attachments); ``front`` for the document whose catalog the PDF
-    takes."""
+    takes; without ``for_join``, the PDF is left as WeasyPrint wrote it."""
 
     html: str
     out: Path
@@ -440,6 +440,7 @@ class Job:
     tagged: bool = True
     reusable: bool = True
     front: bool = False
+    for_join: bool = True
 
 
 @dataclass
@@ -555,8 +556,8 @@ def _lay_out(setup: Setup, job: Job) -> Laid:
     document.write_pdf(job.out, **options)
     pages = len(document.pages)
     del document, html
-    # Prepared for the join here, in the worker, rather than by the join, alone, afterwards.
-    job.out.write_bytes(prepare(job.out, job.front))
+    if job.for_join:  # prepared here, in the worker, rather than by the join, alone, afterwards
+        job.out.write_bytes(prepare(job.out, job.front))
     return Laid(pages=pages, anchors=anchors, bookmarks=bookmarks, refused=policy.refused)
 
 
