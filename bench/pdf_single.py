@@ -22,13 +22,13 @@ def main(source: Path, out: Path) -> None:
     build = load(source)
     printed = PrintDocument(build)
     macros = printed.module({}, "000")
-    front = str(macros.front(printed.placed_under, printed.also_under))
+    front = str(macros.cover()) + str(macros.contents(printed.placed_under, printed.also_under))
     whole = printed.document(macros, front + compose(macros, list(printed.parts())))
     setup = Setup(
         roots=((templates_dir() / ASSETS).resolve(), source.resolve()),
         identifier=hashlib.sha256(build.stamp.encode()).hexdigest()[:32].encode(),
     )
-    laid = lay_out(setup, Job(whole.html, out))
+    laid = lay_out(setup, Job(whole.html, out, for_join=False))
     print(laid.pages, "pages")
 
 

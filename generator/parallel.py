@@ -189,15 +189,29 @@ class Pool:
     the workers, so they must be module-level functions and plain data.
     """
 
-    def __init__(self, workers: int, warm: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        warm: Callable[[], None] | None = None,
+        warm_each: Callable[[], None] | None = None,
+    ) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1 and can_fork():
             if warm is not None:
                 warm()  # e.g. import a heavy library once, before the workers fork
             self._pool = ProcessPoolExecutor(
-                workers, mp_context=mp.get_context("fork"), initializer=leave_with_parent
+                workers,
+                mp_context=mp.get_context("fork"),
+                initializer=_start_worker,
+                initargs=(warm_each,),
             )
+
+    def start(self) -> None:
+        """Start the workers now (else they start with the first job), so that ``warm_each``
+        runs in them while this process goes on."""
+        if self._pool is not None:
+            self._pool.submit(_nothing)
 
     def run(self, fn: Callable[[T], R], jobs: Sequence[T], cost: Callable[[T], float]) -> list[R]:
         """``[fn(job) for job in jobs]``, the costliest started first, results in order."""
@@ -217,6 +231,16 @@ class Pool:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _start_worker(warm_each: Callable[[], None] | None) -> None:
+    leave_with_parent()
+    if warm_each is not None:
+        warm_each()  # e.g. fill a library's caches, in every worker, as it starts
+
+
+def _nothing() -> None:
+    pass
 
 
 @contextmanager

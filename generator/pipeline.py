@@ -23,6 +23,7 @@ from jinja2 import FileSystemBytecodeCache
 
 from generator.cache.inputs import Inputs, default_cache_dir, scan_inputs
 from generator.cache.pages import CachedPages, Kept
+from generator.cache.pdf import CachedPdf
 from generator.cache.records import cached, keep
 from generator.cache.store import BuildCache
 from generator.check.assess import Build, assess
@@ -372,7 +373,9 @@ def build(options: BuildOptions) -> Built:
         result.site_pages = sum(1 for name in files.names() if name.endswith(".html"))
         if make_pdf:
             pdf_started = time.perf_counter()
-            result.pdf = render_pdf(loaded, options.embed_attachments, options.workers)
+            # With the cache, only the chunks whose content changed are laid out again.
+            reuse = CachedPdf(cache) if cache is not None else None
+            result.pdf = render_pdf(loaded, options.embed_attachments, options.workers, reuse=reuse)
             result.pdf_seconds = time.perf_counter() - pdf_started
             if options.pdf_only:
                 write_file(out, PDF_NAME, result.pdf.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import io
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -18,16 +19,31 @@ from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.check.assess import Build
 from generator.check.outcomes import difference, with_unit
 from generator.check.rules import rule_by_code
-from generator.pdf.document import ConfinedFetcher, FetchRefused, css_string, render_pdf
-from generator.pipeline import load
+from generator.pdf.document import (
+    ASSETS,
+    CHUNK_COST,
+    FOLIO_FONT,
+    MAX_CHUNKS,
+    ConfinedFetcher,
+    FetchRefused,
+    Laid,
+    PrintDocument,
+    chunk_target,
+    css_string,
+    layout_cost,
+    render_pdf,
+)
+from generator.pdf.join import FolioFont
+from generator.pipeline import BuildOptions, Built, build, load
 from generator.render.dates import show_dates_in
+from generator.render.site import templates_dir
 
 
 @pytest.fixture(scope="module")
 def sample() -> tuple[Build, PdfReader]:
     build = load(SAMPLE)
     # Small chunks, so that sections, tables and links cross chunk boundaries.
-    pdf = render_pdf(build, workers=2, chunk_bytes=40_000)
+    pdf = render_pdf(build, workers=2, chunk_cost=0.5)
     assert pdf.refused == []
     return build, PdfReader(io.BytesIO(pdf.data))
 
@@ -255,8 +271,12 @@ def test_the_joined_structure_tree_is_whole(sample: tuple[Build, PdfReader]) -> 
                     else [page.obj.Contents]
                 )
             )
-            assert contents.rstrip().endswith(b"BDC q /PortfolioFolio Do Q EMC")
-            assert b"/Artifact <</Type /Pagination /Subtype /Footer>>" in contents
+            # The page ends with its folio, drawn by the join as a pagination artifact.
+            folio = contents.rsplit(b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC", 1)
+            assert len(folio) == 2
+            assert folio[1].rstrip().endswith(b"Tj ET Q EMC")
+            assert b"(Page %d of %d) Tj" % (len(keys), len(pdf.pages)) in folio[1]
+            assert b"/Span" not in folio[1]
         assert len(set(keys)) == len(keys)
         assert links > 500
 
@@ -554,3 +574,159 @@ def test_a_measure_that_got_worse_is_shown_as_worse(make_portfolio: MakePortfoli
     assert "-12 points" in row
     assert "worse" in row
     assert "and 1 is worse" in text
+
+
+# --- incremental builds: only the chunks whose content changed are laid out again ---------------
+
+
+def _built_pdf(source: Path, out: Path, use_cache: bool = True) -> tuple[Built, bytes]:
+    built = build(BuildOptions(path=source, out=out, use_cache=use_cache, workers=2))
+    assert built.pdf is not None
+    return built, (out / "portfolio.pdf").read_bytes()
+
+
+def _first_concern(reader: PdfReader) -> str:
+    """The id of the concern printed first."""
+    return next(t for d, t, _ in outline(reader) if d == 2).split(" ", 1)[0]
+
+
+def _check_pages_and_links(build_: Build, reader: PdfReader) -> None:
+    """Contents numbers, outline, "see" references, links and folios, read back."""
+    numbers = contents_numbers(reader)
+    marks = outline(reader)
+    concerns = {t.split(" ", 1)[0]: pg for d, t, pg in marks if d == 2}
+    assert len(concerns) == len(build_.portfolio.concerns)
+    for depth, title, page in marks:
+        if depth and title in numbers:
+            assert numbers[title] == page + 1, title
+    for concern_id, page in concerns.items():
+        assert concern_id in page_text(reader, page)
+    dests = {
+        name: reader.get_destination_page_number(d) for name, d in reader.named_destinations.items()
+    }
+    for concern_id, page in concerns.items():
+        assert dests[f"concern-{concern_id}"] == page
+    for index in range(len(reader.pages)):
+        for target in link_targets(reader, index):
+            assert target in dests, (index, target)
+        assert f"Page {index + 1} of {len(reader.pages)}" in page_text(reader, index)
+
+
+def test_an_edit_that_adds_pages_early_gives_the_pdf_a_clean_build_gives(tmp_path: Path) -> None:
+    source = tmp_path / "portfolio"
+    shutil.copytree(SAMPLE, source)
+    out = tmp_path / "site"
+    first, before = _built_pdf(source, out)
+    assert first.pdf is not None and first.pdf.reused == 0
+    reader = PdfReader(io.BytesIO(before))
+    early = _first_concern(reader)
+    assert first.build is not None
+    path = first.build.portfolio.sources[early].path
+    # Some five pages more, in the first concern printed: every page after it moves.
+    words = "The team went through the records again with the family and wrote down what changed. "
+    added = "\n\n".join(f"Follow-up note {n}. " + words * 6 for n in range(60))
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n" + added + "\n", encoding="utf-8")
+
+    second, after = _built_pdf(source, out)
+    assert second.pdf is not None and second.build is not None
+    assert second.pdf.pages >= first.pdf.pages + 3
+    assert second.pdf.reused > 0, "chunks after the edit's section are used again"
+    clean, scratch = _built_pdf(source, tmp_path / "clean", use_cache=False)
+    assert clean.pdf is not None and clean.pdf.reused == 0
+    assert after == scratch
+    reader = PdfReader(io.BytesIO(after))
+    _check_pages_and_links(second.build, reader)
+    # The added text is there, once, in the concern's pages.
+    text = "\n".join(page_text(reader, i) for i in range(len(reader.pages)))
+    assert text.count("Follow-up note 59.") == 1
+
+
+def test_an_edit_inside_one_concern_lays_out_only_its_chunk_and_the_cover(tmp_path: Path) -> None:
+    source = tmp_path / "portfolio"
+    shutil.copytree(SAMPLE, source)
+    out = tmp_path / "site"
+    first, _ = _built_pdf(source, out)
+    assert first.pdf is not None and first.build is not None
+    concern = sorted(first.build.portfolio.concerns)[-1]
+    path = first.build.portfolio.sources[concern].path
+    # A word shorter in the body's text: the concern's pages stay as many.
+    head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+    assert " and " in body
+    path.write_text(head + "\n---\n" + body.replace(" and ", " & ", 1), encoding="utf-8")
+    second, after = _built_pdf(source, out)
+    assert second.pdf is not None and second.build is not None
+    assert second.pdf.pages == first.pdf.pages
+    # The cover names the build, so it is always laid out; the contents' numbers are as they were.
+    assert second.pdf.laid_out == 2
+    assert second.pdf.reused == first.pdf.laid_out - 2
+    _, scratch = _built_pdf(source, tmp_path / "clean", use_cache=False)
+    assert after == scratch
+    _check_pages_and_links(second.build, PdfReader(io.BytesIO(after)))
+
+
+def test_a_layout_kept_wrong_is_laid_out_again() -> None:
+    good = Laid(3, {"concern-A-1": 2}, [(1, "Title", 0, 56.0, 700.5, False)], [])
+    assert Laid.from_plain(good.plain()) == good
+    for bad in (
+        None,
+        (),
+        ("3", {}, [], []),
+        (3, {"a": "1"}, [], []),
+        (3, {}, [(1, "Title", 0, 56.0, 700.5)], []),
+        (3, {}, [(1, "Title", 0, "x", 700.5, False)], []),
+        (3, {}, [], [b"url"]),
+        [3, {}, [], []],
+    ):
+        assert Laid.from_plain(bad) is None, bad
+
+
+def test_chunks_start_with_each_section_and_an_edit_moves_no_cut_outside_its_own(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "portfolio"
+    shutil.copytree(SAMPLE, source)
+    built = load(source)
+    printed = PrintDocument(built)
+    largest = max(layout_cost(part.html) for part in printed.parts())
+    before = printed.chunks(1.0)
+    kqs = built.portfolio.framework.key_questions
+    for kq in kqs:
+        opening = [c for c in before if f'id="kq-{kq.slug}"' in c.html]
+        assert len(opening) == 1, kq.slug
+        # The key question starts its chunk: nothing of another section comes before it.
+        assert "data-section=" not in opening[0].html.split(f'id="kq-{kq.slug}"')[0]
+    for chunk in before:
+        assert layout_cost(chunk.html) <= 1.0 + largest + 0.1
+    # The first concern printed under the last key question grows a lot.
+    kq = kqs[-1]
+    concern = next(
+        c
+        for st in kq.statements
+        for c in built.portfolio.concerns_by_statement[st.slug]
+        if printed.placed[c.id] == st.slug
+    )
+    path = built.portfolio.sources[concern.id].path
+    added = "\n\n".join(f"Note {n}: the family were told what changed." * 5 for n in range(40))
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n" + added + "\n", encoding="utf-8")
+    after = PrintDocument(load(source)).chunks(1.0)
+    kept = {c.html for c in before}
+    changed = [c for c in after if c.html not in kept]
+    assert changed
+    for chunk in changed:
+        assert f'id="kq-{kq.slug}"' in chunk.html or f'data-section="{kq.title}"' in chunk.html
+    assert len(after) - len(changed) >= len(before) // 2
+
+
+def test_chunks_grow_by_doubling_beyond_the_most_chunks() -> None:
+    most = CHUNK_COST * MAX_CHUNKS
+    assert chunk_target(10.0) == CHUNK_COST
+    assert chunk_target(most) == CHUNK_COST
+    assert chunk_target(most * 1.01) == chunk_target(most * 1.9) == 2 * CHUNK_COST
+    assert chunk_target(most * 5) == 8 * CHUNK_COST
+
+
+def test_folio_text_is_encoded_for_its_font() -> None:
+    font = FolioFont(templates_dir() / ASSETS / "fonts" / FOLIO_FONT)
+    shown = font.encode("Internal edition · as of 1\u00a0Apr\u00a02026 · Page 1 of 2 ✓")
+    assert shown == b"Internal edition \xb7 as of 1\xa0Apr\xa02026 \xb7 Page 1 of 2 ?"
+    assert font.width(b"10", 8.0) == font.width(b"1", 8.0) + font.width(b"0", 8.0) > 0

@@ -10,18 +10,28 @@ One WeasyPrint call on a whole large portfolio is slow and its memory grows fast
 page count, so the document is laid out in chunks, in parallel processes, and joined:
 
 1. The body (summary, findings, coverage, key questions, statements, concerns, appendices) is
-   cut into chunks of about ``CHUNK_BYTES`` of HTML, at part boundaries. Each chunk is a
-   document of its own, laid out and written to a temporary PDF by a worker, which reports its
-   page count, the page of each anchor it holds and its bookmarks. Links to anchors in other
-   chunks get empty stand-in targets so WeasyPrint keeps them.
-2. The front (cover and contents) is laid out once with placeholder page numbers, to learn
-   its length, then again with the real numbers (and again, should the numbers change its
-   length).
-3. The folios ("Page N of M", edition, as-of date and build stamp) are laid out as a document
-   of their own, one empty page per page, since no chunk can know its page numbers in advance.
-4. The join (pikepdf) appends the chunks' pages, merges their structure trees and named
-   destinations, rebuilds the outline from the bookmarks, and lays each folio over its page as a
-   pagination artifact.
+   cut into chunks of about the same layout cost (:func:`layout_cost`, a model of the time
+   WeasyPrint takes, from the text, table rows and chart shapes of the HTML), at part
+   boundaries: always where a new page starts anyway (a key question, an appendix, each
+   opening section), and inside a section before a part that would make its chunk cost more
+   than ``CHUNK_COST``. A cut depends only on the parts since the last section began, so an
+   edit moves no cut outside its own section. Each chunk is a document of its own, laid out
+   and written to a temporary PDF by a worker (the costliest first, so both workers stay busy
+   to the end), which reports its page count, the page of each anchor it holds and its
+   bookmarks. Links to anchors in other chunks get empty stand-in targets so WeasyPrint keeps
+   them.
+2. The cover is a document of its own (it names the build), as is the contents, which is laid
+   out once with placeholder page numbers, beside the body, to learn its length, then again
+   with the real numbers (and again, should the numbers change its length).
+3. Each worker prepares the chunk it laid out for the join (pikepdf), which then appends the
+   chunks' pages, merges their structure trees and named destinations, rebuilds the outline
+   from the bookmarks, and draws each page's folio ("Page N of M", edition, as-of date and
+   build stamp), since no chunk can know its page numbers.
+
+Nothing a chunk shows changes from build to build unless its records do (the build stamp and
+the page numbers are only on the cover, in the contents and in the folios), so a chunk laid out
+by an earlier build can be used again as it is: :func:`render_pdf` takes a :class:`Reuse`,
+which finds a document laid out before (the build cache offers one) and keeps those made now.
 """
 
 from __future__ import annotations
@@ -29,15 +39,16 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import math
 import mimetypes
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -45,7 +56,7 @@ from markupsafe import Markup
 
 from generator.check.assess import Build
 from generator.parallel import Pool
-from generator.pdf.join import Bookmark, join
+from generator.pdf.join import Bookmark, Folios, join, prepare
 from generator.render.dates import show_date
 from generator.render.site import SiteRenderer, templates_dir
 from generator.render.summary import standing
@@ -53,11 +64,49 @@ from generator.render.summary import standing
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"
 
+#: The font the folios are drawn in, among the theme's fonts.
+FOLIO_FONT = "AtkinsonHyperlegible-Regular.ttf"
+
 #: The sections that open the body, before the key questions.
 FRONT_SECTIONS = ("summary", "findings", "coverage")
 
-#: About how much HTML goes into one chunk: some 60 A4 pages, a few hundred MB to lay out.
-CHUNK_BYTES = 300_000
+#: The layout cost model (:func:`layout_cost`): seconds of one core, roughly, fitted to
+#: chunks of the sample portfolio and of synthetic ones. A document costs a third of a second
+#: before it holds anything (stylesheet, fonts, writing the PDF); text, table rows (laid out
+#: cell by cell, avoiding breaks inside) and the shapes of charts add to that.
+DOCUMENT_COST = 0.35
+TEXT_COST = 0.06 / 1000  # per character of text
+ROW_COST = 0.025  # per table row
+SHAPE_COST = 0.003  # per SVG shape of a chart
+ENTRY_COST = 0.012  # per contents entry (its dot leader is laid out a few dots at a time)
+
+#: About what one chunk costs to lay out: some 15 A4 pages of concerns. Smaller chunks keep
+#: both workers busy to the end and mean less to lay out again after an edit; each costs
+#: ``DOCUMENT_COST`` more.
+CHUNK_COST = 2.5
+
+#: At most about this many chunks: beyond, chunks grow (doubling, so that a small edit does not
+#: move every cut), since each one embeds its own fonts in the PDF.
+MAX_CHUNKS = 64
+
+_TAG = re.compile(r"<[^>]*>")
+_SHAPE = re.compile(r"<(?:path|line|polyline|polygon|circle|rect|text)\b")
+
+
+def layout_cost(html: str) -> float:
+    """About how many seconds one core takes to lay out ``html`` as part of a document."""
+    text = len(_TAG.sub("", html)) * TEXT_COST
+    shapes = len(_SHAPE.findall(html)) * SHAPE_COST
+    return text + html.count("<tr") * ROW_COST + shapes + html.count("data-page=") * ENTRY_COST
+
+
+def chunk_target(total: float, base: float = CHUNK_COST) -> float:
+    """The cost a chunk may reach, for a body of ``total`` cost: ``base``, doubled as often as
+    needed to keep to about ``MAX_CHUNKS`` chunks."""
+    if total <= base * MAX_CHUNKS:
+        return base
+    doublings: int = math.ceil(math.log2(total / (base * MAX_CHUNKS)))
+    return base * 2.0**doublings
 
 
 class FetchRefused(ValueError):
@@ -141,8 +190,9 @@ class Part:
 
     ``section`` is the key question or appendix it belongs to (wrapped in one <section> per
     chunk), ``statement`` the quality statement inside it, ``table`` the appendix table whose
-    rows it holds; ``opens`` tells whether it begins its section, and ``title`` is the section's
-    name for the running header of a chunk that starts inside it.
+    rows it holds; ``opens`` tells whether it begins its section (on a page of its own),
+    ``heading`` whether it heads the parts after it, and ``title`` is the section's name for the
+    running header of a chunk that starts inside it.
     """
 
     html: str
@@ -151,6 +201,7 @@ class Part:
     opens: bool = False
     statement: str | None = None
     table: str | None = None
+    heading: bool = False  # a heading for the parts after it: no cut right after it
 
 
 @dataclass(frozen=True)
@@ -198,15 +249,15 @@ class PrintDocument:
             }
         )
 
-    def front(self, pages: dict[str, int], placeholder: str) -> Chunk:
-        """The cover and the contents, with ``pages`` as its numbers (else ``placeholder``)."""
-        macros = self.module(pages, placeholder)
-        return self.document(macros, str(macros.front(self.placed_under, self.also_under)))
-
-    def folios(self, folios: list[tuple[str, bool]]) -> str:
-        """A document of empty pages that only carry their folios: (text, landscape) each."""
+    def cover(self) -> Chunk:
+        """The cover, which names the build."""
         macros = self.module()
-        return str(macros.document("", Markup(""), macros.folios(folios)))
+        return self.document(macros, str(macros.cover()))
+
+    def contents(self, pages: dict[str, int], placeholder: str) -> Chunk:
+        """The contents, with ``pages`` as its numbers (else ``placeholder``)."""
+        macros = self.module(pages, placeholder)
+        return self.document(macros, str(macros.contents(self.placed_under, self.also_under)))
 
     def document(self, macros: Any, body: str) -> Chunk:
         """A whole HTML document around ``body``, with stand-ins for anchors it lacks."""
@@ -226,11 +277,10 @@ class PrintDocument:
         yield from self._front_sections(macros)
         for kq in p.framework.key_questions:
             section = f"kq-{kq.slug}"
-            yield Part(str(macros.key_question(kq)), section, kq.title, opens=True)
+            yield Part(str(macros.key_question(kq)), section, kq.title, opens=True, heading=True)
             for st in kq.statements:
-                yield Part(
-                    str(macros.statement(st, self.placed)), section, kq.title, statement=st.slug
-                )
+                html = str(macros.statement(st, self.placed))
+                yield Part(html, section, kq.title, statement=st.slug, heading=True)
                 for concern in p.concerns_by_statement[st.slug]:
                     if self.placed[concern.id] == st.slug:
                         html = str(macros.concern(concern))
@@ -246,7 +296,7 @@ class PrintDocument:
             "decisions": self._decision_rows(macros),
         }
         for kind, title in titles.items():
-            yield Part(str(macros.appendix_title(kind)), kind, title, opens=True)
+            yield Part(str(macros.appendix_title(kind)), kind, title, opens=True, heading=True)
             for row in rows[kind]:
                 yield Part(row, kind, title, table=kind)
             if kind == "decisions":
@@ -263,27 +313,29 @@ class PrintDocument:
         s = standing(self.build)
         section, title = "summary", "Summary: where the service stands"
 
-        def part(html: Any, table: str | None = None, opens: bool = False) -> Part:
-            return Part(str(html), section, title, opens=opens, table=table)
+        def part(
+            html: Any, table: str | None = None, opens: bool = False, heading: bool = False
+        ) -> Part:
+            return Part(str(html), section, title, opens=opens, table=table, heading=heading)
 
-        yield part(macros.standing_opening(s), opens=True)
+        yield part(macros.standing_opening(s), opens=True, heading=True)
         for concern in s.attention:
             yield part(macros.attention_row(concern), "attention")
-        yield part(macros.overdue_opening(s))
+        yield part(macros.overdue_opening(s), heading=True)
         for concern, action in s.overdue:
             yield part(macros.overdue_row(concern, action), "overdue")
-        yield part(macros.closed_opening(s))
+        yield part(macros.closed_opening(s), heading=True)
         for concern in s.closed:
             yield part(macros.closed_row(concern), "closed")
-        yield part(macros.outcomes_opening(s))
+        yield part(macros.outcomes_opening(s), heading=True)
         for group in s.outcomes:
-            yield part(macros.outcome_group(group))
+            yield part(macros.outcome_group(group), heading=True)
             for line in group.lines:
                 yield part(macros.outcome_row(line), "outcomes")
         section, title = "findings", "Findings: what the service has found and is acting on"
-        yield part(macros.findings_opening(s), opens=True)
+        yield part(macros.findings_opening(s), opens=True, heading=True)
         for found in s.findings:
-            yield part(macros.finding_section(found))
+            yield part(macros.finding_section(found), heading=True)
             for told in found.groups:
                 yield part(macros.finding_group(told))
         section, title = "coverage", "Coverage of the quality statements"
@@ -296,20 +348,25 @@ class PrintDocument:
                 yield str(macros.decision_row(review, decision, review is not previous))
                 previous = review
 
-    def chunks(self, size: int = CHUNK_BYTES) -> list[Chunk]:
-        """The body as whole HTML documents of about ``size`` bytes of parts each."""
+    def chunks(self, target: float | None = None) -> list[Chunk]:
+        """The body as whole HTML documents of about the same layout cost (``target`` each, else
+        what :func:`chunk_target` gives for the body's cost)."""
         macros = self.module()
+        parts = list(self.parts())
+        costs = [layout_cost(part.html) for part in parts]
+        limit = target if target is not None else chunk_target(sum(costs))
         groups: list[list[Part]] = [[]]
-        filled = 0
-        for part in self.parts():
-            # Cut only where a new page starts anyway, or where a chunk is full.
-            starts_page = part.opens and part.section.startswith(("kq-", "tracker", "register"))
-            if groups[-1] and (filled >= size or (starts_page and filled >= size // 2)):
+        filled = 0.0
+        for index, (part, cost) in enumerate(zip(parts, costs, strict=True)):
+            # Cut where a new page starts anyway, or before a part that would make the chunk
+            # cost more than the limit (never right after a heading, which would be left alone
+            # at the end of its chunk).
+            after_heading = index > 0 and parts[index - 1].heading
+            if groups[-1] and (part.opens or (filled + cost > limit and not after_heading)):
                 groups.append([])
-                filled = 0
+                filled = 0.0
             groups[-1].append(part)
-            # Table rows cost about three times as much per byte to lay out, in time and memory.
-            filled += len(part.html) * (3 if part.table else 1)
+            filled += cost
         return [self.document(macros, compose(macros, group)) for group in groups if group]
 
 
@@ -372,12 +429,18 @@ class Setup:
 
 @dataclass(frozen=True)
 class Job:
-    """One document to lay out and write to ``out``."""
+    """One document to lay out and write to ``out``, prepared for the join (see join.prepare);
+    ``reusable`` when it shows nothing that changes from build to build (the cover names the
+    build, and carries the attachments); ``front`` for the document whose catalog the PDF
+    takes; without ``for_join``, the PDF is left as WeasyPrint wrote it."""
 
     html: str
     out: Path
     attachments: tuple[tuple[bytes, str, str, datetime], ...] = ()
     tagged: bool = True
+    reusable: bool = True
+    front: bool = False
+    for_join: bool = True
 
 
 @dataclass
@@ -387,12 +450,58 @@ class Laid:
     pages: int
     anchors: dict[str, int]  # anchor name -> page index, first occurrence
     bookmarks: list[tuple[int, str, int, float, float, bool]]  # level, label, page, x, y, closed
-    heights: list[float]  # page heights in points
     refused: list[str]
 
-    def keep(self, own: frozenset[str]) -> None:
-        """Forget the anchors that are only stand-ins for anchors in other chunks."""
-        self.anchors = {name: page for name, page in self.anchors.items() if name in own}
+    def keep(self, own: frozenset[str]) -> Laid:
+        """This layout without the anchors that are only stand-ins for anchors in other
+        chunks."""
+        return replace(self, anchors={n: p for n, p in self.anchors.items() if n in own})
+
+    def plain(self) -> tuple[Any, ...]:
+        """This layout as plain data (tuples, lists, dicts, strings and numbers)."""
+        return (self.pages, dict(self.anchors), list(self.bookmarks), list(self.refused))
+
+    @classmethod
+    def from_plain(cls, data: object) -> Laid | None:
+        """The layout :meth:`plain` gave as ``data``; None when ``data`` is not one."""
+        if not (isinstance(data, tuple) and len(data) == 4):
+            return None
+        pages, anchors, bookmarks, refused = data
+        if not (
+            isinstance(pages, int)
+            and isinstance(anchors, dict)
+            and all(isinstance(k, str) and isinstance(v, int) for k, v in anchors.items())
+            and isinstance(bookmarks, list)
+            and all(_is_bookmark(b) for b in bookmarks)
+            and isinstance(refused, list)
+            and all(isinstance(url, str) for url in refused)
+        ):
+            return None
+        return cls(pages, dict(anchors), list(bookmarks), list(refused))
+
+
+def _is_bookmark(mark: object) -> bool:
+    return (
+        isinstance(mark, tuple)
+        and len(mark) == 6
+        and isinstance(mark[0], int)
+        and isinstance(mark[1], str)
+        and isinstance(mark[2], int)
+        and all(isinstance(v, (int, float)) for v in mark[3:5])
+        and isinstance(mark[5], bool)
+    )
+
+
+class Reuse(Protocol):
+    """Documents laid out before, found again by what they show."""
+
+    def find(self, job: Job) -> Any:
+        """What laying out ``job``'s document told before (as :meth:`Laid.plain` gave it), its
+        PDF written to ``job.out``; None when there is none."""
+
+    def keep(self, job: Job, told: Any) -> None:
+        """Remember what laying out ``job``'s document just told (as :meth:`Laid.plain` gives
+        it); its PDF is at ``job.out``."""
 
 
 def lay_out(setup: Setup, job: Job) -> Laid:
@@ -445,17 +554,38 @@ def _lay_out(setup: Setup, job: Job) -> Laid:
             top = page.height - y  # CSS pixels from the bottom
             bookmarks.append((level, label, index, x * 0.75, top * 0.75, state == "closed"))
     document.write_pdf(job.out, **options)
-    return Laid(
-        pages=len(document.pages),
-        anchors=anchors,
-        bookmarks=bookmarks,
-        heights=[page.height * 0.75 for page in document.pages],
-        refused=policy.refused,
-    )
+    pages = len(document.pages)
+    del document, html
+    if job.for_join:  # prepared here, in the worker, rather than by the join, alone, afterwards
+        job.out.write_bytes(prepare(job.out, job.front))
+    return Laid(pages=pages, anchors=anchors, bookmarks=bookmarks, refused=policy.refused)
 
 
 def _warm() -> None:
     import weasyprint  # noqa: F401  (imported once, before the workers fork)
+
+
+#: What a worker lays out as it starts, so that its first chunk does not pay for what
+#: WeasyPrint does once in a process (reading the fonts, preparing its C bindings' types).
+_WARM_HTML = (
+    '<!DOCTYPE html><html lang="en-GB"><body><h1 class="front">Warm</h1>'
+    "<p>Text <strong>bold</strong> <em>italic <strong>both</strong></em> 1 Jan 2026</p>"
+    '<nav class="contents"><ol><li><a href="#w" data-page="1">Entry</a></li></ol></nav>'
+    '<table class="grid"><thead><tr><th>Head</th></tr></thead><tbody><tr id="w"><td>Cell</td>'
+    '</tr></tbody></table><div class="chart"><svg viewBox="0 0 10 10" role="img">'
+    '<path d="M0 0L10 10" stroke="#000"/><text x="1" y="5">1</text></svg></div></body></html>'
+)
+
+
+def _warm_worker() -> None:
+    """Lay out a small document in this worker, as it starts, and forget it."""
+    theme = templates_dir()
+    setup = Setup(roots=((theme / ASSETS).resolve(),), identifier=b"0" * 32)
+    with tempfile.TemporaryDirectory(prefix="portfolio-warm-") as tmp:
+        try:
+            lay_out(setup, Job(_WARM_HTML, Path(tmp) / "warm.pdf"))
+        except Exception:  # only a warm-up: the real chunks will say what is wrong
+            logging.getLogger(__name__).debug("warming a layout worker failed", exc_info=True)
 
 
 def _lay_out_job(setup_job: tuple[Setup, Job]) -> Laid:
@@ -463,18 +593,37 @@ def _lay_out_job(setup_job: tuple[Setup, Job]) -> Laid:
 
 
 class Layouts:
-    """Lays out jobs on worker processes (or in this one, with a single worker)."""
+    """Lays out jobs on worker processes (or in this one, with a single worker), taking what
+    ``reuse`` holds of them from it instead."""
 
-    def __init__(self, setup: Setup, workers: int) -> None:
+    def __init__(self, setup: Setup, workers: int, reuse: Reuse | None = None) -> None:
         self.setup = setup
         self.workers = workers
-        self.pool = Pool(workers, warm=_warm)
+        self.reuse = reuse
+        self.pool = Pool(workers, warm=_warm, warm_each=_warm_worker)
+        self.pool.start()  # the workers warm up while this process writes the print HTML
+        self.laid_out = 0  # documents laid out (not reused)
+        self.reused = 0
 
     def run(self, jobs: list[Job]) -> list[Laid]:
-        """Lay out ``jobs``, the longest first, and return their results in order."""
-        return self.pool.run(
-            _lay_out_job, [(self.setup, job) for job in jobs], cost=lambda sj: len(sj[1].html)
+        """Lay out ``jobs``, the costliest first, and return their results in order."""
+        reuse = self.reuse
+        found = [
+            Laid.from_plain(reuse.find(job)) if reuse and job.reusable else None for job in jobs
+        ]
+        todo = [index for index, laid in enumerate(found) if laid is None]
+        made = self.pool.run(
+            _lay_out_job,
+            [(self.setup, jobs[index]) for index in todo],
+            cost=lambda sj: DOCUMENT_COST + layout_cost(sj[1].html),
         )
+        for index, laid in zip(todo, made, strict=True):
+            found[index] = laid
+            if reuse is not None and jobs[index].reusable:
+                reuse.keep(jobs[index], laid.plain())
+        self.laid_out += len(todo)
+        self.reused += len(jobs) - len(todo)
+        return [laid for laid in found if laid is not None]
 
     def close(self) -> None:
         self.pool.close()
@@ -482,79 +631,82 @@ class Layouts:
 
 @dataclass
 class RenderedPdf:
-    """A rendered PDF: its bytes, page count, and the URLs the fetcher refused to read."""
+    """A rendered PDF: its bytes, page count, the URLs the fetcher refused to read, and how many
+    of its documents were laid out now and how many were reused."""
 
     data: bytes
     pages: int
     refused: list[str]
+    laid_out: int = 0
+    reused: int = 0
 
 
 def render_pdf(
     build: Build,
     embed_attachments: bool = False,
     workers: int = 1,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_cost: float | None = None,
+    reuse: Reuse | None = None,
 ) -> RenderedPdf:
-    """Lay out the PDF portfolio of ``build``, in chunks over ``workers`` processes."""
+    """Lay out the PDF portfolio of ``build``, in chunks over ``workers`` processes.
+
+    ``chunk_cost`` is the layout cost a chunk may reach (else what :func:`chunk_target` gives);
+    documents that ``reuse`` holds are taken from it, and those laid out now are given to it.
+    """
     theme = templates_dir()
     setup = Setup(
         roots=((theme / ASSETS).resolve(), build.portfolio.root.resolve()),
         identifier=hashlib.sha256(f"{build.stamp}{build.as_of}".encode()).hexdigest()[:32].encode(),
     )
-    attachments = _attachments(build) if embed_attachments else ()
-    printed = PrintDocument(build)
-    layouts = Layouts(setup, workers)
-    with tempfile.TemporaryDirectory(prefix="portfolio-pdf-") as tmp:
-        folder = Path(tmp)
-        try:
-            body = printed.chunks(chunk_bytes)
-            # The front's length is not known until it is laid out: first with placeholders as
-            # wide as the real numbers are likely to be, alongside the body.
-            guess = "0" * len(str(max(10, sum(len(c.html) for c in body) // 4000)))
-            front_doc = printed.front({}, guess)
-            jobs = [Job(front_doc.html, folder / "front.pdf", attachments)]
-            jobs += [Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)]
-            laid = layouts.run(jobs)
-            for result, chunk in zip(laid, [front_doc, *body], strict=True):
-                result.keep(chunk.own)
-            front, chunks = laid[0], laid[1:]
-            # Then with the real numbers, beside the folios, which need only the page count.
-            for _ in range(4):
-                front_doc = printed.front(_numbers(front, chunks), "")
-                heights = front.heights + [h for chunk in chunks for h in chunk.heights]
-                folios = [
-                    (f"Page {n} of {len(heights)}", h < 700) for n, h in enumerate(heights, 1)
+    layouts = Layouts(setup, workers, reuse)
+    try:
+        attachments = _attachments(build) if embed_attachments else ()
+        printed = PrintDocument(build)
+        with tempfile.TemporaryDirectory(prefix="portfolio-pdf-") as tmp:
+            folder = Path(tmp)
+            try:
+                body = printed.chunks(chunk_cost)
+                cover = printed.cover()
+                # The contents' length is not known until it is laid out: first with placeholders
+                # as wide as the real numbers are likely to be, beside the body.
+                guess = "0" * len(str(max(10, sum(len(c.html) for c in body) // 4000)))
+                contents = printed.contents({}, guess)
+                jobs = [
+                    Job(cover.html, folder / "cover.pdf", attachments, reusable=False, front=True),
+                    Job(contents.html, folder / "contents.pdf"),
+                    *(Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)),
                 ]
-                # A few hundred pages each, so that the join never holds many at once.
-                share = min(-(-len(folios) // layouts.workers), 400)
-                folio_jobs = [
-                    Job(
-                        printed.folios(folios[i : i + share]),
-                        folder / f"folio-{i}.pdf",
-                        tagged=False,
-                    )
-                    for i in range(0, len(folios), share)
-                ]
-                again = layouts.run([Job(front_doc.html, jobs[0].out, attachments), *folio_jobs])[0]
-                again.keep(front_doc.own)
-                settled, front = again.pages == front.pages, again
-                if settled:
-                    break
-            else:
-                raise RuntimeError("the contents' page numbers do not settle")
-        finally:
-            layouts.close()
-        documents = [
-            (job.out, result.pages) for job, result in zip(jobs, [front, *chunks], strict=True)
-        ]
-        owned = [front_doc.own, *(c.own for c in body)]
-        marks = _bookmarks([front, *chunks])
-        joined = folder / "portfolio.pdf"
-        with joined.open("wb") as out:
-            join(documents, owned, marks, [job.out for job in folio_jobs], out)
-        data = joined.read_bytes()
-    refused = sorted({url for result in [front, *chunks] for url in result.refused})
-    return RenderedPdf(data, len(heights), refused)
+                laid = layouts.run(jobs)
+                made = [cover, contents, *body]
+                chunks = [result.keep(c.own) for result, c in zip(laid, made, strict=True)]
+                # Then with the real numbers (again, should they change the contents' length).
+                for _ in range(4):
+                    contents = printed.contents(_numbers(chunks), "")
+                    jobs[1] = Job(contents.html, folder / "contents.pdf")
+                    again = layouts.run([jobs[1]])[0].keep(contents.own)
+                    settled, chunks[1] = again.pages == chunks[1].pages, again
+                    if settled:
+                        break
+                else:
+                    raise RuntimeError("the contents' page numbers do not settle")
+            finally:
+                layouts.close()
+            total = sum(chunk.pages for chunk in chunks)
+            line = stamp_line(build)
+            folios = Folios(
+                [(line, f"Page {n} of {total}") for n in range(1, total + 1)],
+                theme / ASSETS / "fonts" / FOLIO_FONT,
+            )
+            owned = [cover.own, contents.own, *(c.own for c in body)]
+            joined = folder / "portfolio.pdf"
+            with joined.open("wb") as out:
+                documents = [(job.out, c.pages) for job, c in zip(jobs, chunks, strict=True)]
+                join(documents, owned, _bookmarks(chunks), folios, out)
+            data = joined.read_bytes()
+    finally:
+        layouts.close()  # already closed, unless the build stopped before the join
+    refused = sorted({url for result in chunks for url in result.refused})
+    return RenderedPdf(data, total, refused, layouts.laid_out, layouts.reused)
 
 
 def _bookmarks(laid: list[Laid]) -> list[Bookmark]:
@@ -568,10 +720,10 @@ def _bookmarks(laid: list[Laid]) -> list[Bookmark]:
     return marks
 
 
-def _numbers(front: Laid, chunks: list[Laid]) -> dict[str, int]:
-    """The printed page number of every anchor, given the front's and the chunks' lengths."""
-    numbers = {name: page + 1 for name, page in front.anchors.items()}
-    offset = front.pages
+def _numbers(chunks: list[Laid]) -> dict[str, int]:
+    """The printed page number of every anchor, given the chunks' lengths."""
+    numbers: dict[str, int] = {}
+    offset = 0
     for chunk in chunks:
         for name, page in chunk.anchors.items():
             numbers.setdefault(name, offset + page + 1)

@@ -1,10 +1,13 @@
 """Joining PDF chunks, laid out one by one, into one tagged PDF, a chunk at a time.
 
-WeasyPrint writes each chunk as a complete tagged PDF. Holding every chunk's objects at once
-would need memory in proportion to the whole portfolio (a tagged page has some 180 objects), so
-the join streams instead: it opens one chunk at a time (with pikepdf), writes out every object
-its pages and structure reach under new numbers, keeps only a few numbers per page, and closes
-it. What makes the chunks one document again is written at the end:
+WeasyPrint writes each chunk as a complete tagged PDF. The worker that laid a chunk out also
+prepares it for the join (:func:`prepare`): it opens the PDF with pikepdf and writes out every
+object its pages and structure reach in PDF syntax, numbered within the chunk, with markers
+where only the join knows the number (the page tree, the Document element, the parent-tree
+keys, the folio of each page). The join (:func:`join`) then only renumbers: it reads one
+prepared chunk at a time, writes its objects under new numbers and keeps a few numbers per
+page, so memory does not grow with the portfolio, and a chunk prepared by an earlier build can
+be joined again as it is. What makes the chunks one document again is written at the end:
 
 - one page tree over every page;
 - one structure tree: each chunk's top structure elements become children of one Document
@@ -14,8 +17,10 @@ it. What makes the chunks one document again is written at the end:
   empty stand-ins for anchors elsewhere, only so that their links survive layout), so a link
   from any chunk to any anchor resolves;
 - the outline, built from the bookmarks every chunk reported, nested by level across chunks;
-- the folios: each page's folio page (laid out apart, since only the join knows the page
-  numbers) drawn over it as a form, marked as a pagination artifact;
+- the folios: each page's footer (edition, as-of date and build stamp on the left, "Page N of
+  M" on the right) drawn over it by the join itself, in the theme's regular font embedded once,
+  marked as a pagination artifact. Only the join knows the page numbers, and a chunk laid out
+  before holds nothing that changes from build to build, so it can be used again as it is;
 - the front chunk's catalog (language, metadata, output intent, attached files) and document
   information, and a document ID that is a hash of the content, so the same input gives the
   same bytes.
@@ -24,6 +29,8 @@ it. What makes the chunks one document again is written at the end:
 from __future__ import annotations
 
 import hashlib
+import io
+import pickle
 import zlib
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -33,8 +40,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-#: The resource name of the folio drawn over each page.
-FOLIO = "/PortfolioFolio"
+#: The resource name of the font the folios are drawn in.
+FOLIO_FONT = "/PortfolioFolio"
+
+#: Where the folios go, as print.css sets the page: 16 mm from the sides, centred in the
+#: 20 mm bottom margin, 8 pt, in the theme's grey.
+FOLIO_SIDE = 16 * 72 / 25.4
+FOLIO_MARGIN = 20 * 72 / 25.4
+FOLIO_SIZE = 8.0
+FOLIO_LINE = 1.4
+FOLIO_COLOUR = b"0.3137 0.3529 0.3725 rg"
 
 #: Catalog entries the join writes itself; the front chunk's others are kept.
 _REBUILT = {"/Type", "/Pages", "/StructTreeRoot", "/Outlines", "/Names", "/Dests", "/PageLabels"}
@@ -82,6 +97,14 @@ class Writer:
         self.where.append(0)
         self.index.append(0)
         return len(self.kind) - 1
+
+    def reserve_many(self, count: int) -> int:
+        """``count`` new object numbers in a row, to be written later; the first of them."""
+        first = len(self.kind)
+        self.kind.extend([-1] * count)
+        self.where.extend([0] * count)
+        self.index.extend([0] * count)
+        return first
 
     def write(self, number: int, body: bytes, stream: bytes | None = None) -> None:
         """Object ``number``: ``body``, and its stream data if it is a stream."""
@@ -173,43 +196,58 @@ def _number(value: Any) -> bytes:
     raise TypeError(f"not a PDF number: {value!r}")
 
 
+# Markers in the bytes of a prepared chunk's objects, for what only the join can number: each
+# is NUL, a number and a letter, NUL (no PDF syntax that pikepdf writes holds a NUL byte).
+_REF = b"r"  # the chunk's own object n
+_KEY = b"k"  # parent-tree key n of the chunk, to be shifted past the keys already used
+_FOLIO = b"f"  # the folio of the chunk's page n
+_PAGES, _DOCUMENT, _STRUCT, _PUSH, _FONT = b"P", b"D", b"S", b"Q", b"F"  # one each, joined
+
+
+def _mark(letter: bytes, number: int = 0) -> bytes:
+    return b"\x00%d%s\x00" % (number, letter)
+
+
 @dataclass
 class Source:
-    """One PDF being copied into the joined file: its objects' new numbers, and what to copy."""
+    """One chunk's PDF being prepared for the join: every object its pages and structure reach,
+    in PDF syntax, numbered from 0 in the order they are met, with markers where the join
+    puts numbers of its own."""
 
     pdf: Any
-    writer: Writer
+    objects: list[tuple[bytes, bytes | None] | None] = field(default_factory=list)
     numbers: dict[tuple[int, int], int] = field(default_factory=dict)
     pending: list[Any] = field(default_factory=list)
     #: Objects that stand for something in the joined file (the page tree, the Document).
-    fixed: dict[tuple[int, int], int] = field(default_factory=dict)
+    fixed: dict[tuple[int, int], bytes] = field(default_factory=dict)
     #: Rewrites of particular objects' dictionaries before they are written, by object.
     rewrite: dict[tuple[int, int], Callable[[dict[str, Any]], dict[str, Any]]] = field(
         default_factory=dict
     )
 
-    def ref(self, obj: Any) -> int:
-        """The joined file's number for indirect ``obj``, queuing it to be copied."""
+    def ref(self, obj: Any) -> bytes:
+        """A reference to indirect ``obj``, queuing it to be copied."""
         key = obj.objgen
         if key in self.fixed:
             return self.fixed[key]
         if key not in self.numbers:
-            self.numbers[key] = self.writer.reserve()
+            self.numbers[key] = len(self.objects)
+            self.objects.append(None)
             self.pending.append(obj)
-        return self.numbers[key]
+        return _mark(_REF, self.numbers[key])
 
     def value(self, obj: Any) -> bytes:
-        """``obj`` in PDF syntax, with references renumbered (and queued)."""
+        """``obj`` in PDF syntax, with references marked (and queued)."""
         import pikepdf
 
         if isinstance(obj, pikepdf.Object) and obj.is_indirect:
-            return b"%d 0 R" % self.ref(obj)
+            return self.ref(obj)
         if isinstance(obj, pikepdf.Dictionary):
             return self.dictionary(dict(obj.items()))
         if isinstance(obj, pikepdf.Array):
             return b"[" + b" ".join(self.value(item) for item in obj) + b"]"
         if isinstance(obj, pikepdf.Object):
-            return bytes(obj.unparse())
+            return _syntax(obj.unparse())
         if obj is None:
             return b"null"
         return _number(obj)
@@ -231,24 +269,31 @@ class Source:
         while self.pending:
             obj = self.pending.pop()
             number = self.numbers[obj.objgen]
+            change = self.rewrite.get(obj.objgen)
             if isinstance(obj, pikepdf.Stream):
                 data = obj.read_raw_bytes()
                 entries: dict[str, Any] = dict(obj.stream_dict.items())
                 entries["/Length"] = len(data)
-                change = self.rewrite.get(obj.objgen)
                 if change is not None:
                     entries = change(entries)
-                self.writer.write(number, self.dictionary(entries), data)
+                self.objects[number] = (self.dictionary(entries), bytes(data))
             elif isinstance(obj, pikepdf.Dictionary):
                 entries = dict(obj.items())
-                change = self.rewrite.get(obj.objgen)
                 if change is not None:
                     entries = change(entries)
-                self.writer.write(number, self.dictionary(entries))
+                self.objects[number] = (self.dictionary(entries), None)
             elif isinstance(obj, pikepdf.Array):
-                self.writer.write(number, b"[" + b" ".join(self.value(i) for i in obj) + b"]")
+                self.objects[number] = (b"[" + b" ".join(self.value(i) for i in obj) + b"]", None)
             else:
-                self.writer.write(number, bytes(obj.unparse(resolved=True)))
+                self.objects[number] = (_syntax(obj.unparse(resolved=True)), None)
+
+
+def _syntax(text: bytes) -> bytes:
+    """PDF syntax pikepdf wrote, checked to hold no NUL (which marks what the join numbers)."""
+    text = bytes(text)
+    if b"\x00" in text:
+        raise RuntimeError("a PDF object holds a NUL byte outside a stream")
+    return text
 
 
 def _parent_tree(struct_root: Any) -> Iterator[tuple[int, Any]]:
@@ -271,6 +316,137 @@ def _string(text: str) -> bytes:
     import pikepdf
 
     return bytes(pikepdf.String(text).unparse())
+
+
+@dataclass(frozen=True)
+class Folios:
+    """The footer of every page, in order: (left text, right text); and the font file (a
+    TrueType font) to draw them in."""
+
+    lines: Sequence[tuple[str, str]]
+    font: Path
+
+
+class FolioFont:
+    """A TrueType font embedded whole, as a simple font in the Windows-1252 encoding: enough
+    for the folios' text, which is the tool's own (dates, digits, the build stamp)."""
+
+    FIRST, LAST = 32, 255
+
+    def __init__(self, path: Path) -> None:
+        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+        self.data = path.read_bytes()
+        font = TTFont(io.BytesIO(self.data))
+        scale = 1000 / font["head"].unitsPerEm
+        cmap = font.getBestCmap()
+        advance = font["hmtx"]
+        self.widths: list[int] = []
+        for code in range(self.FIRST, self.LAST + 1):
+            try:
+                char = bytes([code]).decode("cp1252")
+            except UnicodeDecodeError:
+                char = ""
+            glyph = cmap.get(ord(char)) if char else None
+            self.widths.append(round(advance[glyph][0] * scale) if glyph else 0)
+        head, hhea = font["head"], font["hhea"]
+        self.ascent: int = round(hhea.ascent * scale)
+        self.descent: int = round(hhea.descent * scale)
+        self.bbox: list[int] = [
+            round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)
+        ]
+        self.cap: int = round(getattr(font["OS/2"], "sCapHeight", 0) * scale) or self.ascent
+        name = font["name"].getDebugName(6) or "PortfolioFolio"
+        self.name = "".join(c for c in name if c.isalnum() or c in "-_") or "PortfolioFolio"
+
+    def encode(self, text: str) -> bytes:
+        """``text`` in the font's encoding; a character it cannot show becomes "?"."""
+        out = bytearray()
+        for char in text:
+            code = char.encode("cp1252", errors="replace")[0]
+            if not (self.FIRST <= code <= self.LAST) or not self.widths[code - self.FIRST]:
+                code = ord("?")
+            out.append(code)
+        return bytes(out)
+
+    def width(self, encoded: bytes, size: float) -> float:
+        """The width of ``encoded`` text at ``size`` points."""
+        return sum(self.widths[code - self.FIRST] for code in encoded) * size / 1000
+
+    def baseline(self) -> float:
+        """The baseline of a line centred in the bottom margin, from the page's bottom edge."""
+        line = FOLIO_SIZE * FOLIO_LINE
+        glyphs = (self.ascent - self.descent) * FOLIO_SIZE / 1000
+        top = (FOLIO_MARGIN - line) / 2 + (line - glyphs) / 2 + self.ascent * FOLIO_SIZE / 1000
+        return FOLIO_MARGIN - top
+
+    def write(self, writer: Writer) -> int:
+        """Write the font (file, descriptor and dictionary); the number of its dictionary."""
+        packed = zlib.compress(self.data, 6)
+        file = writer.add(
+            b"<< /Length %d /Length1 %d /Filter /FlateDecode >>" % (len(packed), len(self.data)),
+            packed,
+        )
+        name = self.name.encode()
+        descriptor = writer.add(
+            b"<< /Type /FontDescriptor /FontName /%s /Flags 32 /FontBBox [%s] /ItalicAngle 0 "
+            b"/Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>"
+            % (
+                name,
+                b" ".join(b"%d" % v for v in self.bbox),
+                self.ascent,
+                self.descent,
+                self.cap,
+                file,
+            )
+        )
+        return writer.add(
+            b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /FirstChar %d /LastChar %d "
+            b"/Widths [%s] /Encoding /WinAnsiEncoding /FontDescriptor %d 0 R >>"
+            % (
+                name,
+                self.FIRST,
+                self.LAST,
+                b" ".join(b"%d" % w for w in self.widths),
+                descriptor,
+            )
+        )
+
+
+def _literal(encoded: bytes) -> bytes:
+    """``encoded`` as a PDF literal string."""
+    out = bytearray(b"(")
+    for code in encoded:
+        if code in b"()\\":
+            out += b"\\" + bytes([code])
+        elif 32 <= code < 127:
+            out.append(code)
+        else:
+            out += b"\\%03o" % code
+    out += b")"
+    return bytes(out)
+
+
+def _folio(font: FolioFont, left: str, right: str, box: Sequence[float]) -> bytes:
+    """The content that ends a page: restore its state, then draw its folio as an artifact."""
+    x0, y0, x1, _ = box
+    y = y0 + font.baseline()
+    shown_left, shown_right = font.encode(left), font.encode(right)
+    right_x = x1 - FOLIO_SIDE - font.width(shown_right, FOLIO_SIZE)
+    face = b"%s %s Tf" % (FOLIO_FONT.encode(), _number(FOLIO_SIZE))
+
+    def text(x: float, shown: bytes) -> bytes:
+        return b"BT %s %s %s Td %s Tj ET" % (face, _number(x), _number(y), _literal(shown))
+
+    return b" ".join(
+        [
+            b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q",
+            FOLIO_COLOUR,
+            text(x0 + FOLIO_SIDE, shown_left),
+            text(right_x, shown_right),
+            b"Q EMC\n",
+        ]
+    )
 
 
 @dataclass
@@ -324,36 +500,143 @@ def _outline(writer: Writer, bookmarks: Sequence[Bookmark], pages: Sequence[int]
     return outline
 
 
+def prepare(path: Path, front: bool = False) -> bytes:
+    """The chunk PDF at ``path``, prepared for the join (in the worker that laid it out): its
+    objects in PDF syntax with markers for what the join numbers, its pages and their boxes, its
+    structure elements and parent tree, its named destinations, and, for the ``front`` chunk,
+    its catalog entries and document information. Plain data, pickled."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        source = Source(pdf)
+        root = pdf.Root.StructTreeRoot
+        top = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
+        source.fixed[pdf.Root.Pages.objgen] = _mark(_PAGES)
+        source.fixed[top.objgen] = _mark(_DOCUMENT)
+        source.fixed[root.objgen] = _mark(_STRUCT)
+
+        def page_entries(entries: dict[str, Any], index: int) -> dict[str, Any]:
+            entries["/StructParents"] = _mark(_KEY, int(entries["/StructParents"]))
+            contents = entries["/Contents"]
+            inner = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            refs = b" ".join(source.value(c) for c in inner)
+            entries["/Contents"] = b"[%s %s %s]" % (_mark(_PUSH), refs, _mark(_FOLIO, index))
+            resources = dict(entries["/Resources"].items())
+            fonts = dict(resources.get("/Font", pikepdf.Dictionary()).items())
+            fonts[FOLIO_FONT] = _mark(_FONT)
+            resources["/Font"] = source.dictionary(fonts)
+            entries["/Resources"] = source.dictionary(resources)
+            return entries
+
+        def annotation_entries(entries: dict[str, Any]) -> dict[str, Any]:
+            if "/StructParent" in entries:
+                entries["/StructParent"] = _mark(_KEY, int(entries["/StructParent"]))
+            return entries
+
+        pages, boxes = [], []
+        for index, page in enumerate(pdf.pages):
+            source.rewrite[page.obj.objgen] = partial(page_entries, index=index)
+            for annotation in page.obj.get("/Annots", []):
+                if annotation.is_indirect:
+                    source.rewrite[annotation.objgen] = annotation_entries
+            source.ref(page.obj)
+            pages.append(source.numbers[page.obj.objgen])
+            box = [float(v) for v in page.obj.MediaBox]
+            boxes.append((box[0], box[1], box[2], box[3]))
+        kids = [source.ref(kid) for kid in top.K]
+        tree: list[tuple[int, int | None, bytes]] = []
+        used = -1
+        for key, value in _parent_tree(root):
+            used = max(used, key)
+            if value.is_indirect:
+                source.ref(value)
+                tree.append((key, source.numbers[value.objgen], b""))
+            else:
+                tree.append((key, None, source.value(value)))
+        dests = [(name, source.value(dest)) for name, dest in _destinations(pdf).items()]
+        catalog: list[tuple[str, bytes]] = []
+        names: list[tuple[str, bytes]] = []
+        info = None
+        if front:
+            catalog = [
+                (key, source.value(value)) for key, value in pdf.Root.items() if key not in _REBUILT
+            ]
+            found = pdf.Root.get("/Names")
+            if found is not None:
+                names = [(key, source.value(v)) for key, v in found.items() if key != "/Dests"]
+            if "/Info" in pdf.trailer:
+                source.ref(pdf.trailer.Info)
+                info = source.numbers[pdf.trailer.Info.objgen]
+        source.drain()
+        objects = [found for found in source.objects if found is not None]
+        if len(objects) != len(source.objects):
+            raise RuntimeError(f"{path.name}: an object was referred to but never copied")
+    prepared = (objects, pages, boxes, kids, tree, used, dests, catalog, names, info)
+    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _Plain(pickle.Unpickler):
+    """Reads a prepared chunk: plain containers, strings, numbers and bytes, nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"unexpected {module}.{name} in a prepared chunk")
+
+
+def _resolve(
+    body: bytes, first: int, shift: int, folios: Sequence[int], fixed: dict[bytes, int]
+) -> bytes:
+    """``body`` with its markers replaced by the joined file's numbers."""
+    if b"\x00" not in body:
+        return body
+    parts = body.split(b"\x00")
+    for i in range(1, len(parts), 2):
+        token = parts[i]
+        letter, number = token[-1:], int(token[:-1])
+        if letter == _REF:
+            parts[i] = b"%d 0 R" % (first + number)
+        elif letter == _KEY:
+            parts[i] = b"%d" % (number + shift)
+        elif letter == _FOLIO:
+            parts[i] = b"%d 0 R" % folios[number]
+        else:
+            parts[i] = b"%d 0 R" % fixed[letter]
+    return b"".join(parts)
+
+
 def join(
     documents: Sequence[tuple[Path, int]],
     owned: Sequence[frozenset[str]],
     bookmarks: Sequence[Bookmark],
-    folios: Sequence[Path],
+    folios: Folios,
     out: BinaryIO,
 ) -> None:
-    """Write the chunk PDFs ``documents`` (path, page count), joined into one, to ``out``.
+    """Write the prepared chunks ``documents`` (path of what :func:`prepare` gave, page count),
+    joined into one PDF, to ``out``; the first is the front, whose catalog the PDF takes.
 
     ``owned`` names, for each chunk, the anchors it really holds; ``bookmarks`` are on the
-    joined document's pages; ``folios``, in order, hold one page to draw over each page.
+    joined document's pages; ``folios`` holds the footer of each page, in order.
     """
     import pikepdf
 
+    total = sum(count for _, count in documents)
+    if len(folios.lines) != total:
+        raise RuntimeError(f"{len(folios.lines)} folios for {total} pages")
     writer = Writer(out)
     page_tree = writer.reserve()
     document = writer.reserve()
     struct_root = writer.reserve()
-    # Every page: "q", its own content, then "Q" and the folio as a pagination artifact.
+    # Every page: "q", its own content, then "Q" and its folio as a pagination artifact.
     push = writer.add(b"<< /Length 2 >>", b"q\n")
-    draw = (
-        b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q "
-        + FOLIO.encode()
-        + b" Do Q EMC\n"
-    )
-    pop_and_folio = writer.add(b"<< /Length %d >>" % len(draw), draw)
-
-    folio_forms = _folio_forms(writer, folios)
+    font = FolioFont(folios.font)
+    fixed = {
+        _PAGES: page_tree,
+        _DOCUMENT: document,
+        _STRUCT: struct_root,
+        _PUSH: push,
+        _FONT: font.write(writer),
+    }
     pages: list[int] = []
-    kids: list[int] = []
+    kids: list[bytes] = []
     tree: list[tuple[int, int]] = []  # parent-tree key, number of its value
     destinations: dict[str, bytes] = {}
     next_key = 0
@@ -361,79 +644,41 @@ def join(
     front_names: dict[str, bytes] = {}
     info: int | None = None
     for index, ((path, count), own) in enumerate(zip(documents, owned, strict=True)):
-        with pikepdf.open(path) as pdf:
-            if len(pdf.pages) != count:
-                raise RuntimeError(f"{path.name}: {len(pdf.pages)} pages, expected {count}")
-            source = Source(pdf, writer)
-            root = pdf.Root.StructTreeRoot
-            top = root.K[0] if isinstance(root.K, pikepdf.Array) else root.K
-            source.fixed[pdf.Root.Pages.objgen] = page_tree
-            source.fixed[top.objgen] = document
-            source.fixed[root.objgen] = struct_root
-            shift = next_key
-
-            def page_entries(
-                entries: dict[str, Any], form: int, shift: int = shift, source: Source = source
-            ) -> dict[str, Any]:
-                entries["/StructParents"] = int(entries["/StructParents"]) + shift
-                contents = entries["/Contents"]
-                inner = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-                refs = b" ".join(source.value(c) for c in inner)
-                entries["/Contents"] = b"[%d 0 R %s %d 0 R]" % (push, refs, pop_and_folio)
-                resources = dict(entries["/Resources"].items())
-                xobjects = dict(resources.get("/XObject", pikepdf.Dictionary()).items())
-                xobjects[FOLIO] = b"%d 0 R" % form
-                resources["/XObject"] = source.dictionary(xobjects)
-                entries["/Resources"] = source.dictionary(resources)
-                return entries
-
-            def annotation_entries(entries: dict[str, Any], shift: int = shift) -> dict[str, Any]:
-                if "/StructParent" in entries:
-                    entries["/StructParent"] = int(entries["/StructParent"]) + shift
-                return entries
-
-            for page in pdf.pages:
-                form = next(folio_forms)
-                source.rewrite[page.obj.objgen] = partial(page_entries, form=form)
-                for annotation in page.obj.get("/Annots", []):
-                    if annotation.is_indirect:
-                        source.rewrite[annotation.objgen] = annotation_entries
-                pages.append(source.ref(page.obj))
-            kids += [source.ref(kid) for kid in top.K]
-            used = -1
-            for key, value in _parent_tree(root):
-                used = max(used, key)
-                if value.is_indirect:
-                    tree.append((key + shift, source.ref(value)))
-                else:
-                    tree.append((key + shift, writer.add(source.value(value))))
-            next_key = shift + used + 1
-            for name, dest in _destinations(pdf).items():
-                if name in own and name not in destinations:
-                    destinations[name] = source.value(dest)
-            if index == 0:
-                catalog = {
-                    key: source.value(value)
-                    for key, value in pdf.Root.items()
-                    if key not in _REBUILT
-                }
-                names = pdf.Root.get("/Names")
-                if names is not None:
-                    front_names = {
-                        key: source.value(value) for key, value in names.items() if key != "/Dests"
-                    }
-                if "/Info" in pdf.trailer:
-                    info = source.ref(pdf.trailer.Info)
-            source.drain()
-    if next(folio_forms, None) is not None:
-        raise RuntimeError("more folios than pages")
+        with path.open("rb") as stream:
+            prepared = _Plain(stream).load()
+        objects, chunk_pages, boxes, chunk_kids, chunk_tree, used, dests = prepared[:7]
+        if len(chunk_pages) != count:
+            raise RuntimeError(f"{path.name}: {len(chunk_pages)} pages, expected {count}")
+        first = writer.reserve_many(len(objects))
+        drawn: list[int] = []
+        for box in boxes:
+            left, right = folios.lines[len(pages) + len(drawn)]
+            folio = _folio(font, left, right, box)
+            drawn.append(writer.add(b"<< /Length %d >>" % len(folio), folio))
+        resolve = partial(_resolve, first=first, shift=next_key, folios=drawn, fixed=fixed)
+        for number, (body, data) in enumerate(objects, first):
+            writer.write(number, resolve(body), data)
+        pages += [first + n for n in chunk_pages]
+        kids += [resolve(kid) for kid in chunk_kids]
+        for key, ref, value in chunk_tree:
+            number = first + ref if ref is not None else writer.add(resolve(value))
+            tree.append((key + next_key, number))
+        for name, dest in dests:
+            if name in own and name not in destinations:
+                destinations[name] = resolve(dest)
+        if index == 0:
+            front_catalog, names, front_info = prepared[7:]
+            catalog = {key: resolve(value) for key, value in front_catalog}
+            front_names = {key: resolve(value) for key, value in names}
+            info = first + front_info if front_info is not None else None
+        next_key += used + 1
+        del prepared, objects
 
     kid_refs = b" ".join(b"%d 0 R" % n for n in pages)
     writer.write(page_tree, b"<< /Type /Pages /Count %d /Kids [%s] >>" % (len(pages), kid_refs))
     writer.write(
         document,
-        b"<< /Type /StructElem /S /Document /P %d 0 R /K [%s] >>"
-        % (struct_root, b" ".join(b"%d 0 R" % n for n in kids)),
+        b"<< /Type /StructElem /S /Document /P %d 0 R /K [%s] >>" % (struct_root, b" ".join(kids)),
     )
     nums = b" ".join(b"%d %d 0 R" % (key, number) for key, number in sorted(tree))
     writer.write(
@@ -441,13 +686,15 @@ def join(
         b"<< /Type /StructTreeRoot /K [%d 0 R] /ParentTree << /Nums [%s] >> "
         b"/ParentTreeNextKey %d >>" % (document, nums, next_key),
     )
-    dests = b" ".join(_string(name) + b" " + dest for name, dest in sorted(destinations.items()))
+    dests_body = b" ".join(
+        _string(name) + b" " + dest for name, dest in sorted(destinations.items())
+    )
     names_body = b" ".join(
         bytes(pikepdf.Name(name).unparse()) + b" " + value for name, value in front_names.items()
     )
     entries = [b"<< /Type /Catalog /Pages %d 0 R" % page_tree]
     entries.append(b"/StructTreeRoot %d 0 R" % struct_root)
-    entries.append(b"/Names << /Dests << /Names [%s] >> %s >>" % (dests, names_body))
+    entries.append(b"/Names << /Dests << /Names [%s] >> %s >>" % (dests_body, names_body))
     outline = _outline(writer, bookmarks, pages)
     if outline is not None:
         entries.append(b"/Outlines %d 0 R" % outline)
@@ -456,26 +703,3 @@ def join(
     entries.append(b">>")
     root_number = writer.add(b" ".join(entries))
     writer.finish(root_number, info)
-
-
-def _folio_forms(writer: Writer, folios: Sequence[Path]) -> Iterator[int]:
-    """Each folio page written as a form; its number, one page at a time, in order."""
-    import pikepdf
-
-    for path in folios:
-        with pikepdf.open(path) as pdf:
-            source = Source(pdf, writer)
-            for page in pdf.pages:
-                contents = page.obj.Contents
-                streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-                data = b"\n".join(bytes(s.read_bytes()) for s in streams)
-                entries = {
-                    "/Type": b"/XObject",
-                    "/Subtype": b"/Form",
-                    "/BBox": source.value(page.obj.MediaBox),
-                    "/Resources": source.value(page.obj.Resources),
-                    "/Length": b"%d" % len(data),
-                }
-                number = writer.add(source.dictionary(entries), data)
-                source.drain()
-                yield number
