@@ -658,3 +658,22 @@ def test_a_plan_exported_with_hostile_text_comes_back_unchanged(
         assert code == 0 and "in step already" in out, out + err
         assert "differs" not in err
         assert snapshot(root) == before
+
+
+def test_the_same_plan_as_a_word_file_after_the_workbook_changes_nothing(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    # An inspection action plan kept in Word and in Excel: imported from one, then brought in
+    # step from the other, nothing is added twice ("12/11 - chased pharmacy" is the update the
+    # first import dated 12 November) and "RM" is the registered manager, not another owner.
+    from test_import_inference import plan_docx, plan_xlsx
+
+    root = make_portfolio()
+    code, out, err = run("import", str(plan_xlsx(tmp_path / "plan.xlsx")), str(root))
+    assert code == 0, out + err
+    imported = snapshot(root)
+    code, out, err = run("import", str(plan_docx(tmp_path / "plan.docx")), str(root))
+    assert code == 0, out + err
+    assert "in step already" in out
+    assert "differs from" not in err
+    assert snapshot(root) == imported

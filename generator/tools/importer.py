@@ -1114,7 +1114,7 @@ ABBREVIATIONS = {
 }
 
 
-class _Roles:
+class OwnerRoles:
     """Owners named in the tracker, as roles of portfolio.yaml: the job title is the role
     ("RM", "Deputy Manager - Sue", "Sue Barker (Deputy)"), matched to the roles already there,
     and a person's name goes into the role's ``name`` (the one place the format has for it),
@@ -1341,7 +1341,7 @@ def import_tracker(
     )
     statements = _Statements(portfolio)
     guesser = Guesser(portfolio.framework)
-    roles = _Roles(portfolio)
+    roles = OwnerRoles(portfolio)
     default_owner = (
         "registered-manager"
         if "registered-manager" in portfolio.settings.roles

@@ -40,7 +40,15 @@ from generator.model import Action, Concern
 from generator.output.write import atomic_write
 from generator.pipeline import load
 from generator.render.exports import inert
-from generator.tools.importer import UNDATED, DateReader, normalised, read_table, vague_date
+from generator.tools.importer import (
+    UNDATED,
+    DateReader,
+    OwnerRoles,
+    normalised,
+    note_date,
+    read_table,
+    vague_date,
+)
 
 #: A cell longer than this is not imported (Excel holds up to 32,767 characters).
 MAX_CELL = 10_000
@@ -171,6 +179,8 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
         day = dates.read(match.group(1))[0] if match else None
         if match and day is not None:
             found.append((day, [match.group(2)]))
+        elif (noted := note_date(line, today, dates.order)) is not None:
+            found.append((noted[0], [noted[1]]))  # "12/11 - chased pharmacy", as import reads it
         elif found:
             found[-1][1].append(line)
         elif line.strip():
@@ -529,6 +539,14 @@ class _Planner:
             for key in (slug, role.name or "", role.title or "", portfolio.role_label(slug)):
                 if key:
                     self.roles.setdefault(normalised(key), slug)
+        self.owners = OwnerRoles(portfolio)  # "RM", "Deputy Manager - Sue", as the import reads
+
+    def role_of(self, owner: str) -> str | None:
+        """The role of portfolio.yaml an owner cell names, read as the import reads it."""
+        slug = self.roles.get(normalised(owner))
+        if slug is None:
+            slug = self.owners.role(owner, "")
+        return slug if slug in self.p.settings.roles else None
 
     def problem(self, row: Row, message: str) -> None:
         self.problems.append(Problem(self.source, 0, f"{row.where}: {message}"))
@@ -585,7 +603,7 @@ class _Planner:
     def role(self, row: Row, default: str) -> str | None:
         if not row.owner:
             return default
-        slug = self.roles.get(normalised(row.owner))
+        slug = self.role_of(row.owner)
         if slug is None:
             known = ", ".join(sorted(self.p.settings.roles))
             self.problem(
@@ -797,7 +815,7 @@ def plan(
                 f"{row.where}: the action text differs from {action.id}'s title; import does "
                 f"not change titles: edit {record.display} to change it"
             )
-        if row.owner and planner.roles.get(normalised(row.owner)) != action.owner:
+        if row.owner and planner.role_of(row.owner) != action.owner:
             report.warnings.append(
                 f"{row.where}: the owner {_short(row.owner, 40)!r} differs from "
                 f"{action.id}'s ({action.owner}); import does not change owners: edit "
