@@ -62,21 +62,21 @@ def test_a_body_is_a_fact_apart_from_the_fields(tmp_path: Path) -> None:
     root = tmp_path / "content"
     shutil.copytree(SAMPLE, root)
     first = renderer_of(root)
-    page = job(first, "concern.html", first.seen_path("MED-01"))
+    page = job(first, "concern.html", first.page_of("MED-01"))
     facts = first.render(page).facts
     assert {("concerns", "MED-01"), ("body", "MED-01")} <= facts
     values: list[dict[Any, Any]] = [
-        {f: Values(first.sources, first.seen.portfolio).of(f) for f in facts}
+        {f: Values(first.sources, first.given.portfolio).of(f) for f in facts}
     ]
 
     edit(root, "section 1.14.", "section 1.14, read again.")  # the body only
     second = renderer_of(root)
-    now = Values(second.sources, second.seen.portfolio)
+    now = Values(second.sources, second.given.portfolio)
     changed = {f for f in facts if now.of(f) != values[0][f]}
     assert changed == {("body", "MED-01")}
 
     edit(root, "risk: high", "risk: medium")  # a field
     third = renderer_of(root)
-    now = Values(third.sources, third.seen.portfolio)
+    now = Values(third.sources, third.given.portfolio)
     changed = {f for f in facts if now.of(f) != values[0][f]}
     assert ("concerns", "MED-01") in changed and ("body", "MED-01") in changed

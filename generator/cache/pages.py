@@ -29,7 +29,7 @@ class CachedPages:
 
     def __init__(self, cache: BuildCache, renderer: SiteRenderer) -> None:
         self.cache = cache
-        self.values = Values(renderer.sources, renderer.seen.portfolio)
+        self.values = Values(renderer.sources, renderer.given.portfolio)
         self.everywhere = content_key("site", *renderer.shown_everywhere())
         self.root = renderer.portfolio.root.resolve()
         self._facts: dict[Fact, Fact] = {}  # one object for each fact, so the index holds it once

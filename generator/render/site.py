@@ -201,15 +201,15 @@ class SiteRenderer:
     def __init__(self, build: Build, for_print: bool = False, with_pdf: bool = False) -> None:
         self.reads = Reads()
         self.sources: dict[str, Source] = {}
-        self.seen = build  # the build as given, whose reads are not recorded
+        self.given = build  # the build as given, whose reads are not recorded
         build = self.recording(build)
         self.build = build
         self.for_print = for_print
         self.with_pdf = with_pdf
         self.portfolio = build.portfolio
-        self.paths = Paths(self.seen.portfolio, self.reads)
+        self.paths = Paths(self.given.portfolio, self.reads)
         self._page_copies: dict[str, Path] = {}  # files the page being rendered copies
-        self._attachments = set(self.seen.portfolio.attachments.values())
+        self._attachments = set(self.given.portfolio.attachments.values())
         self._root = build.portfolio.root.resolve()
         self._remembered: dict[Any, Any] = {}
         self.fragments = Fragments(build, self.paths, self.reads)
@@ -274,7 +274,7 @@ class SiteRenderer:
         self.env.filters["kq_title"] = lambda slug: statements[slug][0].title
         categories = {c.slug: c.title for c in self.portfolio.framework.evidence_categories}
         self.env.filters["category_title"] = lambda slug: categories.get(slug, slug)
-        ordered = list(self.seen.portfolio.concerns.values())
+        ordered = list(self.given.portfolio.concerns.values())
         neighbours = {
             c.id: (ordered[i - 1] if i else None, ordered[i + 1] if i + 1 < len(ordered) else None)
             for i, c in enumerate(ordered)
@@ -313,7 +313,7 @@ class SiteRenderer:
         """What every page may show, beside the facts it reads: the settings, the framework,
         the audience and the dates. (Not the portfolio's place on disk: pages link relatively
         and name files by their place in it.)"""
-        p = self.seen.portfolio
+        p = self.given.portfolio
         return (
             p.audience,
             p.as_of.isoformat(),
@@ -322,13 +322,13 @@ class SiteRenderer:
             p.settings.model_dump_json(),
             p.framework.model_dump_json(),
             list(p.focus),
-            self.seen.as_of_age,
+            self.given.as_of_age,
         )
 
     def body_state(self, record_id: str) -> object:
         """What a record's body prints from: its text, its file's place, and where each link
         or image in it points now (and whether that file may be copied)."""
-        p = self.seen.portfolio
+        p = self.given.portfolio
         record = p.concerns.get(record_id) or p.evidence.get(record_id) or p.reviews.get(record_id)
         source = p.sources.get(record_id)
         if record is None or source is None:
@@ -350,8 +350,8 @@ class SiteRenderer:
         self.reads.add("body", record_id)
         if not text.strip():
             return Markup("")
-        source = self.seen.portfolio.sources[record_id]  # the body's fact covers its file
-        page = self.seen_path(record_id).partition("#")[0]
+        source = self.given.portfolio.sources[record_id]  # the body's fact covers its file
+        page = self.page_of(record_id).partition("#")[0]
         root = self._root
 
         def resolve(target: Path) -> str | None:
@@ -462,7 +462,7 @@ class SiteRenderer:
             found.append(PageJob(path, template, context))
 
         p = self.portfolio
-        raw = self.seen.portfolio  # the ids to list pages by; each page reads what it shows
+        raw = self.given.portfolio  # the ids to list pages by; each page reads what it shows
         page("index.html", "home.html", lambda: {"home": self.home()})
         page("key-questions/index.html", "framework.html", lambda: {"coverage": self.coverage()})
         for kq in p.framework.key_questions:
@@ -486,7 +486,7 @@ class SiteRenderer:
                 concern = p.concerns[cid]
                 return {"concern": concern, "decisions": self.decisions_for(concern)}
 
-            page(self.seen_path(cid), "concern.html", concern_page)
+            page(self.page_of(cid), "concern.html", concern_page)
         page("action-tracker.html", "tracker.html", lambda: {"rows": self.tracker_rows()})
         page("findings.html", "findings.html", lambda: {"groups": self.findings_by_rule()})
         page("search.html", "search.html", dict)
@@ -496,14 +496,14 @@ class SiteRenderer:
             def evidence_page(eid: str = eid) -> dict[str, Any]:
                 return {"evidence": p.evidence[eid]}
 
-            page(self.seen_path(eid), "evidence.html", evidence_page)
+            page(self.page_of(eid), "evidence.html", evidence_page)
         page("governance/index.html", "reviews.html", dict)
         for rid in raw.reviews:
 
             def review_page(rid: str = rid) -> dict[str, Any]:
                 return {"review": p.reviews[rid]}
 
-            page(self.seen_path(rid), "review.html", review_page)
+            page(self.page_of(rid), "review.html", review_page)
         page("roles/index.html", "roles.html", lambda: {"owned": self.owned_by_role()})
         for role in raw.settings.roles:
 
@@ -513,8 +513,8 @@ class SiteRenderer:
             page(dict.__getitem__(self.paths.roles, role), "role.html", role_page)
         return found
 
-    def seen_path(self, record_id: str) -> str:
-        """The site path of a record, not read by any page."""
+    def page_of(self, record_id: str) -> str:
+        """The site path of a record, looked up without recording it (for listing the pages)."""
         return dict.__getitem__(self.paths.by_id, record_id)
 
     def downloads_job(self, exports: dict[str, bytes]) -> PageJob:
@@ -536,12 +536,12 @@ class SiteRenderer:
     def downloads(self, memo: Memo | None = None) -> dict[str, bytes]:
         """The site's downloads (action tracker, evidence register), by site path (from the
         build as given: they are no page, and nothing they read is recorded)."""
-        return downloads(self.seen, memo)
+        return downloads(self.given, memo)
 
     def search_index(self, memo: Memo | None = None) -> bytes:
         """The search index script (from the build as given, as the downloads are)."""
         by_id = dict(dict.items(self.paths.by_id))
-        return index_script(self.seen, by_id, Paths.statement, memo)
+        return index_script(self.given, by_id, Paths.statement, memo)
 
     def use_bytecode_cache(self, cache: BytecodeCache) -> None:
         """Keep compiled templates in ``cache`` for the next build."""
