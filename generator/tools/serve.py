@@ -14,6 +14,7 @@ its own at 127.0.0.1 (DNS rebinding) gets 421 and nothing else. No folder is eve
 from __future__ import annotations
 
 import errno
+import gc
 import io
 import os
 import shutil
@@ -242,6 +243,7 @@ def serve(
     folder: Path | None = None
     server: _Server | None = None
     thread: threading.Thread | None = None
+    hook = sys.unraisablehook
     with _signals(_StopOnce(), "SIGINT", "SIGTERM", "SIGHUP"):
         try:
             folder = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX))
@@ -261,7 +263,10 @@ def serve(
                 state = f"{len(preview.errors)} errors" if preview.errors else "ok"
                 announce(f"Rebuilt ({state})")
         except KeyboardInterrupt:
-            pass
+            # What a build stopped halfway held (a workbook half written, say) is let go as this
+            # block ends; a library's complaint at being stopped mid-way is not the user's, so
+            # it is not printed (until all of it is collected, below).
+            sys.unraisablehook = _quietly
         finally:
             stop.set()
             if server is not None:
@@ -271,6 +276,13 @@ def serve(
                 server.server_close()
             if folder is not None:
                 _remove(folder)
+            if sys.unraisablehook is _quietly:
+                gc.collect()
+                sys.unraisablehook = hook
+
+
+def _quietly(unraisable: Any) -> None:
+    """Say nothing of an error raised while an object is let go."""
 
 
 def _changes_in(
