@@ -417,3 +417,17 @@ def _walk_records(
             problem(name, "cannot be read (permission denied): let this user read it")
             continue
         paths.append((name, Path(entry.path)))
+
+
+def front_span(path: Path, text: str) -> tuple[int, int]:
+    """Where the YAML of a record file lies in its text (which was read as a record before):
+    all of a .yaml file, the front matter of a .md file between its ``---`` lines."""
+    if path.suffix.lower() != ".md":
+        return 0, len(text)
+    first = text.find("\n") + 1
+    offset = first
+    for line in text[first:].splitlines(keepends=True):
+        if line.rstrip() in ("---", "..."):
+            return first, offset
+        offset += len(line)
+    raise AssertionError(f"{path}: the front matter is not closed")  # it was read before

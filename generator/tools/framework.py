@@ -29,7 +29,7 @@ from generator.load.framework import (
 )
 from generator.load.link import Portfolio, link, natural_key
 from generator.load.portfolio import open_portfolio
-from generator.load.sources import parse_yaml
+from generator.load.sources import front_span, parse_yaml
 from generator.model import Framework
 from generator.output.write import MARKDOWN_START, atomic_write
 
@@ -309,20 +309,6 @@ def _decode(raw: bytes) -> tuple[str, str, str]:
     return text, bom, "\r\n" if "\r\n" in text else "\n"
 
 
-def _front_span(path: Path, text: str) -> tuple[int, int]:
-    """Where the YAML of a record lies in its text: all of a .yaml file, the front matter of
-    a .md file."""
-    if path.suffix.lower() != ".md":
-        return 0, len(text)
-    first = text.find("\n") + 1
-    offset = first
-    for line in text[first:].splitlines(keepends=True):
-        if line.rstrip() in ("---", "..."):
-            return first, offset
-        offset += len(line)
-    raise AssertionError(f"{path}: the front matter is not closed")  # it was read before
-
-
 def _mapping_value(front: str, key: str) -> Node | None:
     try:
         root = YAML().compose(front)
@@ -338,7 +324,7 @@ def _mapping_value(front: str, key: str) -> Node | None:
 
 def _rewrite_record(path: Path, raw: bytes, changes: list[Change]) -> bytes:
     text, bom, newline = _decode(raw)
-    start, end = _front_span(path, text)
+    start, end = front_span(path, text)
     front = text[start:end]
     (change,) = changes  # one record per file
     node = _mapping_value(front, "quality_statements")

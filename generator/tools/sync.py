@@ -35,7 +35,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from generator.errors import PortfolioError, Problem
 from generator.load.link import Portfolio
 from generator.load.portfolio import display_path
-from generator.load.sources import parse_yaml
+from generator.load.sources import front_span, parse_yaml
 from generator.model import Action, Concern
 from generator.output.write import atomic_write
 from generator.pipeline import load
@@ -1081,16 +1081,6 @@ def _decode(raw: bytes) -> tuple[str, str, str]:
     return text, bom, newline
 
 
-def _front_span(text: str) -> tuple[int, int]:
-    first = text.find("\n") + 1
-    offset = first
-    for line in text[first:].splitlines(keepends=True):
-        if line.rstrip() in ("---", "..."):
-            return first, offset
-        offset += len(line)
-    raise AssertionError("the front matter is not closed")  # it was read before
-
-
 def _update(day: date, note: str) -> Pairs:
     return [("date", day), ("note", note)]
 
@@ -1101,7 +1091,7 @@ def _rewrite(
     """The bytes of the record at ``path`` with ``edits`` and ``new_actions`` spliced into its
     front matter; every other byte as it was."""
     text, bom, newline = _decode(raw)
-    start, end = _front_span(text)
+    start, end = front_span(path, text)
     front = text[start:end]
     root = YAML().compose(front)
     if not isinstance(root, MappingNode):  # pragma: no cover - the record was validated
