@@ -716,12 +716,20 @@ def _hidden(found: list[tuple[int, str]], guessed: bool) -> str:
 
 
 def _cell(value: Any) -> str:
+    return cell_text(value)
+
+
+def cell_text(value: Any, lines: bool = False) -> str:
+    """A cell as text: a date as YYYY-MM-DD, a whole number without ".0", spaces run together;
+    with ``lines``, its line breaks kept (as "\n") and only its ends trimmed."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if lines:
+        return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
     return " ".join(str(value).split())
 
 

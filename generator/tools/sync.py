@@ -44,6 +44,7 @@ from generator.tools.importer import (
     UNDATED,
     DateReader,
     OwnerRoles,
+    cell_text,
     normalised,
     note_date,
     read_table,
@@ -379,14 +380,7 @@ def rows_from_cells(
         label = offset if isinstance(offset, str) else ""
 
         def text(name: str, cells: Mapping[str, Any] = cells) -> str:
-            value = cells.get(name)
-            if value is None:
-                return ""
-            if isinstance(value, datetime):
-                return value.date().isoformat()
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+            return cell_text(cells.get(name), lines=True)
 
         deadline = cells.get("deadline")
         day = (
