@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generator.pdf.document import ASSETS, Job, PrintDocument, Setup, compose, lay_out
 from generator.pipeline import load
-from generator.render.site import templates_dir
+from generator.render.theme import templates_dir
 
 
 def main(source: Path, out: Path) -> None:

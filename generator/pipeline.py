@@ -18,52 +18,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
-from jinja2 import FileSystemBytecodeCache
+from typing import TYPE_CHECKING
 
 from generator.cache.inputs import Inputs, default_cache_dir, scan_inputs
-from generator.cache.pages import CachedPages, Kept
-from generator.cache.pdf import CachedPdf
-from generator.cache.records import cached, keep
 from generator.cache.store import BuildCache
-from generator.check.assess import Build, assess
-from generator.check.audience import shared_view
-from generator.check.privacy import (
-    ScanMemo,
-    Scanned,
-    reader_of,
-    scan_bytes,
-    scan_key,
-    scan_text,
-)
-from generator.check.report import CheckResult
-from generator.errors import PortfolioError, Problem, Problems
-from generator.load.portfolio import assemble, attachment_digests, fingerprint, open_portfolio
-from generator.load.records import Read, RecordFile, read_record
+from generator.check.privacy import Scanned, reader_of, scan_bytes, scan_key
+from generator.errors import PortfolioError, Problem
 from generator.load.sources import record_kind
-from generator.output.inspection import evidence_folder
-from generator.output.write import (
-    PDF_NAME,
-    Staging,
-    built_with,
-    check_output,
-    write_file,
-    write_site,
-)
+from generator.output.write import PDF_NAME, Staging, built_with, check_output, write_file
 from generator.parallel import collector_paused, fork_map
-from generator.pdf.document import RenderedPdf, render_pdf
 from generator.pdf.engine import PdfEngineMissing, engine_problem
-from generator.pdf.report import render_report_pdf
-from generator.render.reports import action_plan as action_plan_file
-from generator.render.reports import action_plan_html, commissioner_html
-from generator.render.site import (
-    STAMP_TOKEN,
-    PageJob,
-    Rendered,
-    SiteFiles,
-    SiteRenderer,
-    StampToken,
-)
+
+# The stages are imported by the functions that run them, not with this module: a build that
+# finds its output up to date (the commonest build of all) then reads none of them, and starts
+# in a fraction of the time.
+if TYPE_CHECKING:
+    from generator.cache.pages import CachedPages, Kept
+    from generator.check.assess import Build
+    from generator.check.report import CheckResult
+    from generator.load.records import Read, RecordFile
+    from generator.output.write import Staging
+    from generator.pdf.document import RenderedPdf
+    from generator.render.site import PageJob, SiteFiles, SiteRenderer
 
 PARALLEL_READ_FROM = 200  # record files to parse; below this, a worker costs more than it saves
 PARALLEL_RENDER_FROM = 300  # pages; below this, starting workers costs more than it saves
@@ -88,6 +64,13 @@ def load(
     what the privacy scan found in files read before (by the SHA-256 of their bytes).
     ``on_stamp`` is called with the build stamp as soon as it is known, before the checks run.
     """
+    from generator.cache.records import cached, keep
+    from generator.check.assess import assess
+    from generator.check.privacy import ScanMemo, scan_text
+    from generator.errors import Problems
+    from generator.load.portfolio import assemble, attachment_digests, fingerprint, open_portfolio
+    from generator.load.records import read_record
+
     problems = Problems()
     opened = open_portfolio(root, problems)
     reads: list[Read | None] = []
@@ -133,6 +116,8 @@ def load(
 
 def check(path: Path, as_of: date | None = None, workers: int = 1) -> CheckResult:
     """Load the portfolio and run every assurance check; errors are returned, not raised."""
+    from generator.check.report import CheckResult
+
     with collector_paused():
         try:
             return CheckResult([], load(path, as_of, workers=workers))
@@ -145,6 +130,8 @@ def shared(
 ) -> Build:
     """The portfolio as ``audience`` (else portfolio.yaml's) may see it, once the privacy guard
     has passed."""
+    from generator.check.audience import shared_view
+
     return shared_view(load(path, as_of, workers=workers), audience)
 
 
@@ -166,6 +153,11 @@ def render_site(
     it as they are rendered (by the workers, where there are several), and the files to copy
     are copied while the pages render.
     """
+    from jinja2 import FileSystemBytecodeCache
+
+    from generator.cache.pages import CachedPages
+    from generator.render.site import SiteFiles, SiteRenderer
+
     renderer = SiteRenderer(build, with_pdf=with_pdf)
     files = SiteFiles()
     writer = staging if staging is not None and staging.can_write_now else None
@@ -204,6 +196,9 @@ def _render_pages(
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Render ``jobs`` that the cache does not hold, on ``workers`` processes when worth it."""
+    from generator.render.site import Rendered, StampToken
+    from generator.render.theme import STAMP_TOKEN
+
     todo = pages.todo(jobs, files) if pages is not None else jobs
     token = StampToken(STAMP_TOKEN) if pages is not None else None
     stamp = renderer.build.stamp.encode()
@@ -319,6 +314,12 @@ def build(options: BuildOptions) -> Built:
         if not options.force and built_with(out) == inputs.key:
             result.seconds = time.perf_counter() - started
             return result
+    # Out of date: now the stages are needed.
+    from generator.cache.pdf import CachedPdf
+    from generator.check.audience import shared_view
+    from generator.pdf.document import render_pdf
+    from generator.render.site import SiteFiles
+
     if options.pdf:
         result.pdf_missing = engine_problem()
     make_pdf = options.pdf and result.pdf_missing is None
@@ -420,6 +421,9 @@ def commissioner_report(
 
     An update with no concern in it is an error: it would tell commissioners nothing.
     """
+    from generator.pdf.report import render_report_pdf
+    from generator.render.reports import commissioner_html
+
     shown = shared(path, as_of, "commissioner", workers)
     p = shown.portfolio
     if not p.concerns:
@@ -449,6 +453,10 @@ def action_plan(
     path: Path, audience: str | None, as_of: date | None, output: str, workers: int = 1
 ) -> tuple[Build, bytes]:
     """The action plan as XLSX, CSV or PDF bytes, with the view it was made from."""
+    from generator.pdf.report import render_report_pdf
+    from generator.render.reports import action_plan as action_plan_file
+    from generator.render.reports import action_plan_html
+
     shown = shared(path, as_of, audience, workers)
     if output == "pdf":
         return shown, render_report_pdf(shown, action_plan_html(shown))
@@ -457,6 +465,9 @@ def action_plan(
 
 def inspection_folder(path: Path, as_of: date | None, workers: int = 1) -> tuple[Build, SiteFiles]:
     """Every file of the inspection evidence folder, with the view it was made from."""
+    from generator.output.inspection import evidence_folder
+    from generator.pdf.document import render_pdf
+
     shown = shared(path, as_of, "inspection", workers)
     pdf = render_pdf(shown, workers=workers)
     return shown, evidence_folder(shown, pdf.data, render_site(shown))
@@ -465,5 +476,7 @@ def inspection_folder(path: Path, as_of: date | None, workers: int = 1) -> tuple
 def preview(source: Path, out: Path) -> None:
     """Build the site of ``source`` into ``out`` for the preview server: one process (forking
     beside the server's threads is not safe) and no PDF."""
+    from generator.output.write import write_site
+
     loaded = load(source)
     write_site(render_site(loaded), out, loaded.stamp)

@@ -20,7 +20,7 @@ from conftest import REPO, SAMPLE, MakePortfolio
 from generator.cache.store import INDEX_MAGIC, index_bytes
 from generator.cli import cli
 from generator.pipeline import load
-from generator.render.site import STAMP_TOKEN
+from generator.render.theme import STAMP_TOKEN
 
 Change = Callable[[Path], None]
 

@@ -36,7 +36,7 @@ from generator.pdf.document import (
 from generator.pdf.join import FolioFont
 from generator.pipeline import BuildOptions, Built, build, load
 from generator.render.dates import show_dates_in
-from generator.render.site import templates_dir
+from generator.render.theme import templates_dir
 
 
 @pytest.fixture(scope="module")

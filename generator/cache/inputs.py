@@ -26,7 +26,7 @@ from pathlib import Path
 
 from generator import __version__
 from generator.cache.store import CACHE_FORMAT, STATES_NAME, NoGlobals, ours
-from generator.render.site import templates_dir
+from generator.render.theme import templates_dir
 
 CACHE_FOLDER = ".portfolio-cache"
 STATES_FORMAT = 1

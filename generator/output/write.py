@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from generator.errors import PortfolioError, Problem
 from generator.parallel import Background, Meanwhile
-from generator.render.site import STAMP_TOKEN
+from generator.render.theme import STAMP_TOKEN
 
 if TYPE_CHECKING:
     from generator.render.site import SiteFiles

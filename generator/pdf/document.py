@@ -58,8 +58,9 @@ from generator.check.assess import Build
 from generator.parallel import Pool
 from generator.pdf.join import Bookmark, Folios, join, prepare
 from generator.render.dates import show_date
-from generator.render.site import SiteRenderer, templates_dir
+from generator.render.site import SiteRenderer
 from generator.render.summary import standing
+from generator.render.theme import templates_dir
 
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"

@@ -7,7 +7,7 @@ from typing import Any
 
 from generator.check.assess import Build
 from generator.pdf.document import ASSETS, ConfinedFetcher
-from generator.render.site import templates_dir
+from generator.render.theme import templates_dir
 
 
 def render_report_pdf(build: Build, html: str) -> bytes:

@@ -224,8 +224,8 @@ class Values:
         self._places = tuple(f"{place}/" for place in {portfolio.display_root, str(self._root)})
 
     def of(self, fact: Fact) -> Any:
-        """A fact's value in this build, as plain data (a whole lookup's as its hash: it is
-        large, and few pages read it)."""
+        """A fact's value in this build: plain data, or the hash of it when it is made of
+        parts (a whole lookup, a record, a list of findings)."""
         try:
             return self._memo[fact]
         except KeyError:
@@ -236,7 +236,7 @@ class Values:
             found: Any = os.urandom(32)
         else:
             found = self.plain(source.look_up(key))
-            if key == ALL:
+            if type(found) is tuple:  # told by its hash, once, rather than in every page's key
                 found = content_key(found)
         self._memo[fact] = found
         return found

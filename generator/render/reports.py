@@ -18,7 +18,8 @@ from generator.check.outcomes import CONCERN_OUTCOME_LABELS, concern_outcome, ou
 from generator.check.status import Brag, action_status, concern_status
 from generator.model import Action, Concern
 from generator.render.charts import line_chart
-from generator.render.site import SiteRenderer, templates_dir
+from generator.render.site import SiteRenderer
+from generator.render.theme import templates_dir
 
 
 @dataclass

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -58,10 +57,7 @@ from generator.render.reads import (
     Source,
 )
 from generator.render.search import index_script
-
-#: Where the build stamp goes in a page kept in the build cache (the stamp changes with any
-#: change, the rest of most pages does not); it is replaced by the stamp as the page is written.
-STAMP_TOKEN = "@@portfolio-build-stamp@@"
+from generator.render.theme import STAMP_TOKEN, templates_dir
 
 
 class PageJob(NamedTuple):
@@ -95,14 +91,6 @@ ASSETS = (
     "fonts/AtkinsonHyperlegible-BoldItalic.ttf",
     "fonts/OFL.txt",
 )
-
-
-def templates_dir() -> Path:
-    """The theme folder: packaged with the wheel, or the repository's ``templates/``."""
-    packaged = Path(str(resources.files("generator"))) / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent.parent / "templates"
 
 
 @dataclass
