@@ -88,7 +88,7 @@ def inert(value: str) -> str:
     """
     if value.startswith(_FORMULA_START):
         return "'" + value
-    if not value or not _unseen(value[0]):  # most cells: the first character shows
+    if not value or value[0].isalnum() or not _unseen(value[0]):  # most cells: it shows at once
         return value
     first = next((char for char in value if not _unseen(char)), "")
     return "'" + value if first in _FORMULA_START[:4] else value
