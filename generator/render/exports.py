@@ -200,6 +200,10 @@ FILLS = {  # colour word -> (fill, text), as on the site
 }
 
 
+def _colour_look(word: str, long: bool) -> str:
+    return f"Portfolio {word.lower()}{' long' if long else ''}"
+
+
 #: The looks a cell can have, each a named cell style in the workbook (as Excel lists them).
 HEADING, DATE, TEXT, LONG_TEXT = range(4)
 LOOKS = [
@@ -208,24 +212,14 @@ LOOKS = [
     Look("Portfolio text", top=True),
     Look("Portfolio long text", top=True, wrap=True),
     *(
-        Look(
-            f"Portfolio {word.lower()}{' long' if long else ''}",
-            bold=True,
-            fill=fill,
-            colour=text,
-            top=True,
-            wrap=long,
-        )
+        Look(_colour_look(word, long), bold=True, fill=fill, colour=text, top=True, wrap=long)
         for word, (fill, text) in FILLS.items()
         for long in (False, True)
     ),
 ]
+_NAMED = {look.name: index for index, look in enumerate(LOOKS)}
 _COLOUR_LOOKS = {
-    (word, long): LOOKS.index(look)
-    for word in FILLS
-    for long in (False, True)
-    for look in LOOKS
-    if look.name == f"Portfolio {word.lower()}{' long' if long else ''}"
+    (word, long): _NAMED[_colour_look(word, long)] for word in FILLS for long in (False, True)
 }
 #: Text longer than this wraps in the workbook.
 LONG = 60

@@ -92,16 +92,17 @@ def workbook_parts(
     first row is the header, frozen and given filters. Every part depends on its arguments
     alone.
     """
-    name = _NOT_IN_NAME.sub("", sheet)[:31] or "Sheet1"
+    if not widths:
+        raise ValueError("a workbook needs at least one column")
+    name = _NOT_IN_NAME.sub("", sheet)[:31].strip("'") or "Sheet1"
     letters = [column_letter(i) for i in range(len(widths))]
-    first_look = 1  # style 0 is Excel's "Normal"
     body: list[str] = []
     add = body.append
     count = 0
     for count, row in enumerate(rows, start=1):
         add(f'<row r="{count}">')
         for letter, (value, look) in zip(letters, row, strict=True):
-            style = look + first_look
+            style = look + 1  # cell format 0 is Excel's "Normal"
             if isinstance(value, str):
                 if not value:
                     add(f'<c r="{letter}{count}" s="{style}"/>')
@@ -120,8 +121,7 @@ def workbook_parts(
                 else:
                     add(f'<c r="{letter}{count}" s="{style}"><v>{number}</v></c>')
         add("</row>")
-    last = f"{letters[-1]}{max(count, 1)}" if letters else "A1"
-    extent = f"A1:{last}"
+    extent = f"A1:{letters[-1]}{max(count, 1)}"
     columns = "".join(
         f'<col min="{i}" max="{i}" width="{width:g}" customWidth="1"/>'
         for i, width in enumerate(widths, start=1)
@@ -138,7 +138,7 @@ def workbook_parts(
         "</worksheet>"
     )
     quoted = "'" + name.replace("'", "''") + "'"
-    filtered = f"{quoted}!$A$1:${letters[-1] if letters else 'A'}${max(count, 1)}"
+    filtered = f"{quoted}!$A$1:${letters[-1]}${max(count, 1)}"
     book = (
         f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><workbookPr/>'
         '<bookViews><workbookView activeTab="0"/></bookViews>'
