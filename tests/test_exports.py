@@ -7,9 +7,12 @@ import io
 import itertools
 import os
 import re
+import shutil
+import subprocess
 import time
 import unicodedata
-from datetime import datetime
+import zipfile
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,10 @@ from conftest import CONCERN_MD, SAMPLE, MakePortfolio
 from generator.cli import cli
 from generator.pipeline import load
 from generator.render.exports import (
+    COLOUR_COLUMN,
+    DATE_COLUMNS,
+    FILLS,
+    LOOKS,
     REGISTER_COLUMNS,
     TRACKER_COLUMNS,
     downloads,
@@ -29,6 +36,7 @@ from generator.render.exports import (
     to_csv,
     to_xlsx,
 )
+from generator.render.xlsx import column_letter, serial
 
 
 def test_tracker_csv_has_the_action_plan_columns() -> None:
@@ -229,3 +237,146 @@ def test_a_formula_in_an_imported_tracker_stays_inert(
             texts = [field for row in csv_cells(out.read_bytes()) for field in row]
         assert not [t for t in texts if starts_a_formula(t)]
         assert "'=cmd|' /C calc'!A0" in texts
+
+
+def test_the_workbook_shows_the_tracker_as_it_did(tmp_path: Path) -> None:
+    """Read back as a spreadsheet opens it: looks, widths, dates, colours, header and filters."""
+    build = load(SAMPLE)
+    files = downloads(build)
+    data = files["downloads/action-tracker.xlsx"]
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.active
+    assert sheet is not None and sheet.title == "Action tracker"
+    rows = csv_cells(files["downloads/action-tracker.csv"])
+    assert [c.value for c in sheet[1]] == rows[0] == TRACKER_COLUMNS
+    assert sheet.max_row == len(rows) and sheet.max_column == len(TRACKER_COLUMNS)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:N{len(rows)}"
+    assert [s for s in book.named_styles if s.startswith("Portfolio")] == [
+        look.name for look in LOOKS
+    ]
+    assert all(c.font.b and c.style == "Portfolio heading" for c in sheet[1])
+    for index, column in enumerate(TRACKER_COLUMNS):
+        letter = column_letter(index)
+        longest = max(len(row[index]) for row in rows)
+        width = 13 if column in DATE_COLUMNS else min(60, longest + 2)
+        assert sheet.column_dimensions[letter].width == width, column
+    deadline, colour = TRACKER_COLUMNS.index("Deadline"), TRACKER_COLUMNS.index(COLOUR_COLUMN)
+    for cells, fields in zip(sheet.iter_rows(min_row=2), rows[1:], strict=True):
+        for index, (cell, field) in enumerate(zip(cells, fields, strict=True)):
+            assert cell.data_type != "f"
+            assert cell.alignment.vertical == "top"
+            if index == deadline:
+                assert cell.is_date and cell.number_format == "dd mmm yyyy"
+                assert cell.value.date().isoformat() == field
+                continue
+            assert shown(cell.value) == field
+            assert bool(cell.alignment.wrap_text) == (len(field) > 60)
+            if index == colour:
+                fill, text = FILLS[field.split(":")[0]]
+                assert cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == "00" + fill
+                assert cell.font.b and cell.font.color.rgb == "00" + text
+            else:
+                assert cell.fill.fill_type is None and not cell.font.b
+    # The document's dates are the build's, and so is every entry of the zip.
+    day = build.as_of
+    assert book.properties.creator == "portfolio"
+    assert book.properties.created == book.properties.modified == datetime(*day.timetuple()[:3])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert {info.date_time for info in archive.infolist()} == {(*day.timetuple()[:3], 0, 0, 0)}
+
+
+HOSTILE_CELLS = [
+    "_x0041_ is not A",
+    "_x005F_ and _X00e9_",
+    "line one\r\nline two\tand a tab",
+    "<b>&amp; markup</b>",
+    "  spaces either end  ",
+    "\u0645\u0631\u062d\u0628\u0627 \u200fRTL\u200e mixed",
+    "\U0001f642 emoji \U0001f3e5 and \u00e9\u0301 combining",
+    "#N/A",
+    "0042",
+    "1e5",
+    "TRUE",
+    "\x01\x02 control \x1f characters \ufffe",
+    "\u200b=1+1",
+    "'already quoted",
+]
+
+
+def test_hostile_text_reads_back_as_the_csv_has_it() -> None:
+    columns = ["Text", "Deadline"]
+    rows = [[text, "2026-06-30"] for text in HOSTILE_CELLS]
+    rows += [["not a date", "2026-02-30"], ["before Excel's dates", "1899-12-31"], ["", ""]]
+    data = to_xlsx("Tracker", columns, rows, datetime(2026, 6, 30))
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    fields = csv_cells(to_csv(columns, rows))
+    for cells, row in zip(sheet.iter_rows(), fields, strict=True):
+        text, deadline = cells
+        assert text.data_type in ("s", "n") and (text.data_type == "s" or text.value is None)
+        assert shown(text.value) == row[0]
+        assert not starts_a_formula(shown(text.value))
+        if row[1] == "2026-06-30":
+            assert text.row == 1 or deadline.value == datetime(2026, 6, 30)
+        else:
+            assert shown(deadline.value) == row[1]  # what is not a date Excel can show stays text
+    assert fields[1][0] == "_x0041_ is not A" and fields[12][0] == " control  characters "
+    assert fields[13][0] == "'\u200b=1+1"
+
+
+def test_a_cell_holds_what_excel_can_hold() -> None:
+    """Excel holds 32,767 UTF-16 units in a cell: longer text is cut there (the CSV keeps it)."""
+    long_text, emoji = "x" * 40_000, "\U0001f642" * 20_000
+    data = to_xlsx("Tracker", ["A", "B"], [[long_text, emoji]], datetime(2026, 6, 30))
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    assert sheet["A2"].value == "x" * 32_767
+    assert sheet["B2"].value == "\U0001f642" * 16_383  # no half of a character
+    assert csv_cells(to_csv(["A", "B"], [[long_text, emoji]]))[1] == [long_text, emoji]
+
+
+def test_the_csv_bytes_are_as_before() -> None:
+    rows = [["=1", 'say "hi"', "\x01x"], ["a\nb", "\u00e9", " @x"]]
+    assert to_csv(["A", "B", "C"], rows) == (
+        b'\xef\xbb\xbfA,B,C\r\n\'=1,"say ""hi""",x\r\n"a\nb",\xc3\xa9,\' @x\r\n'
+    )
+
+
+def test_columns_and_days_as_excel_counts_them() -> None:
+    assert [column_letter(i) for i in (0, 25, 26, 51, 701, 702)] == [
+        "A",
+        "Z",
+        "AA",
+        "AZ",
+        "ZZ",
+        "AAA",
+    ]
+    assert serial(date(1900, 3, 1)) == 61 and serial(date(2026, 6, 30)) == 46203
+    assert serial(date(1900, 2, 28)) is None
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_reads_the_workbook_as_the_csv(tmp_path: Path) -> None:
+    """A real spreadsheet program opens the workbook and shows what the CSV holds."""
+    columns = ["Text", "Deadline", COLOUR_COLUMN]
+    rows = [[text, "2026-06-30", "Red: Overdue"] for text in HOSTILE_CELLS]
+    (tmp_path / "book.xlsx").write_bytes(to_xlsx("Tracker", columns, rows, datetime(2026, 6, 30)))
+    command = [
+        "soffice",
+        f"-env:UserInstallation=file://{tmp_path}/profile",
+        "--headless",
+        "--convert-to",
+        "csv:Text - txt - csv (StarCalc):44,34,76,1",
+        "--outdir",
+        str(tmp_path),
+        str(tmp_path / "book.xlsx"),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=240)
+    shown_rows = list(csv.reader(io.StringIO((tmp_path / "book.csv").read_text(), newline="")))
+    expected = csv_cells(to_csv(columns, rows))
+    for row in expected[1:]:
+        row[0] = row[0].replace("\r\n", "\n")  # LibreOffice keeps a line break as one character
+        row[1] = "30 Jun 2026"  # the date as the sheet shows it
+    assert shown_rows == expected

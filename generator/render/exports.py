@@ -9,18 +9,19 @@ same build.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
 
 from generator.check.assess import Build
 from generator.digest import Memo, content_key
 from generator.load.link import Portfolio
 from generator.model import Action
+from generator.render.xlsx import Look, workbook_parts
 
 TRACKER_COLUMNS = [
     "Concern",
@@ -54,8 +55,6 @@ REGISTER_COLUMNS = [
 # Characters an XLSX file (XML 1.0) cannot hold; removed from CSV too, so both show the same.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# An XLSX string shows _x0041_ as "A"; a literal "_x" before four hex digits and "_" is escaped.
-_XLSX_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 
 
 def _unseen(char: str) -> bool:
@@ -87,10 +86,12 @@ def inert(value: str) -> str:
     A cell that starts with a sign of a formula, or with spaces or invisible characters and then
     one, is given a leading apostrophe.
     """
-    first = next((char for char in value if not _unseen(char)), "")
-    if value.startswith(_FORMULA_START) or first in _FORMULA_START[:4]:
+    if value.startswith(_FORMULA_START):
         return "'" + value
-    return value
+    if not value or value[0].isalnum() or not _unseen(value[0]):  # most cells: it shows at once
+        return value
+    first = next((char for char in value if not _unseen(char)), "")
+    return "'" + value if first in _FORMULA_START[:4] else value
 
 
 def cell_text(value: str) -> str:
@@ -175,10 +176,15 @@ def register_rows(build: Build) -> list[list[str]]:
 
 def to_csv(columns: list[str], rows: list[list[str]]) -> bytes:
     """CSV with a byte-order mark, so Excel reads the UTF-8 text correctly."""
+    return _csv(columns, _cleaned(rows))
+
+
+def _csv(columns: list[str], cleaned: list[list[str]]) -> bytes:
+    """:func:`to_csv` given the rows' cells already through :func:`cell_text`."""
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow([cell_text(column) for column in columns])
-    writer.writerows([[cell_text(cell) for cell in row] for row in rows])
+    writer.writerows(cleaned)
     return ("\ufeff" + stream.getvalue()).encode("utf-8")
 
 
@@ -194,76 +200,76 @@ FILLS = {  # colour word -> (fill, text), as on the site
 }
 
 
+def _colour_look(word: str, long: bool) -> str:
+    return f"Portfolio {word.lower()}{' long' if long else ''}"
+
+
+#: The looks a cell can have, each a named cell style in the workbook (as Excel lists them).
+HEADING, DATE, TEXT, LONG_TEXT = range(4)
+LOOKS = [
+    Look("Portfolio heading", bold=True),
+    Look("Portfolio date", top=True, number_format="dd mmm yyyy"),
+    Look("Portfolio text", top=True),
+    Look("Portfolio long text", top=True, wrap=True),
+    *(
+        Look(_colour_look(word, long), bold=True, fill=fill, colour=text, top=True, wrap=long)
+        for word, (fill, text) in FILLS.items()
+        for long in (False, True)
+    ),
+]
+_NAMED = {look.name: index for index, look in enumerate(LOOKS)}
+_COLOUR_LOOKS = {
+    (word, long): _NAMED[_colour_look(word, long)] for word in FILLS for long in (False, True)
+}
+#: Text longer than this wraps in the workbook.
+LONG = 60
+
+
 def to_xlsx(title: str, columns: list[str], rows: list[list[str]], when: datetime) -> bytes:
     """An XLSX workbook with one sheet: a bold frozen header row with filters, columns as wide
     as their text, dates as dates, and each status colour filled in that colour beside its
     word (so colour is never the only signal)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
-    from openpyxl.utils import get_column_letter
+    return _xlsx(title, columns, rows, _cleaned(rows), when)
 
-    book = Workbook(write_only=True)  # streams rows: fast and lean for large trackers
-    sheet: Any = book.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        longest = max([len(column), *(len(r[index - 1]) for r in rows)])
-        width = 13 if column in DATE_COLUMNS else min(60, longest + 2)
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    # Each look a cell can have is a named style, made once: giving a cell a named style copies
-    # it, where setting its font, fill and alignment one by one looks each up again (a large
-    # tracker has a hundred thousand cells).
-    wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
 
-    def look(name: str, **parts: Any) -> str:
-        book.add_named_style(NamedStyle(name=name, **parts))
-        return name
+def _xlsx(
+    title: str,
+    columns: list[str],
+    rows: list[list[str]],
+    cleaned: list[list[str]],
+    when: datetime,
+) -> bytes:
+    """:func:`to_xlsx` given the rows' cells already through :func:`cell_text`."""
+    widths = [
+        13
+        if column in DATE_COLUMNS
+        else min(60, max([len(column), *(len(r[i]) for r in rows)]) + 2)
+        for i, column in enumerate(columns)
+    ]
+    dated = frozenset(i for i, column in enumerate(columns) if column in DATE_COLUMNS)
+    coloured = columns.index(COLOUR_COLUMN) if COLOUR_COLUMN in columns else -1
 
-    header_look = look("Portfolio heading", font=Font(bold=True))
-    date_look = look("Portfolio date", number_format="dd mmm yyyy", alignment=top)
-    text_looks = {
-        False: look("Portfolio text", alignment=top),
-        True: look("Portfolio long text", alignment=wrap),
-    }
-    colour_looks = {
-        (word, long): look(
-            f"Portfolio {word.lower()}{' long' if long else ''}",
-            fill=PatternFill("solid", fgColor=fill),
-            font=Font(bold=True, color=text),
-            alignment=wrap if long else top,
-        )
-        for word, (fill, text) in FILLS.items()
-        for long in (False, True)
-    }
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=_xlsx_text(column))
-        cell.style = header_look
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for column, value in zip(columns, row, strict=True):
-            day = _iso_date(value) if column in DATE_COLUMNS else None
-            cell = WriteOnlyCell(sheet, value=day if day is not None else _xlsx_text(value))
-            long = len(value) > 60
-            word = value.split(":", 1)[0] if column == COLOUR_COLUMN else ""
-            if day is not None:
-                cell.style = date_look
-            elif (word, long) in colour_looks:
-                cell.style = colour_looks[word, long]
-            else:
-                cell.style = text_looks[long]
-            cells.append(cell)
-        sheet.append(cells)
-    book.properties.creator = "portfolio"
-    book.properties.created = when
-    book.properties.modified = when
-    raw = io.BytesIO()
-    book.save(raw)
-    return _stable_zip(raw.getvalue(), when)
+    def sheet() -> Iterator[list[tuple[str | date, int]]]:
+        yield [(cell_text(column), HEADING) for column in columns]
+        for row, texts in zip(rows, cleaned, strict=True):
+            cells: list[tuple[str | date, int]] = []
+            for index, (value, text) in enumerate(zip(row, texts, strict=True)):
+                long = len(value) > LONG
+                if index in dated:
+                    day = _iso_date(value)
+                    if day is not None:
+                        cells.append((day, DATE))
+                        continue
+                elif index == coloured:
+                    look = _COLOUR_LOOKS.get((value.split(":", 1)[0], long))
+                    if look is not None:
+                        cells.append((text, look))
+                        continue
+                cells.append((text, LONG_TEXT if long else TEXT))
+            yield cells
+
+    parts = workbook_parts(title, LOOKS, widths, sheet(), when)
+    return dated_zip(parts, when.date())
 
 
 def _iso_date(value: str) -> date | None:
@@ -273,29 +279,9 @@ def _iso_date(value: str) -> date | None:
         return None
 
 
-def _xlsx_text(value: str) -> str:
-    """A cell's text as an XLSX file stores it, so that Excel shows what the CSV shows."""
-    return _XLSX_ESCAPE.sub("_x005F_", cell_text(value))
-
-
-def _stable_zip(data: bytes, when: datetime) -> bytes:
-    """The workbook with every entry dated ``when``, so builds give the same bytes."""
-    moment = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-
-    def entries() -> Iterator[tuple[str, bytes]]:
-        with zipfile.ZipFile(io.BytesIO(data)) as source:
-            for info in source.infolist():
-                content = source.read(info.filename)
-                if info.filename == "docProps/core.xml":
-                    # openpyxl stamps "modified" with the time of saving, whatever it was told.
-                    content = re.sub(
-                        rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                        rb"\g<1>" + moment + rb"\g<2>",
-                        content,
-                    )
-                yield info.filename, content
-
-    return dated_zip(entries(), when.date())
+def _cleaned(rows: list[list[str]]) -> list[list[str]]:
+    """Each row's cells through :func:`cell_text`."""
+    return [[cell_text(cell) for cell in row] for row in rows]
 
 
 def dated_zip(entries: Iterable[tuple[str, bytes]], day: date) -> bytes:
@@ -321,26 +307,29 @@ def downloads(build: Build, memo: Memo | None = None) -> dict[str, bytes]:
     register = register_rows(build)
     tracker_head = tracker_columns(build)
     register_head = register_columns(build)
+    # Each table's cells are cleaned once, for its CSV and its workbook, when one is made.
+    tracker_clean = functools.cache(lambda: _cleaned(tracker))
+    register_clean = functools.cache(lambda: _cleaned(register))
     files: dict[str, tuple[list[str], list[list[str]], Callable[[], bytes]]] = {
         "downloads/action-tracker.csv": (
             tracker_head,
             tracker,
-            lambda: to_csv(tracker_head, tracker),
+            lambda: _csv(tracker_head, tracker_clean()),
         ),
         "downloads/action-tracker.xlsx": (
             tracker_head,
             tracker,
-            lambda: to_xlsx("Action tracker", tracker_head, tracker, when),
+            lambda: _xlsx("Action tracker", tracker_head, tracker, tracker_clean(), when),
         ),
         "downloads/evidence-register.csv": (
             register_head,
             register,
-            lambda: to_csv(register_head, register),
+            lambda: _csv(register_head, register_clean()),
         ),
         "downloads/evidence-register.xlsx": (
             register_head,
             register,
-            lambda: to_xlsx("Evidence register", register_head, register, when),
+            lambda: _xlsx("Evidence register", register_head, register, register_clean(), when),
         ),
     }
     made: dict[str, bytes] = {}
