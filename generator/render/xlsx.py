@@ -18,7 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from xml.sax.saxutils import escape, quoteattr
+
+from markupsafe import escape
 
 #: The most text one cell can hold, in UTF-16 code units.
 CELL_LIMIT = 32767
@@ -69,7 +70,7 @@ def text_element(value: str) -> str:
         value = value.encode("utf-16-le")[: 2 * CELL_LIMIT].decode("utf-16-le", "ignore")
     space = ' xml:space="preserve"' if value != value.strip() else ""
     if _SPECIAL.search(value):
-        value = _ESCAPED.sub("_x005F_", escape(value, {"\r": "&#13;"}))
+        value = _ESCAPED.sub("_x005F_", str(escape(value)).replace("\r", "&#13;"))
     return f"<t{space}>{value}</t>"
 
 
@@ -142,7 +143,7 @@ def workbook_parts(
     book = (
         f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><workbookPr/>'
         '<bookViews><workbookView activeTab="0"/></bookViews>'
-        f'<sheets><sheet name={quoteattr(name)} sheetId="1" r:id="rId1"/></sheets>'
+        f'<sheets><sheet name="{escape(name)}" sheetId="1" r:id="rId1"/></sheets>'
         '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
         f"{escape(filtered)}</definedName></definedNames>"
         '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
@@ -202,10 +203,10 @@ def styles(looks: Sequence[Look]) -> str:
         named.append(f"<xf {parts}{applied}{end}")
         cells.append(f'<xf {parts} xfId="{index}"{applied}{end}')
     numbers = "".join(
-        f'<numFmt numFmtId="{i}" formatCode={quoteattr(code)}/>' for code, i in formats.items()
+        f'<numFmt numFmtId="{i}" formatCode="{escape(code)}"/>' for code, i in formats.items()
     )
     names = "".join(
-        f'<cellStyle name={quoteattr(look.name)} xfId="{i}"/>'
+        f'<cellStyle name="{escape(look.name)}" xfId="{i}"/>'
         for i, look in enumerate(looks, start=1)
     )
     return (
