@@ -454,11 +454,12 @@ def scan(
             hexdigest = digests.get(eid)
             for line, kind in memo.found_in(path, bytes.fromhex(hexdigest) if hexdigest else None):
                 found.append((attachment_display(portfolio, path, root), line, kind))
+    known = set(found)
     for eid, path in sorted(portfolio.attachments.items()):
         # The output names the file as it is on disk, which the entry may not spell out.
         where = portfolio.where(eid, "file")
         for kind in dict.fromkeys(identifiers(path.relative_to(root).as_posix())):
-            if (where.path, where.line, kind) not in found:
+            if (where.path, where.line, kind) not in known:
                 found.append((where.path, where.line, f"{kind} in the name of the attached file"))
     return found
 
