@@ -4,6 +4,10 @@ A large portfolio prints thousands of these on its pages, and the same few lines
 template cost many times what an f-string does; so they are built here, each escaping what it
 prints, and the templates place them. Each takes the path of the page it is printed on (links
 are relative to it) where it links anywhere.
+
+The PDF portfolio prints the same pieces (a record's link, a list of them, a role, a list of
+findings) from here too, made ``in_document``: a link then points at the record's place in the
+printed document (``#concern-C1``), and a role, which has no place there, is its name.
 """
 
 from __future__ import annotations
@@ -53,8 +57,11 @@ def unique(values: Iterable[str]) -> list[str]:
 class Fragments:
     """Builds the repeated pieces of every page of one build."""
 
-    def __init__(self, build: Build, paths: Paths, reads: Reads | None = None) -> None:
+    def __init__(
+        self, build: Build, paths: Paths, reads: Reads | None = None, in_document: bool = False
+    ) -> None:
         self.reads = reads = reads or Reads()
+        self.in_document = in_document
         self.build = build
         self.p: Portfolio = build.portfolio
         self.paths = paths
@@ -85,9 +92,32 @@ class Fragments:
     # --- links -------------------------------------------------------------------------------
 
     def link(self, page: str, target: str, text: str) -> Markup:
-        """A link from ``page`` to the site path ``target``."""
+        """A link from ``page`` to the site path ``target`` (in a document: to the place
+        ``target`` names, as ``#concern-C1``)."""
+        href = f"#{target}" if self.in_document else relative_url(page, target)
         # Formatting with Markup.format costs several times this, on every line of a page.
-        return Markup(f'<a href="{escape(relative_url(page, target))}">{escape(text)}</a>')
+        return Markup(f'<a href="{escape(href)}">{escape(text)}</a>')
+
+    def place(self, record_id: str) -> str | None:
+        """Where a record is: its page in the site (or its anchor in a document), or None when
+        this audience does not see it."""
+        if not self.in_document:
+            return self.paths.by_id.get(record_id)
+        p = self.p
+        for kind, records in (
+            ("concern", p.concerns),
+            ("action", p.actions),
+            ("measure", p.measures),
+            ("evidence", p.evidence),
+            ("review", p.reviews),
+        ):
+            if record_id in records:
+                return f"{kind}-{record_id}"
+        if record_id in self.key_questions:
+            return f"kq-{record_id}"
+        if record_id in self.statements:
+            return f"statement-{record_id}"
+        return None
 
     def brag(self, record_id: str) -> Markup:
         """A record's colour and status, with the reason beside it where it explains the
@@ -111,14 +141,16 @@ class Fragments:
         return self.reads.remembered(self._brags, record_id, make)
 
     def role(self, page: str, name: str | None) -> Markup:
-        """A link to a role's page, or "none"."""
+        """A link to a role's page (in a document, the role's name), or "none"."""
         if not name:
             return NONE
+        if self.in_document:
+            return escape(self.p.role_label(name))
         return self.link(page, self.paths.roles[name], self.p.role_label(name))
 
     def ref(self, page: str, record_id: str) -> Markup:
         """A link to a record by its id, or "withheld" when this audience does not see it."""
-        target = self.paths.by_id.get(record_id)
+        target = self.place(record_id)
         if target is None:
             return WITHHELD  # not in this audience's output: say so, never link
         return self.link(page, target, record_id)
@@ -130,11 +162,15 @@ class Fragments:
         return Markup(", ".join([self.ref(page, i) for i in ids]))
 
     def statement_link(self, page: str, slug: str) -> Markup:
-        """A link to a quality statement's page."""
-        return self.link(page, self.paths.statement(slug), self.statements[slug][1].title)
+        """A link to a quality statement's page (or its place in a document)."""
+        target = f"statement-{slug}" if self.in_document else self.paths.statement(slug)
+        return self.link(page, target, self.statements[slug][1].title)
 
     def finding_url(self, finding: Finding) -> str:
-        """The site path of the page (and place) a finding is about."""
+        """The site path of the page (and place) a finding is about (in a document, its
+        anchor)."""
+        if self.in_document:
+            return self.place(finding.record) or ""
         if finding.record in self.paths.by_id:
             return self.paths.by_id[finding.record]
         if finding.record in self.key_questions:
@@ -184,12 +220,7 @@ class Fragments:
         lines = ['<ul class="findings">\n']
         for f in items:
             r = self.rules[f.code]
-            record = (
-                f' · <a href="{escape(relative_url(page, self.finding_url(f)))}">'
-                f"{escape(f.record)}</a>"
-                if show_record
-                else ""
-            )
+            record = f" · {self.link(page, self.finding_url(f), f.record)}" if show_record else ""
             lines.append(
                 f'<li class="finding severity-{escape(f.severity)}">'
                 f'<span class="finding-code">{escape(f.code)}</span> '

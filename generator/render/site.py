@@ -200,7 +200,7 @@ class SiteRenderer:
         self._attachments = set(self.given.portfolio.attachments.values())
         self._root = build.portfolio.root.resolve()
         self._remembered: dict[Any, Any] = {}
-        self.fragments = Fragments(build, self.paths, self.reads)
+        self.fragments = Fragments(build, self.paths, self.reads, in_document=for_print)
         self.sources.update(
             {
                 "path": cast(Source, self.paths.by_id),
@@ -379,7 +379,11 @@ class SiteRenderer:
         parts = self.fragments
 
         def on_page(make: Callable[..., Markup]) -> Callable[..., Markup]:
-            # The template passes what to show; the page being rendered comes from its context.
+            # The template passes what to show; the page being rendered comes from its context
+            # (printed, links point within the document: there is no page to start from).
+            if self.for_print:
+                return partial(make, "")
+
             @pass_context
             def helper(context: Context, *args: Any, **kwargs: Any) -> Markup:
                 return make(context["page_path"], *args, **kwargs)
