@@ -1,10 +1,13 @@
-"""The markup built in generator.render.pages escapes every piece of record text it prints."""
+"""The markup built in generator.render.pages: it escapes every piece of record text it prints,
+and the PDF prints the same pieces."""
 
 from __future__ import annotations
 
 import json
+import re
 
-from conftest import CONCERN_MD, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
+from conftest import CONCERN_MD, EVIDENCE_02, PORTFOLIO_YAML, SAMPLE, MakePortfolio
+from generator.pdf.document import PrintDocument
 from generator.pipeline import load, render_site
 
 HOSTILE = "<b>x</b> & \"q\" 'a'"
@@ -65,3 +68,26 @@ def test_header_marks_only_its_key_question_page(make_portfolio: MakePortfolio) 
     assert '<a href="safe.html">' in effective
     assert 'aria-current="page">Safe<' not in pages["statements/safeguarding.html"].decode()
     assert '<a href="../key-questions/safe.html">' in pages["concerns/MED-01.html"].decode()
+
+
+def test_the_pdf_prints_the_sites_own_fragments() -> None:
+    """A list of findings, a record's link and a role are defined once: the print document
+    shows the same findings list as the site's page (links aside), and its links point at
+    anchors within the document."""
+    build = load(SAMPLE)
+    site = render_site(build, workers=1).pages
+    printed = "".join(part.html for part in PrintDocument(build).parts())
+    lists = re.compile(r'<ul class="findings">.*?</ul>', re.S)
+    # An action's findings, printed without the record they are about: the same markup.
+    action = next(a for a in build.portfolio.actions if build.findings_for(a))
+    concern_page = site["concerns/" + build.portfolio.actions[action][0].id + ".html"].decode()
+    in_site = set(lists.findall(concern_page))
+    in_print = set(lists.findall(printed))
+    shared = in_site & in_print
+    assert shared, "no findings list is printed as the site prints it"
+    assert any(build.findings_for(action)[0].code in s for s in shared)
+    # The print document's record links are anchors it holds; none points at a site page.
+    hrefs = set(re.findall(r'href="([^"]*)"', printed))
+    assert hrefs and all(h.startswith("#") for h in hrefs if "://" not in h)
+    ids = set(re.findall(r'id="([^"]+)"', printed))
+    assert {h[1:] for h in hrefs if h.startswith("#")} <= ids
