@@ -7,9 +7,11 @@ builds in one process do not meet.
 
 Three shapes of work:
 
-* :func:`fork_map` shares a list of items between forked processes, each taking every n-th
-  item. The work may be any function, a closure included: forked workers start as copies of
-  this process, so nothing is pickled on the way in, only the results on the way out.
+* :func:`fork_map` shares a list of items between forked processes, each taking the next
+  batch of items as it finishes the last, so a process that met costly items (a large index
+  page) does not hold the others up. The work may be any function, a closure included: forked
+  workers start as copies of this process, so nothing is pickled on the way in, only the
+  results on the way out.
 * :class:`Pool` lays out jobs of very unequal cost, longest first, on a pool of forked
   processes that lives as long as the ``with`` block (the PDF uses one for several rounds).
 * :class:`Background` runs one task in a forked process while this one goes on (the output
@@ -69,6 +71,11 @@ class WorkerFailed(RuntimeError):
     """A worker process failed; the message holds its traceback."""
 
 
+#: How many batches each worker's share of a fork_map is cut into: small enough that the
+#: processes finish together, large enough that taking one costs nothing.
+BATCHES_PER_WORKER = 32
+
+
 def fork_map(
     items: Sequence[T],
     work: Callable[[T], R],
@@ -81,28 +88,40 @@ def fork_map(
     """``[work(item) for item in items]``, shared by ``workers`` processes, in order.
 
     Forks only when there are two workers or more, at least ``least`` items, and fork is to be
-    had; otherwise (or when no process can be started) everything runs here. With ``here``,
-    this process takes a share too (after ``meanwhile``); without, it runs ``meanwhile`` while
-    the workers do all the items. ``meanwhile`` runs exactly once either way.
+    had; otherwise (or when no process can be started) everything runs here. Each process takes
+    the next batch of items as it finishes the last. With ``here``, this process takes batches
+    too (after ``meanwhile``); without, it runs ``meanwhile`` while the workers do all the
+    items. ``meanwhile`` runs exactly once either way.
     """
     if workers < 2 or len(items) < max(least, 2) or not can_fork():
         if meanwhile is not None:
             meanwhile()
         return [work(item) for item in items]
-    started: list[tuple[Any, Any, int]] = []  # (process, connection, share)
-    first = 1 if here else 0
+    started: list[tuple[Any, Any, int]] = []  # (process, connection, number)
     context = mp.get_context("fork")
+    taken = context.Value("q", 0)  # the first item no process has taken yet (with its lock)
+    size = max(1, len(items) // (workers * BATCHES_PER_WORKER))
+
+    def batches() -> list[tuple[int, list[R]]]:
+        done: list[tuple[int, list[R]]] = []
+        while True:
+            with taken.get_lock():
+                first = taken.value
+                taken.value = min(first + size, len(items))
+            if first >= len(items):
+                return done
+            done.append((first, [work(item) for item in items[first : first + size]]))
+
     frozen = gc.get_freeze_count() > 0  # by the build that called: it unfreezes
     gc.freeze()  # keep the collector from touching (and so copying) the shared objects
     try:
-        for share in range(first, workers):
+        for number in range(1 if here else 0, workers):
             receive, send = context.Pipe(duplex=False)
 
-            def run(share: int = share, send: Any = send) -> None:
+            def run(send: Any = send) -> None:
                 leave_with_parent()
                 try:
-                    done = [work(item) for item in items[share::workers]]
-                    data = pickle.dumps((True, done), protocol=pickle.HIGHEST_PROTOCOL)
+                    data = pickle.dumps((True, batches()), protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException:
                     data = pickle.dumps((False, traceback.format_exc()))
                 send.send_bytes(data)
@@ -111,33 +130,32 @@ def fork_map(
             try:
                 process = context.Process(target=run, daemon=True)
                 process.start()
-            except OSError:  # no process to spare: what is left is done here
+            except OSError:  # no process to spare: what is left is done by the others
                 receive.close()
                 send.close()
                 break
             send.close()
-            started.append((process, receive, share))
+            started.append((process, receive, number))
         if meanwhile is not None:
             meanwhile()
-        results: list[Any] = [None] * len(items)
-        shared = {share for _, _, share in started}
-        for share in range(workers):
-            if share not in shared:  # this process's share, or a worker that never started
-                results[share::workers] = [work(item) for item in items[share::workers]]
+        done = batches() if here or not started else []
         failure = None
-        for process, receive, share in started:
+        for process, receive, number in started:
             try:
-                ok, done = pickle.loads(receive.recv_bytes())
+                ok, theirs = pickle.loads(receive.recv_bytes())
             except EOFError:
-                ok, done = False, f"worker {share} ended without a result"
+                ok, theirs = False, f"worker {number} ended without a result"
             receive.close()
             process.join()
             if ok:
-                results[share::workers] = done
+                done += theirs
             else:
-                failure = failure or str(done)
+                failure = failure or str(theirs)
         if failure is not None:
             raise WorkerFailed(failure)
+        results: list[Any] = [None] * len(items)
+        for first, made in done:
+            results[first : first + len(made)] = made
         return results
     finally:
         for process, _, _ in started:

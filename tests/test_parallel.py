@@ -1,0 +1,56 @@
+"""generator.parallel.fork_map: the results of forked workers, in order, whatever each took."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from generator.parallel import WorkerFailed, fork_map
+
+
+@pytest.mark.parametrize("here", [False, True])
+def test_results_come_back_in_order_from_every_process(here: bool) -> None:
+    items = list(range(300))
+    ran: list[str] = []
+
+    def work(n: int) -> tuple[int, int]:
+        time.sleep(0.002)  # long enough that every process gets some
+        return n * n, os.getpid()
+
+    done = fork_map(items, work, 2, here=here, meanwhile=lambda: ran.append("x"))
+    assert [square for square, _ in done] == [n * n for n in items]
+    assert ran == ["x"]  # meanwhile ran once, here
+    pids = {pid for _, pid in done}
+    assert len(pids) == 2
+    assert (os.getpid() in pids) is here
+
+
+def test_a_process_held_up_by_a_costly_item_does_not_hold_the_others() -> None:
+    """One slow item early on: the other worker takes the batches the slow one would have
+    had, so the slow worker makes far fewer than half of the results."""
+
+    def work(n: int) -> int:
+        if n == 0:
+            time.sleep(1.0)
+        return os.getpid()
+
+    done = fork_map(list(range(640)), work, 2)
+    slow = done[0]
+    assert done.count(slow) < len(done) // 4
+
+
+def test_a_failing_item_fails_the_map_with_its_traceback() -> None:
+    def work(n: int) -> int:
+        if n == 333:
+            raise ValueError("item 333 is bad")
+        return n
+
+    with pytest.raises(WorkerFailed, match="item 333 is bad"):
+        fork_map(list(range(1000)), work, 2)
+
+
+def test_below_the_least_nothing_is_forked() -> None:
+    done = fork_map(list(range(10)), lambda n: os.getpid(), 2, least=100)
+    assert set(done) == {os.getpid()}
