@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from generator.cache.inputs import Inputs, default_cache_dir, scan_inputs
 from generator.cache.store import BuildCache
 from generator.check.privacy import Scanned, reader_of, scan_bytes, scan_key
-from generator.errors import PortfolioError, Problem
+from generator.errors import PortfolioError, Problem, Problems
 from generator.load.sources import record_kind
 from generator.output.write import PDF_NAME, Staging, built_with, check_output, write_file
 from generator.parallel import collector_paused, fork_map
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from generator.check.assess import Build
     from generator.check.report import CheckResult
     from generator.load.records import Read, RecordFile
-    from generator.output.write import Staging
     from generator.pdf.document import RenderedPdf
     from generator.render.site import PageJob, SiteFiles, SiteRenderer
 
@@ -67,7 +66,6 @@ def load(
     from generator.cache.records import cached, keep
     from generator.check.assess import assess
     from generator.check.privacy import ScanMemo, scan_text
-    from generator.errors import Problems
     from generator.load.portfolio import assemble, attachment_digests, fingerprint, open_portfolio
     from generator.load.records import read_record
 
