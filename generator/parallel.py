@@ -93,13 +93,18 @@ def fork_map(
     too (after ``meanwhile``); without, it runs ``meanwhile`` while the workers do all the
     items. ``meanwhile`` runs exactly once either way.
     """
-    if workers < 2 or len(items) < max(least, 2) or not can_fork():
+    context = mp.get_context("fork") if can_fork() else None
+    taken = None
+    if context is not None and workers > 1 and len(items) >= max(least, 2):
+        try:  # the first item no process has taken yet, with its lock, shared
+            taken = context.Value("q", 0)
+        except OSError:  # no shared memory or semaphores here (some containers)
+            taken = None
+    if context is None or taken is None:
         if meanwhile is not None:
             meanwhile()
         return [work(item) for item in items]
     started: list[tuple[Any, Any, int]] = []  # (process, connection, number)
-    context = mp.get_context("fork")
-    taken = context.Value("q", 0)  # the first item no process has taken yet (with its lock)
     size = max(1, len(items) // (workers * BATCHES_PER_WORKER))
 
     def batches() -> list[tuple[int, list[R]]]:
