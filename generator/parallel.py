@@ -74,6 +74,9 @@ class WorkerFailed(RuntimeError):
 #: How many batches each worker's share of a fork_map is cut into: small enough that the
 #: processes finish together, large enough that taking one costs nothing.
 BATCHES_PER_WORKER = 32
+#: Seconds a process waits to take its next batch before taking the map as failed (the lock
+#: is held for a few instructions at a time).
+LOCK_PATIENCE = 60.0
 
 
 def fork_map(
@@ -98,7 +101,7 @@ def fork_map(
     if context is not None and workers > 1 and len(items) >= max(least, 2):
         try:  # the first item no process has taken yet, with its lock, shared
             taken = context.Value("q", 0)
-        except OSError:  # no shared memory or semaphores here (some containers)
+        except (OSError, ImportError):  # no shared memory or semaphores here (some containers)
             taken = None
     if context is None or taken is None:
         if meanwhile is not None:
@@ -107,15 +110,27 @@ def fork_map(
     started: list[tuple[Any, Any, int]] = []  # (process, connection, number)
     size = max(1, len(items) // (workers * BATCHES_PER_WORKER))
 
+    lock, counter = taken.get_lock(), taken.get_obj()
+
     def batches() -> list[tuple[int, list[R]]]:
         done: list[tuple[int, list[R]]] = []
         while True:
-            with taken.get_lock():
-                first = taken.value
-                taken.value = min(first + size, len(items))
+            # Held for a few instructions; a process killed while holding it would leave the
+            # others waiting for ever: they give up instead.
+            if not lock.acquire(timeout=LOCK_PATIENCE):
+                raise WorkerFailed("a worker stopped while taking its next items")
+            try:
+                first = counter.value
+                counter.value = min(first + size, len(items))
+            finally:
+                lock.release()
             if first >= len(items):
                 return done
-            done.append((first, [work(item) for item in items[first : first + size]]))
+            try:
+                done.append((first, [work(item) for item in items[first : first + size]]))
+            except BaseException:
+                counter.value = len(items)  # the map has failed: the others take no more
+                raise
 
     frozen = gc.get_freeze_count() > 0  # by the build that called: it unfreezes
     gc.freeze()  # keep the collector from touching (and so copying) the shared objects

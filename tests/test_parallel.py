@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,11 +13,11 @@ from generator.parallel import WorkerFailed, fork_map
 
 @pytest.mark.parametrize("here", [False, True])
 def test_results_come_back_in_order_from_every_process(here: bool) -> None:
-    items = list(range(300))
+    items = list(range(400))
     ran: list[str] = []
 
     def work(n: int) -> tuple[int, int]:
-        time.sleep(0.002)  # long enough that every process gets some
+        time.sleep(0.005)  # two seconds of work in all: every process gets some
         return n * n, os.getpid()
 
     done = fork_map(items, work, 2, here=here, meanwhile=lambda: ran.append("x"))
@@ -33,7 +34,7 @@ def test_a_process_held_up_by_a_costly_item_does_not_hold_the_others() -> None:
 
     def work(n: int) -> int:
         if n == 0:
-            time.sleep(1.0)
+            time.sleep(3.0)
         return os.getpid()
 
     done = fork_map(list(range(640)), work, 2)
@@ -41,14 +42,20 @@ def test_a_process_held_up_by_a_costly_item_does_not_hold_the_others() -> None:
     assert done.count(slow) < len(done) // 4
 
 
-def test_a_failing_item_fails_the_map_with_its_traceback() -> None:
+def test_a_failing_item_fails_the_map_with_its_traceback(tmp_path: Path) -> None:
+    """The failure is reported with its traceback, and the other process takes no more work
+    once it is known (each item it does leaves a file behind)."""
+
     def work(n: int) -> int:
-        if n == 333:
-            raise ValueError("item 333 is bad")
+        if n == 0:
+            raise ValueError("item 0 is bad")
+        time.sleep(0.01)
+        (tmp_path / str(n)).touch()
         return n
 
-    with pytest.raises(WorkerFailed, match="item 333 is bad"):
-        fork_map(list(range(1000)), work, 2)
+    with pytest.raises(WorkerFailed, match="item 0 is bad"):
+        fork_map(list(range(640)), work, 2)
+    assert len(list(tmp_path.iterdir())) < 320  # far from all of the other 639
 
 
 def test_below_the_least_nothing_is_forked() -> None:
