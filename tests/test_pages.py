@@ -3,12 +3,14 @@ and the PDF prints the same pieces."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 from conftest import CONCERN_MD, EVIDENCE_02, PORTFOLIO_YAML, SAMPLE, MakePortfolio
 from generator.pdf.document import PrintDocument
 from generator.pipeline import load, render_site
+from generator.render.site import SiteRenderer
 
 HOSTILE = "<b>x</b> & \"q\" 'a'"
 ESCAPED = "&lt;b&gt;x&lt;/b&gt; &amp; &#34;q&#34; &#39;a&#39;"
@@ -91,3 +93,16 @@ def test_the_pdf_prints_the_sites_own_fragments() -> None:
     assert hrefs and all(h.startswith("#") for h in hrefs if "://" not in h)
     ids = set(re.findall(r'id="([^"]+)"', printed))
     assert {h[1:] for h in hrefs if h.startswith("#")} <= ids
+
+
+def test_a_printed_finding_about_a_record_it_does_not_hold_names_no_record() -> None:
+    """Printed, a finding's record is linked where the document holds it and "withheld"
+    where it does not: the id of a record kept from an audience is never printed."""
+    build = load(SAMPLE)
+    parts = SiteRenderer(build, for_print=True).fragments
+    known = next(iter(build.findings))
+    hidden = dataclasses.replace(known, record="MED-99", concern="MED-99")
+    shown = str(parts.finding_items("", [known, hidden], show_record=True))
+    assert f'href="#{parts.place(known.record)}"' in shown
+    assert "MED-99" not in shown.replace(hidden.message, "")
+    assert shown.count(">withheld<") == 1

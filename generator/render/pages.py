@@ -167,10 +167,7 @@ class Fragments:
         return self.link(page, target, self.statements[slug][1].title)
 
     def finding_url(self, finding: Finding) -> str:
-        """The site path of the page (and place) a finding is about (in a document, its
-        anchor)."""
-        if self.in_document:
-            return self.place(finding.record) or ""
+        """The site path of the page (and place) a finding is about."""
         if finding.record in self.paths.by_id:
             return self.paths.by_id[finding.record]
         if finding.record in self.key_questions:
@@ -220,7 +217,10 @@ class Fragments:
         lines = ['<ul class="findings">\n']
         for f in items:
             r = self.rules[f.code]
-            record = f" · {self.link(page, self.finding_url(f), f.record)}" if show_record else ""
+            record = ""
+            if show_record:
+                target = self.place(f.record) if self.in_document else self.finding_url(f)
+                record = f" · {self.link(page, target, f.record) if target else WITHHELD}"
             lines.append(
                 f'<li class="finding severity-{escape(f.severity)}">'
                 f'<span class="finding-code">{escape(f.code)}</span> '

@@ -390,12 +390,10 @@ class SiteRenderer:
 
             return helper
 
+        # What a printed document may print: the rows link to pages of the site only.
+        in_document = ("role", "ref", "refs", "statement_link", "finding_items")
         on_pages = (
-            "role",
-            "ref",
-            "refs",
-            "statement_link",
-            "finding_items",
+            *in_document,
             "concern_row",
             "evidence_row",
             "reading_row",
@@ -407,7 +405,10 @@ class SiteRenderer:
             "brag": parts.brag,
             "outcome_line": parts.outcome_line,
             "outcome_cell": parts.outcome_cell,
-            **{name: on_page(getattr(parts, name)) for name in on_pages},
+            **{
+                name: on_page(getattr(parts, name))
+                for name in (in_document if self.for_print else on_pages)
+            },
         }
 
     def site_header(self) -> Callable[[Context], Markup]:
