@@ -36,7 +36,7 @@ from generator.render.exports import (
     to_csv,
     to_xlsx,
 )
-from generator.render.xlsx import column_letter, serial
+from generator.render.xlsx import Look, column_letter, serial, workbook_parts
 
 
 def test_tracker_csv_has_the_action_plan_columns() -> None:
@@ -380,3 +380,15 @@ def test_libreoffice_reads_the_workbook_as_the_csv(tmp_path: Path) -> None:
         row[0] = row[0].replace("\r\n", "\n")  # LibreOffice keeps a line break as one character
         row[1] = "30 Jun 2026"  # the date as the sheet shows it
     assert shown_rows == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["", "Plan/2026", "Actions?", "'quoted'", "History", "x" * 32, "\N{GRINNING FACE}" * 16]
+)
+def test_a_sheet_name_excel_would_not_open_is_refused(name: str) -> None:
+    """A workbook with such a sheet name would not open in Excel: the writer refuses it rather
+    than write one (the downloads' sheet names are the tool's own)."""
+    when = datetime(2026, 10, 31)
+    with pytest.raises(ValueError, match="sheet's name"):
+        workbook_parts(name, [Look("Plain")], [10.0], [[("a", 0)]], when)
+    workbook_parts("Action tracker", [Look("Plain")], [10.0], [[("a", 0)]], when)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +20,7 @@ from generator.check.assess import Build
 from generator.digest import Memo, content_key
 from generator.load.link import Portfolio
 from generator.model import Action
-from generator.render.xlsx import Look, workbook_parts
+from generator.render.xlsx import UNWRITABLE, Look, workbook_parts
 
 TRACKER_COLUMNS = [
     "Concern",
@@ -52,8 +51,6 @@ REGISTER_COLUMNS = [
     "Cited by",
     "SHA-256",
 ]
-# Characters an XLSX file (XML 1.0) cannot hold; removed from CSV too, so both show the same.
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -99,7 +96,7 @@ def cell_text(value: str) -> str:
 
     Made inert last, so no later cleaning can uncover a formula.
     """
-    return inert(_UNWRITABLE.sub("", value))
+    return inert(UNWRITABLE.sub("", value))
 
 
 def progress_of(action: Action) -> str:

@@ -23,8 +23,8 @@ from markupsafe import escape
 
 #: The most text one cell can hold, in UTF-16 code units.
 CELL_LIMIT = 32767
-# Characters XML 1.0 cannot hold.
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Characters XML 1.0 cannot hold (the CSV leaves them out too, so both show the same).
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # What a cell's text needs changed to be written: markup, a carriage return, an "_xHHHH_".
 _SPECIAL = re.compile(r"[&<>\r]|_x[0-9A-Fa-f]{4}_")
 _ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
@@ -65,7 +65,7 @@ def column_letter(index: int) -> str:
 def text_element(value: str) -> str:
     """``value`` as a cell's ``<t>`` element: what XML cannot hold removed, cut to what a cell
     holds, escaped as Excel reads it, its spaces at either end kept."""
-    value = _UNWRITABLE.sub("", value)
+    value = UNWRITABLE.sub("", value)
     if len(value) > CELL_LIMIT // 2 and len(value.encode("utf-16-le")) > 2 * CELL_LIMIT:
         value = value.encode("utf-16-le")[: 2 * CELL_LIMIT].decode("utf-16-le", "ignore")
     space = ' xml:space="preserve"' if value != value.strip() else ""
@@ -95,7 +95,16 @@ def workbook_parts(
     """
     if not widths:
         raise ValueError("a workbook needs at least one column")
-    name = _NOT_IN_NAME.sub("", sheet)[:31].strip("'") or "Sheet1"
+    if (
+        not sheet
+        or _NOT_IN_NAME.search(sheet)
+        or len(sheet.encode("utf-16-le")) > 62
+        or sheet.startswith("'")
+        or sheet.endswith("'")
+        or sheet.lower() == "history"
+    ):
+        raise ValueError(f"Excel does not take {sheet!r} as a sheet's name")
+    name = sheet
     letters = [column_letter(i) for i in range(len(widths))]
     body: list[str] = []
     add = body.append
@@ -146,7 +155,7 @@ def workbook_parts(
         f'<sheets><sheet name="{escape(name)}" sheetId="1" r:id="rId1"/></sheets>'
         '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
         f"{escape(filtered)}</definedName></definedNames>"
-        '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
+        "</workbook>"
     )
     moment = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     core = (
@@ -186,12 +195,12 @@ def styles(looks: Sequence[Look]) -> str:
         font = 0
         if look.bold or look.colour:
             colour = f'<color rgb="00{look.colour}"/>' if look.colour else ""
-            fonts.append(_font(("<b/>" if look.bold else "") + colour))
-            font = len(fonts) - 1
+            font = _index(fonts, _font(("<b/>" if look.bold else "") + colour))
         fill = 0
         if look.fill:
-            fills.append(_fill("solid", f'<fgColor rgb="00{look.fill}"/><bgColor indexed="64"/>'))
-            fill = len(fills) - 1
+            fill = _index(
+                fills, _fill("solid", f'<fgColor rgb="00{look.fill}"/><bgColor indexed="64"/>')
+            )
         parts = f'numFmtId="{number}" fontId="{font}" fillId="{fill}" borderId="0"'
         applied = (
             (' applyNumberFormat="1"' if number else "")
@@ -221,6 +230,13 @@ def styles(looks: Sequence[Look]) -> str:
         + f"{names}</cellStyles>"
         + '<dxfs count="0"/><tableStyles count="0"/></styleSheet>'
     )
+
+
+def _index(listed: list[str], element: str) -> int:
+    """Where ``element`` is in ``listed``, added at the end if it is not there yet."""
+    if element not in listed:
+        listed.append(element)
+    return listed.index(element)
 
 
 def _font(marks: str) -> str:
