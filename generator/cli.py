@@ -211,6 +211,12 @@ def build(
                 f"warning: the PDF did not read {url}: it is outside the portfolio", err=True
             )
         pdf_note = f", PDF {built.pdf.pages} pages ({built.pdf_seconds:.1f} s)"
+        if built.pdf.reused:
+            parts = built.pdf.laid_out + built.pdf.reused
+            pdf_note = (
+                f", PDF {built.pdf.pages} pages ({built.pdf.laid_out} of its {parts} parts laid "
+                f"out again, {built.pdf_seconds:.1f} s)"
+            )
     p = loaded.portfolio
     what = f"{out.as_posix()}/{PDF_NAME}" if pdf_only else f"{out.as_posix()}/index.html"
     what += f" ({p.audience} edition)"

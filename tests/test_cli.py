@@ -30,8 +30,8 @@ def test_every_command_has_help_and_is_documented() -> None:
 
 
 def test_build_reports_what_it_wrote(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["build", str(make_portfolio()), "-o", str(out)])
+    out, root = tmp_path / "out", make_portfolio()
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out)])
     assert result.exit_code == 0
     assert result.output.startswith(f"Built {out.as_posix()}/index.html (inspection edition): ")
     assert "2 concerns, 2 actions, 2 evidence entries, 13 findings, as of 2026-06-30" in (
@@ -39,6 +39,14 @@ def test_build_reports_what_it_wrote(make_portfolio: MakePortfolio, tmp_path: Pa
     )
     assert re.search(r", PDF \d+ pages \(", result.output)
     assert (out / "portfolio.pdf").read_bytes().startswith(b"%PDF-1.7")
+
+    # After an edit, it says how much of the PDF was laid out again.
+    concern = next((root / "concerns").glob("*.md"))
+    concern.write_text(concern.read_text(encoding="utf-8") + "\nOne more line.\n", "utf-8")
+    again = CliRunner().invoke(cli, ["build", str(root), "-o", str(out)])
+    assert again.exit_code == 0, again.output
+    found = re.search(r", PDF \d+ pages \((\d+) of its (\d+) parts laid out again, ", again.output)
+    assert found and 0 < int(found[1]) < int(found[2])
 
 
 def test_as_of_option(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
