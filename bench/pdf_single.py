@@ -13,7 +13,17 @@ import hashlib
 import sys
 from pathlib import Path
 
-from generator.pdf.document import ASSETS, Job, PrintDocument, Setup, compose, lay_out
+from markupsafe import Markup
+
+from generator.pdf.document import (
+    ASSETS,
+    PAGE_NUMBER,
+    Job,
+    PrintDocument,
+    Setup,
+    compose,
+    lay_out,
+)
 from generator.pipeline import load
 from generator.render.site import templates_dir
 
@@ -21,9 +31,10 @@ from generator.render.site import templates_dir
 def main(source: Path, out: Path) -> None:
     build = load(source)
     printed = PrintDocument(build)
-    macros = printed.module({}, "000")
+    macros = printed.module()
     front = str(macros.cover()) + str(macros.contents(printed.placed_under, printed.also_under))
-    whole = printed.document(macros, front + compose(macros, list(printed.parts())))
+    style = Markup(f"{printed.style} .contents .{PAGE_NUMBER} {{ width: 2ch; }}")
+    whole = printed.document(macros, front + compose(macros, list(printed.parts())), style)
     setup = Setup(
         roots=((templates_dir() / ASSETS).resolve(), source.resolve()),
         identifier=hashlib.sha256(build.stamp.encode()).hexdigest()[:32].encode(),

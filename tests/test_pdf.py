@@ -21,6 +21,7 @@ from generator.check.outcomes import difference, with_unit
 from generator.check.rules import rule_by_code
 from generator.pdf.document import (
     ASSETS,
+    BOLD_FONT,
     CHUNK_COST,
     FOLIO_FONT,
     MAX_CHUNKS,
@@ -103,9 +104,13 @@ def test_outline_mirrors_the_framework_sections(sample: tuple[Build, PdfReader])
 
 
 def contents_numbers(reader: PdfReader) -> dict[str, int]:
-    """The page number printed in the contents for each entry."""
+    """The page number printed in the contents for each entry, read as the page shows it: the
+    number on the line of its entry, after the dot leader."""
     starts = {title: page for depth, title, page in outline(reader) if depth == 0}
-    text = "\n".join(page_text(reader, i) for i in range(starts["Contents"], starts[SUMMARY]))
+    text = "\n".join(
+        reader.pages[i].extract_text(extraction_mode="layout")
+        for i in range(starts["Contents"], starts[SUMMARY])
+    )
     numbers = {}
     for line in text.splitlines():
         match = re.match(r"^(.*?)\s*\.{3,}\s*(\d+)$", line.strip())
@@ -134,6 +139,52 @@ def test_contents_page_numbers_are_where_the_headings_are(
         # The concern's heading is on that page.
         assert title.split(" ", 1)[0] in page_text(reader, page)
     assert checked >= len(build.portfolio.concerns) + 8
+
+
+def placed_text(reader: PdfReader, index: int) -> list[tuple[str, float, float, str]]:
+    """Every piece of text shown on a page: its text, where it starts (x, baseline y, in PDF
+    units) and its font's name."""
+    found: list[tuple[str, float, float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            name = str(font.get("/BaseFont", "")) if font else ""
+            found.append((text.strip(), x, y, name))
+
+    reader.pages[index].extract_text(visitor_text=visit)
+    return found
+
+
+def test_contents_numbers_are_right_aligned_after_their_leaders(
+    sample: tuple[Build, PdfReader],
+) -> None:
+    build, reader = sample
+    starts = {title: page for depth, title, page in outline(reader) if depth == 0}
+    regular = FolioFont(templates_dir() / ASSETS / "fonts" / FOLIO_FONT)
+    bold = FolioFont(templates_dir() / ASSETS / "fonts" / BOLD_FONT)
+    key_questions = {kq.title for kq in build.portfolio.framework.key_questions}
+    drawn = 0
+    for index in range(starts["Contents"], starts[SUMMARY]):
+        shown = placed_text(reader, index)
+        # Drawn by the join, in the theme's fonts embedded whole (WeasyPrint's are subsets,
+        # named "ABCDEF+...").
+        numbers = [t for t in shown if t[0].isdigit() and "+" not in t[3]]
+        assert numbers
+        lines = {round(y): text for text, _, y, _ in shown if not text.isdigit()}
+        rights = set()
+        for text, x, y, font in numbers:
+            face = bold if "Bold" in font else regular
+            rights.add(round(x + face.width(face.encode(text), 10.0), 1))  # 10pt, as the text
+            # On the line of its entry, after the dot leader.
+            assert lines.get(round(y), "").endswith("...."), (text, y)
+            entry = lines[round(y)]
+            if any(entry.startswith(title) for title in key_questions):
+                assert "Bold" in font, entry
+        assert len(rights) == 1, rights  # one right edge: the numbers are right-aligned
+        drawn += len(numbers)
+    assert drawn >= len(build.portfolio.concerns) + 8
 
 
 def link_targets(reader: PdfReader, index: int) -> list[str]:

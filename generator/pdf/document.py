@@ -56,7 +56,7 @@ from markupsafe import Markup
 
 from generator.check.assess import Build
 from generator.parallel import Pool
-from generator.pdf.join import Bookmark, Folios, join, prepare
+from generator.pdf.join import Bookmark, Folios, PageNumber, join, prepare
 from generator.render.dates import show_date
 from generator.render.site import SiteRenderer, templates_dir
 from generator.render.summary import standing
@@ -64,8 +64,9 @@ from generator.render.summary import standing
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"
 
-#: The font the folios are drawn in, among the theme's fonts.
+#: The fonts the folios and the contents' page numbers are drawn in, among the theme's fonts.
 FOLIO_FONT = "AtkinsonHyperlegible-Regular.ttf"
+BOLD_FONT = "AtkinsonHyperlegible-Bold.ttf"
 
 #: The sections that open the body, before the key questions.
 FRONT_SECTIONS = ("summary", "findings", "coverage")
@@ -89,6 +90,9 @@ CHUNK_COST = 2.5
 #: move every cut), since each one embeds its own fonts in the PDF.
 MAX_CHUNKS = 64
 
+#: The class of the empty box a contents entry keeps for its page number, which the join draws.
+PAGE_NUMBER = "page-no"
+
 _TAG = re.compile(r"<[^>]*>")
 _SHAPE = re.compile(r"<(?:path|line|polyline|polygon|circle|rect|text)\b")
 
@@ -97,7 +101,8 @@ def layout_cost(html: str) -> float:
     """About how many seconds one core takes to lay out ``html`` as part of a document."""
     text = len(_TAG.sub("", html)) * TEXT_COST
     shapes = len(_SHAPE.findall(html)) * SHAPE_COST
-    return text + html.count("<tr") * ROW_COST + shapes + html.count("data-page=") * ENTRY_COST
+    entries = html.count(f'class="{PAGE_NUMBER}"') * ENTRY_COST
+    return text + html.count("<tr") * ROW_COST + shapes + entries
 
 
 def chunk_target(total: float, base: float = CHUNK_COST) -> float:
@@ -237,12 +242,10 @@ class PrintDocument:
         self.created = creation_date(build)
         self.style = Markup(running_style(build))  # built by css_string: safe in <style>
 
-    def module(self, pages: dict[str, int] | None = None, placeholder: str = "") -> Any:
-        """The template's macros, bound to this build (and to known page numbers)."""
+    def module(self) -> Any:
+        """The template's macros, bound to this build."""
         return self.template.make_module(
             {
-                "pages": pages or {},
-                "placeholder": placeholder,
                 "checksums": self.build.checksums,
                 "created": self.created,
                 "stamp_line": stamp_line(self.build),
@@ -254,12 +257,15 @@ class PrintDocument:
         macros = self.module()
         return self.document(macros, str(macros.cover()))
 
-    def contents(self, pages: dict[str, int], placeholder: str) -> Chunk:
-        """The contents, with ``pages`` as its numbers (else ``placeholder``)."""
-        macros = self.module(pages, placeholder)
-        return self.document(macros, str(macros.contents(self.placed_under, self.also_under)))
+    def contents(self, digits: int) -> Chunk:
+        """The contents, each entry keeping an empty box as wide as ``digits`` digits for its
+        page number, which the join draws (see :func:`page_numbers`)."""
+        macros = self.module()
+        style = Markup(f"{self.style} .contents .{PAGE_NUMBER} {{ width: {int(digits)}ch; }}")
+        body = str(macros.contents(self.placed_under, self.also_under))
+        return self.document(macros, body, style)
 
-    def document(self, macros: Any, body: str) -> Chunk:
+    def document(self, macros: Any, body: str, style: Markup | None = None) -> Chunk:
         """A whole HTML document around ``body``, with stand-ins for anchors it lacks."""
         own = frozenset(_ID.findall(body))
         names = sorted(set(_HREF.findall(body)) - own)
@@ -268,7 +274,7 @@ class PrintDocument:
             body = body.lstrip()
             cut = body.index(">") + 1
             body = body[:cut] + str(macros.elsewhere(names)) + body[cut:]
-        return Chunk(str(macros.document("", self.style, Markup(body))), own)
+        return Chunk(str(macros.document("", style or self.style, Markup(body))), own)
 
     def parts(self) -> Iterator[Part]:
         """The body's parts, in reading order."""
@@ -441,16 +447,25 @@ class Job:
     reusable: bool = True
     front: bool = False
     for_join: bool = True
+    numbered: bool = False  # the contents: where its page numbers go is told (Laid.numbers)
+
+
+#: Where a contents entry's page number goes: page index, the anchor it gives the page of, its
+#: right edge and baseline (PDF units from the page's bottom left), size (points), whether bold,
+#: and its colour (red, green, blue, from 0 to 1).
+Number = tuple[int, str, float, float, float, bool, tuple[float, float, float]]
 
 
 @dataclass
 class Laid:
-    """What laying out one document told: its pages, anchors and bookmarks."""
+    """What laying out one document told: its pages, anchors and bookmarks, and where the
+    numbers the join draws go."""
 
     pages: int
     anchors: dict[str, int]  # anchor name -> page index, first occurrence
     bookmarks: list[tuple[int, str, int, float, float, bool]]  # level, label, page, x, y, closed
     refused: list[str]
+    numbers: list[Number] = field(default_factory=list)
 
     def keep(self, own: frozenset[str]) -> Laid:
         """This layout without the anchors that are only stand-ins for anchors in other
@@ -459,14 +474,20 @@ class Laid:
 
     def plain(self) -> tuple[Any, ...]:
         """This layout as plain data (tuples, lists, dicts, strings and numbers)."""
-        return (self.pages, dict(self.anchors), list(self.bookmarks), list(self.refused))
+        return (
+            self.pages,
+            dict(self.anchors),
+            list(self.bookmarks),
+            list(self.refused),
+            list(self.numbers),
+        )
 
     @classmethod
     def from_plain(cls, data: object) -> Laid | None:
         """The layout :meth:`plain` gave as ``data``; None when ``data`` is not one."""
-        if not (isinstance(data, tuple) and len(data) == 4):
+        if not (isinstance(data, tuple) and len(data) == 5):
             return None
-        pages, anchors, bookmarks, refused = data
+        pages, anchors, bookmarks, refused, numbers = data
         if not (
             isinstance(pages, int)
             and isinstance(anchors, dict)
@@ -475,9 +496,11 @@ class Laid:
             and all(_is_bookmark(b) for b in bookmarks)
             and isinstance(refused, list)
             and all(isinstance(url, str) for url in refused)
+            and isinstance(numbers, list)
+            and all(_is_number(n) for n in numbers)
         ):
             return None
-        return cls(pages, dict(anchors), list(bookmarks), list(refused))
+        return cls(pages, dict(anchors), list(bookmarks), list(refused), list(numbers))
 
 
 def _is_bookmark(mark: object) -> bool:
@@ -489,6 +512,20 @@ def _is_bookmark(mark: object) -> bool:
         and isinstance(mark[2], int)
         and all(isinstance(v, (int, float)) for v in mark[3:5])
         and isinstance(mark[5], bool)
+    )
+
+
+def _is_number(number: object) -> bool:
+    return (
+        isinstance(number, tuple)
+        and len(number) == 7
+        and isinstance(number[0], int)
+        and isinstance(number[1], str)
+        and all(isinstance(v, (int, float)) for v in number[2:5])
+        and isinstance(number[5], bool)
+        and isinstance(number[6], tuple)
+        and len(number[6]) == 3
+        and all(isinstance(v, (int, float)) for v in number[6])
     )
 
 
@@ -553,12 +590,37 @@ def _lay_out(setup: Setup, job: Job) -> Laid:
         for level, label, (x, y), state in page.bookmarks:
             top = page.height - y  # CSS pixels from the bottom
             bookmarks.append((level, label, index, x * 0.75, top * 0.75, state == "closed"))
+    numbers = _number_boxes(document) if job.numbered else []
     document.write_pdf(job.out, **options)
     pages = len(document.pages)
     del document, html
     if job.for_join:  # prepared here, in the worker, rather than by the join, alone, afterwards
-        job.out.write_bytes(prepare(job.out, job.front))
-    return Laid(pages=pages, anchors=anchors, bookmarks=bookmarks, refused=policy.refused)
+        job.out.write_bytes(prepare(job.out, job.front, job.numbered))
+    return Laid(pages, anchors, bookmarks, policy.refused, numbers)
+
+
+def _number_boxes(document: Any) -> list[Number]:
+    """Where the page numbers of the contents go: the empty boxes kept for them, in PDF units.
+
+    An empty inline block sits on its line's baseline, its bottom edge; the number is drawn
+    right-aligned in it, in its font's size, weight and colour.
+    """
+    found: list[Number] = []
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = box.element
+            if box.element_tag != "span" or element is None or element.get("class") != PAGE_NUMBER:
+                continue
+            target = element.get("data-for") or ""
+            right = (box.content_box_x() + box.width) * 0.75
+            baseline = (page.height - box.position_y - box.margin_height()) * 0.75
+            style = box.style
+            red, green, blue = style["color"].to("srgb").coordinates
+            colour = (float(red), float(green), float(blue))
+            size = float(style["font_size"]) * 0.75
+            bold = int(style["font_weight"]) >= 600
+            found.append((index, target, right, baseline, size, bold, colour))
+    return found
 
 
 def _warm() -> None:
@@ -570,7 +632,8 @@ def _warm() -> None:
 _WARM_HTML = (
     '<!DOCTYPE html><html lang="en-GB"><body><h1 class="front">Warm</h1>'
     "<p>Text <strong>bold</strong> <em>italic <strong>both</strong></em> 1 Jan 2026</p>"
-    '<nav class="contents"><ol><li><a href="#w" data-page="1">Entry</a></li></ol></nav>'
+    '<nav class="contents"><ol><li><a href="#w">Entry</a><span class="page-no" data-for="w">'
+    "</span></li></ol></nav>"
     '<table class="grid"><thead><tr><th>Head</th></tr></thead><tbody><tr id="w"><td>Cell</td>'
     '</tr></tbody></table><div class="chart"><svg viewBox="0 0 10 10" role="img">'
     '<path d="M0 0L10 10" stroke="#000"/><text x="1" y="5">1</text></svg></div></body></html>'
@@ -667,35 +730,41 @@ def render_pdf(
             try:
                 body = printed.chunks(chunk_cost)
                 cover = printed.cover()
-                # The contents' length is not known until it is laid out: first with placeholders
-                # as wide as the real numbers are likely to be, beside the body.
-                guess = "0" * len(str(max(10, sum(len(c.html) for c in body) // 4000)))
-                contents = printed.contents({}, guess)
+                # The contents is laid out once, beside the body, with an empty box for each
+                # page number, as wide as the numbers are likely to be; the join draws them.
+                digits = len(str(max(10, sum(len(c.html) for c in body) // 4000)))
+                contents = printed.contents(digits)
                 jobs = [
                     Job(cover.html, folder / "cover.pdf", attachments, reusable=False, front=True),
-                    Job(contents.html, folder / "contents.pdf"),
+                    Job(contents.html, folder / "contents.pdf", numbered=True),
                     *(Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)),
                 ]
                 laid = layouts.run(jobs)
                 made = [cover, contents, *body]
                 chunks = [result.keep(c.own) for result, c in zip(laid, made, strict=True)]
-                # Then with the real numbers (again, should they change the contents' length).
+                # Should a number be wider than its box, again with wider boxes (its length may
+                # change, and so the numbers).
                 for _ in range(4):
-                    contents = printed.contents(_numbers(chunks), "")
-                    jobs[1] = Job(contents.html, folder / "contents.pdf")
-                    again = layouts.run([jobs[1]])[0].keep(contents.own)
-                    settled, chunks[1] = again.pages == chunks[1].pages, again
-                    if settled:
+                    shown = _numbers(chunks)
+                    wanted = max(len(str(shown.get(n[1], 0))) for n in [*chunks[1].numbers, _NONE])
+                    if wanted <= digits:
                         break
+                    digits = wanted
+                    contents = printed.contents(digits)
+                    jobs[1] = Job(contents.html, folder / "contents.pdf", numbered=True)
+                    chunks[1] = layouts.run([jobs[1]])[0].keep(contents.own)
                 else:
                     raise RuntimeError("the contents' page numbers do not settle")
             finally:
                 layouts.close()
             total = sum(chunk.pages for chunk in chunks)
             line = stamp_line(build)
+            fonts = theme / ASSETS / "fonts"
             folios = Folios(
                 [(line, f"Page {n} of {total}") for n in range(1, total + 1)],
-                theme / ASSETS / "fonts" / FOLIO_FONT,
+                fonts / FOLIO_FONT,
+                fonts / BOLD_FONT,
+                page_numbers(chunks, 1),
             )
             owned = [cover.own, contents.own, *(c.own for c in body)]
             joined = folder / "portfolio.pdf"
@@ -718,6 +787,22 @@ def _bookmarks(laid: list[Laid]) -> list[Bookmark]:
             marks.append(Bookmark(level, label, offset + page, x, y, closed))
         offset += result.pages
     return marks
+
+
+_NONE: Number = (0, "", 0.0, 0.0, 0.0, False, (0.0, 0.0, 0.0))
+
+
+def page_numbers(chunks: list[Laid], index: int) -> dict[int, list[PageNumber]]:
+    """The page numbers chunk ``index`` (the contents) shows, to be drawn by the join, by page
+    of the joined document."""
+    numbers = _numbers(chunks)
+    first = sum(chunk.pages for chunk in chunks[:index])
+    drawn: dict[int, list[PageNumber]] = {}
+    for page, target, right, baseline, size, bold, colour in chunks[index].numbers:
+        if target in numbers:
+            number = PageNumber(str(numbers[target]), right, baseline, size, bold, colour)
+            drawn.setdefault(first + page, []).append(number)
+    return drawn
 
 
 def _numbers(chunks: list[Laid]) -> dict[str, int]:
