@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from generator.pdf.document import (
     ASSETS,
-    PAGE_NUMBER,
+    TOC_ENTRY,
     Job,
     PrintDocument,
     Setup,
@@ -33,7 +33,13 @@ def main(source: Path, out: Path) -> None:
     printed = PrintDocument(build)
     macros = printed.module()
     front = str(macros.cover()) + str(macros.contents(printed.placed_under, printed.also_under))
-    style = Markup(f"{printed.style} .contents .{PAGE_NUMBER} {{ width: 2ch; }}")
+    # The contents' dot leaders and numbers laid out by WeasyPrint, as one call has to (the
+    # chunked PDF draws them when it joins its chunks).
+    leaders = (
+        f".contents a.{TOC_ENTRY} {{ display: inline; }}"
+        '.contents a::after { content: leader("....") "00"; }'
+    )
+    style = Markup(f"{printed.style} {leaders}")
     whole = printed.document(macros, front + compose(macros, list(printed.parts())), style)
     setup = Setup(
         roots=((templates_dir() / ASSETS).resolve(), source.resolve()),

@@ -24,6 +24,7 @@ from generator.pdf.document import (
     BOLD_FONT,
     CHUNK_COST,
     FOLIO_FONT,
+    MAX_CHUNK_COST,
     MAX_CHUNKS,
     ConfinedFetcher,
     FetchRefused,
@@ -768,12 +769,16 @@ def test_chunks_start_with_each_section_and_an_edit_moves_no_cut_outside_its_own
     assert len(after) - len(changed) >= len(before) // 2
 
 
-def test_chunks_grow_by_doubling_beyond_the_most_chunks() -> None:
+def test_chunks_grow_by_doubling_beyond_the_most_chunks_up_to_the_largest() -> None:
     most = CHUNK_COST * MAX_CHUNKS
     assert chunk_target(10.0) == CHUNK_COST
     assert chunk_target(most) == CHUNK_COST
     assert chunk_target(most * 1.01) == chunk_target(most * 1.9) == 2 * CHUNK_COST
-    assert chunk_target(most * 5) == 8 * CHUNK_COST
+    # Never beyond the largest chunk, however large the portfolio: more chunks instead, so
+    # that a worker's memory stays flat.
+    assert MAX_CHUNK_COST == 2 * CHUNK_COST
+    assert chunk_target(most * 5) == chunk_target(most * 100) == MAX_CHUNK_COST
+    assert chunk_target(most * 5, base=MAX_CHUNK_COST * 2) == MAX_CHUNK_COST * 2
 
 
 def test_folio_text_is_encoded_for_its_font() -> None:

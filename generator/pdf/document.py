@@ -79,7 +79,7 @@ DOCUMENT_COST = 0.35
 TEXT_COST = 0.06 / 1000  # per character of text
 ROW_COST = 0.025  # per table row
 SHAPE_COST = 0.003  # per SVG shape of a chart
-ENTRY_COST = 0.012  # per contents entry (its dot leader is laid out a few dots at a time)
+ENTRY_COST = 0.002  # per contents entry (a block; its leader and number are drawn by the join)
 
 #: About what one chunk costs to lay out: some 15 A4 pages of concerns. Smaller chunks keep
 #: both workers busy to the end and mean less to lay out again after an edit; each costs
@@ -87,11 +87,14 @@ ENTRY_COST = 0.012  # per contents entry (its dot leader is laid out a few dots 
 CHUNK_COST = 2.5
 
 #: At most about this many chunks: beyond, chunks grow (doubling, so that a small edit does not
-#: move every cut), since each one embeds its own fonts in the PDF.
+#: move every cut), since each one embeds its own fonts in the PDF; but never beyond
+#: ``MAX_CHUNK_COST``, so that the memory a worker needs for a chunk stays the same however
+#: large the portfolio (WeasyPrint's grows faster than the document), and more chunks are made.
 MAX_CHUNKS = 64
+MAX_CHUNK_COST = 2 * CHUNK_COST
 
 #: The class of the empty box a contents entry keeps for its page number, which the join draws.
-PAGE_NUMBER = "page-no"
+TOC_ENTRY = "toc"
 
 _TAG = re.compile(r"<[^>]*>")
 _SHAPE = re.compile(r"<(?:path|line|polyline|polygon|circle|rect|text)\b")
@@ -101,17 +104,17 @@ def layout_cost(html: str) -> float:
     """About how many seconds one core takes to lay out ``html`` as part of a document."""
     text = len(_TAG.sub("", html)) * TEXT_COST
     shapes = len(_SHAPE.findall(html)) * SHAPE_COST
-    entries = html.count(f'class="{PAGE_NUMBER}"') * ENTRY_COST
+    entries = html.count(f'class="{TOC_ENTRY}"') * ENTRY_COST
     return text + html.count("<tr") * ROW_COST + shapes + entries
 
 
 def chunk_target(total: float, base: float = CHUNK_COST) -> float:
     """The cost a chunk may reach, for a body of ``total`` cost: ``base``, doubled as often as
-    needed to keep to about ``MAX_CHUNKS`` chunks."""
+    needed to keep to about ``MAX_CHUNKS`` chunks, up to ``MAX_CHUNK_COST``."""
     if total <= base * MAX_CHUNKS:
         return base
     doublings: int = math.ceil(math.log2(total / (base * MAX_CHUNKS)))
-    return base * 2.0**doublings
+    return min(base * 2.0**doublings, max(base, MAX_CHUNK_COST))
 
 
 class FetchRefused(ValueError):
@@ -261,7 +264,7 @@ class PrintDocument:
         """The contents, each entry keeping an empty box as wide as ``digits`` digits for its
         page number, which the join draws (see :func:`page_numbers`)."""
         macros = self.module()
-        style = Markup(f"{self.style} .contents .{PAGE_NUMBER} {{ width: {int(digits)}ch; }}")
+        style = Markup(f"{self.style} .contents .{TOC_ENTRY} {{ padding-right: {int(digits)}ch; }}")
         body = str(macros.contents(self.placed_under, self.also_under))
         return self.document(macros, body, style)
 
@@ -450,10 +453,11 @@ class Job:
     numbered: bool = False  # the contents: where its page numbers go is told (Laid.numbers)
 
 
-#: Where a contents entry's page number goes: page index, the anchor it gives the page of, its
-#: right edge and baseline (PDF units from the page's bottom left), size (points), whether bold,
-#: and its colour (red, green, blue, from 0 to 1).
-Number = tuple[int, str, float, float, float, bool, tuple[float, float, float]]
+#: Where a contents entry's page number goes: page index, the anchor it gives the page of; in
+#: PDF units from the page's bottom left, the right edge of the number, the left edge of the
+#: column kept for it, where the entry's text ends and its last line's baseline; the size of
+#: its text (points); whether bold; and its colour (red, green, blue, from 0 to 1).
+Number = tuple[int, str, tuple[float, float, float, float], float, bool, tuple[float, float, float]]
 
 
 @dataclass
@@ -518,15 +522,19 @@ def _is_bookmark(mark: object) -> bool:
 def _is_number(number: object) -> bool:
     return (
         isinstance(number, tuple)
-        and len(number) == 7
+        and len(number) == 6
         and isinstance(number[0], int)
         and isinstance(number[1], str)
-        and all(isinstance(v, (int, float)) for v in number[2:5])
-        and isinstance(number[5], bool)
-        and isinstance(number[6], tuple)
-        and len(number[6]) == 3
-        and all(isinstance(v, (int, float)) for v in number[6])
+        and all(_floats(v, n) for v, n in ((number[2], 4), (number[3], 1), (number[5], 3)))
+        and isinstance(number[4], bool)
     )
+
+
+def _floats(value: object, count: int) -> bool:
+    """Whether ``value`` is a number (``count`` 1) or a tuple of ``count`` numbers."""
+    if count == 1:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, tuple) and len(value) == count and all(_floats(v, 1) for v in value)
 
 
 class Reuse(Protocol):
@@ -600,27 +608,41 @@ def _lay_out(setup: Setup, job: Job) -> Laid:
 
 
 def _number_boxes(document: Any) -> list[Number]:
-    """Where the page numbers of the contents go: the empty boxes kept for them, in PDF units.
+    """Where the page numbers of the contents go, and their dot leaders, in PDF units.
 
-    An empty inline block sits on its line's baseline, its bottom edge; the number is drawn
-    right-aligned in it, in its font's size, weight and colour.
+    Each entry is a block (``a.toc``) whose right padding keeps a column for its number: the
+    number is drawn right-aligned in that padding, on the baseline of the entry's last line, in
+    its size, weight and colour; the leader fills the space between the text and the column.
+    An entry split over two pages has its number on the second.
     """
-    found: list[Number] = []
+    last: dict[int, Number] = {}
     for index, page in enumerate(document.pages):
         for box in page._page_box.descendants():
             element = box.element
-            if box.element_tag != "span" or element is None or element.get("class") != PAGE_NUMBER:
+            if box.element_tag != "a" or element is None or element.get("class") != TOC_ENTRY:
                 continue
-            target = element.get("data-for") or ""
-            right = (box.content_box_x() + box.width) * 0.75
-            baseline = (page.height - box.position_y - box.margin_height()) * 0.75
+            lines = [
+                child for child in box.children if child.children and child.is_in_normal_flow()
+            ]
+            if not lines:
+                continue
+            line = lines[-1]
+            text_end = max(child.position_x + child.margin_width() for child in line.children)
+            right = box.padding_box_x() + box.padding_width()
+            column = box.content_box_x() + box.width
+            baseline = line.position_y + line.baseline
             style = box.style
             red, green, blue = style["color"].to("srgb").coordinates
-            colour = (float(red), float(green), float(blue))
-            size = float(style["font_size"]) * 0.75
-            bold = int(style["font_weight"]) >= 600
-            found.append((index, target, right, baseline, size, bold, colour))
-    return found
+            place = (right * 0.75, column * 0.75, text_end * 0.75, (page.height - baseline) * 0.75)
+            last[id(element)] = (
+                index,
+                (element.get("href") or "#")[1:],
+                place,
+                float(style["font_size"]) * 0.75,
+                int(style["font_weight"]) >= 600,
+                (float(red), float(green), float(blue)),
+            )
+    return list(last.values())
 
 
 def _warm() -> None:
@@ -632,8 +654,7 @@ def _warm() -> None:
 _WARM_HTML = (
     '<!DOCTYPE html><html lang="en-GB"><body><h1 class="front">Warm</h1>'
     "<p>Text <strong>bold</strong> <em>italic <strong>both</strong></em> 1 Jan 2026</p>"
-    '<nav class="contents"><ol><li><a href="#w">Entry</a><span class="page-no" data-for="w">'
-    "</span></li></ol></nav>"
+    '<nav class="contents"><ol><li><a class="toc" href="#w">Entry</a></li></ol></nav>'
     '<table class="grid"><thead><tr><th>Head</th></tr></thead><tbody><tr id="w"><td>Cell</td>'
     '</tr></tbody></table><div class="chart"><svg viewBox="0 0 10 10" role="img">'
     '<path d="M0 0L10 10" stroke="#000"/><text x="1" y="5">1</text></svg></div></body></html>'
@@ -750,7 +771,7 @@ def render_pdf(
                 # change, and so the numbers).
                 for _ in range(4):
                     shown = _numbers(chunks)
-                    wanted = max(len(str(shown.get(n[1], 0))) for n in [*chunks[1].numbers, _NONE])
+                    wanted = max([len(str(shown.get(n[1], 0))) for n in chunks[1].numbers] or [1])
                     if wanted <= digits:
                         break
                     digits = wanted
@@ -793,18 +814,18 @@ def _bookmarks(laid: list[Laid]) -> list[Bookmark]:
     return marks
 
 
-_NONE: Number = (0, "", 0.0, 0.0, 0.0, False, (0.0, 0.0, 0.0))
-
-
 def page_numbers(chunks: list[Laid], index: int) -> dict[int, list[PageNumber]]:
     """The page numbers chunk ``index`` (the contents) shows, to be drawn by the join, by page
     of the joined document."""
     numbers = _numbers(chunks)
     first = sum(chunk.pages for chunk in chunks[:index])
     drawn: dict[int, list[PageNumber]] = {}
-    for page, target, right, baseline, size, bold, colour in chunks[index].numbers:
+    for page, target, (right, column, text_end, baseline), size, bold, colour in chunks[
+        index
+    ].numbers:
         if target in numbers:
-            number = PageNumber(str(numbers[target]), right, baseline, size, bold, colour)
+            shown = str(numbers[target])
+            number = PageNumber(shown, right, column, text_end, baseline, size, bold, colour)
             drawn.setdefault(first + page, []).append(number)
     return drawn
 

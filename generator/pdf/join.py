@@ -21,9 +21,10 @@ be joined again as it is. What makes the chunks one document again is written at
   M" on the right) drawn over it by the join itself, in the theme's regular font embedded once,
   marked as a pagination artifact. Only the join knows the page numbers, and a chunk laid out
   before holds nothing that changes from build to build, so it can be used again as it is;
-- the contents' page numbers, likewise: each right-aligned in the empty box its entry keeps
-  after the dot leader, in the entry's size, weight and colour (the theme's regular and bold
-  fonts, each embedded once), marked as a layout artifact;
+- the contents' page numbers, likewise, with their dot leaders: each right-aligned in the
+  column its entry keeps on its right, on the baseline of its last line, in the entry's size,
+  weight and colour (the theme's regular and bold fonts, each embedded once), marked as a
+  layout artifact;
 - the front chunk's catalog (language, metadata, output intent, attached files) and document
   information, and a document ID that is a hash of the content, so the same input gives the
   same bytes.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import pickle
 import zlib
 from array import array
@@ -325,16 +327,35 @@ def _string(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class PageNumber:
-    """A number the join draws on a page (a contents entry's page number): its text, right-
-    aligned at ``right``, on the baseline ``baseline`` (PDF units from the page's bottom left),
-    ``size`` points, bold or not, in the colour ``colour`` (red, green, blue, from 0 to 1)."""
+    """A contents entry's page number, which the join draws with its dot leader. In PDF units
+    from the page's bottom left: ``right``, where the number ends (it is right-aligned);
+    ``column``, the left edge of the column kept for it; ``text_end``, where the entry's text
+    ends; ``baseline``, its last line's baseline. Then its text's ``size`` (points), whether
+    ``bold``, and its ``colour`` (red, green, blue, from 0 to 1)."""
 
     text: str
     right: float
+    column: float
+    text_end: float
     baseline: float
     size: float
     bold: bool
     colour: tuple[float, float, float]
+
+    def leader(self, unit: float) -> tuple[float, int]:
+        """Where the dot leader starts, and how many runs of ``LEADER`` it has, each ``unit``
+        wide: runs set from ``right`` leftwards, those under the number's column or the text
+        left out (as WeasyPrint sets a leader)."""
+        if unit <= 0:
+            return self.right, 0
+        first = math.ceil((self.right - self.column) / unit - 1e-6) + 1  # the first clear of it
+        last = math.floor((self.right - self.text_end) / unit + 1e-6)  # the last clear of text
+        count = max(0, last - first + 1)
+        return self.right - last * unit, count
+
+
+#: A run of the dot leader, as the contents' stylesheet set it.
+LEADER = "...."
 
 
 @dataclass(frozen=True)
@@ -476,19 +497,17 @@ def _folio(
             if number.bold and bold is not None:
                 used, name = bold, BOLD_FONT
             shown = used.encode(number.text)
-            x = number.right - used.width(shown, number.size)
+            start, runs = number.leader(used.width(used.encode(LEADER), number.size))
             colour = b" ".join(_number(round(c, 4)) for c in number.colour)
-            out.append(
-                b"%s rg BT %s %s Tf %s %s Td %s Tj ET"
-                % (
-                    colour,
-                    name.encode(),
-                    _number(round(number.size, 4)),
-                    _number(round(x, 3)),
-                    _number(round(number.baseline, 3)),
-                    _literal(shown),
-                )
-            )
+            sized = b"%s %s Tf" % (name.encode(), _number(round(number.size, 4)))
+            base = _number(round(number.baseline, 3))
+            out.append(b"%s rg" % colour)
+            if runs:
+                dots = _literal(used.encode(LEADER * runs))
+                at = _number(round(start, 3))
+                out.append(b"BT %s %s %s Td %s Tj ET" % (sized, at, base, dots))
+            at = _number(round(number.right - used.width(shown, number.size), 3))
+            out.append(b"BT %s %s %s Td %s Tj ET" % (sized, at, base, _literal(shown)))
         out.append(b"Q EMC\n")
     out += [
         b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC q",
