@@ -169,23 +169,48 @@ def test_contents_numbers_are_right_aligned_after_their_leaders(
     drawn = 0
     for index in range(starts["Contents"], starts[SUMMARY]):
         shown = placed_text(reader, index)
-        # Drawn by the join, in the theme's fonts embedded whole (WeasyPrint's are subsets,
-        # named "ABCDEF+...").
+        # The leaders and numbers are drawn by the join, in the theme's fonts embedded whole
+        # (WeasyPrint's are subsets, named "ABCDEF+...").
         numbers = [t for t in shown if t[0].isdigit() and "+" not in t[3]]
         assert numbers
-        lines = {round(y): text for text, _, y, _ in shown if not text.isdigit()}
+        texts: dict[int, list[str]] = {}
+        leaders: dict[int, tuple[float, str]] = {}
+        for text, x, y, font in shown:
+            if "+" in font:
+                texts.setdefault(round(y), []).append(text)
+            elif set(text) == {"."}:
+                assert len(text) % 4 == 0, text  # runs of four dots
+                face = bold if "Bold" in font else regular
+                leaders[round(y)] = (x + face.width(face.encode(text), 10.0), font)
         rights = set()
         for text, x, y, font in numbers:
             face = bold if "Bold" in font else regular
             rights.add(round(x + face.width(face.encode(text), 10.0), 1))  # 10pt, as the text
-            # On the line of its entry, after the dot leader.
-            assert lines.get(round(y), "").endswith("...."), (text, y)
-            entry = lines[round(y)]
-            if any(entry.startswith(title) for title in key_questions):
-                assert "Bold" in font, entry
+            # On the line of its entry, after its dot leader, in the entry's weight.
+            entry = " ".join(texts.get(round(y), []))
+            assert entry, (text, y)
+            assert round(y) in leaders, entry
+            leader_end, leader_font = leaders[round(y)]
+            assert leader_end <= x, entry
+            key_question = entry in key_questions
+            assert ("Bold" in font) == ("Bold" in leader_font) == key_question, entry
         assert len(rights) == 1, rights  # one right edge: the numbers are right-aligned
         drawn += len(numbers)
     assert drawn >= len(build.portfolio.concerns) + 8
+
+
+def test_a_page_number_wider_than_its_column_widens_the_column(tmp_path: Path) -> None:
+    build = load(SAMPLE)
+    # A column one digit wide: the numbers from 10 on do not fit, so the contents is laid out
+    # again with two.
+    pdf = render_pdf(build, workers=2, contents_digits=1)
+    assert pdf.laid_out == len(PrintDocument(build).chunks()) + 3  # cover, contents twice
+    reader = PdfReader(io.BytesIO(pdf.data))
+    numbers = contents_numbers(reader)
+    assert max(numbers.values()) >= 10
+    for _depth, title, page in outline(reader):
+        if title in numbers:
+            assert numbers[title] == page + 1, title
 
 
 def link_targets(reader: PdfReader, index: int) -> list[str]:

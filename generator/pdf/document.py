@@ -21,15 +21,18 @@ page count, so the document is laid out in chunks, in parallel processes, and jo
    bookmarks. Links to anchors in other chunks get empty stand-in targets so WeasyPrint keeps
    them.
 2. The cover is a document of its own (it names the build), as is the contents, which is laid
-   out once with placeholder page numbers, beside the body, to learn its length, then again
-   with the real numbers (and again, should the numbers change its length).
+   out once, beside the body, each entry keeping a column on its right as wide as its page
+   number will be; the worker tells where each entry's text ends and where its number goes
+   (:func:`_number_boxes`). So the contents' length is known before the body's pages are
+   numbered, and it is laid out again only when a number turns out wider than its column.
 3. Each worker prepares the chunk it laid out for the join (pikepdf), which then appends the
    chunks' pages, merges their structure trees and named destinations, rebuilds the outline
    from the bookmarks, and draws each page's folio ("Page N of M", edition, as-of date and
-   build stamp), since no chunk can know its page numbers.
+   build stamp) and each contents entry's dot leader and page number, since no chunk can know
+   its page numbers.
 
-Nothing a chunk shows changes from build to build unless its records do (the build stamp and
-the page numbers are only on the cover, in the contents and in the folios), so a chunk laid out
+Nothing a chunk shows changes from build to build unless its records do (the build stamp is
+only on the cover, the page numbers only in what the join draws), so a chunk laid out
 by an earlier build can be used again as it is: :func:`render_pdf` takes a :class:`Reuse`,
 which finds a document laid out before (the build cache offers one) and keeps those made now.
 """
@@ -261,8 +264,9 @@ class PrintDocument:
         return self.document(macros, str(macros.cover()))
 
     def contents(self, digits: int) -> Chunk:
-        """The contents, each entry keeping an empty box as wide as ``digits`` digits for its
-        page number, which the join draws (see :func:`page_numbers`)."""
+        """The contents, each entry keeping a column on its right as wide as ``digits`` digits
+        for its page number, which the join draws with the dot leader (see
+        :func:`page_numbers`)."""
         macros = self.module()
         style = Markup(f"{self.style} .contents .{TOC_ENTRY} {{ padding-right: {int(digits)}ch; }}")
         body = str(macros.contents(self.placed_under, self.also_under))
@@ -735,10 +739,13 @@ def render_pdf(
     workers: int = 1,
     chunk_cost: float | None = None,
     reuse: Reuse | None = None,
+    contents_digits: int | None = None,
 ) -> RenderedPdf:
     """Lay out the PDF portfolio of ``build``, in chunks over ``workers`` processes.
 
     ``chunk_cost`` is the layout cost a chunk may reach (else what :func:`chunk_target` gives);
+    ``contents_digits`` how many digits wide the contents' column of page numbers is at first
+    (else a guess from the body's length: it is widened should a number not fit);
     documents that ``reuse`` holds are taken from it, and those laid out now are given to it.
     """
     theme = templates_dir()
@@ -755,9 +762,10 @@ def render_pdf(
             try:
                 body = printed.chunks(chunk_cost)
                 cover = printed.cover()
-                # The contents is laid out once, beside the body, with an empty box for each
-                # page number, as wide as the numbers are likely to be; the join draws them.
-                digits = len(str(max(10, sum(len(c.html) for c in body) // 4000)))
+                # The contents is laid out once, beside the body, with a column for each page
+                # number, as wide as the numbers are likely to be; the join draws them.
+                estimate = max(10, sum(len(c.html) for c in body) // 4000)
+                digits = contents_digits or len(str(estimate))
                 contents = printed.contents(digits)
                 jobs = [
                     Job(cover.html, folder / "cover.pdf", attachments, reusable=False, front=True),
@@ -767,8 +775,8 @@ def render_pdf(
                 laid = layouts.run(jobs)
                 made = [cover, contents, *body]
                 chunks = [result.keep(c.own) for result, c in zip(laid, made, strict=True)]
-                # Should a number be wider than its box, again with wider boxes (its length may
-                # change, and so the numbers).
+                # Should a number be wider than its column, again with wider columns (its length
+                # may change, and so the numbers).
                 for _ in range(4):
                     shown = _numbers(chunks)
                     wanted = max([len(str(shown.get(n[1], 0))) for n in chunks[1].numbers] or [1])
