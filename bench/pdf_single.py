@@ -13,7 +13,17 @@ import hashlib
 import sys
 from pathlib import Path
 
-from generator.pdf.document import ASSETS, Job, PrintDocument, Setup, compose, lay_out
+from markupsafe import Markup
+
+from generator.pdf.document import (
+    ASSETS,
+    TOC_ENTRY,
+    Job,
+    PrintDocument,
+    Setup,
+    compose,
+    lay_out,
+)
 from generator.pipeline import load
 from generator.render.theme import templates_dir
 
@@ -21,9 +31,16 @@ from generator.render.theme import templates_dir
 def main(source: Path, out: Path) -> None:
     build = load(source)
     printed = PrintDocument(build)
-    macros = printed.module({}, "000")
+    macros = printed.module()
     front = str(macros.cover()) + str(macros.contents(printed.placed_under, printed.also_under))
-    whole = printed.document(macros, front + compose(macros, list(printed.parts())))
+    # The contents' dot leaders and numbers laid out by WeasyPrint, as one call has to (the
+    # chunked PDF draws them when it joins its chunks).
+    leaders = (
+        f".contents a.{TOC_ENTRY} {{ display: inline; }}"
+        '.contents a::after { content: leader("....") "00"; }'
+    )
+    style = Markup(f"{printed.style} {leaders}")
+    whole = printed.document(macros, front + compose(macros, list(printed.parts())), style)
     setup = Setup(
         roots=((templates_dir() / ASSETS).resolve(), source.resolve()),
         identifier=hashlib.sha256(build.stamp.encode()).hexdigest()[:32].encode(),

@@ -21,8 +21,10 @@ from generator.check.outcomes import difference, with_unit
 from generator.check.rules import rule_by_code
 from generator.pdf.document import (
     ASSETS,
+    BOLD_FONT,
     CHUNK_COST,
     FOLIO_FONT,
+    MAX_CHUNK_COST,
     MAX_CHUNKS,
     ConfinedFetcher,
     FetchRefused,
@@ -103,9 +105,13 @@ def test_outline_mirrors_the_framework_sections(sample: tuple[Build, PdfReader])
 
 
 def contents_numbers(reader: PdfReader) -> dict[str, int]:
-    """The page number printed in the contents for each entry."""
+    """The page number printed in the contents for each entry, read as the page shows it: the
+    number on the line of its entry, after the dot leader."""
     starts = {title: page for depth, title, page in outline(reader) if depth == 0}
-    text = "\n".join(page_text(reader, i) for i in range(starts["Contents"], starts[SUMMARY]))
+    text = "\n".join(
+        reader.pages[i].extract_text(extraction_mode="layout")
+        for i in range(starts["Contents"], starts[SUMMARY])
+    )
     numbers = {}
     for line in text.splitlines():
         match = re.match(r"^(.*?)\s*\.{3,}\s*(\d+)$", line.strip())
@@ -134,6 +140,77 @@ def test_contents_page_numbers_are_where_the_headings_are(
         # The concern's heading is on that page.
         assert title.split(" ", 1)[0] in page_text(reader, page)
     assert checked >= len(build.portfolio.concerns) + 8
+
+
+def placed_text(reader: PdfReader, index: int) -> list[tuple[str, float, float, str]]:
+    """Every piece of text shown on a page: its text, where it starts (x, baseline y, in PDF
+    units) and its font's name."""
+    found: list[tuple[str, float, float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            name = str(font.get("/BaseFont", "")) if font else ""
+            found.append((text.strip(), x, y, name))
+
+    reader.pages[index].extract_text(visitor_text=visit)
+    return found
+
+
+def test_contents_numbers_are_right_aligned_after_their_leaders(
+    sample: tuple[Build, PdfReader],
+) -> None:
+    build, reader = sample
+    starts = {title: page for depth, title, page in outline(reader) if depth == 0}
+    regular = FolioFont(templates_dir() / ASSETS / "fonts" / FOLIO_FONT)
+    bold = FolioFont(templates_dir() / ASSETS / "fonts" / BOLD_FONT)
+    key_questions = {kq.title for kq in build.portfolio.framework.key_questions}
+    drawn = 0
+    for index in range(starts["Contents"], starts[SUMMARY]):
+        shown = placed_text(reader, index)
+        # The leaders and numbers are drawn by the join, in the theme's fonts embedded whole
+        # (WeasyPrint's are subsets, named "ABCDEF+...").
+        numbers = [t for t in shown if t[0].isdigit() and "+" not in t[3]]
+        assert numbers
+        texts: dict[int, list[str]] = {}
+        leaders: dict[int, tuple[float, str]] = {}
+        for text, x, y, font in shown:
+            if "+" in font:
+                texts.setdefault(round(y), []).append(text)
+            elif set(text) == {"."}:
+                assert len(text) % 4 == 0, text  # runs of four dots
+                face = bold if "Bold" in font else regular
+                leaders[round(y)] = (x + face.width(face.encode(text), 10.0), font)
+        rights = set()
+        for text, x, y, font in numbers:
+            face = bold if "Bold" in font else regular
+            rights.add(round(x + face.width(face.encode(text), 10.0), 1))  # 10pt, as the text
+            # On the line of its entry, after its dot leader, in the entry's weight.
+            entry = " ".join(texts.get(round(y), []))
+            assert entry, (text, y)
+            assert round(y) in leaders, entry
+            leader_end, leader_font = leaders[round(y)]
+            assert leader_end <= x, entry
+            key_question = entry in key_questions
+            assert ("Bold" in font) == ("Bold" in leader_font) == key_question, entry
+        assert len(rights) == 1, rights  # one right edge: the numbers are right-aligned
+        drawn += len(numbers)
+    assert drawn >= len(build.portfolio.concerns) + 8
+
+
+def test_a_page_number_wider_than_its_column_widens_the_column(tmp_path: Path) -> None:
+    build = load(SAMPLE)
+    # A column one digit wide: the numbers from 10 on do not fit, so the contents is laid out
+    # again with two.
+    pdf = render_pdf(build, workers=2, contents_digits=1)
+    assert pdf.laid_out == len(PrintDocument(build).chunks()) + 3  # cover, contents twice
+    reader = PdfReader(io.BytesIO(pdf.data))
+    numbers = contents_numbers(reader)
+    assert max(numbers.values()) >= 10
+    for _depth, title, page in outline(reader):
+        if title in numbers:
+            assert numbers[title] == page + 1, title
 
 
 def link_targets(reader: PdfReader, index: int) -> list[str]:
@@ -717,12 +794,16 @@ def test_chunks_start_with_each_section_and_an_edit_moves_no_cut_outside_its_own
     assert len(after) - len(changed) >= len(before) // 2
 
 
-def test_chunks_grow_by_doubling_beyond_the_most_chunks() -> None:
+def test_chunks_grow_by_doubling_beyond_the_most_chunks_up_to_the_largest() -> None:
     most = CHUNK_COST * MAX_CHUNKS
     assert chunk_target(10.0) == CHUNK_COST
     assert chunk_target(most) == CHUNK_COST
     assert chunk_target(most * 1.01) == chunk_target(most * 1.9) == 2 * CHUNK_COST
-    assert chunk_target(most * 5) == 8 * CHUNK_COST
+    # Never beyond the largest chunk, however large the portfolio: more chunks instead, so
+    # that a worker's memory stays flat.
+    assert MAX_CHUNK_COST == 2 * CHUNK_COST
+    assert chunk_target(most * 5) == chunk_target(most * 100) == MAX_CHUNK_COST
+    assert chunk_target(most * 5, base=MAX_CHUNK_COST * 2) == MAX_CHUNK_COST * 2
 
 
 def test_folio_text_is_encoded_for_its_font() -> None:

@@ -3,7 +3,7 @@ shows has changed.
 
 The PDF is laid out in chunks (generator.pdf.document), each a whole HTML document. Nothing in
 a chunk changes from build to build unless what it shows does: the build stamp is only on the
-cover, and the page numbers only in the contents and the folios, which the join draws. So a
+cover, and the page numbers (of the folios and of the contents) are drawn by the join. So a
 chunk's key is a hash of its HTML, of whether it is tagged, and of the bytes of every file it
 reads (the images of record bodies); the theme's stylesheet and fonts, WeasyPrint and the tool
 itself are in the cache's code key already (a cache made with others is not used). What is

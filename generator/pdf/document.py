@@ -21,15 +21,18 @@ page count, so the document is laid out in chunks, in parallel processes, and jo
    bookmarks. Links to anchors in other chunks get empty stand-in targets so WeasyPrint keeps
    them.
 2. The cover is a document of its own (it names the build), as is the contents, which is laid
-   out once with placeholder page numbers, beside the body, to learn its length, then again
-   with the real numbers (and again, should the numbers change its length).
+   out once, beside the body, each entry keeping a column on its right as wide as its page
+   number will be; the worker tells where each entry's text ends and where its number goes
+   (:func:`_number_boxes`). So the contents' length is known before the body's pages are
+   numbered, and it is laid out again only when a number turns out wider than its column.
 3. Each worker prepares the chunk it laid out for the join (pikepdf), which then appends the
    chunks' pages, merges their structure trees and named destinations, rebuilds the outline
    from the bookmarks, and draws each page's folio ("Page N of M", edition, as-of date and
-   build stamp), since no chunk can know its page numbers.
+   build stamp) and each contents entry's dot leader and page number, since no chunk can know
+   its page numbers.
 
-Nothing a chunk shows changes from build to build unless its records do (the build stamp and
-the page numbers are only on the cover, in the contents and in the folios), so a chunk laid out
+Nothing a chunk shows changes from build to build unless its records do (the build stamp is
+only on the cover, the page numbers only in what the join draws), so a chunk laid out
 by an earlier build can be used again as it is: :func:`render_pdf` takes a :class:`Reuse`,
 which finds a document laid out before (the build cache offers one) and keeps those made now.
 """
@@ -56,7 +59,7 @@ from markupsafe import Markup
 
 from generator.check.assess import Build
 from generator.parallel import Pool
-from generator.pdf.join import Bookmark, Folios, join, prepare
+from generator.pdf.join import Bookmark, Folios, PageNumber, join, prepare
 from generator.render.dates import show_date
 from generator.render.site import SiteRenderer
 from generator.render.summary import standing
@@ -65,8 +68,9 @@ from generator.render.theme import templates_dir
 #: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
 ASSETS = "assets"
 
-#: The font the folios are drawn in, among the theme's fonts.
+#: The fonts the folios and the contents' page numbers are drawn in, among the theme's fonts.
 FOLIO_FONT = "AtkinsonHyperlegible-Regular.ttf"
+BOLD_FONT = "AtkinsonHyperlegible-Bold.ttf"
 
 #: The sections that open the body, before the key questions.
 FRONT_SECTIONS = ("summary", "findings", "coverage")
@@ -79,7 +83,7 @@ DOCUMENT_COST = 0.35
 TEXT_COST = 0.06 / 1000  # per character of text
 ROW_COST = 0.025  # per table row
 SHAPE_COST = 0.003  # per SVG shape of a chart
-ENTRY_COST = 0.012  # per contents entry (its dot leader is laid out a few dots at a time)
+ENTRY_COST = 0.002  # per contents entry (a block; its leader and number are drawn by the join)
 
 #: About what one chunk costs to lay out: some 15 A4 pages of concerns. Smaller chunks keep
 #: both workers busy to the end and mean less to lay out again after an edit; each costs
@@ -87,8 +91,14 @@ ENTRY_COST = 0.012  # per contents entry (its dot leader is laid out a few dots 
 CHUNK_COST = 2.5
 
 #: At most about this many chunks: beyond, chunks grow (doubling, so that a small edit does not
-#: move every cut), since each one embeds its own fonts in the PDF.
+#: move every cut), since each one embeds its own fonts in the PDF; but never beyond
+#: ``MAX_CHUNK_COST``, so that the memory a worker needs for a chunk stays the same however
+#: large the portfolio (WeasyPrint's grows faster than the document), and more chunks are made.
 MAX_CHUNKS = 64
+MAX_CHUNK_COST = 2 * CHUNK_COST
+
+#: The class of the empty box a contents entry keeps for its page number, which the join draws.
+TOC_ENTRY = "toc"
 
 _TAG = re.compile(r"<[^>]*>")
 _SHAPE = re.compile(r"<(?:path|line|polyline|polygon|circle|rect|text)\b")
@@ -98,16 +108,17 @@ def layout_cost(html: str) -> float:
     """About how many seconds one core takes to lay out ``html`` as part of a document."""
     text = len(_TAG.sub("", html)) * TEXT_COST
     shapes = len(_SHAPE.findall(html)) * SHAPE_COST
-    return text + html.count("<tr") * ROW_COST + shapes + html.count("data-page=") * ENTRY_COST
+    entries = html.count(f'class="{TOC_ENTRY}"') * ENTRY_COST
+    return text + html.count("<tr") * ROW_COST + shapes + entries
 
 
 def chunk_target(total: float, base: float = CHUNK_COST) -> float:
     """The cost a chunk may reach, for a body of ``total`` cost: ``base``, doubled as often as
-    needed to keep to about ``MAX_CHUNKS`` chunks."""
+    needed to keep to about ``MAX_CHUNKS`` chunks, up to ``MAX_CHUNK_COST``."""
     if total <= base * MAX_CHUNKS:
         return base
     doublings: int = math.ceil(math.log2(total / (base * MAX_CHUNKS)))
-    return base * 2.0**doublings
+    return min(base * 2.0**doublings, max(base, MAX_CHUNK_COST))
 
 
 class FetchRefused(ValueError):
@@ -238,12 +249,10 @@ class PrintDocument:
         self.created = creation_date(build)
         self.style = Markup(running_style(build))  # built by css_string: safe in <style>
 
-    def module(self, pages: dict[str, int] | None = None, placeholder: str = "") -> Any:
-        """The template's macros, bound to this build (and to known page numbers)."""
+    def module(self) -> Any:
+        """The template's macros, bound to this build."""
         return self.template.make_module(
             {
-                "pages": pages or {},
-                "placeholder": placeholder,
                 "checksums": self.build.checksums,
                 "created": self.created,
                 "stamp_line": stamp_line(self.build),
@@ -255,12 +264,16 @@ class PrintDocument:
         macros = self.module()
         return self.document(macros, str(macros.cover()))
 
-    def contents(self, pages: dict[str, int], placeholder: str) -> Chunk:
-        """The contents, with ``pages`` as its numbers (else ``placeholder``)."""
-        macros = self.module(pages, placeholder)
-        return self.document(macros, str(macros.contents(self.placed_under, self.also_under)))
+    def contents(self, digits: int) -> Chunk:
+        """The contents, each entry keeping a column on its right as wide as ``digits`` digits
+        for its page number, which the join draws with the dot leader (see
+        :func:`page_numbers`)."""
+        macros = self.module()
+        style = Markup(f"{self.style} .contents .{TOC_ENTRY} {{ padding-right: {int(digits)}ch; }}")
+        body = str(macros.contents(self.placed_under, self.also_under))
+        return self.document(macros, body, style)
 
-    def document(self, macros: Any, body: str) -> Chunk:
+    def document(self, macros: Any, body: str, style: Markup | None = None) -> Chunk:
         """A whole HTML document around ``body``, with stand-ins for anchors it lacks."""
         own = frozenset(_ID.findall(body))
         names = sorted(set(_HREF.findall(body)) - own)
@@ -269,7 +282,7 @@ class PrintDocument:
             body = body.lstrip()
             cut = body.index(">") + 1
             body = body[:cut] + str(macros.elsewhere(names)) + body[cut:]
-        return Chunk(str(macros.document("", self.style, Markup(body))), own)
+        return Chunk(str(macros.document("", style or self.style, Markup(body))), own)
 
     def parts(self) -> Iterator[Part]:
         """The body's parts, in reading order."""
@@ -442,16 +455,26 @@ class Job:
     reusable: bool = True
     front: bool = False
     for_join: bool = True
+    numbered: bool = False  # the contents: where its page numbers go is told (Laid.numbers)
+
+
+#: Where a contents entry's page number goes: page index, the anchor it gives the page of; in
+#: PDF units from the page's bottom left, the right edge of the number, the left edge of the
+#: column kept for it, where the entry's text ends and its last line's baseline; the size of
+#: its text (points); whether bold; and its colour (red, green, blue, from 0 to 1).
+Number = tuple[int, str, tuple[float, float, float, float], float, bool, tuple[float, float, float]]
 
 
 @dataclass
 class Laid:
-    """What laying out one document told: its pages, anchors and bookmarks."""
+    """What laying out one document told: its pages, anchors and bookmarks, and where the
+    numbers the join draws go."""
 
     pages: int
     anchors: dict[str, int]  # anchor name -> page index, first occurrence
     bookmarks: list[tuple[int, str, int, float, float, bool]]  # level, label, page, x, y, closed
     refused: list[str]
+    numbers: list[Number] = field(default_factory=list)
 
     def keep(self, own: frozenset[str]) -> Laid:
         """This layout without the anchors that are only stand-ins for anchors in other
@@ -460,14 +483,20 @@ class Laid:
 
     def plain(self) -> tuple[Any, ...]:
         """This layout as plain data (tuples, lists, dicts, strings and numbers)."""
-        return (self.pages, dict(self.anchors), list(self.bookmarks), list(self.refused))
+        return (
+            self.pages,
+            dict(self.anchors),
+            list(self.bookmarks),
+            list(self.refused),
+            list(self.numbers),
+        )
 
     @classmethod
     def from_plain(cls, data: object) -> Laid | None:
         """The layout :meth:`plain` gave as ``data``; None when ``data`` is not one."""
-        if not (isinstance(data, tuple) and len(data) == 4):
+        if not (isinstance(data, tuple) and len(data) == 5):
             return None
-        pages, anchors, bookmarks, refused = data
+        pages, anchors, bookmarks, refused, numbers = data
         if not (
             isinstance(pages, int)
             and isinstance(anchors, dict)
@@ -476,9 +505,11 @@ class Laid:
             and all(_is_bookmark(b) for b in bookmarks)
             and isinstance(refused, list)
             and all(isinstance(url, str) for url in refused)
+            and isinstance(numbers, list)
+            and all(_is_number(n) for n in numbers)
         ):
             return None
-        return cls(pages, dict(anchors), list(bookmarks), list(refused))
+        return cls(pages, dict(anchors), list(bookmarks), list(refused), list(numbers))
 
 
 def _is_bookmark(mark: object) -> bool:
@@ -491,6 +522,24 @@ def _is_bookmark(mark: object) -> bool:
         and all(isinstance(v, (int, float)) for v in mark[3:5])
         and isinstance(mark[5], bool)
     )
+
+
+def _is_number(number: object) -> bool:
+    return (
+        isinstance(number, tuple)
+        and len(number) == 6
+        and isinstance(number[0], int)
+        and isinstance(number[1], str)
+        and all(_floats(v, n) for v, n in ((number[2], 4), (number[3], 1), (number[5], 3)))
+        and isinstance(number[4], bool)
+    )
+
+
+def _floats(value: object, count: int) -> bool:
+    """Whether ``value`` is a number (``count`` 1) or a tuple of ``count`` numbers."""
+    if count == 1:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, tuple) and len(value) == count and all(_floats(v, 1) for v in value)
 
 
 class Reuse(Protocol):
@@ -554,12 +603,51 @@ def _lay_out(setup: Setup, job: Job) -> Laid:
         for level, label, (x, y), state in page.bookmarks:
             top = page.height - y  # CSS pixels from the bottom
             bookmarks.append((level, label, index, x * 0.75, top * 0.75, state == "closed"))
+    numbers = _number_boxes(document) if job.numbered else []
     document.write_pdf(job.out, **options)
     pages = len(document.pages)
     del document, html
     if job.for_join:  # prepared here, in the worker, rather than by the join, alone, afterwards
-        job.out.write_bytes(prepare(job.out, job.front))
-    return Laid(pages=pages, anchors=anchors, bookmarks=bookmarks, refused=policy.refused)
+        job.out.write_bytes(prepare(job.out, job.front, job.numbered))
+    return Laid(pages, anchors, bookmarks, policy.refused, numbers)
+
+
+def _number_boxes(document: Any) -> list[Number]:
+    """Where the page numbers of the contents go, and their dot leaders, in PDF units.
+
+    Each entry is a block (``a.toc``) whose right padding keeps a column for its number: the
+    number is drawn right-aligned in that padding, on the baseline of the entry's last line, in
+    its size, weight and colour; the leader fills the space between the text and the column.
+    An entry split over two pages has its number on the second.
+    """
+    last: dict[int, Number] = {}
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = box.element
+            if box.element_tag != "a" or element is None or element.get("class") != TOC_ENTRY:
+                continue
+            lines = [
+                child for child in box.children if child.children and child.is_in_normal_flow()
+            ]
+            if not lines:
+                continue
+            line = lines[-1]
+            text_end = max(child.position_x + child.margin_width() for child in line.children)
+            right = box.padding_box_x() + box.padding_width()
+            column = box.content_box_x() + box.width
+            baseline = line.position_y + line.baseline
+            style = box.style
+            red, green, blue = style["color"].to("srgb").coordinates
+            place = (right * 0.75, column * 0.75, text_end * 0.75, (page.height - baseline) * 0.75)
+            last[id(element)] = (
+                index,
+                (element.get("href") or "#")[1:],
+                place,
+                float(style["font_size"]) * 0.75,
+                int(style["font_weight"]) >= 600,
+                (float(red), float(green), float(blue)),
+            )
+    return list(last.values())
 
 
 def _warm() -> None:
@@ -571,7 +659,7 @@ def _warm() -> None:
 _WARM_HTML = (
     '<!DOCTYPE html><html lang="en-GB"><body><h1 class="front">Warm</h1>'
     "<p>Text <strong>bold</strong> <em>italic <strong>both</strong></em> 1 Jan 2026</p>"
-    '<nav class="contents"><ol><li><a href="#w" data-page="1">Entry</a></li></ol></nav>'
+    '<nav class="contents"><ol><li><a class="toc" href="#w">Entry</a></li></ol></nav>'
     '<table class="grid"><thead><tr><th>Head</th></tr></thead><tbody><tr id="w"><td>Cell</td>'
     '</tr></tbody></table><div class="chart"><svg viewBox="0 0 10 10" role="img">'
     '<path d="M0 0L10 10" stroke="#000"/><text x="1" y="5">1</text></svg></div></body></html>'
@@ -579,7 +667,10 @@ _WARM_HTML = (
 
 
 def _warm_worker() -> None:
-    """Lay out a small document in this worker, as it starts, and forget it."""
+    """Lay out a small document in this worker, as it starts, and forget it; then set aside
+    every object the worker holds so far (the build it was forked from, the libraries), so that
+    the collection after each chunk walks only what laying the chunk out made (it walked them
+    all: some 50 ms a chunk, and a copy of every page of memory it touched)."""
     theme = templates_dir()
     setup = Setup(roots=((theme / ASSETS).resolve(),), identifier=b"0" * 32)
     with tempfile.TemporaryDirectory(prefix="portfolio-warm-") as tmp:
@@ -587,6 +678,7 @@ def _warm_worker() -> None:
             lay_out(setup, Job(_WARM_HTML, Path(tmp) / "warm.pdf"))
         except Exception:  # only a warm-up: the real chunks will say what is wrong
             logging.getLogger(__name__).debug("warming a layout worker failed", exc_info=True)
+    gc.freeze()
 
 
 def _lay_out_job(setup_job: tuple[Setup, Job]) -> Laid:
@@ -648,10 +740,13 @@ def render_pdf(
     workers: int = 1,
     chunk_cost: float | None = None,
     reuse: Reuse | None = None,
+    contents_digits: int | None = None,
 ) -> RenderedPdf:
     """Lay out the PDF portfolio of ``build``, in chunks over ``workers`` processes.
 
     ``chunk_cost`` is the layout cost a chunk may reach (else what :func:`chunk_target` gives);
+    ``contents_digits`` how many digits wide the contents' column of page numbers is at first
+    (else a guess from the body's length: it is widened should a number not fit);
     documents that ``reuse`` holds are taken from it, and those laid out now are given to it.
     """
     theme = templates_dir()
@@ -668,35 +763,42 @@ def render_pdf(
             try:
                 body = printed.chunks(chunk_cost)
                 cover = printed.cover()
-                # The contents' length is not known until it is laid out: first with placeholders
-                # as wide as the real numbers are likely to be, beside the body.
-                guess = "0" * len(str(max(10, sum(len(c.html) for c in body) // 4000)))
-                contents = printed.contents({}, guess)
+                # The contents is laid out once, beside the body, with a column for each page
+                # number, as wide as the numbers are likely to be; the join draws them.
+                estimate = max(10, sum(len(c.html) for c in body) // 4000)
+                digits = contents_digits or len(str(estimate))
+                contents = printed.contents(digits)
                 jobs = [
                     Job(cover.html, folder / "cover.pdf", attachments, reusable=False, front=True),
-                    Job(contents.html, folder / "contents.pdf"),
+                    Job(contents.html, folder / "contents.pdf", numbered=True),
                     *(Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)),
                 ]
                 laid = layouts.run(jobs)
                 made = [cover, contents, *body]
                 chunks = [result.keep(c.own) for result, c in zip(laid, made, strict=True)]
-                # Then with the real numbers (again, should they change the contents' length).
+                # Should a number be wider than its column, again with wider columns (its length
+                # may change, and so the numbers).
                 for _ in range(4):
-                    contents = printed.contents(_numbers(chunks), "")
-                    jobs[1] = Job(contents.html, folder / "contents.pdf")
-                    again = layouts.run([jobs[1]])[0].keep(contents.own)
-                    settled, chunks[1] = again.pages == chunks[1].pages, again
-                    if settled:
+                    shown = _numbers(chunks)
+                    wanted = max([len(str(shown.get(n[1], 0))) for n in chunks[1].numbers] or [1])
+                    if wanted <= digits:
                         break
+                    digits = wanted
+                    contents = printed.contents(digits)
+                    jobs[1] = Job(contents.html, folder / "contents.pdf", numbered=True)
+                    chunks[1] = layouts.run([jobs[1]])[0].keep(contents.own)
                 else:
                     raise RuntimeError("the contents' page numbers do not settle")
             finally:
                 layouts.close()
             total = sum(chunk.pages for chunk in chunks)
             line = stamp_line(build)
+            fonts = theme / ASSETS / "fonts"
             folios = Folios(
                 [(line, f"Page {n} of {total}") for n in range(1, total + 1)],
-                theme / ASSETS / "fonts" / FOLIO_FONT,
+                fonts / FOLIO_FONT,
+                fonts / BOLD_FONT,
+                page_numbers(chunks, 1),
             )
             owned = [cover.own, contents.own, *(c.own for c in body)]
             joined = folder / "portfolio.pdf"
@@ -719,6 +821,22 @@ def _bookmarks(laid: list[Laid]) -> list[Bookmark]:
             marks.append(Bookmark(level, label, offset + page, x, y, closed))
         offset += result.pages
     return marks
+
+
+def page_numbers(chunks: list[Laid], index: int) -> dict[int, list[PageNumber]]:
+    """The page numbers chunk ``index`` (the contents) shows, to be drawn by the join, by page
+    of the joined document."""
+    numbers = _numbers(chunks)
+    first = sum(chunk.pages for chunk in chunks[:index])
+    drawn: dict[int, list[PageNumber]] = {}
+    for page, target, (right, column, text_end, baseline), size, bold, colour in chunks[
+        index
+    ].numbers:
+        if target in numbers:
+            shown = str(numbers[target])
+            number = PageNumber(shown, right, column, text_end, baseline, size, bold, colour)
+            drawn.setdefault(first + page, []).append(number)
+    return drawn
 
 
 def _numbers(chunks: list[Laid]) -> dict[str, int]:

@@ -21,6 +21,10 @@ be joined again as it is. What makes the chunks one document again is written at
   M" on the right) drawn over it by the join itself, in the theme's regular font embedded once,
   marked as a pagination artifact. Only the join knows the page numbers, and a chunk laid out
   before holds nothing that changes from build to build, so it can be used again as it is;
+- the contents' page numbers, likewise, with their dot leaders: each right-aligned in the
+  column its entry keeps on its right, on the baseline of its last line, in the entry's size,
+  weight and colour (the theme's regular and bold fonts, each embedded once), marked as a
+  layout artifact;
 - the front chunk's catalog (language, metadata, output intent, attached files) and document
   information, and a document ID that is a hash of the content, so the same input gives the
   same bytes.
@@ -30,18 +34,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import pickle
 import zlib
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-#: The resource name of the font the folios are drawn in.
+#: The resource names of the fonts the folios and the contents' page numbers are drawn in.
 FOLIO_FONT = "/PortfolioFolio"
+BOLD_FONT = "/PortfolioFolioBold"
 
 #: Where the folios go, as print.css sets the page: 16 mm from the sides, centred in the
 #: 20 mm bottom margin, 8 pt, in the theme's grey.
@@ -201,7 +207,8 @@ def _number(value: Any) -> bytes:
 _REF = b"r"  # the chunk's own object n
 _KEY = b"k"  # parent-tree key n of the chunk, to be shifted past the keys already used
 _FOLIO = b"f"  # the folio of the chunk's page n
-_PAGES, _DOCUMENT, _STRUCT, _PUSH, _FONT = b"P", b"D", b"S", b"Q", b"F"  # one each, joined
+_PAGES, _DOCUMENT, _STRUCT, _PUSH = b"P", b"D", b"S", b"Q"  # one each, joined
+_FONT, _BOLD = b"F", b"B"  # the fonts the join draws in, embedded once
 
 
 def _mark(letter: bytes, number: int = 0) -> bytes:
@@ -319,12 +326,48 @@ def _string(text: str) -> bytes:
 
 
 @dataclass(frozen=True)
+class PageNumber:
+    """A contents entry's page number, which the join draws with its dot leader. In PDF units
+    from the page's bottom left: ``right``, where the number ends (it is right-aligned);
+    ``column``, the left edge of the column kept for it; ``text_end``, where the entry's text
+    ends; ``baseline``, its last line's baseline. Then its text's ``size`` (points), whether
+    ``bold``, and its ``colour`` (red, green, blue, from 0 to 1)."""
+
+    text: str
+    right: float
+    column: float
+    text_end: float
+    baseline: float
+    size: float
+    bold: bool
+    colour: tuple[float, float, float]
+
+    def leader(self, unit: float) -> tuple[float, int]:
+        """Where the dot leader starts, and how many runs of ``LEADER`` it has, each ``unit``
+        wide: runs set from ``right`` leftwards, those under the number's column or the text
+        left out (as WeasyPrint sets a leader)."""
+        if unit <= 0:
+            return self.right, 0
+        first = math.ceil((self.right - self.column) / unit - 1e-6) + 1  # the first clear of it
+        last = math.floor((self.right - self.text_end) / unit + 1e-6)  # the last clear of text
+        count = max(0, last - first + 1)
+        return self.right - last * unit, count
+
+
+#: A run of the dot leader, as the contents' stylesheet set it.
+LEADER = "...."
+
+
+@dataclass(frozen=True)
 class Folios:
-    """The footer of every page, in order: (left text, right text); and the font file (a
-    TrueType font) to draw them in."""
+    """The footer of every page, in order: (left text, right text); the font files (TrueType
+    fonts, regular and bold) to draw them in; and the numbers to draw on some pages, by index
+    of the page in the joined document."""
 
     lines: Sequence[tuple[str, str]]
     font: Path
+    bold: Path | None = None
+    numbers: Mapping[int, Sequence[PageNumber]] = field(default_factory=dict)
 
 
 class FolioFont:
@@ -427,8 +470,16 @@ def _literal(encoded: bytes) -> bytes:
     return bytes(out)
 
 
-def _folio(font: FolioFont, left: str, right: str, box: Sequence[float]) -> bytes:
-    """The content that ends a page: restore its state, then draw its folio as an artifact."""
+def _folio(
+    font: FolioFont,
+    left: str,
+    right: str,
+    box: Sequence[float],
+    numbers: Sequence[PageNumber] = (),
+    bold: FolioFont | None = None,
+) -> bytes:
+    """The content that ends a page: restore its state, then draw its ``numbers`` (the
+    contents' page numbers) and its folio, as artifacts."""
     x0, y0, x1, _ = box
     y = y0 + font.baseline()
     shown_left, shown_right = font.encode(left), font.encode(right)
@@ -438,15 +489,34 @@ def _folio(font: FolioFont, left: str, right: str, box: Sequence[float]) -> byte
     def text(x: float, shown: bytes) -> bytes:
         return b"BT %s %s %s Td %s Tj ET" % (face, _number(x), _number(y), _literal(shown))
 
-    return b" ".join(
-        [
-            b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q",
-            FOLIO_COLOUR,
-            text(x0 + FOLIO_SIDE, shown_left),
-            text(right_x, shown_right),
-            b"Q EMC\n",
-        ]
-    )
+    out = [b"Q\n"]
+    if numbers:
+        out.append(b"/Artifact <</Type /Layout>> BDC q")
+        for number in numbers:
+            used, name = (font, FOLIO_FONT)
+            if number.bold and bold is not None:
+                used, name = bold, BOLD_FONT
+            shown = used.encode(number.text)
+            start, runs = number.leader(used.width(used.encode(LEADER), number.size))
+            colour = b" ".join(_number(round(c, 4)) for c in number.colour)
+            sized = b"%s %s Tf" % (name.encode(), _number(round(number.size, 4)))
+            base = _number(round(number.baseline, 3))
+            out.append(b"%s rg" % colour)
+            if runs:
+                dots = _literal(used.encode(LEADER * runs))
+                at = _number(round(start, 3))
+                out.append(b"BT %s %s %s Td %s Tj ET" % (sized, at, base, dots))
+            at = _number(round(number.right - used.width(shown, number.size), 3))
+            out.append(b"BT %s %s %s Td %s Tj ET" % (sized, at, base, _literal(shown)))
+        out.append(b"Q EMC\n")
+    out += [
+        b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC q",
+        FOLIO_COLOUR,
+        text(x0 + FOLIO_SIDE, shown_left),
+        text(right_x, shown_right),
+        b"Q EMC\n",
+    ]
+    return b" ".join(out)
 
 
 @dataclass
@@ -500,11 +570,13 @@ def _outline(writer: Writer, bookmarks: Sequence[Bookmark], pages: Sequence[int]
     return outline
 
 
-def prepare(path: Path, front: bool = False) -> bytes:
+def prepare(path: Path, front: bool = False, numbered: bool = False) -> bytes:
     """The chunk PDF at ``path``, prepared for the join (in the worker that laid it out): its
     objects in PDF syntax with markers for what the join numbers, its pages and their boxes, its
     structure elements and parent tree, its named destinations, and, for the ``front`` chunk,
-    its catalog entries and document information. Plain data, pickled."""
+    its catalog entries and document information. The pages of a ``numbered`` chunk (the
+    contents) can also use the bold font, for the page numbers the join draws. Plain data,
+    pickled."""
     import pikepdf
 
     with pikepdf.open(path) as pdf:
@@ -524,6 +596,8 @@ def prepare(path: Path, front: bool = False) -> bytes:
             resources = dict(entries["/Resources"].items())
             fonts = dict(resources.get("/Font", pikepdf.Dictionary()).items())
             fonts[FOLIO_FONT] = _mark(_FONT)
+            if numbered:
+                fonts[BOLD_FONT] = _mark(_BOLD)
             resources["/Font"] = source.dictionary(fonts)
             entries["/Resources"] = source.dictionary(resources)
             return entries
@@ -628,6 +702,7 @@ def join(
     # Every page: "q", its own content, then "Q" and its folio as a pagination artifact.
     push = writer.add(b"<< /Length 2 >>", b"q\n")
     font = FolioFont(folios.font)
+    bold = FolioFont(folios.bold) if folios.bold is not None else None
     fixed = {
         _PAGES: page_tree,
         _DOCUMENT: document,
@@ -635,6 +710,8 @@ def join(
         _PUSH: push,
         _FONT: font.write(writer),
     }
+    if bold is not None:
+        fixed[_BOLD] = bold.write(writer)
     pages: list[int] = []
     kids: list[bytes] = []
     tree: list[tuple[int, int]] = []  # parent-tree key, number of its value
@@ -652,8 +729,9 @@ def join(
         first = writer.reserve_many(len(objects))
         drawn: list[int] = []
         for box in boxes:
-            left, right = folios.lines[len(pages) + len(drawn)]
-            folio = _folio(font, left, right, box)
+            page = len(pages) + len(drawn)
+            left, right = folios.lines[page]
+            folio = _folio(font, left, right, box, folios.numbers.get(page, ()), bold)
             drawn.append(writer.add(b"<< /Length %d >>" % len(folio), folio))
         resolve = partial(_resolve, first=first, shift=next_key, folios=drawn, fixed=fixed)
         for number, (body, data) in enumerate(objects, first):
