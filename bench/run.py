@@ -99,7 +99,9 @@ def measure_tree(command: list[str]) -> tuple[float, float, str]:
     return float(wall), float(peak), printed
 
 
-_PDF_STAGE = re.compile(r"PDF (\d+) pages \(([0-9.]+) s\)")
+_PDF_STAGE = re.compile(
+    r"PDF (\d+) pages \((?:\d+ of its \d+ parts laid out again, )?([0-9.]+) s\)"
+)
 
 
 def pdf_stage(printed: str) -> tuple[int, float]:
