@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import textwrap
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,22 @@ def make_portfolio(tmp_path: Path) -> MakePortfolio:
         return write_files(root, merged)
 
     return make
+
+
+def excel_csv(xlsx: Path, path: Path, encoding: str = "utf-8") -> Path:
+    """A workbook's first sheet as Excel saves it as CSV: a merged cell's text only in its
+    first cell, dates as dd/mm/yyyy."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None
+    with path.open("w", newline="", encoding=encoding) as stream:
+        writer = csv.writer(stream)
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow(
+                [
+                    "" if v is None else (f"{v:%d/%m/%Y}" if isinstance(v, datetime) else v)
+                    for v in row
+                ]
+            )
+    return path

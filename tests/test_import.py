@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from conftest import PORTFOLIO_YAML, MakePortfolio
+from conftest import PORTFOLIO_YAML, MakePortfolio, excel_csv
 from generator.cli import cli
 from generator.pipeline import load
 
@@ -120,24 +119,6 @@ def tracker_xlsx(path: Path) -> Path:
     return path
 
 
-def tracker_csv(xlsx: Path, path: Path) -> Path:
-    """The same tracker as Excel exports it to CSV: merged cells keep only the first value."""
-    from openpyxl import load_workbook
-
-    sheet = load_workbook(xlsx).active
-    assert sheet is not None
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        for row in sheet.iter_rows(values_only=True):
-            writer.writerow(
-                [
-                    "" if v is None else (v.strftime("%d/%m/%Y") if isinstance(v, datetime) else v)
-                    for v in row
-                ]
-            )
-    return path
-
-
 def run_import(root: Path, tracker: Path, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["import", str(tracker), str(root), *args])
     return result.exit_code, result.output, result.stderr
@@ -149,7 +130,7 @@ def test_messy_tracker_imports_and_passes_check(
 ) -> None:
     root = make_portfolio()
     xlsx = tracker_xlsx(tmp_path / "tracker.xlsx")
-    tracker = xlsx if form == "xlsx" else tracker_csv(xlsx, tmp_path / "tracker.csv")
+    tracker = xlsx if form == "xlsx" else excel_csv(xlsx, tmp_path / "tracker.csv")
     code, out, err = run_import(root, tracker)
     assert code == 0, err
     assert out.startswith(

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from docx import Document
 from openpyxl import Workbook
 
-from conftest import MakePortfolio
+from conftest import MakePortfolio, excel_csv
 from generator.cli import cli
 from generator.load.framework import read_packaged
 from generator.pipeline import load
@@ -218,26 +218,6 @@ def concerns_of(root: Path) -> list[Any]:
     return sorted((c for c in concerns if c.id.startswith("IMP-")), key=lambda c: c.id)
 
 
-def plan_csv(xlsx: Path, path: Path) -> Path:
-    """The plan as Excel saves it as CSV: a merged cell's text only in its first cell."""
-    import csv
-
-    from openpyxl import load_workbook
-
-    sheet = load_workbook(xlsx).active
-    assert sheet is not None
-    with path.open("w", newline="", encoding="utf-8-sig") as stream:
-        writer = csv.writer(stream)
-        for row in sheet.iter_rows(values_only=True):
-            writer.writerow(
-                [
-                    "" if v is None else (f"{v:%d/%m/%Y}" if isinstance(v, datetime) else v)
-                    for v in row
-                ]
-            )
-    return path
-
-
 @pytest.mark.parametrize("form", ["xlsx", "csv", "docx", "docx-per-key-question"])
 def test_an_action_plan_imports_with_no_map_file(
     make_portfolio: MakePortfolio, tmp_path: Path, form: str
@@ -246,7 +226,9 @@ def test_an_action_plan_imports_with_no_map_file(
     if form == "xlsx":
         tracker = plan_xlsx(tmp_path / "plan.xlsx")
     elif form == "csv":
-        tracker = plan_csv(plan_xlsx(tmp_path / "plan.xlsx"), tmp_path / "plan.csv")
+        tracker = excel_csv(
+            plan_xlsx(tmp_path / "plan.xlsx"), tmp_path / "plan.csv", encoding="utf-8-sig"
+        )
     else:
         tracker = plan_docx(tmp_path / "plan.docx", per_key_question=form != "docx")
     portfolio = load(root).portfolio
