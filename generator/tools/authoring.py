@@ -203,10 +203,6 @@ _WHO_SEES = """\
 #   Left out: default_visibility in portfolio.yaml"""
 
 
-def _indent(text: str, spaces: int) -> str:
-    return "".join(" " * spaces + line if line else line for line in text.splitlines(True))
-
-
 @dataclass
 class Examples:
     """The ids the templates' commented examples point to: real ones where the portfolio has
