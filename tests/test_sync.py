@@ -668,3 +668,30 @@ def test_the_same_plan_as_a_word_file_after_the_workbook_changes_nothing(
     assert "in step already" in out
     assert "differs from" not in err
     assert snapshot(root) == imported
+
+
+@pytest.mark.parametrize("damage", ["sheet", "no-sheet"])
+def test_a_workbook_damaged_inside_is_named_with_the_fix(
+    make_portfolio: MakePortfolio, tmp_path: Path, damage: str
+) -> None:
+    """A workbook whose zip opens but whose sheet is broken (or missing) is reported as the
+    file it is, with what to do, not as a fault of the tool."""
+    import zipfile
+
+    good = tracker_xlsx(tmp_path / "good.xlsx")
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bad, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                if damage == "no-sheet":
+                    continue
+                data = data[: len(data) // 2]  # cut off mid-element
+            target.writestr(item, data)
+    root = make_portfolio()
+    before = snapshot(root)
+    code, out, err = run("import", str(bad), str(root))
+    assert code != 0
+    assert "Traceback" not in out + err and "internal error" not in err
+    assert f"{bad.as_posix()}" in err and "save it again as .xlsx" in err
+    assert snapshot(root) == before

@@ -18,6 +18,7 @@ import contextlib
 import csv
 import difflib
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -350,6 +351,14 @@ def normalised(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
+def not_a_workbook(path: Path, why: str) -> PortfolioError:
+    """The error for a workbook that cannot be read, with what to do about it."""
+    message = (
+        f"this is not a workbook Excel can open ({why}); save it again as .xlsx or export it as CSV"
+    )
+    return PortfolioError([Problem(path.as_posix(), 0, message)])
+
+
 def read_table(
     path: Path, sheet: str | None = None, columns: dict[str, str] | None = None
 ) -> Table:
@@ -367,17 +376,9 @@ def read_table(
         try:
             book = load_workbook(path, data_only=True)
         except Exception as exc:  # openpyxl raises zip, XML and key errors for damaged files
-            raise PortfolioError(
-                [
-                    Problem(
-                        path.as_posix(),
-                        0,
-                        "this is not a workbook Excel can "
-                        f"open ({type(exc).__name__}); save it again as .xlsx "
-                        "or export it as CSV",
-                    )
-                ]
-            ) from None
+            raise not_a_workbook(path, type(exc).__name__) from None
+        if not book.worksheets:
+            raise not_a_workbook(path, "it holds no sheet")
         if sheet is not None and sheet not in book.sheetnames:
             raise PortfolioError(
                 [
@@ -1841,4 +1842,6 @@ def _short_slug(text: str, limit: int = 40) -> str:
 
 
 def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    # A JSON string is a YAML double-quoted scalar: line breaks and control characters are
+    # escaped, so the text reads back as it was.
+    return json.dumps(text, ensure_ascii=False)

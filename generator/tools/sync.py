@@ -46,6 +46,7 @@ from generator.tools.importer import (
     OwnerRoles,
     cell_text,
     normalised,
+    not_a_workbook,
     note_date,
     read_table,
     vague_date,
@@ -221,28 +222,29 @@ def _sheet(path: Path, limit: int | None = None) -> list[list[Any]]:
     try:
         book = load_workbook(path, data_only=False, read_only=True)
     except Exception as exc:  # openpyxl raises zip, XML and key errors for damaged files
-        message = (
-            f"this is not a workbook Excel can open ({type(exc).__name__}); save it again as "
-            ".xlsx or export it as CSV"
-        )
-        raise PortfolioError([Problem(path.as_posix(), 0, message)]) from None
-    sheet: Any = book.worksheets[0]
+        raise not_a_workbook(path, type(exc).__name__) from None
     rows: list[list[Any]] = []
-    for cells in sheet.iter_rows(max_row=limit):
-        row: list[Any] = []
-        for cell in cells:
-            value = cell.value
-            if cell.data_type == "f" or type(value).__name__ in (
-                "ArrayFormula",
-                "DataTableFormula",
-            ):
-                row.append(_Formula(str(getattr(value, "text", value))))
-            elif isinstance(value, str):
-                row.append(_XLSX_ESCAPE.sub(_escaped, value))
-            else:
-                row.append(value)
-        rows.append(row)
-    book.close()
+    try:  # a read-only workbook reads its sheet only now: damage shows here too
+        sheet: Any = book.worksheets[0]
+        for cells in sheet.iter_rows(max_row=limit):
+            row: list[Any] = []
+            for cell in cells:
+                value = cell.value
+                if cell.data_type == "f" or type(value).__name__ in (
+                    "ArrayFormula",
+                    "DataTableFormula",
+                ):
+                    row.append(_Formula(str(getattr(value, "text", value))))
+                elif isinstance(value, str):
+                    row.append(_XLSX_ESCAPE.sub(_escaped, value))
+                else:
+                    row.append(value)
+            rows.append(row)
+    except Exception as exc:
+        why = "it holds no sheet" if isinstance(exc, IndexError) else type(exc).__name__
+        raise not_a_workbook(path, why) from None
+    finally:
+        book.close()
     return rows
 
 
