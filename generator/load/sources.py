@@ -424,10 +424,13 @@ def front_span(path: Path, text: str) -> tuple[int, int]:
     all of a .yaml file, the front matter of a .md file between its ``---`` lines."""
     if path.suffix.lower() != ".md":
         return 0, len(text)
-    first = text.find("\n") + 1
-    offset = first
-    for line in text[first:].splitlines(keepends=True):
-        if line.rstrip() in ("---", "..."):
+    # Lines end at "\n" only, as split_front_matter reads them (a form feed or a Unicode line
+    # separator inside a field is not a line end).
+    first = offset = text.find("\n") + 1
+    while offset < len(text):
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end + 1
+        if text[offset:end].rstrip() in ("---", "..."):
             return first, offset
-        offset += len(line)
+        offset = end
     raise AssertionError(f"{path}: the front matter is not closed")  # it was read before
