@@ -2,7 +2,7 @@
 
 Templates and the fragments of :mod:`generator.render.pages` read a build through *lookups*:
 the portfolio's records and indexes, statuses, outcomes, findings and site paths. The renderer
-hands them recording copies of these (:class:`Lookup`, :class:`Listing`, :class:`Recorded`),
+hands them recording copies of these (:class:`Lookup`, :class:`Listing`),
 so every read adds a *fact*, ``(lookup, key)``, to the page being rendered; reading a whole
 lookup (iterating it, its length) adds ``(lookup, ALL)``. A record's body is a fact of its own,
 ``("body", id)``, added where a page prints it. Views worked out once and shared by many pages
@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from jinja2 import Environment
 from pydantic import BaseModel
@@ -173,24 +173,15 @@ class Listing(list[T]):
         return list(list.__iter__(self))
 
 
-class Recorded(Generic[K, V]):
-    """A function of one key whose calls are facts of the page being rendered."""
+class Derived:
+    """Facts whose value a function tells, where pages note the reads themselves (a record's
+    body: see :class:`RecordingEnvironment` and the renderer's ``markdown``)."""
 
-    def __init__(self, name: str, function: Callable[[K], V], reads: Reads) -> None:
-        self.name = name
-        self.function = function
-        self.reads = reads
-
-    def __call__(self, key: K) -> V:
-        self.reads.add(self.name, key)
-        return self.function(key)
-
-    def look_up(self, key: Hashable) -> Any:
-        """The value of one fact, without reading it."""
-        return self.function(key)  # type: ignore[arg-type]
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.look_up = function
 
 
-Source = Lookup[Any, Any] | Listing[Any] | Recorded[Any, Any]
+Source = Lookup[Any, Any] | Listing[Any] | Derived
 
 
 class RecordingEnvironment(Environment):
@@ -256,8 +247,6 @@ class Values:
     def _how_for(self, kind: type) -> Callable[[Any], Any]:
         """How to tell values of one type by plain data."""
         plain = self.plain
-        if kind in _AS_THEY_ARE:
-            return _same
         if issubclass(kind, str):
             return self._text
         if issubclass(kind, list | tuple):
@@ -311,7 +300,3 @@ class Values:
         if found is None:
             found = self._fronts[record.id] = content_key(record.model_dump_json(exclude={"body"}))
         return found
-
-
-def _same(value: Any) -> Any:
-    return value

@@ -48,11 +48,11 @@ from generator.render.exports import downloads
 from generator.render.markdown import COPIED_FILES, relative_url, render_markdown
 from generator.render.pages import Fragments
 from generator.render.reads import (
+    Derived,
     Fact,
     Listing,
     Lookup,
     Reads,
-    Recorded,
     RecordingEnvironment,
     Source,
 )
@@ -207,7 +207,7 @@ class SiteRenderer:
                 "role path": cast(Source, self.paths.roles),
                 "file path": cast(Source, self.paths.files),
                 "concern findings": cast(Source, self.fragments.by_concern),
-                "body": Recorded("body", self.body_state, self.reads),
+                "body": Derived(self.body_state),
             }
         )
         self.env = RecordingEnvironment(
