@@ -405,9 +405,9 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
         _echo_sync(sync_action_plan(path, tracker, today, dry_run), dry_run)
         return
     mapping = read_map(map_file) if map_file is not None else None
-    order = str(mapping["date_order"]) if mapping and "date_order" in mapping else None
     portfolio = load(path).portfolio
     report = import_tracker(portfolio, tracker, mapping, today, dry_run=True)
+    order = report.date_order  # settled over the whole tracker: kept rows read as imported ones
     kept = keep_in_step(portfolio, tracker, report.existing, today, True, order)
     if not dry_run:
         report = import_tracker(portfolio, tracker, mapping, today, dry_run=False)
@@ -434,6 +434,13 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
         click.echo(f"To confirm: {where}" if not dry_run else f"The import report would be {where}")
     if report.existing:
         _echo_sync(kept, dry_run)
+    if report.remembered:
+        first = "day" if report.remembered == "dmy" else "month"
+        click.echo(
+            f"Dates such as 04/05/2026 were read {first} first; portfolio.yaml "
+            f"{'would say' if dry_run else 'now says'} so (tracker_date_order: "
+            f"{report.remembered}), so that later imports read them alike."
+        )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.skipped:

@@ -695,3 +695,130 @@ def test_a_workbook_damaged_inside_is_named_with_the_fix(
     assert "Traceback" not in out + err and "internal error" not in err
     assert f"{bad.as_posix()}" in err and "save it again as .xlsx" in err
     assert snapshot(root) == before
+
+
+# --- a month-first tracker imported, then imported again -------------------------------------
+
+MONTH_FIRST = [
+    # 12/25/2026 is the only date that reads one way: it settles the order for the others.
+    ["Call bells slow at night", "Night call bell audit", "Tom Reid", "04/05/2027", "In progress"],
+    ["Call bells slow at night", "Retrain night staff", "Tom Reid", "12/25/2026", "Planned"],
+    ["Call bells slow at night", "Check bell batteries", "Tom Reid", "06/07/2027", "Planned"],
+]
+MONTH_FIRST_HEADER = ["Finding", "Action", "Lead", "Target date", "Status", "Quality statement"]
+MONTH_FIRST_DUES = [date(2027, 4, 5), date(2026, 12, 25), date(2027, 6, 7)]
+
+
+def month_first_tracker(path: Path, rows: list[list[str]]) -> Path:
+    """A US-style tracker: dates written month first, as text (a CSV, or an XLSX whose date
+    cells hold text, as a sheet pasted from elsewhere does)."""
+    table = [MONTH_FIRST_HEADER, *([*row, "Safe environments"] for row in rows)]
+    if path.suffix == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as stream:
+            csv.writer(stream).writerows(table)
+        return path
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in table:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def dues(root: Path) -> list[date]:
+    return [a.current_due for a in load(root).portfolio.concerns["IMP-01"].actions]
+
+
+@pytest.mark.parametrize("name", ["tracker.csv", "tracker.xlsx"])
+def test_a_month_first_tracker_imported_again_keeps_every_deadline_its_day(
+    make_portfolio: MakePortfolio, tmp_path: Path, name: str
+) -> None:
+    root = make_portfolio()
+    tracker = month_first_tracker(tmp_path / name, MONTH_FIRST)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and out.startswith("Imported 3 actions into 1 concerns"), out + err
+    assert dues(root) == MONTH_FIRST_DUES
+    assert "day/month" not in err  # 12/25/2026 settled the order: nothing to confirm
+    imported = snapshot(root)
+
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
+
+    edited = [row.copy() for row in MONTH_FIRST]
+    edited[0][4] = "Done"
+    month_first_tracker(tracker, edited)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "IMP-01-A1 status: in-progress \u2192 completed" in out
+    assert "due:" not in out and "extension" not in out
+    assert dues(root) == MONTH_FIRST_DUES
+    concern = load(root).portfolio.concerns["IMP-01"]
+    assert [a.status for a in concern.actions] == ["completed", "planned", "planned"]
+    assert all(not a.extensions for a in concern.actions)
+    rel = next(r for r in imported if r.startswith("concerns/imported/imp-01"))
+    after = snapshot(root)
+    assert {r: b for r, b in after.items() if r != rel} == {
+        r: b for r, b in imported.items() if r != rel
+    }
+
+
+def test_the_order_the_first_import_settled_reads_the_tracker_when_nothing_else_settles_it(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = month_first_tracker(tmp_path / "tracker.csv", MONTH_FIRST)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    # The row whose date settled the order is done and deleted; a date is moved on (7 July).
+    edited = [MONTH_FIRST[0], [*MONTH_FIRST[2][:3], "07/07/2027", "Planned"]]
+    month_first_tracker(tracker, edited)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "IMP-01-A3 due: 2027-06-07 \u2192 2027-07-07" in out
+    assert "IMP-01-A1" not in out
+    assert dues(root) == [date(2027, 4, 5), date(2026, 12, 25), date(2027, 7, 7)]
+
+
+def test_an_order_given_in_a_map_file_is_the_order_later_imports_read(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    every_one_ambiguous = [MONTH_FIRST[0], MONTH_FIRST[2]]
+    tracker = month_first_tracker(tmp_path / "tracker.csv", every_one_ambiguous)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("date_order: mdy\n", encoding="utf-8")
+    code, out, err = run("import", str(tracker), str(root), "--map", str(mapping))
+    assert code == 0 and "day/month" not in err, out + err
+    assert dues(root) == [date(2027, 4, 5), date(2027, 6, 7)]
+    imported = snapshot(root)
+    for again in (["--map", str(mapping)], []):  # given again, or not: read as it was given
+        code, out, err = run("import", str(tracker), str(root), *again)
+        assert code == 0 and "in step already" in out, out + err
+        assert snapshot(root) == imported
+
+
+def test_a_tracker_whose_order_nothing_settles_is_read_day_first_and_said_so(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    every_one_ambiguous = [MONTH_FIRST[0], MONTH_FIRST[2]]
+    tracker = month_first_tracker(tmp_path / "tracker.csv", every_one_ambiguous)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "'04/05/2027' read as 04 May 2027 (day/month)" in err
+    assert dues(root) == [date(2027, 5, 4), date(2027, 7, 6)]
+    imported = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
+    edited = [every_one_ambiguous[0], [*every_one_ambiguous[1][:3], "08/07/2027", "Planned"]]
+    month_first_tracker(tracker, edited)
+    code, out, err = run("import", str(tracker), str(root), "--dry-run")
+    assert code == 0, out + err
+    assert "IMP-01-A2 due: 2027-07-06 \u2192 2027-07-08" in out
+    assert "'08/07/2027' read as 08 July 2027 (day/month)" in err
+    assert snapshot(root) == imported

@@ -185,6 +185,9 @@ class Settings(Model):
     audience: Visibility = "inspection"  # who `portfolio build` builds for, unless told
     framework: str = "cqc-saf-2024"
     date_style: Literal["uk", "iso"] = "uk"  # how pages show dates: 31 Jul 2026, or 2026-07-31
+    #: How `portfolio import` reads a tracker's 04/05/2026: day first or month first. The first
+    #: import that settles it writes it here, so that later imports read the tracker alike.
+    tracker_date_order: Literal["dmy", "mdy"] | None = None
     #: The quality statements the portfolio is working on: coverage gaps are found among these
     #: (default: every statement of the framework).
     quality_statements: Annotated[

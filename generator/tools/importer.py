@@ -20,7 +20,7 @@ import difflib
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -272,6 +272,11 @@ class ImportReport:
     sections: list[str] = field(default_factory=list)  # section rows read as key questions
     risks: list[str] = field(default_factory=list)  # risk levels the tracker did not give
     report_file: Path | None = None
+    #: How dates such as 04/05/2026 were read ("dmy", "mdy"; None: not settled, read day first
+    #: and each reported), for the rows kept in step too.
+    date_order: str | None = None
+    #: The order settled by this import and written to portfolio.yaml for later imports.
+    remembered: str | None = None
 
     def to_confirm(self) -> list[tuple[str, list[str]]]:
         """What the user should check, under headings, in the order they matter."""
@@ -758,6 +763,31 @@ def match_headers(row: list[Any], overrides: dict[str, str]) -> dict[str, int]:
         if name is not None and name not in found:
             found[name] = index
     return found
+
+
+#: The columns of a tracker that hold dates: all of them settle which way 04/05/2026 is read.
+DATE_COLUMNS = ("deadline", "raised", "progress_date")
+
+
+def settle_order(
+    rows: list[list[Any]], columns: dict[str, int], mapping: Mapping[str, Any], portfolio: Portfolio
+) -> DateReader:
+    """The reader of a tracker's dates, its day/month order settled once for the whole tracker
+    (the rows it imports and the rows it keeps in step alike): as the map file gives it, else
+    as portfolio.yaml remembers it from the import that first settled it, else by a date in
+    any date column that reads one way only (25/03/2026, 03/25/2026)."""
+    given = mapping.get("date_order") or portfolio.settings.tracker_date_order
+    dates = DateReader(str(given) if given else None)
+    dates.learn(
+        [
+            _cell(row[columns[name]])
+            for name in DATE_COLUMNS
+            if name in columns
+            for row in rows
+            if columns[name] < len(row)
+        ]
+    )
+    return dates
 
 
 class DateReader:
@@ -1340,14 +1370,9 @@ def import_tracker(
     if hidden:
         raise PortfolioError(hidden)
     defaults = mapping.get("defaults") or {}
-    dates = DateReader(mapping.get("date_order"))
-    dates.learn(
-        [
-            _cell(r[columns["deadline"]])
-            for r in rows[header_at + 1 :]
-            if columns["deadline"] < len(r)
-        ]
-    )
+    dates = settle_order(rows[header_at + 1 :], columns, mapping, portfolio)
+    report.date_order = dates.order
+    remembered = portfolio.settings.tracker_date_order
     statements = _Statements(portfolio)
     guesser = Guesser(portfolio.framework)
     roles = OwnerRoles(portfolio)
@@ -1584,6 +1609,8 @@ def import_tracker(
         if normalised(text) != normalised(slug):
             report.owners.append(f"{text!r} -> {slug}")
     report.owners.extend(roles.notes)
+    if dates.order and remembered is None and (report.concerns or report.existing):
+        report.remembered = dates.order
     if report.concerns:
         name = f"_import-report-{report.concerns[0].lower()}.md"
         report.report_file = portfolio.root / "concerns" / "imported" / name
@@ -1745,8 +1772,12 @@ def _write(
     settings_path = portfolio.root / "portfolio.yaml"
     settings_before = settings_path.read_bytes()
     settings_after = None
-    if new_roles:
-        text = _add_roles(settings_before.decode("utf-8"), new_roles, settings_path)
+    if new_roles or report.remembered:
+        text = settings_before.decode("utf-8")
+        if new_roles:
+            text = _add_roles(text, new_roles, settings_path)
+        if report.remembered:
+            text = _remember_order(text, report.remembered, report)
         settings_after = text.encode("utf-8")
     written: list[Path] = []
     made: list[Path] = []
@@ -1834,6 +1865,34 @@ def _add_roles(text: str, roles: dict[str, dict[str, str]], path: Path) -> str:
             )
         ]
     )
+
+
+def _remember_order(text: str, order: str, report: ImportReport) -> str:
+    """portfolio.yaml with ``tracker_date_order`` added as its last line, every other byte
+    kept; as it was (and a warning) when a line added at its end would not be read so."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    first = "day" if order == "dmy" else "month"
+    line = (
+        f"tracker_date_order: {order}  # added by portfolio import: the tracker writes "
+        f"{first} first{newline}"
+    )
+    added = text + ("" if not text or text.endswith("\n") else newline) + line
+    try:
+        before, after = yaml.safe_load(text), yaml.safe_load(added)
+    except yaml.YAMLError:
+        before = after = None
+    if (
+        isinstance(before, dict)
+        and "tracker_date_order" not in before
+        and after == {**before, "tracker_date_order": order}
+    ):
+        return added
+    report.remembered = None
+    report.warnings.append(
+        f"dates were read {first} first; portfolio.yaml could not be given that for later "
+        f"imports: add the line 'tracker_date_order: {order}' to it"
+    )
+    return text
 
 
 def _short_slug(text: str, limit: int = 40) -> str:

@@ -137,6 +137,7 @@ class Row:
     progress: str = ""
     evidence: str = ""
     label: str = ""  # where the row is, when not just "row N" ("table 2, row 3")
+    deadline_warning: str = ""  # how a deadline that reads two ways was read, when unsettled
 
     @property
     def where(self) -> str:
@@ -374,7 +375,8 @@ def rows_from_cells(
     today: date | None = None,
 ) -> list[Row]:
     """Rows of a tracker of the user's own, as the importer parsed them (its column names:
-    action, owner, deadline, status, progress, closure_evidence), under ``concern``."""
+    action, owner, deadline, status, progress, closure_evidence), under ``concern``; dates read
+    in ``date_order``, the order the importer settled for the whole tracker."""
     dates = DateReader(date_order)
     found = []
     for index, (offset, cells) in enumerate(rows, start=1):
@@ -389,8 +391,9 @@ def rows_from_cells(
             deadline if isinstance(deadline, date) and not isinstance(deadline, datetime) else None
         )
         deadline_text = text("deadline")
+        warning = None
         if day is None:
-            day = dates.read(deadline)[0]
+            day, warning = dates.read(deadline)
         if day is None and today is not None and deadline_text:
             # As the first import read it: a deadline in words by its rule; "TBC" changes nothing.
             if UNDATED.fullmatch(normalised(deadline_text)):
@@ -409,6 +412,7 @@ def rows_from_cells(
                 progress=text("progress"),
                 evidence=text("closure_evidence"),
                 label=label,
+                deadline_warning=warning or "",
             )
         )
     return found
@@ -521,12 +525,14 @@ class _Target:
 class _Planner:
     """Works out, row by row, what changes in which action; every problem is collected."""
 
-    def __init__(self, portfolio: Portfolio, source: str, today: date) -> None:
+    def __init__(
+        self, portfolio: Portfolio, source: str, today: date, date_order: str | None = None
+    ) -> None:
         self.p = portfolio
         self.source = source
         self.today = today
         self.problems: list[Problem] = []
-        self.dates = DateReader(None)
+        self.dates = DateReader(date_order)
         self.lower: dict[str, list[str]] = {}
         for eid in portfolio.evidence:
             self.lower.setdefault(eid.lower(), []).append(eid)
@@ -721,15 +727,21 @@ def _fresh_id(concern: Concern, taken: set[str]) -> str:
 
 
 def plan(
-    portfolio: Portfolio, source: str, rows: Sequence[Row], today: date, by_title: bool = False
+    portfolio: Portfolio,
+    source: str,
+    rows: Sequence[Row],
+    today: date,
+    by_title: bool = False,
+    date_order: str | None = None,
 ) -> SyncReport:
     """What the ``rows`` change in ``portfolio``: record by record, with the new bytes of each
     file. Every problem is raised together (PortfolioError); nothing is written.
 
     With ``by_title``, rows are matched to their concern's actions by the action's text (a
-    tracker of the user's own, which has no action ids).
+    tracker of the user's own, which has no action ids). Dates in progress notes are read in
+    ``date_order`` ("dmy", "mdy"; None: day first).
     """
-    planner = _Planner(portfolio, source, today)
+    planner = _Planner(portfolio, source, today, date_order)
     targets = planner.targets(rows, by_title)
     report = SyncReport(source, today, rows=len(rows))
     changes: dict[str, RecordChange] = {}
@@ -749,6 +761,8 @@ def plan(
                 planner.problem(row, "a new action needs a deadline: fill in the Deadline")
             if owner is None or wanted.due is None:
                 continue
+            if row.deadline_warning:
+                report.warnings.append(f"{row.where}: {row.deadline_warning}")
             notes = [(today, EVIDENCE_NOTE + n) for n in wanted.notes]
             new = NewAction(
                 _fresh_id(concern, taken),
@@ -770,6 +784,8 @@ def plan(
         if wanted.due and wanted.due != action.current_due:
             edit.extension = wanted.due
             change.extensions.append((action.id, action.current_due, wanted.due))
+            if row.deadline_warning:
+                report.warnings.append(f"{row.where}: {row.deadline_warning}")
         have = {(u.date, _squash(u.note)) for u in action.updates}
         notes_had = {_squash(u.note) for u in action.updates}
         # A cell whose whole text is a note already (an earlier import kept it so) adds nothing.
@@ -1262,9 +1278,11 @@ def sync_rows(
     today: date,
     dry_run: bool,
     by_title: bool = False,
+    date_order: str | None = None,
 ) -> SyncReport:
     """Plan, check and (unless ``dry_run``) write what ``rows`` change."""
-    return _check_and_write(portfolio, plan(portfolio, source, rows, today, by_title), dry_run)
+    found = plan(portfolio, source, rows, today, by_title, date_order)
+    return _check_and_write(portfolio, found, dry_run)
 
 
 def _check_and_write(portfolio: Portfolio, report: SyncReport, dry_run: bool) -> SyncReport:
@@ -1302,7 +1320,9 @@ def keep_in_step(
 ) -> SyncReport:
     """Rows of a tracker of the user's own whose finding is a concern already in the portfolio
     (concern id -> [(where the row is, the importer's cells)]): each updates the action of that
-    concern whose text it has, or becomes a new action of it."""
+    concern whose text it has, or becomes a new action of it. ``date_order`` is the day/month
+    order the importer settled for the whole tracker (``ImportReport.date_order``): rows kept
+    in step read 04/05/2026 as the rows imported do."""
     read = [
         row
         for concern, cells in rows.items()
@@ -1310,4 +1330,4 @@ def keep_in_step(
     ]
     if all(isinstance(where, int) for listed in rows.values() for where, _ in listed):
         read.sort(key=lambda r: r.number)  # else as the importer read them, in order
-    return sync_rows(portfolio, source.as_posix(), read, today, dry_run, by_title=True)
+    return sync_rows(portfolio, source.as_posix(), read, today, dry_run, True, date_order)
