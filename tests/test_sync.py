@@ -705,14 +705,27 @@ MONTH_FIRST = [
     ["Call bells slow at night", "Retrain night staff", "Tom Reid", "12/25/2026", "Planned"],
     ["Call bells slow at night", "Check bell batteries", "Tom Reid", "06/07/2027", "Planned"],
 ]
-MONTH_FIRST_HEADER = ["Finding", "Action", "Lead", "Target date", "Status", "Quality statement"]
+MONTH_FIRST_HEADER = [
+    "Finding",
+    "Action",
+    "Lead",
+    "Target date",
+    "Status",
+    "Quality statement",
+    "Progress",
+]
+# A note dated as the tracker dates: 4 March, with no year (the latest 4 March before today).
+MONTH_FIRST_NOTE = "03/04 - first audit: 6 of 11 bells answered in time"
 MONTH_FIRST_DUES = [date(2027, 4, 5), date(2026, 12, 25), date(2027, 6, 7)]
 
 
 def month_first_tracker(path: Path, rows: list[list[str]]) -> Path:
     """A US-style tracker: dates written month first, as text (a CSV, or an XLSX whose date
     cells hold text, as a sheet pasted from elsewhere does)."""
-    table = [MONTH_FIRST_HEADER, *([*row, "Safe environments"] for row in rows)]
+    table = [MONTH_FIRST_HEADER]
+    for row in rows:
+        note = MONTH_FIRST_NOTE if row[1] == "Night call bell audit" else ""
+        table.append([*row, "Safe environments", note])
     if path.suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as stream:
             csv.writer(stream).writerows(table)
@@ -742,6 +755,11 @@ def test_a_month_first_tracker_imported_again_keeps_every_deadline_its_day(
     assert code == 0 and out.startswith("Imported 3 actions into 1 concerns"), out + err
     assert dues(root) == MONTH_FIRST_DUES
     assert "day/month" not in err  # 12/25/2026 settled the order: nothing to confirm
+    audit = load(root).portfolio.concerns["IMP-01"].actions[0]
+    noted = date(TODAY.year - (date(TODAY.year, 3, 4) > TODAY), 3, 4)
+    assert [(u.date, u.note) for u in audit.updates] == [
+        (noted, "first audit: 6 of 11 bells answered in time")
+    ]
     imported = snapshot(root)
 
     code, out, err = run("import", str(tracker), str(root))
@@ -822,3 +840,64 @@ def test_a_tracker_whose_order_nothing_settles_is_read_day_first_and_said_so(
     assert "IMP-01-A2 due: 2027-07-06 \u2192 2027-07-08" in out
     assert "'08/07/2027' read as 08 July 2027 (day/month)" in err
     assert snapshot(root) == imported
+
+
+def test_the_order_remembered_is_the_users_to_change_and_a_map_file_overrides_it(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = month_first_tracker(tmp_path / "tracker.csv", MONTH_FIRST)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "portfolio.yaml now says so (tracker_date_order: mdy)" in out
+    settings = (root / "portfolio.yaml").read_text(encoding="utf-8")
+    assert settings.endswith(
+        "\ntracker_date_order: mdy  # added by portfolio import: the tracker writes month first\n"
+    )
+    assert load(root).portfolio.settings.tracker_date_order == "mdy"
+    imported = snapshot(root)
+
+    # A row written the other way round is reported, with the order it was read in.
+    edited = [row.copy() for row in MONTH_FIRST]
+    edited[2][3] = "25/06/2027"
+    month_first_tracker(tracker, edited)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 1, out + err
+    assert "row 4: the deadline '25/06/2027' is not a date: write it as 01/31/2026 (" in err
+    assert "read month first" in err and "tracker_date_order in portfolio.yaml" in err
+    assert snapshot(root) == imported
+
+    # A map file's order is the user's word for this import: nothing is remembered from it.
+    month_first_tracker(tracker, [edited[0], edited[2]])  # 12/25/2026 done and deleted
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("date_order: dmy\n", encoding="utf-8")
+    code, out, err = run("import", str(tracker), str(root), "--map", str(mapping), "--dry-run")
+    assert code == 0, out + err
+    assert "IMP-01-A3 due: 2027-06-07 \u2192 2027-06-25" in out
+    assert "IMP-01-A1 due: 2027-04-05 \u2192 2027-05-04" in out  # read day first, as told
+    assert "tracker_date_order" not in out
+    assert snapshot(root) == imported
+
+    # portfolio.yaml edited to say day first: later imports read day first.
+    (root / "portfolio.yaml").write_text(
+        settings.replace("tracker_date_order: mdy", "tracker_date_order: dmy"), encoding="utf-8"
+    )
+    code, out, err = run("import", str(tracker), str(root), "--dry-run")
+    assert code == 0, out + err
+    assert "IMP-01-A3 due: 2027-06-07 \u2192 2027-06-25" in out
+
+
+def test_a_portfolio_yaml_that_cannot_take_the_order_is_left_as_it_was_and_said_so(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    settings = root / "portfolio.yaml"
+    ended = settings.read_bytes() + b"...\n"  # the end of the YAML document: nothing after it
+    settings.write_bytes(ended)
+    tracker = month_first_tracker(tmp_path / "tracker.csv", MONTH_FIRST)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert dues(root) == MONTH_FIRST_DUES
+    assert settings.read_bytes() == ended
+    assert "add the line 'tracker_date_order: mdy' to it" in err
+    assert "tracker_date_order" not in out

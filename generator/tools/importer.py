@@ -811,6 +811,17 @@ class DateReader:
                     self.order = "mdy"
                     return
 
+    def example(self) -> str:
+        """How to write 31 January 2026 so that this reader reads it."""
+        if self.order is None:
+            return "31/01/2026 or 2026-01-31"
+        first, example = ("month", "01/31/2026") if self.order == "mdy" else ("day", "31/01/2026")
+        return (
+            f"{example} (this tracker's dates are read {first} first, as its other dates, "
+            "tracker_date_order in portfolio.yaml or date_order in a map file settled) or "
+            "2026-01-31"
+        )
+
     def read(self, raw: Any) -> tuple[date | None, str | None]:
         """(date, warning) for a cell; (None, None) when it is not a date."""
         if isinstance(raw, datetime):
@@ -1429,7 +1440,7 @@ def import_tracker(
             if due is None:
                 report.skipped.append(
                     f"{offset}: the deadline {due_text!r} is not a date; write it as "
-                    "31/01/2026 or 2026-01-31 (or 'TBC' when there is none yet)"
+                    f"{dates.example()} (or 'TBC' when there is none yet)"
                 )
                 continue
             report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")

@@ -567,7 +567,7 @@ class _Planner:
             self.problem(
                 row,
                 f"the deadline {_short(row.deadline_text, 40)!r} is not a date: write it as "
-                "31/01/2026 or 2026-01-31",
+                f"{self.dates.example()}",
             )
             return None
         ids = self.evidence_in(row.evidence)
