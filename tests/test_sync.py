@@ -901,3 +901,40 @@ def test_a_portfolio_yaml_that_cannot_take_the_order_is_left_as_it_was_and_said_
     assert settings.read_bytes() == ended
     assert "add the line 'tracker_date_order: mdy' to it" in err
     assert "tracker_date_order" not in out
+
+
+def test_an_action_plan_saved_month_first_comes_back_as_the_portfolio_reads_its_trackers(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    from conftest import CONCERN_MD, PORTFOLIO_YAML
+
+    root = make_portfolio(
+        {
+            "portfolio.yaml": PORTFOLIO_YAML + "tracker_date_order: mdy\n",
+            "concerns/med-01.md": CONCERN_MD.replace("due: 2026-08-31", "due: 2026-08-07").replace(
+                "due: 2026-02-28", "due: 2026-02-03"
+            ),
+        }
+    )
+    plan_file = export_plan(root, tmp_path / "plan.csv", "csv")
+    with plan_file.open(encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.reader(stream))
+    at = rows[0].index("Deadline")
+    for row in rows[1:]:  # as Excel saves a CSV where dates are written month first
+        day = date.fromisoformat(row[at])
+        assert day.day <= 12 and day.month <= 12  # none of them reads one way only
+        row[at] = f"{day.month}/{day.day}/{day.year}"
+    with plan_file.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    before = snapshot(root)
+    code, out, err = run("import", str(plan_file), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == before
+
+    # With nothing to settle the order, each date is read day first, and each change said so.
+    settings = root / "portfolio.yaml"
+    settings.write_text(PORTFOLIO_YAML, encoding="utf-8")
+    code, out, err = run("import", str(plan_file), str(root), "--dry-run")
+    assert code == 0, out + err
+    assert "MED-01-A2 due: 2026-08-07 \u2192 2026-07-08" in out
+    assert "'8/7/2026' read as 08 July 2026 (day/month); if it meant 07 August 2026" in err

@@ -315,8 +315,12 @@ def _cell_text(
     return text, None
 
 
-def read_plan(path: Path) -> tuple[list[Row], list[Problem]]:
-    """The rows of an exported action plan, and the problems of its cells (by row, column)."""
+def read_plan(
+    path: Path, date_order: str | None = None
+) -> tuple[list[Row], list[Problem], str | None]:
+    """The rows of an exported action plan, the problems of its cells (by row, column), and
+    the day/month order its dates were read in: ``date_order`` (portfolio.yaml's
+    tracker_date_order) when given, else as its deadlines that read one way only settle it."""
     rows = _sheet(path)
     found = _plan_header(rows)
     source = path.as_posix()
@@ -326,7 +330,7 @@ def read_plan(path: Path) -> tuple[list[Row], list[Problem]]:
     at, columns = found
     header = rows[at]
     problems: list[Problem] = []
-    dates = DateReader(None)  # the day/month order settled by dates that read one way only
+    dates = DateReader(date_order)  # else settled by dates that read one way only
     if "deadline" in columns:
         dates.learn(
             [
@@ -348,8 +352,9 @@ def read_plan(path: Path) -> tuple[list[Row], list[Problem]]:
                 day = as_date
         if not any(values.values()) or any(f"row {number}," in p.message for p in problems):
             continue  # a blank row, or one whose cells are reported
+        warning = None
         if day is None and values.get("deadline"):
-            day = dates.read(values["deadline"])[0]
+            day, warning = dates.read(values["deadline"])
         read.append(
             Row(
                 number,
@@ -363,9 +368,10 @@ def read_plan(path: Path) -> tuple[list[Row], list[Problem]]:
                 status=values.get("status", ""),
                 progress=values.get("progress", ""),
                 evidence=values.get("evidence", ""),
+                deadline_warning=warning or "",
             )
         )
-    return read, problems
+    return read, problems, dates.order
 
 
 def rows_from_cells(
@@ -1299,10 +1305,10 @@ def sync_action_plan(root: Path, path: Path, today: date, dry_run: bool = False)
     Every problem of the file's cells and rows is raised together, by row; nothing is written
     unless the whole portfolio, as it would be after the change, loads and passes its checks.
     """
-    rows, problems = read_plan(path)
     portfolio = load(root).portfolio
+    rows, problems, order = read_plan(path, portfolio.settings.tracker_date_order)
     try:
-        found = plan(portfolio, path.as_posix(), rows, today)
+        found = plan(portfolio, path.as_posix(), rows, today, date_order=order)
     except PortfolioError as exc:
         raise PortfolioError([*problems, *exc.problems]) from None
     if problems:
