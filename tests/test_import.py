@@ -332,8 +332,8 @@ def test_an_import_keeps_the_line_endings_of_portfolio_yaml(
     assert code == 0, err
     after = (root / "portfolio.yaml").read_bytes()
     added = b'  night-supervisor: {title: "Night Supervisor"}  # added by portfolio import\r\n'
-    remembered = b"tracker_date_order: dmy  # added by portfolio import: the tracker writes day "
-    remembered += b"first\r\n"  # its 31/05/2026 settled it
+    remembered = b"tracker_date_order: dmy  # added by portfolio import: tracker dates are read "
+    remembered += b"day first\r\n"  # its 31/05/2026 settled it
     assert after == CRLF_PORTFOLIO.replace(b"roles:\r\n", b"roles:\r\n" + added) + remembered
     assert load(root).portfolio.settings.roles["night-supervisor"].title == "Night Supervisor"
 

@@ -852,7 +852,8 @@ def test_the_order_remembered_is_the_users_to_change_and_a_map_file_overrides_it
     assert "portfolio.yaml now says so (tracker_date_order: mdy)" in out
     settings = (root / "portfolio.yaml").read_text(encoding="utf-8")
     assert settings.endswith(
-        "\ntracker_date_order: mdy  # added by portfolio import: the tracker writes month first\n"
+        "\ntracker_date_order: mdy  # added by portfolio import: tracker dates are read month "
+        "first\n"
     )
     assert load(root).portfolio.settings.tracker_date_order == "mdy"
     imported = snapshot(root)

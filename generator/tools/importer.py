@@ -1790,6 +1790,8 @@ def _write(
         if report.remembered:
             text = _remember_order(text, report.remembered, report)
         settings_after = text.encode("utf-8")
+        if settings_after == settings_before:
+            settings_after = None  # nothing to add after all: the file is not touched
     written: list[Path] = []
     made: list[Path] = []
     settings_touched = False
@@ -1884,7 +1886,7 @@ def _remember_order(text: str, order: str, report: ImportReport) -> str:
     newline = "\r\n" if "\r\n" in text else "\n"
     first = "day" if order == "dmy" else "month"
     line = (
-        f"tracker_date_order: {order}  # added by portfolio import: the tracker writes "
+        f"tracker_date_order: {order}  # added by portfolio import: tracker dates are read "
         f"{first} first{newline}"
     )
     added = text + ("" if not text or text.endswith("\n") else newline) + line
