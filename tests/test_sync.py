@@ -819,7 +819,7 @@ def test_an_order_given_in_a_map_file_is_the_order_later_imports_read(
         assert snapshot(root) == imported
 
 
-def test_a_tracker_whose_order_nothing_settles_is_read_day_first_and_said_so(
+def test_a_tracker_whose_order_nothing_settles_is_read_day_first_and_remembered_so(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
     root = make_portfolio()
@@ -828,7 +828,9 @@ def test_a_tracker_whose_order_nothing_settles_is_read_day_first_and_said_so(
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0, out + err
     assert "'04/05/2027' read as 04 May 2027 (day/month)" in err
+    assert "read day first; portfolio.yaml now says so (tracker_date_order: dmy)" in out
     assert dues(root) == [date(2027, 5, 4), date(2027, 7, 6)]
+    assert load(root).portfolio.settings.tracker_date_order == "dmy"
     imported = snapshot(root)
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, out + err
@@ -838,7 +840,14 @@ def test_a_tracker_whose_order_nothing_settles_is_read_day_first_and_said_so(
     code, out, err = run("import", str(tracker), str(root), "--dry-run")
     assert code == 0, out + err
     assert "IMP-01-A2 due: 2027-07-06 \u2192 2027-07-08" in out
-    assert "'08/07/2027' read as 08 July 2027 (day/month)" in err
+    assert "day/month" not in err  # the order is the portfolio's now: nothing to confirm
+    # A later date that reads month first only does not turn the earlier dates round: it is
+    # named, with where the order is set, and nothing is written.
+    month_first_tracker(tracker, [*every_one_ambiguous, MONTH_FIRST[1]])
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 1, out + err
+    assert "the deadline '12/25/2026' is not a date: write it as 31/01/2026 (" in err
+    assert "tracker_date_order in portfolio.yaml" in err
     assert snapshot(root) == imported
 
 

@@ -795,6 +795,7 @@ class DateReader:
 
     def __init__(self, order: str | None) -> None:
         self.order = order  # "dmy" or "mdy", or None to decide from the data
+        self.two_ways = False  # a date that reads two ways was read day first, unsettled
 
     def learn(self, values: list[str]) -> None:
         """Settle day/month order from dates that can only be read one way."""
@@ -851,6 +852,7 @@ class DateReader:
                 return None, None
             warning = None
             if self.order is None and a <= 12 and b <= 12 and a != b:
+                self.two_ways = True
                 warning = (
                     f"{text!r} read as {value:%d %B %Y} (day/month); if it meant "
                     f"{date(year, a, b):%d %B %Y}, write {date(year, a, b).isoformat()}"
@@ -1620,8 +1622,11 @@ def import_tracker(
         if normalised(text) != normalised(slug):
             report.owners.append(f"{text!r} -> {slug}")
     report.owners.extend(roles.notes)
-    if dates.order and remembered is None and (report.concerns or report.existing):
-        report.remembered = dates.order
+    # Dates that read two ways and were read day first, with nothing to settle it, are the
+    # portfolio's now: remembered so, lest a later tracker's 12/25/2026 turn them round.
+    settled = dates.order or ("dmy" if dates.two_ways else None)
+    if settled and remembered is None and (report.concerns or report.existing):
+        report.remembered = settled
     if report.concerns:
         name = f"_import-report-{report.concerns[0].lower()}.md"
         report.report_file = portfolio.root / "concerns" / "imported" / name
