@@ -3,7 +3,8 @@
 Stages never fork. They offer work one item at a time (parse one file, render one page, lay out
 one part of the PDF); the orchestrator and the cache layer decide what needs doing and hand it
 here with the number of workers they were given. Nothing here is kept in module globals, so two
-builds in one process do not meet.
+builds in one process do not meet; only a pool's worker process keeps, in
+:data:`_prepared`, what it made as it started.
 
 Three shapes of work:
 
@@ -14,6 +15,8 @@ Three shapes of work:
   results on the way out.
 * :class:`Pool` lays out jobs of very unequal cost, longest first, on a pool of forked
   processes that lives as long as the ``with`` block (the PDF uses one for several rounds).
+  Each worker makes, as it starts, what every job of its needs and no job should make again
+  (the PDF's fonts and stylesheet); with one worker, the pool makes it once in this process.
 * :class:`Background` runs one task in a forked process while this one goes on (the output
   writer writes the pages the cache holds while the build checks and renders).
 * :class:`Meanwhile` runs one task that mostly waits on the disk on a thread of this process
@@ -32,10 +35,15 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
+
+#: In a worker process of a :class:`Pool`, and there only: what ``prepare`` made as the worker
+#: started, handed to each of its jobs.
+_prepared: list[Any] = []
 
 
 def default_workers() -> int:
@@ -220,20 +228,28 @@ class Background:
         return os.waitstatus_to_exitcode(status) == 0
 
 
-class Pool:
+class Pool(Generic[S]):
     """Forked worker processes for jobs of unequal cost; use it as a context manager.
 
-    With one worker, jobs run in this process. ``fn`` and the jobs are pickled on the way to
-    the workers, so they must be module-level functions and plain data.
+    ``prepare()`` makes what each job needs and no job should make again; every worker makes
+    its own as it starts, then ``warm_each(made)`` warms it (fills a library's caches), and
+    what the worker holds so far is set aside from the cyclic collector, so that collecting
+    after a job walks only what that job made. Each job runs as ``fn(made, job)``. With one
+    worker, jobs run in this process, which makes its own when the first job comes (and does
+    not warm it: the first job does). ``fn`` and the jobs are pickled on the way to the
+    workers, so they must be module-level functions and plain data.
     """
 
     def __init__(
         self,
         workers: int,
+        prepare: Callable[[], S],
         warm: Callable[[], None] | None = None,
-        warm_each: Callable[[], None] | None = None,
+        warm_each: Callable[[S], None] | None = None,
     ) -> None:
         self.workers = workers
+        self._prepare = prepare
+        self._made: list[S] = []  # what this process made, when the jobs run here
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1 and can_fork():
             if warm is not None:
@@ -242,39 +258,51 @@ class Pool:
                 workers,
                 mp_context=mp.get_context("fork"),
                 initializer=_start_worker,
-                initargs=(warm_each,),
+                initargs=(prepare, warm_each),
             )
 
     def start(self) -> None:
-        """Start the workers now (else they start with the first job), so that ``warm_each``
-        runs in them while this process goes on."""
+        """Start the workers now (else they start with the first job), so that they prepare
+        while this process goes on."""
         if self._pool is not None:
             self._pool.submit(_nothing)
 
-    def run(self, fn: Callable[[T], R], jobs: Sequence[T], cost: Callable[[T], float]) -> list[R]:
-        """``[fn(job) for job in jobs]``, the costliest started first, results in order."""
+    def run(
+        self, fn: Callable[[S, T], R], jobs: Sequence[T], cost: Callable[[T], float]
+    ) -> list[R]:
+        """``[fn(made, job) for job in jobs]``, the costliest started first, results in order."""
         if self._pool is None:
-            return [fn(job) for job in jobs]
+            if not self._made:
+                self._made.append(self._prepare())
+            return [fn(self._made[0], job) for job in jobs]
         order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i]))
-        futures = {i: self._pool.submit(fn, jobs[i]) for i in order}
+        futures = {i: self._pool.submit(_with_prepared, fn, jobs[i]) for i in order}
         return [futures[i].result() for i in range(len(jobs))]
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        self._made.clear()
 
-    def __enter__(self) -> Pool:
+    def __enter__(self) -> Pool[S]:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.close()
 
 
-def _start_worker(warm_each: Callable[[], None] | None) -> None:
+def _start_worker(prepare: Callable[[], S], warm_each: Callable[[S], None] | None) -> None:
     leave_with_parent()
+    made = prepare()
     if warm_each is not None:
-        warm_each()  # e.g. fill a library's caches, in every worker, as it starts
+        warm_each(made)
+    _prepared[:] = [made]
+    gc.freeze()  # what the worker inherited and made so far lives as long as it does
+
+
+def _with_prepared(fn: Callable[[S, T], R], job: T) -> R:
+    return fn(_prepared[0], job)
 
 
 def _nothing() -> None:

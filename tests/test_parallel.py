@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.parallel import WorkerFailed, fork_map
+from generator.parallel import Pool, WorkerFailed, fork_map
 
 
 @pytest.mark.parametrize("here", [False, True])
@@ -61,3 +61,44 @@ def test_a_failing_item_fails_the_map_with_its_traceback(tmp_path: Path) -> None
 def test_below_the_least_nothing_is_forked() -> None:
     done = fork_map(list(range(10)), lambda n: os.getpid(), 2, least=100)
     assert set(done) == {os.getpid()}
+
+
+def _made_here() -> tuple[int, list[int]]:
+    return os.getpid(), []
+
+
+def _warm(made: tuple[int, list[int]]) -> None:
+    made[1].append(-1)
+
+
+def _job(made: tuple[int, list[int]], n: int) -> tuple[int, int, list[int]]:
+    made[1].append(n)
+    time.sleep(0.05)
+    return os.getpid(), made[0], list(made[1])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_pool_worker_prepares_once_and_every_job_of_its_gets_what_it_made(
+    workers: int,
+) -> None:
+    """What ``prepare`` made is made once in each process that runs jobs (in the worker
+    itself, warmed there; with one worker, in this process, unwarmed), and every job run
+    there gets that same object, in this order."""
+    with Pool(workers, _made_here, warm_each=_warm) as pool:
+        first = pool.run(_job, list(range(8)), cost=lambda n: float(n))
+        second = pool.run(_job, [8, 9], cost=lambda n: 1.0)
+    done = first + second
+    assert all(pid == maker for pid, maker, _ in done)  # made in the process that used it
+    by_process: dict[int, list[int]] = {}  # the most each process's one object saw
+    for pid, _, seen in done:
+        if len(seen) > len(by_process.get(pid, [])):
+            by_process[pid] = seen
+    for pid, _, seen in done:  # every job of a process added to the same object
+        assert by_process[pid][: len(seen)] == seen
+    assert sorted(n for seen in by_process.values() for n in seen if n >= 0) == list(range(10))
+    if workers == 1:
+        assert list(by_process) == [os.getpid()]
+        assert -1 not in by_process[os.getpid()]
+    else:
+        assert len(by_process) == 2 and os.getpid() not in by_process
+        assert all(seen[0] == -1 for seen in by_process.values())  # warmed before any job

@@ -28,10 +28,14 @@ from generator.pdf.document import (
     MAX_CHUNKS,
     ConfinedFetcher,
     FetchRefused,
+    Job,
     Laid,
     PrintDocument,
+    Setup,
+    Typesetter,
     chunk_target,
     css_string,
+    lay_out,
     layout_cost,
     render_pdf,
 )
@@ -397,6 +401,23 @@ def test_appendices_hold_checksums_and_the_decisions_log(sample: tuple[Build, Pd
 def test_the_same_build_gives_the_same_bytes(make_portfolio: MakePortfolio) -> None:
     build = load(make_portfolio())
     assert render_pdf(build).data == render_pdf(load(make_portfolio())).data
+
+
+def test_a_chunk_laid_out_after_others_is_the_chunk_laid_out_alone(tmp_path: Path) -> None:
+    """A worker lays out chunk after chunk with one typesetter (fonts and stylesheet loaded
+    once): what it laid out before changes no byte of the next."""
+    build = load(SAMPLE)
+    body = PrintDocument(build).chunks(0.5)
+    assets = (templates_dir() / ASSETS).resolve()
+    setup = Setup(roots=(assets, SAMPLE.resolve()), identifier=b"0" * 32)
+    last = body[-1].html
+    alone = lay_out(setup, Job(last, tmp_path / "alone.pdf"))
+    shared = Typesetter()
+    for index, chunk in enumerate(body[:3]):
+        lay_out(setup, Job(chunk.html, tmp_path / f"before-{index}.pdf"), shared)
+    after = lay_out(setup, Job(last, tmp_path / "after.pdf"), shared)
+    assert after == alone
+    assert (tmp_path / "after.pdf").read_bytes() == (tmp_path / "alone.pdf").read_bytes()
 
 
 def test_source_date_epoch_sets_the_dates(
