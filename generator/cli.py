@@ -394,9 +394,8 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
     (status, dated progress updates, evidence of completion, deadlines), new rows become new
     actions of their concern, and nothing else in the record files changes.
     """
-    from generator.pipeline import load
-    from generator.tools.importer import import_tracker, read_map
-    from generator.tools.sync import is_action_plan, keep_in_step, sync_action_plan
+    from generator.tools.importer import read_map
+    from generator.tools.sync import import_in_step, is_action_plan, sync_action_plan
 
     today = date.today()
     if is_action_plan(tracker):
@@ -405,14 +404,7 @@ def import_command(tracker: Path, path: Path, map_file: Path | None, dry_run: bo
         _echo_sync(sync_action_plan(path, tracker, today, dry_run), dry_run)
         return
     mapping = read_map(map_file) if map_file is not None else None
-    portfolio = load(path).portfolio
-    report = import_tracker(portfolio, tracker, mapping, today, dry_run=True)
-    order = report.date_order  # settled over the whole tracker: kept rows read as imported ones
-    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order)
-    if not dry_run:
-        report = import_tracker(portfolio, tracker, mapping, today, dry_run=False)
-        if kept.records:
-            kept = keep_in_step(load(path).portfolio, tracker, report.existing, today, False, order)
+    report, kept = import_in_step(path, tracker, mapping, today, dry_run)
     verb = "Would import" if dry_run else "Imported"
     if report.actions or not report.existing:
         click.echo(

@@ -948,3 +948,42 @@ def test_an_action_plan_saved_month_first_comes_back_as_the_portfolio_reads_its_
     assert code == 0, out + err
     assert "MED-01-A2 due: 2026-08-07 \u2192 2026-07-08" in out
     assert "'8/7/2026' read as 08 July 2026 (day/month); if it meant 07 August 2026" in err
+
+
+def test_a_tracker_goes_in_whole_or_not_at_all(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """A tracker with a new finding and a change to a concern imported before: when the change
+    cannot be written (the record is locked, as a file open in another program is), the new
+    concern written a moment before is taken back too, so "nothing was written" holds."""
+    import subprocess
+
+    root = make_portfolio()
+    tracker = month_first_tracker(tmp_path / "tracker.csv", MONTH_FIRST)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    before = snapshot(root)
+    places = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    record = next(
+        p for p in (root / "concerns").rglob("*.md") if "\nid: IMP-01\n" in p.read_text("utf-8")
+    )
+    changed = [row.copy() for row in MONTH_FIRST]
+    changed[1][4] = "In progress"
+    new_finding = ["Falls on the stairs at night", "Fit night lights", "Tom Reid", "06/30/2027"]
+    month_first_tracker(tracker, [*changed, [*new_finding, "Planned"]])
+    locked = subprocess.run(["chattr", "+i", str(record)], capture_output=True).returncode == 0
+    if not locked:
+        pytest.skip("no way here to lock a file against its owner (chattr +i)")
+    try:
+        code, out, err = run("import", str(tracker), str(root))
+    finally:
+        subprocess.run(["chattr", "-i", str(record)], check=True)
+    assert code != 0, out + err
+    assert "nothing was written" in err
+    assert snapshot(root) == before
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == places
+    # Unlocked, the same import goes in whole.
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "Imported 1 actions into 1 concerns (IMP-02)" in out
+    assert "IMP-01-A2 status: planned \u2192 in-progress" in out, out

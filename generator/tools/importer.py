@@ -277,6 +277,8 @@ class ImportReport:
     date_order: str | None = None
     #: The order settled by this import and written to portfolio.yaml for later imports.
     remembered: str | None = None
+    #: Puts back every byte and folder the import wrote (nothing, before it wrote).
+    put_back: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
     def to_confirm(self) -> list[tuple[str, list[str]]]:
         """What the user should check, under headings, in the order they matter."""
@@ -1799,7 +1801,20 @@ def _write(
             settings_after = None  # nothing to add after all: the file is not touched
     written: list[Path] = []
     made: list[Path] = []
-    settings_touched = False
+    settings: list[tuple[Path, bytes]] = []  # portfolio.yaml and its bytes before, once touched
+
+    def put_back() -> None:
+        for path in written:
+            path.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        for path, before in settings:
+            path.write_bytes(before)
+        written.clear()
+        made.clear()
+        settings.clear()
+
     try:
         for path, text in sorted(files.items()):
             for folder in _missing_folders(path.parent):
@@ -1809,21 +1824,16 @@ def _write(
                 written.append(path)
                 stream.write(text)
         if settings_after is not None:
-            settings_touched = True
+            settings.append((settings_path, settings_before))
             settings_path.write_bytes(settings_after)
         load(portfolio.root)
     except BaseException as exc:
-        for path in written:
-            path.unlink(missing_ok=True)
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        if settings_touched:
-            settings_path.write_bytes(settings_before)
+        put_back()
         if isinstance(exc, FileExistsError | NotADirectoryError):
             raise _in_the_way(portfolio.root, Path(exc.filename)) from None
         raise
-    report.files = written
+    report.files = list(written)
+    report.put_back = put_back
 
 
 def _missing_folders(folder: Path) -> list[Path]:

@@ -43,8 +43,10 @@ from generator.render.exports import inert
 from generator.tools.importer import (
     UNDATED,
     DateReader,
+    ImportReport,
     OwnerRoles,
     cell_text,
+    import_tracker,
     normalised,
     not_a_workbook,
     note_date,
@@ -1337,3 +1339,29 @@ def keep_in_step(
     if all(isinstance(where, int) for listed in rows.values() for where, _ in listed):
         read.sort(key=lambda r: r.number)  # else as the importer read them, in order
     return sync_rows(portfolio, source.as_posix(), read, today, dry_run, True, date_order)
+
+
+def import_in_step(
+    root: Path, tracker: Path, mapping: dict[str, Any] | None, today: date, dry_run: bool
+) -> tuple[ImportReport, SyncReport]:
+    """Import a tracker of the user's own into the portfolio at ``root``: its new findings
+    become concerns, and rows whose finding is a concern already keep that concern in step.
+
+    Both are worked out before anything is written, and the tracker goes in whole or not at
+    all: should keeping the concerns in step fail once the new concerns are written (a record
+    open in another program, a full disk), every byte the import wrote is put back.
+    """
+    portfolio = load(root).portfolio
+    report = import_tracker(portfolio, tracker, mapping, today, dry_run=True)
+    order = report.date_order  # settled over the whole tracker: kept rows read as imported ones
+    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order)
+    if dry_run:
+        return report, kept
+    report = import_tracker(portfolio, tracker, mapping, today, dry_run=False)
+    if kept.records:
+        try:
+            kept = keep_in_step(load(root).portfolio, tracker, report.existing, today, False, order)
+        except BaseException:
+            report.put_back()
+            raise
+    return report, kept
