@@ -276,7 +276,8 @@ class Pool(Generic[S]):
                 self._made.append(self._prepare())
             return [fn(self._made[0], job) for job in jobs]
         order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i]))
-        futures = {i: self._pool.submit(_with_prepared, fn, jobs[i]) for i in order}
+        prepare = self._prepare
+        futures = {i: self._pool.submit(_with_prepared, prepare, fn, jobs[i]) for i in order}
         return [futures[i].result() for i in range(len(jobs))]
 
     def close(self) -> None:
@@ -294,14 +295,19 @@ class Pool(Generic[S]):
 
 def _start_worker(prepare: Callable[[], S], warm_each: Callable[[S], None] | None) -> None:
     leave_with_parent()
-    made = prepare()
-    if warm_each is not None:
-        warm_each(made)
+    try:
+        made = prepare()
+        if warm_each is not None:
+            warm_each(made)
+    except Exception:  # each job prepares again, and fails with what is wrong, as its own
+        return
     _prepared[:] = [made]
     gc.freeze()  # what the worker inherited and made so far lives as long as it does
 
 
-def _with_prepared(fn: Callable[[S, T], R], job: T) -> R:
+def _with_prepared(prepare: Callable[[], S], fn: Callable[[S, T], R], job: T) -> R:
+    if not _prepared:
+        _prepared.append(prepare())
     return fn(_prepared[0], job)
 
 

@@ -102,3 +102,13 @@ def test_a_pool_worker_prepares_once_and_every_job_of_its_gets_what_it_made(
     else:
         assert len(by_process) == 2 and os.getpid() not in by_process
         assert all(seen[0] == -1 for seen in by_process.values())  # warmed before any job
+
+
+def _cannot_prepare() -> list[int]:
+    raise ValueError("the fonts cannot be read")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_what_a_worker_cannot_prepare_fails_its_jobs_with_the_reason(workers: int) -> None:
+    with Pool(workers, _cannot_prepare) as pool, pytest.raises(ValueError, match="the fonts"):
+        pool.run(_job, [1, 2, 3], cost=lambda n: 1.0)
