@@ -528,6 +528,9 @@ default_visibility: inspection
 #   statements, the default) or cqc-asc-2026-draft (CQC's 2026 draft)
 # date_style: uk
 #   how dates are shown: uk (31 Jul 2026, the default) or iso (2026-07-31)
+# tracker_date_order: dmy
+#   whether `portfolio import` reads a tracker's 04/05/2026 day first (dmy: 4 May)
+#   or month first (mdy: 5 April). The first import writes it for you
 # quality_statements: [medicines-optimisation, safe-effective-staffing]
 #   the quality statements you are working on: the check for statements with
 #   no evidence looks only at these. Left out: all of them
