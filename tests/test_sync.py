@@ -987,3 +987,47 @@ def test_a_tracker_goes_in_whole_or_not_at_all(
     assert code == 0, out + err
     assert "Imported 1 actions into 1 concerns (IMP-02)" in out
     assert "IMP-01-A2 status: planned \u2192 in-progress" in out, out
+
+
+def test_a_line_break_pasted_from_word_reads_as_a_line_break(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """Word's line break (Shift+Enter) is a vertical tab, which Excel keeps in the cell (saved
+    as _x000B_): the edited action plan and a tracker of one's own both read it as a line
+    break, as the import always did for a tracker, rather than one refusing the cell."""
+    root = make_portfolio()
+    plan = export_plan(root, tmp_path / "plan.xlsx")
+    book = load_workbook(plan)
+    sheet = book.worksheets[0]
+    header = [str(c.value or "").strip().lower() for c in next(sheet.iter_rows(max_row=10))]
+    row = next(r for r in range(1, 12) if sheet.cell(r, header.index("action id") + 1).value)
+    if row == 1:  # the header itself: the first action is the row below
+        row = 2
+    progress = sheet.cell(row, header.index("progress") + 1)
+    progress.value = "01/11/2026: weekly checks done_x000B_two gaps found and followed up"
+    book.save(plan)
+    code, out, err = run("import", str(plan), str(root))
+    assert code == 0, out + err
+    notes = [u.note for a in load(root).portfolio.concerns["MED-01"].actions for u in a.updates]
+    assert "weekly checks done\ntwo gaps found and followed up" in notes, notes
+
+    tracker = tmp_path / "tracker.csv"
+    with tracker.open("w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream).writerows(
+            [
+                ["Finding", "Action", "Lead", "Target date", "Status", "Progress"],
+                [
+                    "Bells slow",
+                    "Audit bells",
+                    "Tom Reid",
+                    "31/03/2027",
+                    "Planned",
+                    "Asked\x0bwaiting",
+                ],
+            ]
+        )
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    held = {p.name: p.read_text("utf-8") for p in (root / "concerns").rglob("*.md")}
+    assert [name for name, text in held.items() if "\x0b" in text] == []
+    assert any("- IMP-01-A1: Asked\n- IMP-01-A1: waiting\n" in text for text in held.values())

@@ -224,9 +224,9 @@ JOB_WORDS = (
 )
 
 
-# Control characters that are not spacing, and the two code points no YAML file may hold: a
-# cell holding one is reported, never imported.
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ufffe\uffff]")
+#: Control characters that are not spacing, and the two code points no YAML file may hold: a
+#: cell holding one is reported, never imported (by the import and by keeping in step alike).
+CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _XLSX_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")  # Excel's "Unicode text" is saved as .txt
 
@@ -658,11 +658,13 @@ def _xlsx_value(cell: Any) -> Any:
 
 
 def _unescape(value: Any) -> Any:
+    return unescape_cell(value) if isinstance(value, str) else value
+
+
+def unescape_cell(text: str) -> str:
     """A workbook's text as Excel shows it: the file keeps a control character as _xHHHH_,
     which openpyxl leaves as it is."""
-    if isinstance(value, str):
-        return _XLSX_ESCAPE.sub(_escaped, value)
-    return value
+    return _XLSX_ESCAPE.sub(_escaped, text)
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -690,9 +692,9 @@ def hidden_characters(
             value = row[index] if index < len(row) else None
             if not isinstance(value, str):
                 continue
-            found = [(m.start() + 1, m.group()) for m in _CONTROL.finditer(value)]
+            found = [(m.start() + 1, m.group()) for m in CONTROL.finditer(value)]
             if found:
-                where = f'{place(number)}, column "{_cell(_CONTROL.sub("", _cell(header[index])))}"'
+                where = f'{place(number)}, column "{_cell(CONTROL.sub("", _cell(header[index])))}"'
                 message = f"{where}: {_hidden(found, guessed)}"
                 problems.append(Problem(source.as_posix(), 0, message))
     return problems
@@ -737,8 +739,15 @@ def cell_text(value: Any, lines: bool = False) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if lines:
-        return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+        return cell_lines(str(value))
     return " ".join(str(value).split())
+
+
+def cell_lines(text: str) -> str:
+    """A cell's text with every kind of line break as a line feed (Windows' CR LF, Word's line
+    break, which Excel keeps as a vertical tab, a form feed, a Unicode line separator), any
+    other spacing control character as a space, and its ends trimmed."""
+    return "\n".join(text.splitlines()).replace("\x1f", " ").strip()
 
 
 def match_headers(row: list[Any], overrides: dict[str, str]) -> dict[str, int]:

@@ -41,16 +41,19 @@ from generator.output.write import atomic_write
 from generator.pipeline import load
 from generator.render.exports import inert
 from generator.tools.importer import (
+    CONTROL,
     UNDATED,
     DateReader,
     ImportReport,
     OwnerRoles,
+    cell_lines,
     cell_text,
     import_tracker,
     normalised,
     not_a_workbook,
     note_date,
     read_table,
+    unescape_cell,
     vague_date,
 )
 
@@ -105,8 +108,6 @@ STATUS_WORDS = {
     "closed off": "closed",
 }
 _TICKS = frozenset("\u2713\u2714\u2611\u2705")  # ✓ ✔ ☑ ✅
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
-_XLSX_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _DATED = re.compile(
     r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4})\s*[:\u2013\u2014-]\s*(.*)$"
@@ -239,7 +240,7 @@ def _sheet(path: Path, limit: int | None = None) -> list[list[Any]]:
                 ):
                     row.append(_Formula(str(getattr(value, "text", value))))
                 elif isinstance(value, str):
-                    row.append(_XLSX_ESCAPE.sub(_escaped, value))
+                    row.append(unescape_cell(value))
                 else:
                     row.append(value)
             rows.append(row)
@@ -249,11 +250,6 @@ def _sheet(path: Path, limit: int | None = None) -> list[list[Any]]:
     finally:
         book.close()
     return rows
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = int(match.group(1), 16)
-    return match.group() if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 def _plan_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
@@ -300,7 +296,7 @@ def _cell_text(
             )
         )
         return "", None
-    hidden = _CONTROL.search(text)
+    hidden = CONTROL.search(text)
     if hidden:
         problems.append(
             Problem(
@@ -311,7 +307,7 @@ def _cell_text(
             )
         )
         return "", None
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = cell_lines(text)
     if text.startswith("'") and inert(text[1:]) == text:
         text = text[1:]  # the apostrophe the export put before text that looks like a formula
     return text, None
