@@ -63,9 +63,27 @@ def _read_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
+#: ``portfolio serve`` as a terminal starts it, where Ctrl-C and a hang-up are not ignored,
+#: whatever this test run inherited (a run started in the background or under nohup ignores
+#: them, and serve leaves a signal its caller chose to ignore ignored).
+AS_FROM_A_TERMINAL = (
+    "import signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "if hasattr(signal, 'SIGHUP'):\n"
+    "    signal.signal(signal.SIGHUP, signal.SIG_DFL)\n"
+    "from generator.cli import main\n"
+    "sys.argv[0] = 'portfolio'\n"
+    "main()\n"
+)
+
+
+def serve_command(root: Path) -> list[str]:
+    return [sys.executable, "-c", AS_FROM_A_TERMINAL, "serve", str(root), "--port", "0"]
+
+
 @contextmanager
 def running_serve(root: Path, logs: Path, temp: Path | None = None) -> Iterator[Server]:
-    """Start ``python -m generator serve`` on a free port and wait until it says where it is.
+    """Start ``portfolio serve`` (as from a terminal) on a free port; wait until it says where.
 
     With ``temp``, the server's temporary folders go there (TMPDIR) so a test can see them.
     Whatever happens, the process is stopped (SIGINT, then SIGKILL) before this returns.
@@ -76,7 +94,7 @@ def running_serve(root: Path, logs: Path, temp: Path | None = None) -> Iterator[
     stderr = logs / "serve-stderr.txt"
     with stderr.open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "serve", str(root), "--port", "0"],
+            serve_command(root),
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
@@ -295,7 +313,7 @@ def test_stopping_during_the_first_build_removes_the_preview(
     temp.mkdir()
     with (tmp_path / "stderr.txt").open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "serve", str(make_portfolio()), "--port", "0"],
+            serve_command(make_portfolio()),
             stdout=subprocess.DEVNULL,
             stderr=err,
             env={**os.environ, "TMPDIR": str(temp)},
