@@ -1647,6 +1647,7 @@ def import_tracker(
         raise PortfolioError([_exists_already(p) for p in existing])
     if dry_run:
         report.files = sorted(concern_files)
+        _settings_after(portfolio, roles.added, report)  # what portfolio.yaml could not take
         return report
     _write(portfolio, concern_files, roles.added, report)
     return report
@@ -1797,17 +1798,7 @@ def _write(
 ) -> None:
     """Write the records and the new roles; if anything fails, put back every byte and folder."""
     settings_path = portfolio.root / "portfolio.yaml"
-    settings_before = settings_path.read_bytes()
-    settings_after = None
-    if new_roles or report.remembered:
-        text = settings_before.decode("utf-8")
-        if new_roles:
-            text = _add_roles(text, new_roles, settings_path)
-        if report.remembered:
-            text = _remember_order(text, report.remembered, report)
-        settings_after = text.encode("utf-8")
-        if settings_after == settings_before:
-            settings_after = None  # nothing to add after all: the file is not touched
+    settings_before, settings_after = _settings_after(portfolio, new_roles, report)
     written: list[Path] = []
     made: list[Path] = []
     settings: list[tuple[Path, bytes]] = []  # portfolio.yaml and its bytes before, once touched
@@ -1843,6 +1834,23 @@ def _write(
         raise
     report.files = list(written)
     report.put_back = put_back
+
+
+def _settings_after(
+    portfolio: Portfolio, new_roles: dict[str, dict[str, str]], report: ImportReport
+) -> tuple[bytes, bytes | None]:
+    """portfolio.yaml's bytes now, and after the import adds its new roles and the day/month
+    order it settled (None when it adds nothing); what it cannot add is a warning."""
+    before = (portfolio.root / "portfolio.yaml").read_bytes()
+    if not new_roles and not report.remembered:
+        return before, None
+    text = before.decode("utf-8")
+    if new_roles:
+        text = _add_roles(text, new_roles, portfolio.root / "portfolio.yaml")
+    if report.remembered:
+        text = _remember_order(text, report.remembered, report)
+    after = text.encode("utf-8")
+    return before, None if after == before else after
 
 
 def _missing_folders(folder: Path) -> list[Path]:
