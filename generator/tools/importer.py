@@ -788,7 +788,13 @@ def settle_order(
     as portfolio.yaml remembers it from the import that first settled it, else by a date in
     any date column that reads one way only (25/03/2026, 03/25/2026)."""
     given = mapping.get("date_order") or portfolio.settings.tracker_date_order
-    dates = DateReader(str(given) if given else None)
+    return read_dates(rows, columns, str(given) if given else None)
+
+
+def read_dates(rows: list[list[Any]], columns: dict[str, int], given: str | None) -> DateReader:
+    """The reader of a table's dates: in the order ``given`` ("dmy", "mdy"), else in the order
+    a date of any of its date columns settles by reading one way only."""
+    dates = DateReader(given)
     dates.learn(
         [
             _cell(row[columns[name]])

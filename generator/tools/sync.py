@@ -52,6 +52,7 @@ from generator.tools.importer import (
     normalised,
     not_a_workbook,
     note_date,
+    read_dates,
     read_table,
     unescape_cell,
     vague_date,
@@ -328,15 +329,7 @@ def read_plan(
     at, columns = found
     header = rows[at]
     problems: list[Problem] = []
-    dates = DateReader(date_order)  # else settled by dates that read one way only
-    if "deadline" in columns:
-        dates.learn(
-            [
-                str(r[columns["deadline"]]).strip()
-                for r in rows[at + 1 :]
-                if columns["deadline"] < len(r) and isinstance(r[columns["deadline"]], str)
-            ]
-        )
+    dates = read_dates(rows[at + 1 :], columns, date_order)
     read: list[Row] = []
     for number, row in enumerate(rows[at + 1 :], start=at + 2):
         values: dict[str, str] = {}
