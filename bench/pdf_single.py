@@ -15,15 +15,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from generator.pdf.document import (
-    ASSETS,
-    TOC_ENTRY,
-    Job,
-    PrintDocument,
-    Setup,
-    compose,
-    lay_out,
-)
+from generator.pdf.document import PrintDocument, compose
+from generator.pdf.layout import ASSETS, TOC_ENTRY, Job, Setup, lay_out
 from generator.pipeline import load
 from generator.render.theme import templates_dir
 

@@ -3,8 +3,7 @@
 Stages never fork. They offer work one item at a time (parse one file, render one page, lay out
 one part of the PDF); the orchestrator and the cache layer decide what needs doing and hand it
 here with the number of workers they were given. Nothing here is kept in module globals, so two
-builds in one process do not meet; only a pool's worker process keeps, in
-:data:`_prepared`, what it made as it started.
+builds in one process do not meet.
 
 Three shapes of work:
 
@@ -13,10 +12,11 @@ Three shapes of work:
   page) does not hold the others up. The work may be any function, a closure included: forked
   workers start as copies of this process, so nothing is pickled on the way in, only the
   results on the way out.
-* :class:`Pool` lays out jobs of very unequal cost, longest first, on a pool of forked
-  processes that lives as long as the ``with`` block (the PDF uses one for several rounds).
-  Each worker makes, as it starts, what every job of its needs and no job should make again
-  (the PDF's fonts and stylesheet); with one worker, the pool makes it once in this process.
+* :class:`Pool` runs jobs of very unequal cost, longest first, on forked processes that live
+  as long as the ``with`` block (the PDF uses one for several rounds). Its first worker starts
+  as the pool is made, imports what the jobs need and forks the others, so that they get ready
+  while this process goes on; each makes what every job of its needs and no job should make
+  again (the PDF's fonts and stylesheet). With one worker, the pool makes it in this process.
 * :class:`Background` runs one task in a forked process while this one goes on (the output
   writer writes the pages the cache holds while the build checks and renders).
 * :class:`Meanwhile` runs one task that mostly waits on the disk on a thread of this process
@@ -25,25 +25,23 @@ Three shapes of work:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 S = TypeVar("S")
-
-#: In a worker process of a :class:`Pool`, and there only: what ``prepare`` made as the worker
-#: started, handed to each of its jobs.
-_prepared: list[Any] = []
 
 
 def default_workers() -> int:
@@ -229,62 +227,154 @@ class Background:
 
 
 class Pool(Generic[S]):
-    """Forked worker processes for jobs of unequal cost; use it as a context manager.
+    """Worker processes for jobs of unequal cost, ready before the first job comes; use it as a
+    context manager.
 
-    ``prepare()`` makes what each job needs and no job should make again; every worker makes
-    its own as it starts, then ``warm_each(made)`` warms it (fills a library's caches), and
-    what the worker holds so far is set aside from the cyclic collector, so that collecting
-    after a job walks only what that job made. Each job runs as ``fn(made, job)``. With one
-    worker, jobs run in this process, which makes its own when the first job comes (and does
-    not warm it: the first job does). ``fn`` and the jobs are pickled on the way to the
-    workers, so they must be module-level functions and plain data.
+    The first worker is forked as the pool is made, and this process goes on at once. That
+    worker answers ``ask()`` (whether WeasyPrint loads here, which imports it), so that this
+    process need not pay to find out, and forks the others as copies of itself, with what the
+    answer imported. Then each worker makes with ``prepare()`` what its jobs need and no job
+    should make again (the PDF's fonts and stylesheet), warms it with ``warm_each(made)``
+    (fills a library's caches), and sets what it holds aside from the cyclic collector. Each
+    job runs as ``fn(made, job)``, one at a time in each worker, the costliest first. With one
+    worker (or where no process can be forked) the jobs run in this process, which prepares
+    when the first job comes (and does not warm: the first job does), and :meth:`answer` asks
+    here. ``fn`` and the jobs are pickled on the way to the workers, so they must be
+    module-level functions and plain data.
     """
 
     def __init__(
         self,
         workers: int,
         prepare: Callable[[], S],
-        warm: Callable[[], None] | None = None,
         warm_each: Callable[[S], None] | None = None,
+        ask: Callable[[], object] | None = None,
     ) -> None:
         self.workers = workers
         self._prepare = prepare
+        self._ask = ask
         self._made: list[S] = []  # what this process made, when the jobs run here
-        self._pool: ProcessPoolExecutor | None = None
+        self._answer: list[object] = []
+        self._first: int | None = None  # the first worker, this process's child
+        self._ends: list[Connection] = []  # to each worker, in the order they are forked
+        self._pids: dict[int, int] = {}  # end -> its worker's process, once it has said
         if workers > 1 and can_fork():
-            if warm is not None:
-                warm()  # e.g. import a heavy library once, before the workers fork
-            self._pool = ProcessPoolExecutor(
-                workers,
-                mp_context=mp.get_context("fork"),
-                initializer=_start_worker,
-                initargs=(prepare, warm_each),
-            )
+            self._start(workers, warm_each)
 
-    def start(self) -> None:
-        """Start the workers now (else they start with the first job), so that they prepare
-        while this process goes on."""
-        if self._pool is not None:
-            self._pool.submit(_nothing)
+    def _start(self, workers: int, warm_each: Callable[[S], None] | None) -> None:
+        pairs: list[tuple[Connection, Connection]] = []
+        try:
+            for _ in range(workers):
+                pairs.append(mp.Pipe())
+            pid = os.fork()
+        except OSError:  # no descriptor or process to spare: the jobs run here
+            for ours, theirs in pairs:
+                ours.close()
+                theirs.close()
+            return
+        if pid == 0:  # the first worker: it never returns into the caller's code
+            code = 1
+            try:
+                for ours, _ in pairs:
+                    ours.close()
+                _first_worker([theirs for _, theirs in pairs], self._prepare, warm_each, self._ask)
+                code = 0
+            finally:
+                os._exit(code)
+        self._first = pid
+        for ours, theirs in pairs:
+            theirs.close()
+            self._ends.append(ours)
+
+    def answer(self) -> object:
+        """What ``ask()`` returned: in the first worker as it started, else here and now."""
+        if not self._answer:
+            if self._ends:
+                while not self._answer:  # the first worker greets with it before any result
+                    self._receive(0)
+            else:
+                self._answer.append(self._ask() if self._ask is not None else None)
+        return self._answer[0]
 
     def run(
         self, fn: Callable[[S, T], R], jobs: Sequence[T], cost: Callable[[T], float]
     ) -> list[R]:
         """``[fn(made, job) for job in jobs]``, the costliest started first, results in order."""
-        if self._pool is None:
+        if not self._ends:
             if not self._made:
                 self._made.append(self._prepare())
             return [fn(self._made[0], job) for job in jobs]
-        order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i]))
-        prepare = self._prepare
-        futures = {i: self._pool.submit(_with_prepared, prepare, fn, jobs[i]) for i in order}
-        return [futures[i].result() for i in range(len(jobs))]
+        waiting = sorted(range(len(jobs)), key=lambda i: cost(jobs[i]))  # the costliest last
+        results: dict[int, R] = {}
+        busy: dict[int, int] = {}  # end -> the job it is doing
+        usable = list(range(len(self._ends)))
+
+        def give(end: int) -> None:
+            job = waiting.pop()
+            try:
+                self._ends[end].send_bytes(pickle.dumps((fn, jobs[job]), pickle.HIGHEST_PROTOCOL))
+            except OSError:  # a worker that could not be forked: the others do its share
+                waiting.append(job)
+                usable.remove(end)
+                if not usable:
+                    raise WorkerFailed("no worker process could be started") from None
+                return
+            busy[end] = job
+
+        for end in list(usable):
+            if waiting:
+                give(end)
+        while busy:
+            for ready in wait([self._ends[end] for end in busy]):
+                end = next(end for end in busy if self._ends[end] is ready)
+                done = self._receive(end)
+                if done is None:
+                    continue  # the worker only said that it had started
+                ok, value, trace = done
+                if not ok:
+                    raise _failure(value, trace)
+                results[busy.pop(end)] = value
+                if waiting:
+                    give(end)
+            if not busy and waiting:
+                for end in list(usable):
+                    if waiting:
+                        give(end)
+        return [results[i] for i in range(len(jobs))]
+
+    def _receive(self, end: int) -> tuple[bool, Any, str] | None:
+        """A worker's next message: a job's result, or None for its greeting (noted)."""
+        try:
+            message = pickle.loads(self._ends[end].recv_bytes())
+        except (EOFError, OSError) as exc:
+            raise WorkerFailed("a worker process ended before its work was done") from exc
+        if message[0] == "hello":
+            self._pids[end] = message[1]
+            if end == 0:
+                self._answer.append(message[2])
+            return None
+        ok, value, trace = message[1:]
+        return bool(ok), value, str(trace)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        """Stop the workers, whatever they are doing: they hold nothing anyone needs."""
         self._made.clear()
+        first, self._first = self._first, None
+        if first is None:
+            return
+        for end, ours in enumerate(self._ends):
+            with contextlib.suppress(EOFError, OSError):
+                while ours.poll(0):  # a greeting not read yet names a process to stop
+                    message = pickle.loads(ours.recv_bytes())
+                    if message[0] == "hello":
+                        self._pids[end] = message[1]
+        for pid in {first, *self._pids.values()}:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for ours in self._ends:
+            ours.close()
+        self._ends = []
+        os.waitpid(first, 0)  # the others are its children: they leave as their parent goes
 
     def __enter__(self) -> Pool[S]:
         return self
@@ -293,26 +383,90 @@ class Pool(Generic[S]):
         self.close()
 
 
-def _start_worker(prepare: Callable[[], S], warm_each: Callable[[S], None] | None) -> None:
+def _first_worker(
+    ends: list[Connection],
+    prepare: Callable[[], S],
+    warm_each: Callable[[S], None] | None,
+    ask: Callable[[], object] | None,
+) -> None:
+    """The first worker of a :class:`Pool`: answer, fork the others, and (each) prepare, warm
+    and serve."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the process that made the pool
+    gc.enable()  # jobs make cycles, whatever the caller had paused
+    answer = ask() if ask is not None else None
+    ends[0].send_bytes(pickle.dumps(("hello", os.getpid(), answer), pickle.HIGHEST_PROTOCOL))
+    children = []
+    for end in ends[1:]:
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the pool gives this one's share to the others
+            end.close()
+            continue
+        if pid == 0:
+            code = 1
+            try:
+                for other in ends:
+                    if other is not end:
+                        other.close()
+                end.send_bytes(pickle.dumps(("hello", os.getpid(), None)))
+                _worker(end, prepare, warm_each)
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+        end.close()
+    _worker(ends[0], prepare, warm_each)
+    for pid in children:
+        os.waitpid(pid, 0)
+
+
+def _worker(
+    end: Connection, prepare: Callable[[], S], warm_each: Callable[[S], None] | None
+) -> None:
+    """One worker of a :class:`Pool`, once forked: prepare, warm, serve."""
     leave_with_parent()
+    made: list[S] = []
     try:
-        made = prepare()
+        made.append(prepare())
         if warm_each is not None:
-            warm_each(made)
+            warm_each(made[0])
     except Exception:  # each job prepares again, and fails with what is wrong, as its own
-        return
-    _prepared[:] = [made]
-    gc.freeze()  # what the worker inherited and made so far lives as long as it does
+        made.clear()
+    gc.freeze()  # what the worker holds so far lives as long as it does
+    _serve(end, made, prepare)
 
 
-def _with_prepared(prepare: Callable[[], S], fn: Callable[[S, T], R], job: T) -> R:
-    if not _prepared:
-        _prepared.append(prepare())
-    return fn(_prepared[0], job)
+def _serve(end: Connection, made: list[S], prepare: Callable[[], S]) -> None:
+    """Run the jobs that come through ``end`` until it closes or says stop (no bytes)."""
+    while True:
+        try:
+            data = end.recv_bytes()
+        except (EOFError, OSError):
+            return
+        if not data:
+            return
+        fn, job = pickle.loads(data)
+        try:
+            if not made:
+                made.append(prepare())
+            reply: tuple[object, ...] = ("result", True, fn(made[0], job), "")
+        except Exception as exc:
+            reply = ("result", False, exc, traceback.format_exc())
+        try:
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a result or error that cannot travel: its traceback does
+            data = pickle.dumps(("result", False, None, str(reply[3]) or traceback.format_exc()))
+        end.send_bytes(data)
 
 
-def _nothing() -> None:
-    pass
+def _failure(error: object, trace: str) -> BaseException:
+    """The error a job failed with, as raised in this process, its worker's traceback as the
+    cause; or WorkerFailed with that traceback when the error could not travel."""
+    failed = WorkerFailed(trace)
+    if isinstance(error, BaseException):
+        error.__cause__ = failed
+        return error
+    return failed
 
 
 @contextmanager

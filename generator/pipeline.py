@@ -27,7 +27,6 @@ from generator.errors import PortfolioError, Problem, Problems
 from generator.load.sources import record_kind
 from generator.output.write import PDF_NAME, Staging, built_with, check_output, write_file
 from generator.parallel import collector_paused, fork_map
-from generator.pdf.engine import PdfEngineMissing, engine_problem
 
 # The stages are imported by the functions that run them, not with this module: a build that
 # finds its output up to date (the commonest build of all) then reads none of them, and starts
@@ -312,25 +311,25 @@ def build(options: BuildOptions) -> Built:
         if not options.force and built_with(out) == inputs.key:
             result.seconds = time.perf_counter() - started
             return result
-    # Out of date: now the stages are needed.
+    # Out of date. The PDF's workers start first: they find out whether the PDF can be made
+    # here, load WeasyPrint and the fonts, while this process loads the stages and the portfolio.
+    from generator.pdf.layout import Layouts
+
+    layouts = Layouts(options.workers) if options.pdf else None
     from generator.cache.pdf import CachedPdf
     from generator.check.audience import shared_view
     from generator.pdf.document import render_pdf
     from generator.render.site import SiteFiles
 
-    if options.pdf:
-        result.pdf_missing = engine_problem()
-    make_pdf = options.pdf and result.pdf_missing is None
-    if options.pdf_only and result.pdf_missing is not None:
-        raise PdfEngineMissing(result.pdf_missing)
-    # An output made without the PDF asked for is not the output asked for: its marker says
-    # so, and the next build makes it again (with the PDF, once it can be made).
     key = inputs.key if inputs is not None else None
-    if key is not None and options.pdf and not make_pdf:
-        key = f"{key}-without-pdf"
     cache = None
     if inputs is not None and options.use_cache:
-        cache, note = BuildCache.open(cache_dir, inputs.code, built_with(out))
+        try:
+            cache, note = BuildCache.open(cache_dir, inputs.code, built_with(out))
+        except BaseException:
+            if layouts is not None:
+                layouts.close()
+            raise
         if note:
             result.notes.append(note)
     staging: Staging | None = None
@@ -359,6 +358,13 @@ def build(options: BuildOptions) -> Built:
             finally:
                 gc.freeze()
         result.build = loaded
+        if layouts is not None and not options.pdf_only:  # the site links the PDF, or not
+            result.pdf_missing = layouts.problem()
+        make_pdf = layouts is not None and result.pdf_missing is None
+        # An output made without the PDF asked for is not the output asked for: its marker
+        # says so, and the next build makes it again (with the PDF, once it can be made).
+        if key is not None and options.pdf and not make_pdf:
+            key = f"{key}-without-pdf"
         files = SiteFiles()
         if not options.pdf_only:
             staging = staging or Staging(out)
@@ -374,7 +380,7 @@ def build(options: BuildOptions) -> Built:
             pdf_started = time.perf_counter()
             # With the cache, only the chunks whose content changed are laid out again.
             reuse = CachedPdf(cache) if cache is not None else None
-            result.pdf = render_pdf(loaded, options.embed_attachments, options.workers, reuse=reuse)
+            result.pdf = render_pdf(loaded, options.embed_attachments, reuse=reuse, layouts=layouts)
             result.pdf_seconds = time.perf_counter() - pdf_started
             if options.pdf_only:
                 write_file(out, PDF_NAME, result.pdf.data)
@@ -397,6 +403,8 @@ def build(options: BuildOptions) -> Built:
                     )
     finally:
         gc.unfreeze()
+        if layouts is not None:
+            layouts.close()  # when the build stopped before the PDF let them go
         if staging is not None:
             staging.abort()  # when the build stopped before the new output was swapped in
             staging.settle()  # the old output, removed while the cache was saved

@@ -102,6 +102,91 @@ def test_a_pool_worker_prepares_once_and_every_job_of_its_gets_what_it_made(
     else:
         assert len(by_process) == 2 and os.getpid() not in by_process
         assert all(seen[0] == -1 for seen in by_process.values())  # warmed before any job
+        assert all(seen.count(-1) == 1 for seen in by_process.values())  # and only once
+
+
+def test_the_costliest_jobs_start_first_and_the_results_come_in_order() -> None:
+    """Jobs go out costliest first, one at a time to each worker, so a long job given early
+    does not leave the other worker idle at the end; the results keep the jobs' order."""
+    jobs = [0.05] * 6 + [0.6]  # the costly one last in the list
+
+    with Pool(2, _made_here) as pool:
+        done = pool.run(_sleep_then_where, jobs, cost=lambda n: n)
+    assert [n for n, _ in done] == jobs
+    slow = done[-1][1]
+    assert sum(1 for _, pid in done if pid == slow) == 1  # the other worker did the rest
+
+
+def _sleep_then_where(made: object, n: float) -> tuple[float, int]:
+    time.sleep(n)
+    return n, os.getpid()
+
+
+def _pid(made: object, n: int) -> int:
+    return os.getpid()
+
+
+def _ask() -> tuple[str, int]:
+    return "asked in", os.getpid()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_first_worker_answers_what_it_is_asked_as_it_starts(workers: int) -> None:
+    with Pool(workers, _made_here, ask=_ask) as pool:
+        said, where = pool.answer()  # type: ignore[misc]
+        assert pool.answer() == (said, where)  # asked once
+        workers_ran = set(pool.run(_pid, list(range(6)), cost=lambda n: 1.0))
+    assert said == "asked in"
+    if workers == 1:
+        assert where == os.getpid() and workers_ran == {os.getpid()}
+    else:
+        assert where in workers_ran and os.getpid() not in workers_ran
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone too
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def _forever(made: object, n: int) -> int:
+    if n == 0:
+        time.sleep(600)
+    return os.getpid()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_closing_a_pool_stops_its_workers_even_in_the_middle_of_a_job() -> None:
+    """A build that stops (an error, Ctrl-C) while a worker is busy does not leave it running."""
+    pool = Pool(2, _made_here)
+    workers = set(pool.run(_pid, list(range(4)), cost=lambda n: 1.0))
+    assert len(workers) == 2
+    with pytest.raises(TimeoutError):
+        _run_for(pool, 1.0)
+    pool.close()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _run_for(pool: Pool[tuple[int, list[int]]], seconds: float) -> None:
+    """Run a job that never ends, giving up after ``seconds`` as a Ctrl-C would."""
+    import signal
+
+    def stop(*_: object) -> None:
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        pool.run(_forever, [0], cost=lambda n: 1.0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _cannot_prepare() -> list[int]:
@@ -112,3 +197,16 @@ def _cannot_prepare() -> list[int]:
 def test_what_a_worker_cannot_prepare_fails_its_jobs_with_the_reason(workers: int) -> None:
     with Pool(workers, _cannot_prepare) as pool, pytest.raises(ValueError, match="the fonts"):
         pool.run(_job, [1, 2, 3], cost=lambda n: 1.0)
+
+
+def _fails(made: object, n: int) -> int:
+    if n == 2:
+        raise KeyError(f"job {n} is bad")
+    return n
+
+
+def test_a_failing_job_fails_the_run_with_its_error_and_the_worker_s_traceback() -> None:
+    with Pool(2, _made_here) as pool, pytest.raises(KeyError, match="job 2 is bad") as failed:
+        pool.run(_fails, list(range(5)), cost=lambda n: 1.0)
+    assert isinstance(failed.value.__cause__, WorkerFailed)
+    assert "_fails" in str(failed.value.__cause__)  # where in the worker it failed

@@ -15,31 +15,33 @@ from typing import Any, ClassVar
 import pytest
 from pypdf import PdfReader
 
-from conftest import CONCERN_MD, SAMPLE, MakePortfolio
+from conftest import CONCERN_MD, PORTFOLIO_YAML, SAMPLE, MakePortfolio
 from generator.check.assess import Build
 from generator.check.outcomes import difference, with_unit
 from generator.check.rules import rule_by_code
 from generator.pdf.document import (
-    ASSETS,
     BOLD_FONT,
     CHUNK_COST,
     FOLIO_FONT,
     MAX_CHUNK_COST,
     MAX_CHUNKS,
+    PrintDocument,
+    chunk_target,
+    css_string,
+    render_pdf,
+)
+from generator.pdf.join import FolioFont
+from generator.pdf.layout import (
+    ASSETS,
     ConfinedFetcher,
     FetchRefused,
     Job,
     Laid,
-    PrintDocument,
     Setup,
     Typesetter,
-    chunk_target,
-    css_string,
     lay_out,
     layout_cost,
-    render_pdf,
 )
-from generator.pdf.join import FolioFont
 from generator.pipeline import BuildOptions, Built, build, load
 from generator.render.dates import show_dates_in
 from generator.render.theme import templates_dir
@@ -376,6 +378,49 @@ def test_the_joined_structure_tree_is_whole(sample: tuple[Build, PdfReader]) -> 
             return count
 
         assert walk(root.K[0], root) > 1000
+
+
+def test_text_that_looks_like_pdf_syntax_reaches_the_joined_pdf_as_written(
+    make_portfolio: MakePortfolio,
+) -> None:
+    """The join copies each chunk's objects as PDF syntax and renumbers the references in it:
+    a name, a title, a chart's text or a link that reads like a reference, or holds
+    parentheses and backslashes, is copied as written, and no object is left out or numbered
+    wrong."""
+    import pikepdf
+
+    odd = r"Gaps (see 12 0 R) \ in 3 0 R records ) ("
+    link = "https://example.org/a(1)/12%200%20R?q=3+0+R"
+    root = make_portfolio(
+        {
+            "portfolio.yaml": PORTFOLIO_YAML.replace(
+                "service: Riverside House", "service: 'Riverside (East) 5 0 R'"
+            ),
+            "concerns/med-01.md": CONCERN_MD.replace("Medicines records incomplete", odd)
+            .replace("name: Complete medicines records", f"name: '{odd} measure'")
+            .replace("Body text with a *word*.", f"See [the policy ( 7 0 R]({link})."),
+        }
+    )
+    data = render_pdf(load(root)).data
+    reader = PdfReader(io.BytesIO(data))
+    assert any(title == f"MED-01 {odd}" for _, title, _ in outline(reader))
+    text = "".join(page_text(reader, i) for i in range(len(reader.pages)))
+    assert f"the policy ( 7 0 R ({link})" in text  # the print shows where a link goes
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert "Riverside (East) 5 0 R" in str(pdf.docinfo.get("/Title", ""))
+        texts: list[str] = []
+
+        def walk(element: Any) -> None:
+            for key in ("/Alt", "/T", "/ActualText"):
+                if key in element:
+                    texts.append(str(element[key]))
+            for kid in element.get("/K", []):
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid)
+
+        walk(pdf.Root.StructTreeRoot.K[0])
+        assert any(odd in text for text in texts)  # the chart's alternative text
+        assert not pdf.check_pdf_syntax()  # every reference resolves; no object is malformed
 
 
 def test_fonts_are_embedded_from_the_project(sample: tuple[Build, PdfReader]) -> None:

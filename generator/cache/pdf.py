@@ -29,7 +29,7 @@ from generator.cache.store import BuildCache
 from generator.digest import content_key
 
 if TYPE_CHECKING:
-    from generator.pdf.document import Job
+    from generator.pdf.layout import Job
 
 PDF_PREFIX = "pdf/"
 
@@ -39,7 +39,7 @@ _FILE_URL = re.compile(r'\b(?:src|href)="(file:[^"]*)"')
 
 class CachedPdf:
     """The PDF chunks the build cache holds: finds those laid out before, keeps those made now
-    (a generator.pdf.document.Reuse)."""
+    (a generator.pdf.layout.Reuse)."""
 
     def __init__(self, cache: BuildCache) -> None:
         self.cache = cache

@@ -39,34 +39,35 @@ which finds a document laid out before (the build cache offers one) and keeps th
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import logging
 import math
-import mimetypes
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from typing import Any
 
 from markupsafe import Markup
 
 from generator.check.assess import Build
-from generator.parallel import Pool
-from generator.pdf.join import Bookmark, Folios, PageNumber, join, prepare
+from generator.pdf.join import Bookmark, Folios, PageNumber, join
+from generator.pdf.layout import (
+    ASSETS,
+    TOC_ENTRY,
+    Job,
+    Laid,
+    Layouts,
+    Reuse,
+    Setup,
+    layout_cost,
+)
 from generator.render.dates import show_date
 from generator.render.site import SiteRenderer
 from generator.render.summary import standing
 from generator.render.theme import templates_dir
-
-#: Where the print HTML pretends to live, so relative URLs resolve into the theme's assets.
-ASSETS = "assets"
 
 #: The fonts the folios and the contents' page numbers are drawn in, among the theme's fonts.
 FOLIO_FONT = "AtkinsonHyperlegible-Regular.ttf"
@@ -74,16 +75,6 @@ BOLD_FONT = "AtkinsonHyperlegible-Bold.ttf"
 
 #: The sections that open the body, before the key questions.
 FRONT_SECTIONS = ("summary", "findings", "coverage")
-
-#: The layout cost model (:func:`layout_cost`): seconds of one core, roughly, fitted to
-#: chunks of the sample portfolio and of synthetic ones. A document costs a third of a second
-#: before it holds anything (stylesheet, fonts, writing the PDF); text, table rows (laid out
-#: cell by cell, avoiding breaks inside) and the shapes of charts add to that.
-DOCUMENT_COST = 0.35
-TEXT_COST = 0.06 / 1000  # per character of text
-ROW_COST = 0.025  # per table row
-SHAPE_COST = 0.003  # per SVG shape of a chart
-ENTRY_COST = 0.002  # per contents entry (a block; its leader and number are drawn by the join)
 
 #: About what one chunk costs to lay out: some 15 A4 pages of concerns. Smaller chunks keep
 #: both workers busy to the end and mean less to lay out again after an edit; each costs
@@ -97,20 +88,6 @@ CHUNK_COST = 2.5
 MAX_CHUNKS = 64
 MAX_CHUNK_COST = 2 * CHUNK_COST
 
-#: The class of the empty box a contents entry keeps for its page number, which the join draws.
-TOC_ENTRY = "toc"
-
-_TAG = re.compile(r"<[^>]*>")
-_SHAPE = re.compile(r"<(?:path|line|polyline|polygon|circle|rect|text)\b")
-
-
-def layout_cost(html: str) -> float:
-    """About how many seconds one core takes to lay out ``html`` as part of a document."""
-    text = len(_TAG.sub("", html)) * TEXT_COST
-    shapes = len(_SHAPE.findall(html)) * SHAPE_COST
-    entries = html.count(f'class="{TOC_ENTRY}"') * ENTRY_COST
-    return text + html.count("<tr") * ROW_COST + shapes + entries
-
 
 def chunk_target(total: float, base: float = CHUNK_COST) -> float:
     """The cost a chunk may reach, for a body of ``total`` cost: ``base``, doubled as often as
@@ -119,49 +96,6 @@ def chunk_target(total: float, base: float = CHUNK_COST) -> float:
         return base
     doublings: int = math.ceil(math.log2(total / (base * MAX_CHUNKS)))
     return min(base * 2.0**doublings, max(base, MAX_CHUNK_COST))
-
-
-class FetchRefused(ValueError):
-    """A resource outside the places the PDF may read from."""
-
-
-@dataclass
-class ConfinedFetcher:
-    """Reads ``file:`` URLs inside the allowed folders, and nothing else.
-
-    Every refusal is remembered, so a build can report what a record tried to reach.
-    """
-
-    roots: list[Path]
-    refused: list[str] = field(default_factory=list)
-
-    def allowed(self, url: str) -> Path:
-        """The file ``url`` names, if it may be read; otherwise raise FetchRefused."""
-        parts = urlsplit(url)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise FetchRefused(f"only files inside the portfolio may be read, not {url}")
-        path = Path(url2pathname(unquote(parts.path))).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
-            raise FetchRefused(f"{path} is outside the portfolio and the theme's assets")
-        return path
-
-    def fetcher(self) -> Any:
-        """A WeasyPrint URL fetcher bound to this policy."""
-        from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-        policy = self
-
-        class _Fetcher(URLFetcher):  # type: ignore[misc]
-            def fetch(self, url: str, headers: Any = None) -> Any:
-                try:
-                    path = policy.allowed(url)
-                except FetchRefused:
-                    policy.refused.append(url)
-                    raise
-                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
-
-        return _Fetcher(allowed_protocols={"file"}, allow_redirects=False)
 
 
 def creation_date(build: Build) -> str:
@@ -429,316 +363,6 @@ def compose(macros: Any, parts: list[Part]) -> str:
     return "\n".join(out)
 
 
-# --- laying out, in worker processes -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Setup:
-    """What every layout job shares: where files may be read from, and the PDF's identity."""
-
-    roots: tuple[Path, ...]
-    identifier: bytes
-    tagged: bool = True
-
-
-@dataclass(frozen=True)
-class Job:
-    """One document to lay out and write to ``out``, prepared for the join (see join.prepare);
-    ``reusable`` when it shows nothing that changes from build to build (the cover names the
-    build, and carries the attachments); ``front`` for the document whose catalog the PDF
-    takes; without ``for_join``, the PDF is left as WeasyPrint wrote it."""
-
-    html: str
-    out: Path
-    attachments: tuple[tuple[bytes, str, str, datetime], ...] = ()
-    tagged: bool = True
-    reusable: bool = True
-    front: bool = False
-    for_join: bool = True
-    numbered: bool = False  # the contents: where its page numbers go is told (Laid.numbers)
-
-
-#: Where a contents entry's page number goes: page index, the anchor it gives the page of; in
-#: PDF units from the page's bottom left, the right edge of the number, the left edge of the
-#: column kept for it, where the entry's text ends and its last line's baseline; the size of
-#: its text (points); whether bold; and its colour (red, green, blue, from 0 to 1).
-Number = tuple[int, str, tuple[float, float, float, float], float, bool, tuple[float, float, float]]
-
-
-@dataclass
-class Laid:
-    """What laying out one document told: its pages, anchors and bookmarks, and where the
-    numbers the join draws go."""
-
-    pages: int
-    anchors: dict[str, int]  # anchor name -> page index, first occurrence
-    bookmarks: list[tuple[int, str, int, float, float, bool]]  # level, label, page, x, y, closed
-    refused: list[str]
-    numbers: list[Number] = field(default_factory=list)
-
-    def keep(self, own: frozenset[str]) -> Laid:
-        """This layout without the anchors that are only stand-ins for anchors in other
-        chunks."""
-        return replace(self, anchors={n: p for n, p in self.anchors.items() if n in own})
-
-    def plain(self) -> tuple[Any, ...]:
-        """This layout as plain data (tuples, lists, dicts, strings and numbers)."""
-        return (
-            self.pages,
-            dict(self.anchors),
-            list(self.bookmarks),
-            list(self.refused),
-            list(self.numbers),
-        )
-
-    @classmethod
-    def from_plain(cls, data: object) -> Laid | None:
-        """The layout :meth:`plain` gave as ``data``; None when ``data`` is not one."""
-        if not (isinstance(data, tuple) and len(data) == 5):
-            return None
-        pages, anchors, bookmarks, refused, numbers = data
-        if not (
-            isinstance(pages, int)
-            and isinstance(anchors, dict)
-            and all(isinstance(k, str) and isinstance(v, int) for k, v in anchors.items())
-            and isinstance(bookmarks, list)
-            and all(_is_bookmark(b) for b in bookmarks)
-            and isinstance(refused, list)
-            and all(isinstance(url, str) for url in refused)
-            and isinstance(numbers, list)
-            and all(_is_number(n) for n in numbers)
-        ):
-            return None
-        return cls(pages, dict(anchors), list(bookmarks), list(refused), list(numbers))
-
-
-def _is_bookmark(mark: object) -> bool:
-    return (
-        isinstance(mark, tuple)
-        and len(mark) == 6
-        and isinstance(mark[0], int)
-        and isinstance(mark[1], str)
-        and isinstance(mark[2], int)
-        and all(isinstance(v, (int, float)) for v in mark[3:5])
-        and isinstance(mark[5], bool)
-    )
-
-
-def _is_number(number: object) -> bool:
-    return (
-        isinstance(number, tuple)
-        and len(number) == 6
-        and isinstance(number[0], int)
-        and isinstance(number[1], str)
-        and all(_floats(v, n) for v, n in ((number[2], 4), (number[3], 1), (number[5], 3)))
-        and isinstance(number[4], bool)
-    )
-
-
-def _floats(value: object, count: int) -> bool:
-    """Whether ``value`` is a number (``count`` 1) or a tuple of ``count`` numbers."""
-    if count == 1:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, tuple) and len(value) == count and all(_floats(v, 1) for v in value)
-
-
-class Reuse(Protocol):
-    """Documents laid out before, found again by what they show."""
-
-    def find(self, job: Job) -> Any:
-        """What laying out ``job``'s document told before (as :meth:`Laid.plain` gave it), its
-        PDF written to ``job.out``; None when there is none."""
-
-    def keep(self, job: Job, told: Any) -> None:
-        """Remember what laying out ``job``'s document just told (as :meth:`Laid.plain` gives
-        it); its PDF is at ``job.out``."""
-
-
-class Typesetter:
-    """What every document a process lays out uses, made once in that process: WeasyPrint's
-    font configuration (the theme's @font-face fonts, loaded and shaped once rather than for
-    each chunk) and the print stylesheet, read with a fetcher confined to the theme's assets.
-
-    Laying out with one does not change a document's bytes (a chunk laid out after others is
-    byte for byte the chunk laid out alone), but it is not for two threads at once.
-    """
-
-    def __init__(self) -> None:
-        from weasyprint import CSS
-        from weasyprint.text.fonts import FontConfiguration
-
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        assets = (templates_dir() / ASSETS).resolve()
-        self.fonts = FontConfiguration()  # shared by the stylesheet and every layout
-        self.stylesheet = CSS(
-            filename=str(assets / "print.css"),
-            url_fetcher=ConfinedFetcher([assets]).fetcher(),
-            font_config=self.fonts,
-        )
-
-
-def lay_out(setup: Setup, job: Job, typesetter: Typesetter | None = None) -> Laid:
-    """Lay out one document with WeasyPrint and write its PDF to ``job.out``, with
-    ``typesetter``'s fonts and stylesheet (else a typesetter of its own).
-
-    The cyclic garbage collector is paused meanwhile: layout makes millions of objects, and
-    collecting them as they come costs a fifth of the time for no saving in peak memory.
-    """
-    typesetter = typesetter or Typesetter()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _lay_out(setup, job, typesetter)
-    finally:
-        if enabled:
-            gc.enable()
-        gc.collect()
-
-
-def _lay_out(setup: Setup, job: Job, typesetter: Typesetter) -> Laid:
-    from weasyprint import HTML, Attachment
-
-    theme = templates_dir()
-    policy = ConfinedFetcher(list(setup.roots))
-    fetcher = policy.fetcher()
-    fonts = typesetter.fonts
-    base = (theme / ASSETS / "portfolio.html").resolve().as_uri()
-    options: dict[str, Any] = {
-        "stylesheets": [typesetter.stylesheet],
-        "pdf_variant": "pdf/ua-1" if job.tagged else None,
-        "pdf_identifier": setup.identifier,
-        "attachments": [
-            Attachment(string=data, name=name, description=text, created=when, modified=when)
-            for data, name, text, when in job.attachments
-        ],
-        "custom_metadata": True,
-    }
-    html = HTML(string=job.html, base_url=base, url_fetcher=fetcher)
-    document = html.render(font_config=fonts, **options)
-    anchors: dict[str, int] = {}
-    bookmarks = []
-    for index, page in enumerate(document.pages):
-        for name in page.anchors:
-            anchors.setdefault(name, index)
-        for level, label, (x, y), state in page.bookmarks:
-            top = page.height - y  # CSS pixels from the bottom
-            bookmarks.append((level, label, index, x * 0.75, top * 0.75, state == "closed"))
-    numbers = _number_boxes(document) if job.numbered else []
-    document.write_pdf(job.out, **options)
-    pages = len(document.pages)
-    del document, html
-    if job.for_join:  # prepared here, in the worker, rather than by the join, alone, afterwards
-        job.out.write_bytes(prepare(job.out, job.front, job.numbered))
-    return Laid(pages, anchors, bookmarks, policy.refused, numbers)
-
-
-def _number_boxes(document: Any) -> list[Number]:
-    """Where the page numbers of the contents go, and their dot leaders, in PDF units.
-
-    Each entry is a block (``a.toc``) whose right padding keeps a column for its number: the
-    number is drawn right-aligned in that padding, on the baseline of the entry's last line, in
-    its size, weight and colour; the leader fills the space between the text and the column.
-    An entry split over two pages has its number on the second.
-    """
-    last: dict[int, Number] = {}
-    for index, page in enumerate(document.pages):
-        for box in page._page_box.descendants():
-            element = box.element
-            if box.element_tag != "a" or element is None or element.get("class") != TOC_ENTRY:
-                continue
-            lines = [
-                child for child in box.children if child.children and child.is_in_normal_flow()
-            ]
-            if not lines:
-                continue
-            line = lines[-1]
-            text_end = max(child.position_x + child.margin_width() for child in line.children)
-            right = box.padding_box_x() + box.padding_width()
-            column = box.content_box_x() + box.width
-            baseline = line.position_y + line.baseline
-            style = box.style
-            red, green, blue = style["color"].to("srgb").coordinates
-            place = (right * 0.75, column * 0.75, text_end * 0.75, (page.height - baseline) * 0.75)
-            last[id(element)] = (
-                index,
-                (element.get("href") or "#")[1:],
-                place,
-                float(style["font_size"]) * 0.75,
-                int(style["font_weight"]) >= 600,
-                (float(red), float(green), float(blue)),
-            )
-    return list(last.values())
-
-
-def _warm() -> None:
-    import weasyprint  # noqa: F401  (imported once, before the workers fork)
-
-
-#: What a worker lays out as it starts, so that its first chunk does not pay for what
-#: WeasyPrint does once in a process (reading the fonts, preparing its C bindings' types).
-_WARM_HTML = (
-    '<!DOCTYPE html><html lang="en-GB"><body><h1 class="front">Warm</h1>'
-    "<p>Text <strong>bold</strong> <em>italic <strong>both</strong></em> 1 Jan 2026</p>"
-    '<nav class="contents"><ol><li><a class="toc" href="#w">Entry</a></li></ol></nav>'
-    '<table class="grid"><thead><tr><th>Head</th></tr></thead><tbody><tr id="w"><td>Cell</td>'
-    '</tr></tbody></table><div class="chart"><svg viewBox="0 0 10 10" role="img">'
-    '<path d="M0 0L10 10" stroke="#000"/><text x="1" y="5">1</text></svg></div></body></html>'
-)
-
-
-def _warm_typesetter(typesetter: Typesetter) -> None:
-    """Lay out a small document with ``typesetter`` as a worker starts, and forget it, so that
-    its first chunk does not pay for what WeasyPrint does once in a process."""
-    theme = templates_dir()
-    setup = Setup(roots=((theme / ASSETS).resolve(),), identifier=b"0" * 32)
-    with tempfile.TemporaryDirectory(prefix="portfolio-warm-") as tmp:
-        try:
-            lay_out(setup, Job(_WARM_HTML, Path(tmp) / "warm.pdf"), typesetter)
-        except Exception:  # only a warm-up: the real chunks will say what is wrong
-            logging.getLogger(__name__).debug("warming a layout worker failed", exc_info=True)
-
-
-def _lay_out_job(typesetter: Typesetter, setup_job: tuple[Setup, Job]) -> Laid:
-    return lay_out(*setup_job, typesetter)
-
-
-class Layouts:
-    """Lays out jobs on worker processes (or in this one, with a single worker), taking what
-    ``reuse`` holds of them from it instead."""
-
-    def __init__(self, setup: Setup, workers: int, reuse: Reuse | None = None) -> None:
-        self.setup = setup
-        self.workers = workers
-        self.reuse = reuse
-        self.pool = Pool(workers, Typesetter, warm=_warm, warm_each=_warm_typesetter)
-        self.pool.start()  # the workers warm up while this process writes the print HTML
-        self.laid_out = 0  # documents laid out (not reused)
-        self.reused = 0
-
-    def run(self, jobs: list[Job]) -> list[Laid]:
-        """Lay out ``jobs``, the costliest first, and return their results in order."""
-        reuse = self.reuse
-        found = [
-            Laid.from_plain(reuse.find(job)) if reuse and job.reusable else None for job in jobs
-        ]
-        todo = [index for index, laid in enumerate(found) if laid is None]
-        made = self.pool.run(
-            _lay_out_job,
-            [(self.setup, jobs[index]) for index in todo],
-            cost=lambda sj: DOCUMENT_COST + layout_cost(sj[1].html),
-        )
-        for index, laid in zip(todo, made, strict=True):
-            found[index] = laid
-            if reuse is not None and jobs[index].reusable:
-                reuse.keep(jobs[index], laid.plain())
-        self.laid_out += len(todo)
-        self.reused += len(jobs) - len(todo)
-        return [laid for laid in found if laid is not None]
-
-    def close(self) -> None:
-        self.pool.close()
-
-
 @dataclass
 class RenderedPdf:
     """A rendered PDF: its bytes, page count, the URLs the fetcher refused to read, and how many
@@ -758,8 +382,10 @@ def render_pdf(
     chunk_cost: float | None = None,
     reuse: Reuse | None = None,
     contents_digits: int | None = None,
+    layouts: Layouts | None = None,
 ) -> RenderedPdf:
-    """Lay out the PDF portfolio of ``build``, in chunks over ``workers`` processes.
+    """Lay out the PDF portfolio of ``build``, in chunks over ``workers`` processes (or over
+    ``layouts``, started earlier; either way they are let go before the chunks are joined).
 
     ``chunk_cost`` is the layout cost a chunk may reach (else what :func:`chunk_target` gives);
     ``contents_digits`` how many digits wide the contents' column of page numbers is at first
@@ -771,7 +397,7 @@ def render_pdf(
         roots=((theme / ASSETS).resolve(), build.portfolio.root.resolve()),
         identifier=hashlib.sha256(f"{build.stamp}{build.as_of}".encode()).hexdigest()[:32].encode(),
     )
-    layouts = Layouts(setup, workers, reuse)
+    layouts = layouts or Layouts(workers)
     try:
         attachments = _attachments(build) if embed_attachments else ()
         printed = PrintDocument(build)
@@ -790,7 +416,7 @@ def render_pdf(
                     Job(contents.html, folder / "contents.pdf", numbered=True),
                     *(Job(c.html, folder / f"body-{i:05d}.pdf") for i, c in enumerate(body)),
                 ]
-                laid = layouts.run(jobs)
+                laid = layouts.run(setup, jobs, reuse)
                 made = [cover, contents, *body]
                 chunks = [result.keep(c.own) for result, c in zip(laid, made, strict=True)]
                 # Should a number be wider than its column, again with wider columns (its length
@@ -803,7 +429,7 @@ def render_pdf(
                     digits = wanted
                     contents = printed.contents(digits)
                     jobs[1] = Job(contents.html, folder / "contents.pdf", numbered=True)
-                    chunks[1] = layouts.run([jobs[1]])[0].keep(contents.own)
+                    chunks[1] = layouts.run(setup, [jobs[1]], reuse)[0].keep(contents.own)
                 else:
                     raise RuntimeError("the contents' page numbers do not settle")
             finally:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from generator.check.assess import Build
-from generator.pdf.document import ASSETS, ConfinedFetcher
+from generator.pdf.layout import ASSETS, ConfinedFetcher
 from generator.render.theme import templates_dir
 
 
