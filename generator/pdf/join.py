@@ -36,6 +36,7 @@ import hashlib
 import io
 import math
 import pickle
+import re
 import zlib
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -249,10 +250,8 @@ class Source:
 
         if isinstance(obj, pikepdf.Object) and obj.is_indirect:
             return self.ref(obj)
-        if isinstance(obj, pikepdf.Dictionary):
-            return self.dictionary(dict(obj.items()))
-        if isinstance(obj, pikepdf.Array):
-            return b"[" + b" ".join(self.value(item) for item in obj) + b"]"
+        if isinstance(obj, (pikepdf.Dictionary, pikepdf.Array)):
+            return self.whole(obj)
         if isinstance(obj, pikepdf.Object):
             return _syntax(obj.unparse())
         if obj is None:
@@ -269,6 +268,26 @@ class Source:
         out.append(b">>")
         return b" ".join(out)
 
+    def whole(self, obj: Any) -> bytes:
+        """Dictionary or array ``obj`` in PDF syntax as pikepdf writes it, its references marked
+        (and queued): one call into pikepdf, rather than one for each entry."""
+        text = _syntax(obj.unparse(resolved=True))
+        if b" R" not in text:
+            return text
+        pdf, numbers, fixed = self.pdf, self.numbers, self.fixed
+
+        def marked(found: re.Match[bytes]) -> bytes:
+            if found.group(1) is None:
+                return found.group(0)  # a string, which may hold anything
+            key = (int(found.group(1)), int(found.group(2)))
+            if key in fixed:
+                return fixed[key]
+            if key in numbers:
+                return _mark(_REF, numbers[key])
+            return self.ref(pdf.get_object(key))
+
+        return _TOKENS.sub(marked, text)
+
     def drain(self) -> None:
         """Copy every object queued so far, and every object those refer to."""
         import pikepdf
@@ -284,15 +303,18 @@ class Source:
                 if change is not None:
                     entries = change(entries)
                 self.objects[number] = (self.dictionary(entries), bytes(data))
-            elif isinstance(obj, pikepdf.Dictionary):
-                entries = dict(obj.items())
-                if change is not None:
-                    entries = change(entries)
-                self.objects[number] = (self.dictionary(entries), None)
-            elif isinstance(obj, pikepdf.Array):
-                self.objects[number] = (b"[" + b" ".join(self.value(i) for i in obj) + b"]", None)
+            elif isinstance(obj, pikepdf.Dictionary) and change is not None:
+                self.objects[number] = (self.dictionary(change(dict(obj.items()))), None)
+            elif isinstance(obj, (pikepdf.Dictionary, pikepdf.Array)):
+                self.objects[number] = (self.whole(obj), None)
             else:
                 self.objects[number] = (_syntax(obj.unparse(resolved=True)), None)
+
+
+#: In PDF syntax as pikepdf writes it: a literal string (pikepdf escapes every parenthesis and
+#: backslash in one, and writes strings with other bytes in hex, which hold no space), or a
+#: reference "n g R" (after a space or a bracket, so never the end of a name or a number).
+_TOKENS = re.compile(rb"\((?:[^\\)]|\\.)*\)|(?<=[ \[])(\d+) (\d+) R(?![\w.])", re.DOTALL)
 
 
 def _syntax(text: bytes) -> bytes:
