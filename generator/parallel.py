@@ -60,13 +60,13 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def leave_with_parent() -> None:
-    """In a worker process: exit as soon as the process that started it is gone (killed, say),
-    instead of waiting for work that will never come."""
-    parent = os.getppid()
+def leave_with_parent(parent: int | None = None) -> None:
+    """In a worker process: exit as soon as ``parent`` (else the process that started it) is
+    gone (killed, say), instead of waiting for work that will never come."""
+    watched = os.getppid() if parent is None else parent
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == watched:
             time.sleep(0.25)
         os._exit(1)
 
@@ -258,11 +258,15 @@ class Pool(Generic[S]):
         self._first: int | None = None  # the first worker, this process's child
         self._ends: list[Connection] = []  # to each worker, in the order they are forked
         self._pids: dict[int, int] = {}  # end -> its worker's process, once it has said
+        self._ready: set[int] = set()  # ends whose worker has prepared and waits for jobs
+        self._gone: set[int] = set()  # ends whose worker ended (or was never forked)
+        self._idle = False  # every job given to the workers is done
         if workers > 1 and can_fork():
             self._start(workers, warm_each)
 
     def _start(self, workers: int, warm_each: Callable[[S], None] | None) -> None:
         pairs: list[tuple[Connection, Connection]] = []
+        here = os.getpid()
         try:
             for _ in range(workers):
                 pairs.append(mp.Pipe())
@@ -277,7 +281,8 @@ class Pool(Generic[S]):
             try:
                 for ours, _ in pairs:
                     ours.close()
-                _first_worker([theirs for _, theirs in pairs], self._prepare, warm_each, self._ask)
+                ends = [theirs for _, theirs in pairs]
+                _first_worker(ends, here, self._prepare, warm_each, self._ask)
                 code = 0
             finally:
                 os._exit(code)
@@ -287,94 +292,126 @@ class Pool(Generic[S]):
             self._ends.append(ours)
 
     def answer(self) -> object:
-        """What ``ask()`` returned: in the first worker as it started, else here and now."""
+        """What ``ask()`` returned: in the first worker as it started, else here and now.
+        Raises WorkerFailed when the first worker could not answer."""
         if not self._answer:
             if self._ends:
-                while not self._answer:  # the first worker greets with it before any result
+                while not self._answer:  # the first worker greets with it before all else
+                    if 0 in self._gone:
+                        raise WorkerFailed("the first worker process ended before it answered")
                     self._receive(0)
             else:
                 self._answer.append(self._ask() if self._ask is not None else None)
-        return self._answer[0]
+        answer = self._answer[0]
+        if isinstance(answer, WorkerFailed):
+            raise answer
+        return answer
 
     def run(
         self, fn: Callable[[S, T], R], jobs: Sequence[T], cost: Callable[[T], float]
     ) -> list[R]:
-        """``[fn(made, job) for job in jobs]``, the costliest started first, results in order."""
+        """``[fn(made, job) for job in jobs]``, the costliest started first, results in order.
+
+        Each job goes to a worker that is ready and idle, so a job never waits for a worker
+        still starting while another could take it; a worker that could not be forked has its
+        share done by the others."""
         if not self._ends:
             if not self._made:
                 self._made.append(self._prepare())
             return [fn(self._made[0], job) for job in jobs]
+        self._idle = False
         waiting = sorted(range(len(jobs)), key=lambda i: cost(jobs[i]))  # the costliest last
         results: dict[int, R] = {}
         busy: dict[int, int] = {}  # end -> the job it is doing
-        usable = list(range(len(self._ends)))
-
-        def give(end: int) -> None:
-            job = waiting.pop()
-            try:
-                self._ends[end].send_bytes(pickle.dumps((fn, jobs[job]), pickle.HIGHEST_PROTOCOL))
-            except OSError:  # a worker that could not be forked: the others do its share
-                waiting.append(job)
-                usable.remove(end)
-                if not usable:
-                    raise WorkerFailed("no worker process could be started") from None
-                return
-            busy[end] = job
-
-        for end in list(usable):
-            if waiting:
-                give(end)
-        while busy:
-            for ready in wait([self._ends[end] for end in busy]):
-                end = next(end for end in busy if self._ends[end] is ready)
-                done = self._receive(end)
+        while waiting or busy:
+            for end in sorted(self._ready - self._gone - set(busy)):
+                if not waiting:
+                    break
+                job = waiting.pop()
+                try:
+                    data = pickle.dumps((fn, jobs[job]), pickle.HIGHEST_PROTOCOL)
+                    self._ends[end].send_bytes(data)
+                except OSError:  # the worker is gone: the others take its share
+                    waiting.append(job)
+                    self._gone.add(end)
+                    continue
+                busy[end] = job
+            listening = [e for e in range(len(self._ends)) if e not in self._gone]
+            if not listening:
+                raise WorkerFailed("no worker process could be started")
+            for ready in wait([self._ends[end] for end in listening]):
+                end = next(end for end in listening if self._ends[end] is ready)
+                try:
+                    done = self._receive(end)
+                except WorkerFailed:
+                    if end in busy:
+                        raise
+                    continue  # it ended before taking a job: the others take its share
                 if done is None:
-                    continue  # the worker only said that it had started
+                    continue  # the worker said it had started, or was ready
                 ok, value, trace = done
+                job = busy.pop(end)
                 if not ok:
                     raise _failure(value, trace)
-                results[busy.pop(end)] = value
-                if waiting:
-                    give(end)
-            if not busy and waiting:
-                for end in list(usable):
-                    if waiting:
-                        give(end)
+                results[job] = value
+        self._idle = True
         return [results[i] for i in range(len(jobs))]
 
     def _receive(self, end: int) -> tuple[bool, Any, str] | None:
-        """A worker's next message: a job's result, or None for its greeting (noted)."""
+        """A worker's next message: a job's result, or None for a greeting (noted)."""
         try:
             message = pickle.loads(self._ends[end].recv_bytes())
         except (EOFError, OSError) as exc:
+            self._gone.add(end)
             raise WorkerFailed("a worker process ended before its work was done") from exc
-        if message[0] == "hello":
-            self._pids[end] = message[1]
+        except Exception as exc:  # what the worker sent cannot be read here
+            self._gone.add(end)
+            raise WorkerFailed(f"a worker process sent what cannot be read ({exc})") from exc
+        kind = message[0]
+        if kind == "hello":
+            _, pid, answer, trace = message
+            self._pids[end] = pid
             if end == 0:
-                self._answer.append(message[2])
+                self._answer.append(WorkerFailed(trace) if trace else answer)
             return None
-        ok, value, trace = message[1:]
+        if kind == "ready":
+            self._ready.add(end)
+            return None
+        _, ok, value, trace = message
         return bool(ok), value, str(trace)
 
     def close(self) -> None:
-        """Stop the workers, whatever they are doing: they hold nothing anyone needs."""
+        """Let the workers go: told to stop when every job given them is done and each is
+        ready (each then leaves, the first after the others), killed otherwise (a build that
+        stopped while they were starting or busy): they hold nothing anyone needs."""
         self._made.clear()
         first, self._first = self._first, None
         if first is None:
             return
-        for end, ours in enumerate(self._ends):
-            with contextlib.suppress(EOFError, OSError):
-                while ours.poll(0):  # a greeting not read yet names a process to stop
-                    message = pickle.loads(ours.recv_bytes())
-                    if message[0] == "hello":
-                        self._pids[end] = message[1]
-        for pid in {first, *self._pids.values()}:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        for ours in self._ends:
-            ours.close()
-        self._ends = []
-        os.waitpid(first, 0)  # the others are its children: they leave as their parent goes
+        try:
+            for end, ours in enumerate(self._ends):
+                while end not in self._gone and ours.poll(0):  # what they said, not read yet
+                    with contextlib.suppress(WorkerFailed):
+                        self._receive(end)
+            live = [end for end in range(len(self._ends)) if end not in self._gone]
+            stopping = self._idle and all(end in self._ready for end in live)
+            if stopping:
+                for end in live:
+                    try:
+                        self._ends[end].send_bytes(b"")  # stop
+                    except OSError:
+                        stopping = False
+            if not stopping:  # the first worker, and the others known to be alive
+                pids = {first, *(self._pids[end] for end in live if end in self._pids)}
+                for pid in pids:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+        finally:
+            for ours in self._ends:
+                ours.close()
+            self._ends = []
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(first, 0)
 
     def __enter__(self) -> Pool[S]:
         return self
@@ -385,6 +422,7 @@ class Pool(Generic[S]):
 
 def _first_worker(
     ends: list[Connection],
+    parent: int,
     prepare: Callable[[], S],
     warm_each: Callable[[S], None] | None,
     ask: Callable[[], object] | None,
@@ -393,8 +431,14 @@ def _first_worker(
     and serve."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the process that made the pool
     gc.enable()  # jobs make cycles, whatever the caller had paused
-    answer = ask() if ask is not None else None
-    ends[0].send_bytes(pickle.dumps(("hello", os.getpid(), answer), pickle.HIGHEST_PROTOCOL))
+    leave_with_parent(parent)
+    answer, trace = None, ""
+    try:
+        answer = ask() if ask is not None else None
+    except BaseException:  # said to the pool, which says it where the answer is wanted
+        trace = traceback.format_exc()
+    _send(ends[0], ("hello", os.getpid(), answer, trace))
+    me = os.getpid()
     children = []
     for end in ends[1:]:
         try:
@@ -408,7 +452,8 @@ def _first_worker(
                 for other in ends:
                     if other is not end:
                         other.close()
-                end.send_bytes(pickle.dumps(("hello", os.getpid(), None)))
+                leave_with_parent(me)
+                _send(end, ("hello", os.getpid(), None, ""))
                 _worker(end, prepare, warm_each)
                 code = 0
             finally:
@@ -423,8 +468,7 @@ def _first_worker(
 def _worker(
     end: Connection, prepare: Callable[[], S], warm_each: Callable[[S], None] | None
 ) -> None:
-    """One worker of a :class:`Pool`, once forked: prepare, warm, serve."""
-    leave_with_parent()
+    """One worker of a :class:`Pool`, once forked: prepare, warm, say so, serve."""
     made: list[S] = []
     try:
         made.append(prepare())
@@ -433,7 +477,12 @@ def _worker(
     except Exception:  # each job prepares again, and fails with what is wrong, as its own
         made.clear()
     gc.freeze()  # what the worker holds so far lives as long as it does
+    _send(end, ("ready",))
     _serve(end, made, prepare)
+
+
+def _send(end: Connection, message: tuple[object, ...]) -> None:
+    end.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
 
 def _serve(end: Connection, made: list[S], prepare: Callable[[], S]) -> None:
@@ -454,7 +503,9 @@ def _serve(end: Connection, made: list[S], prepare: Callable[[], S]) -> None:
             reply = ("result", False, exc, traceback.format_exc())
         try:
             data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
-        except Exception:  # a result or error that cannot travel: its traceback does
+            if not reply[1]:
+                pickle.loads(data)  # an error that cannot be made again there is not sent
+        except Exception:  # what cannot travel does not: the traceback does
             data = pickle.dumps(("result", False, None, str(reply[3]) or traceback.format_exc()))
         end.send_bytes(data)
 

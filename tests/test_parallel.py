@@ -108,7 +108,7 @@ def test_a_pool_worker_prepares_once_and_every_job_of_its_gets_what_it_made(
 def test_the_costliest_jobs_start_first_and_the_results_come_in_order() -> None:
     """Jobs go out costliest first, one at a time to each worker, so a long job given early
     does not leave the other worker idle at the end; the results keep the jobs' order."""
-    jobs = [0.05] * 6 + [0.6]  # the costly one last in the list
+    jobs = [0.05] * 6 + [2.0]  # the costly one last in the list
 
     with Pool(2, _made_here) as pool:
         done = pool.run(_sleep_then_where, jobs, cost=lambda n: n)
@@ -122,10 +122,6 @@ def _sleep_then_where(made: object, n: float) -> tuple[float, int]:
     return n, os.getpid()
 
 
-def _pid(made: object, n: int) -> int:
-    return os.getpid()
-
-
 def _ask() -> tuple[str, int]:
     return "asked in", os.getpid()
 
@@ -135,7 +131,8 @@ def test_the_first_worker_answers_what_it_is_asked_as_it_starts(workers: int) ->
     with Pool(workers, _made_here, ask=_ask) as pool:
         said, where = pool.answer()  # type: ignore[misc]
         assert pool.answer() == (said, where)  # asked once
-        workers_ran = set(pool.run(_pid, list(range(6)), cost=lambda n: 1.0))
+        done = pool.run(_sleep_then_where, [0.3] * 6, cost=lambda n: n)
+        workers_ran = {pid for _, pid in done}
     assert said == "asked in"
     if workers == 1:
         assert where == os.getpid() and workers_ran == {os.getpid()}
@@ -162,11 +159,24 @@ def _forever(made: object, n: int) -> int:
 def test_closing_a_pool_stops_its_workers_even_in_the_middle_of_a_job() -> None:
     """A build that stops (an error, Ctrl-C) while a worker is busy does not leave it running."""
     pool = Pool(2, _made_here)
-    workers = set(pool.run(_pid, list(range(4)), cost=lambda n: 1.0))
+    workers = {pid for _, pid in pool.run(_sleep_then_where, [0.3] * 6, cost=lambda n: n)}
     assert len(workers) == 2
     with pytest.raises(TimeoutError):
         _run_for(pool, 1.0)
     pool.close()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_pool_closed_after_its_jobs_leaves_no_process_behind() -> None:
+    """Idle workers are told to stop; each leaves, the first once the others are gone, so none
+    is left running or unreaped."""
+    with Pool(2, _made_here) as pool:
+        workers = {pid for _, pid in pool.run(_sleep_then_where, [0.3] * 6, cost=lambda n: n)}
+    assert len(workers) == 2
     deadline = time.monotonic() + 5
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -210,3 +220,31 @@ def test_a_failing_job_fails_the_run_with_its_error_and_the_worker_s_traceback()
         pool.run(_fails, list(range(5)), cost=lambda n: 1.0)
     assert isinstance(failed.value.__cause__, WorkerFailed)
     assert "_fails" in str(failed.value.__cause__)  # where in the worker it failed
+
+
+def _ask_fails() -> object:
+    raise RuntimeError("the library crashed as it loaded")
+
+
+def test_a_question_the_first_worker_could_not_answer_is_an_error_where_it_is_asked() -> None:
+    """Its traceback reaches this process (the worker cannot print it), and the pool still
+    runs jobs."""
+    with Pool(2, _made_here, ask=_ask_fails) as pool:
+        with pytest.raises(WorkerFailed, match="the library crashed as it loaded"):
+            pool.answer()
+        done = pool.run(_sleep_then_where, [0.1] * 4, cost=lambda n: n)
+    assert [n for n, _ in done] == [0.1] * 4
+
+
+class _Particular(Exception):
+    def __init__(self, code: int, why: str) -> None:
+        super().__init__(f"{code}: {why}")
+
+
+def _fails_oddly(made: object, n: int) -> int:
+    raise _Particular(n, "an error that cannot be made again from its message")
+
+
+def test_an_error_that_cannot_travel_back_fails_the_run_with_its_traceback() -> None:
+    with Pool(2, _made_here) as pool, pytest.raises(WorkerFailed, match="cannot be made again"):
+        pool.run(_fails_oddly, [1, 2], cost=lambda n: 1.0)

@@ -16,14 +16,14 @@ page count, so the document is laid out in chunks, in parallel processes, and jo
    opening section), and inside a section before a part that would make its chunk cost more
    than ``CHUNK_COST``. A cut depends only on the parts since the last section began, so an
    edit moves no cut outside its own section. Each chunk is a document of its own, laid out
-   and written to a temporary PDF by a worker (the costliest first, so both workers stay busy
-   to the end), which reports its page count, the page of each anchor it holds and its
-   bookmarks. Links to anchors in other chunks get empty stand-in targets so WeasyPrint keeps
-   them.
+   and written to a temporary PDF by a worker (:mod:`generator.pdf.layout`; the costliest
+   first, so both workers stay busy to the end), which reports its page count, the page of
+   each anchor it holds and its bookmarks. Links to anchors in other chunks get empty
+   stand-in targets so WeasyPrint keeps them.
 2. The cover is a document of its own (it names the build), as is the contents, which is laid
    out once, beside the body, each entry keeping a column on its right as wide as its page
    number will be; the worker tells where each entry's text ends and where its number goes
-   (:func:`_number_boxes`). So the contents' length is known before the body's pages are
+   (``pdf.layout._number_boxes``). So the contents' length is known before the body's pages are
    numbered, and it is laid out again only when a number turns out wider than its column.
 3. Each worker prepares the chunk it laid out for the join (pikepdf), which then appends the
    chunks' pages, merges their structure trees and named destinations, rebuilds the outline

@@ -312,7 +312,7 @@ class Source:
 
 
 #: In PDF syntax as pikepdf writes it: a literal string (pikepdf escapes every parenthesis and
-#: backslash in one, and writes strings with other bytes in hex, which hold no space), or a
+#: backslash in one, so it ends at the first bare ")"; a hex string holds no space), or a
 #: reference "n g R" (after a space or a bracket, so never the end of a name or a number).
 _TOKENS = re.compile(rb"\((?:[^\\)]|\\.)*\)|(?<=[ \[])(\d+) (\d+) R(?![\w.])", re.DOTALL)
 

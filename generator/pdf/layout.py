@@ -1,12 +1,12 @@
 """Laying out one document of the PDF with WeasyPrint, in the processes that do it.
 
-This is what a layout worker needs, and all it needs (it starts before the portfolio is loaded,
-so it imports nothing of the stages): a :class:`Typesetter` made once in each process (the
-theme's fonts and the print stylesheet), :func:`lay_out` to turn one :class:`Job`'s HTML into a
-PDF written to disk and a :class:`Laid` telling its pages, anchors, bookmarks and where the
-contents' page numbers go, the URL fetcher that confines what a document may read, and
-:class:`Layouts`, the worker processes themselves. What the documents are, and how they are
-joined, is :mod:`generator.pdf.document`'s business.
+This is what a layout worker needs, and all it needs (it starts before the portfolio is
+loaded, so of the stages it imports only where the theme is): a :class:`Typesetter` made once
+in each process (the theme's fonts and the print stylesheet), :func:`lay_out` to turn one
+:class:`Job`'s HTML into a PDF written to disk and a :class:`Laid` telling its pages, anchors,
+bookmarks and where the contents' page numbers go, the URL fetcher that confines what a
+document may read, and :class:`Layouts`, the worker processes themselves. What the documents
+are, and how they are joined, is :mod:`generator.pdf.document`'s business.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from generator.parallel import Pool
+from generator.parallel import Pool, WorkerFailed
 from generator.pdf.engine import PdfEngineMissing, engine_problem, require_engine
 from generator.pdf.join import prepare
 from generator.render.theme import templates_dir
@@ -384,7 +384,11 @@ class Layouts:
 
     def problem(self) -> str | None:
         """Why the PDF cannot be made here (WeasyPrint or Pango missing), or None."""
-        answer = self.pool.answer()
+        try:
+            answer = self.pool.answer()
+        except WorkerFailed as failed:  # the worker that loads WeasyPrint failed or crashed
+            last = next((line for line in reversed(str(failed).splitlines()) if line), "")
+            return f"WeasyPrint, which makes the PDF, could not be loaded ({last.strip()})"
         return answer if isinstance(answer, str) else None
 
     def run(self, setup: Setup, jobs: list[Job], reuse: Reuse | None = None) -> list[Laid]:
