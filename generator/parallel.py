@@ -431,7 +431,6 @@ def _first_worker(
     and serve."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the process that made the pool
     gc.enable()  # jobs make cycles, whatever the caller had paused
-    leave_with_parent(parent)
     answer, trace = None, ""
     try:
         answer = ask() if ask is not None else None
@@ -460,6 +459,9 @@ def _first_worker(
                 os._exit(code)
         children.append(pid)
         end.close()
+    # Only now, with no process left to fork: a process with threads should not fork. The
+    # parent is named, so that one gone meanwhile is noticed at once.
+    leave_with_parent(parent)
     _worker(ends[0], prepare, warm_each)
     for pid in children:
         os.waitpid(pid, 0)
