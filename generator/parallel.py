@@ -260,6 +260,7 @@ class Pool(Generic[S]):
         self._pids: dict[int, int] = {}  # end -> its worker's process, once it has said
         self._ready: set[int] = set()  # ends whose worker has prepared and waits for jobs
         self._gone: set[int] = set()  # ends whose worker ended (or was never forked)
+        self._unread: set[int] = set()  # ends no longer listened to, their worker maybe alive
         self._idle = False  # every job given to the workers is done
         if workers > 1 and can_fork():
             self._start(workers, warm_each)
@@ -364,8 +365,9 @@ class Pool(Generic[S]):
         except (EOFError, OSError) as exc:
             self._gone.add(end)
             raise WorkerFailed("a worker process ended before its work was done") from exc
-        except Exception as exc:  # what the worker sent cannot be read here
+        except Exception as exc:  # what the worker sent cannot be read here: stop listening
             self._gone.add(end)
+            self._unread.add(end)  # (it may still be running)
             raise WorkerFailed(f"a worker process sent what cannot be read ({exc})") from exc
         kind = message[0]
         if kind == "hello":
@@ -394,7 +396,7 @@ class Pool(Generic[S]):
                     with contextlib.suppress(WorkerFailed):
                         self._receive(end)
             live = [end for end in range(len(self._ends)) if end not in self._gone]
-            stopping = self._idle and all(end in self._ready for end in live)
+            stopping = self._idle and not self._unread and all(e in self._ready for e in live)
             if stopping:
                 for end in live:
                     try:
@@ -402,7 +404,8 @@ class Pool(Generic[S]):
                     except OSError:
                         stopping = False
             if not stopping:  # the first worker, and the others known to be alive
-                pids = {first, *(self._pids[end] for end in live if end in self._pids)}
+                known = [*live, *self._unread]
+                pids = {first, *(self._pids[end] for end in known if end in self._pids)}
                 for pid in pids:
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
