@@ -36,6 +36,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
@@ -192,26 +193,30 @@ def fork_map(
             gc.unfreeze()
 
 
+def _forked(task: Callable[[], None]) -> int | None:
+    """The process id of a forked child that runs ``task``, then leaves without running this
+    process's cleanup (exit status 0 when the task returned, 1 when it raised); None when no
+    process could be forked."""
+    try:
+        pid = os.fork()
+    except OSError:
+        return None  # no process to spare
+    if pid == 0:  # the child never returns into the caller's code
+        code = 1
+        try:
+            task()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
 class Background:
     """``task()`` run in a forked process while this one goes on; :meth:`wait` tells whether it
     finished. Where no process can be forked, :meth:`started` is False and nothing ran."""
 
     def __init__(self, task: Callable[[], None]) -> None:
-        self._pid: int | None = None
-        if not hasattr(os, "fork"):
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            return  # no process to spare
-        if pid == 0:  # the worker: run, then leave without running the parent's cleanup
-            code = 1
-            try:
-                task()
-                code = 0
-            finally:
-                os._exit(code)
-        self._pid = pid
+        self._pid = _forked(task) if hasattr(os, "fork") else None
 
     @property
     def started(self) -> bool:
@@ -250,7 +255,6 @@ class Pool(Generic[S]):
         warm_each: Callable[[S], None] | None = None,
         ask: Callable[[], object] | None = None,
     ) -> None:
-        self.workers = workers
         self._prepare = prepare
         self._ask = ask
         self._made: list[S] = []  # what this process made, when the jobs run here
@@ -268,29 +272,26 @@ class Pool(Generic[S]):
     def _start(self, workers: int, warm_each: Callable[[S], None] | None) -> None:
         pairs: list[tuple[Connection, Connection]] = []
         here = os.getpid()
+
+        def first() -> None:
+            for ours, _ in pairs:
+                ours.close()
+            ends = [theirs for _, theirs in pairs]
+            _first_worker(ends, here, self._prepare, warm_each, self._ask)
+
         try:
             for _ in range(workers):
                 pairs.append(mp.Pipe())
-            pid = os.fork()
-        except OSError:  # no descriptor or process to spare: the jobs run here
-            for ours, theirs in pairs:
-                ours.close()
-                theirs.close()
-            return
-        if pid == 0:  # the first worker: it never returns into the caller's code
-            code = 1
-            try:
-                for ours, _ in pairs:
-                    ours.close()
-                ends = [theirs for _, theirs in pairs]
-                _first_worker(ends, here, self._prepare, warm_each, self._ask)
-                code = 0
-            finally:
-                os._exit(code)
-        self._first = pid
+        except OSError:  # no descriptor to spare
+            pass
+        pid = _forked(first) if len(pairs) == workers else None
         for ours, theirs in pairs:
             theirs.close()
-            self._ends.append(ours)
+            if pid is None:  # the jobs run here
+                ours.close()
+            else:
+                self._ends.append(ours)
+        self._first = pid
 
     def answer(self) -> object:
         """What ``ask()`` returned: in the first worker as it started, else here and now.
@@ -441,26 +442,20 @@ def _first_worker(
         trace = traceback.format_exc()
     _send(ends[0], ("hello", os.getpid(), answer, trace))
     me = os.getpid()
+
+    def other(end: Connection) -> None:
+        for each in ends:
+            if each is not end:
+                each.close()
+        leave_with_parent(me)
+        _send(end, ("hello", os.getpid(), None, ""))
+        _worker(end, prepare, warm_each)
+
     children = []
     for end in ends[1:]:
-        try:
-            pid = os.fork()
-        except OSError:  # no process to spare: the pool gives this one's share to the others
-            end.close()
-            continue
-        if pid == 0:
-            code = 1
-            try:
-                for other in ends:
-                    if other is not end:
-                        other.close()
-                leave_with_parent(me)
-                _send(end, ("hello", os.getpid(), None, ""))
-                _worker(end, prepare, warm_each)
-                code = 0
-            finally:
-                os._exit(code)
-        children.append(pid)
+        pid = _forked(partial(other, end))
+        if pid is not None:  # else the pool gives this one's share to the others
+            children.append(pid)
         end.close()
     # Only now, with no process left to fork: a process with threads should not fork. The
     # parent is named, so that one gone meanwhile is noticed at once.
