@@ -808,17 +808,24 @@ def test_an_edit_inside_one_concern_lays_out_only_its_chunk_and_the_cover(tmp_pa
 
 
 def test_a_layout_kept_wrong_is_laid_out_again() -> None:
-    good = Laid(3, {"concern-A-1": 2}, [(1, "Title", 0, 56.0, 700.5, False)], [])
+    number = (0, "concern-A-1", (500.0, 480.0, 300.5, 700.0), 10.5, True, (0.1, 0.2, 0.3))
+    good = Laid(3, {"concern-A-1": 2}, [(1, "Title", 0, 56.0, 700.5, False)], [], [number])
     assert Laid.from_plain(good.plain()) == good
+    pages, anchors, bookmarks, refused, numbers = good.plain()
     for bad in (
         None,
         (),
-        ("3", {}, [], []),
-        (3, {"a": "1"}, [], []),
-        (3, {}, [(1, "Title", 0, 56.0, 700.5)], []),
-        (3, {}, [(1, "Title", 0, "x", 700.5, False)], []),
-        (3, {}, [], [b"url"]),
-        [3, {}, [], []],
+        [pages, anchors, bookmarks, refused, numbers],
+        ("3", anchors, bookmarks, refused, numbers),
+        (pages, {"a": "1"}, bookmarks, refused, numbers),
+        (pages, anchors, [(1, "Title", 0, 56.0, 700.5)], refused, numbers),
+        (pages, anchors, [(1, "Title", 0, "x", 700.5, False)], refused, numbers),
+        (pages, anchors, [(1, "Title", 0, 56.0, 700.5, "closed")], refused, numbers),
+        (pages, anchors, bookmarks, [b"url"], numbers),
+        (pages, anchors, bookmarks, refused, [number[:5]]),
+        (pages, anchors, bookmarks, refused, [(*number[:2], (500.0, 480.0, 300.5), *number[3:])]),
+        (pages, anchors, bookmarks, refused, [(*number[:3], True, *number[4:])]),
+        (pages, anchors, bookmarks, refused, [(*number[:5], (0.1, 0.2, "0.3"))]),
     ):
         assert Laid.from_plain(bad) is None, bad
 

@@ -169,44 +169,34 @@ class Laid:
             and isinstance(anchors, dict)
             and all(isinstance(k, str) and isinstance(v, int) for k, v in anchors.items())
             and isinstance(bookmarks, list)
-            and all(_is_bookmark(b) for b in bookmarks)
+            and all(_shaped(b, _BOOKMARK) for b in bookmarks)
             and isinstance(refused, list)
             and all(isinstance(url, str) for url in refused)
             and isinstance(numbers, list)
-            and all(_is_number(n) for n in numbers)
+            and all(_shaped(n, _NUMBER) for n in numbers)
         ):
             return None
         return cls(pages, dict(anchors), list(bookmarks), list(refused), list(numbers))
 
 
-def _is_bookmark(mark: object) -> bool:
-    return (
-        isinstance(mark, tuple)
-        and len(mark) == 6
-        and isinstance(mark[0], int)
-        and isinstance(mark[1], str)
-        and isinstance(mark[2], int)
-        and all(isinstance(v, (int, float)) for v in mark[3:5])
-        and isinstance(mark[5], bool)
-    )
+#: The shapes of a bookmark and of a contents entry's number in plain data (see
+#: :func:`_shaped`): (level, label, page, x, y, closed) and :data:`Number`.
+_BOOKMARK: list[Any] = [int, str, int, float, float, bool]
+_NUMBER: list[Any] = [int, str, [float] * 4, float, bool, [float] * 3]
 
 
-def _is_number(number: object) -> bool:
-    return (
-        isinstance(number, tuple)
-        and len(number) == 6
-        and isinstance(number[0], int)
-        and isinstance(number[1], str)
-        and all(_floats(v, n) for v, n in ((number[2], 4), (number[3], 1), (number[5], 3)))
-        and isinstance(number[4], bool)
-    )
-
-
-def _floats(value: object, count: int) -> bool:
-    """Whether ``value`` is a number (``count`` 1) or a tuple of ``count`` numbers."""
-    if count == 1:
+def _shaped(value: object, shape: type | list[Any]) -> bool:
+    """Whether plain ``value`` has ``shape``: a list of shapes is a tuple of as many items,
+    each of its shape; ``float`` is any number but a bool; another type, an instance of it."""
+    if isinstance(shape, list):
+        return (
+            isinstance(value, tuple)
+            and len(value) == len(shape)
+            and all(_shaped(item, kind) for item, kind in zip(value, shape, strict=True))
+        )
+    if shape is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, tuple) and len(value) == count and all(_floats(v, 1) for v in value)
+    return isinstance(value, shape)
 
 
 class Reuse(Protocol):
@@ -371,13 +361,12 @@ class Layouts:
     from it instead.
 
     With several workers, the first starts as this is made: it finds out whether WeasyPrint
-    loads here (:meth:`problem`), loads the fonts and stylesheet and lays out a small document,
-    while this process goes on loading the portfolio and writing the print HTML; the others
-    start as copies of it. :meth:`close` lets them go (also when no PDF was made after all).
+    loads here (:meth:`problem`) and forks the others; each loads the fonts and stylesheet and
+    lays out a small document, while this process goes on loading the portfolio and writing
+    the print HTML. :meth:`close` lets them go (also when no PDF was made after all).
     """
 
     def __init__(self, workers: int) -> None:
-        self.workers = workers
         self.pool = Pool(workers, Typesetter, warm_each=_warm_typesetter, ask=engine_problem)
         self.laid_out = 0  # documents laid out (not reused)
         self.reused = 0
@@ -416,9 +405,3 @@ class Layouts:
 
     def close(self) -> None:
         self.pool.close()
-
-    def __enter__(self) -> Layouts:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
