@@ -316,6 +316,8 @@ def build(options: BuildOptions) -> Built:
     from generator.pdf.layout import Layouts
 
     layouts = Layouts(options.workers) if options.pdf else None
+    cache: BuildCache | None = None
+    staging: Staging | None = None
     try:
         from generator.cache.pdf import CachedPdf
         from generator.check.audience import shared_view
@@ -323,12 +325,10 @@ def build(options: BuildOptions) -> Built:
         from generator.render.site import SiteFiles
 
         key = inputs.key if inputs is not None else None
-        cache = None
         if inputs is not None and options.use_cache:
             cache, note = BuildCache.open(cache_dir, inputs.code, built_with(out))
             if note:
                 result.notes.append(note)
-        staging: Staging | None = None
 
         def write_early(stamp: str) -> None:
             # Most pages will be as the cache holds them: write them while the checks run.
@@ -338,77 +338,73 @@ def build(options: BuildOptions) -> Built:
                 staging = Staging(out)
                 staging.write_early(kept, stamp)
 
-        try:
-            with collector_paused():
-                try:
-                    loaded = load(
-                        path,
-                        options.as_of,
-                        workers=options.workers,
-                        cache=cache,
-                        inputs=inputs,
-                        scanned=scanned,
-                        on_stamp=write_early,
-                    )
-                    loaded = shared_view(loaded, options.audience)
-                finally:
-                    gc.freeze()
-            result.build = loaded
-            if layouts is not None and not options.pdf_only:  # the site links the PDF, or not
-                result.pdf_missing = layouts.problem()
-            make_pdf = layouts is not None and result.pdf_missing is None
-            # An output made without the PDF asked for is not the output asked for: its marker
-            # says so, and the next build makes it again (with the PDF, once it can be made).
-            if key is not None and options.pdf and not make_pdf:
-                key = f"{key}-without-pdf"
-            files = SiteFiles()
-            if not options.pdf_only:
-                staging = staging or Staging(out)
-                files = render_site(
-                    loaded,
-                    with_pdf=make_pdf,
+        with collector_paused():
+            try:
+                loaded = load(
+                    path,
+                    options.as_of,
                     workers=options.workers,
                     cache=cache,
-                    staging=staging,
+                    inputs=inputs,
+                    scanned=scanned,
+                    on_stamp=write_early,
                 )
-            result.site_pages = sum(1 for name in files.names() if name.endswith(".html"))
-            if make_pdf:
-                pdf_started = time.perf_counter()
-                # With the cache, only the chunks whose content changed are laid out again.
-                reuse = CachedPdf(cache) if cache is not None else None
-                result.pdf = render_pdf(
-                    loaded, options.embed_attachments, reuse=reuse, layouts=layouts
-                )
-                result.pdf_seconds = time.perf_counter() - pdf_started
-                if options.pdf_only:
-                    write_file(out, PDF_NAME, result.pdf.data)
-                else:
-                    files.pages[PDF_NAME] = result.pdf.data
-            if not options.pdf_only:
-                links = None
-                if cache is not None and inputs is not None:
-                    links = cache.links(files.copies, out, inputs.digest_of)
-                staging = staging or Staging(out)
-                staging.finish(files, loaded.stamp, key, links)
-                if cache is not None and inputs is not None:
-                    try:
-                        cache.remember_copies(files.copies, out, inputs.digest_of)
-                        cache.save(key or inputs.key)
-                    except OSError as exc:
-                        result.notes.append(
-                            f"the build cache {cache_dir.as_posix()} could not be written "
-                            f"({exc.strerror or exc}); the next build will do everything"
-                        )
-        finally:
-            gc.unfreeze()
-            if staging is not None:
-                staging.abort()  # when the build stopped before the new output was swapped in
-                staging.settle()  # the old output, removed while the cache was saved
-            if cache is not None:
-                cache.close()
+                loaded = shared_view(loaded, options.audience)
+            finally:
+                gc.freeze()
+        result.build = loaded
+        if layouts is not None and not options.pdf_only:  # the site links the PDF, or not
+            result.pdf_missing = layouts.problem()
+        make_pdf = layouts is not None and result.pdf_missing is None
+        # An output made without the PDF asked for is not the output asked for: its marker
+        # says so, and the next build makes it again (with the PDF, once it can be made).
+        if key is not None and options.pdf and not make_pdf:
+            key = f"{key}-without-pdf"
+        files = SiteFiles()
+        if not options.pdf_only:
+            staging = staging or Staging(out)
+            files = render_site(
+                loaded,
+                with_pdf=make_pdf,
+                workers=options.workers,
+                cache=cache,
+                staging=staging,
+            )
+        result.site_pages = sum(1 for name in files.names() if name.endswith(".html"))
+        if make_pdf:
+            pdf_started = time.perf_counter()
+            # With the cache, only the chunks whose content changed are laid out again.
+            reuse = CachedPdf(cache) if cache is not None else None
+            result.pdf = render_pdf(loaded, options.embed_attachments, reuse=reuse, layouts=layouts)
+            result.pdf_seconds = time.perf_counter() - pdf_started
+            if options.pdf_only:
+                write_file(out, PDF_NAME, result.pdf.data)
+            else:
+                files.pages[PDF_NAME] = result.pdf.data
+        if not options.pdf_only:
+            links = None
+            if cache is not None and inputs is not None:
+                links = cache.links(files.copies, out, inputs.digest_of)
+            staging = staging or Staging(out)
+            staging.finish(files, loaded.stamp, key, links)
+            if cache is not None and inputs is not None:
+                try:
+                    cache.remember_copies(files.copies, out, inputs.digest_of)
+                    cache.save(key or inputs.key)
+                except OSError as exc:
+                    result.notes.append(
+                        f"the build cache {cache_dir.as_posix()} could not be written "
+                        f"({exc.strerror or exc}); the next build will do everything"
+                    )
     finally:
         if layouts is not None:
             layouts.close()  # when the build stopped before the PDF let them go
+        gc.unfreeze()
+        if staging is not None:
+            staging.abort()  # when the build stopped before the new output was swapped in
+            staging.settle()  # the old output, removed while the cache was saved
+        if cache is not None:
+            cache.close()
     if cache is not None:
         result.rendered, result.reused = cache.rendered, cache.reused
     result.seconds = time.perf_counter() - started

@@ -397,7 +397,8 @@ def render_pdf(
         roots=((theme / ASSETS).resolve(), build.portfolio.root.resolve()),
         identifier=hashlib.sha256(f"{build.stamp}{build.as_of}".encode()).hexdigest()[:32].encode(),
     )
-    layouts = layouts or Layouts(workers)
+    if layouts is None:
+        layouts = Layouts(workers)
     try:
         attachments = _attachments(build) if embed_attachments else ()
         printed = PrintDocument(build)

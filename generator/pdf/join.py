@@ -272,21 +272,18 @@ class Source:
         """Dictionary or array ``obj`` in PDF syntax as pikepdf writes it, its references marked
         (and queued): one call into pikepdf, rather than one for each entry."""
         text = _syntax(obj.unparse(resolved=True))
-        if b" R" not in text:
-            return text
-        pdf, numbers, fixed = self.pdf, self.numbers, self.fixed
+        return _TOKENS.sub(self._marked, text) if b" R" in text else text
 
-        def marked(found: re.Match[bytes]) -> bytes:
-            if found.group(1) is None:
-                return found.group(0)  # a string, which may hold anything
-            key = (int(found.group(1)), int(found.group(2)))
-            if key in fixed:
-                return fixed[key]
-            if key in numbers:
-                return _mark(_REF, numbers[key])
-            return self.ref(pdf.get_object(key))
-
-        return _TOKENS.sub(marked, text)
+    def _marked(self, found: re.Match[bytes]) -> bytes:
+        """A token :data:`_TOKENS` found: a string as it is, a reference marked (and queued)."""
+        if found.group(1) is None:
+            return found.group(0)  # a string, which may hold anything
+        key = (int(found.group(1)), int(found.group(2)))
+        if key in self.fixed:
+            return self.fixed[key]
+        if key in self.numbers:
+            return _mark(_REF, self.numbers[key])
+        return self.ref(self.pdf.get_object(key))
 
     def drain(self) -> None:
         """Copy every object queued so far, and every object those refer to."""
