@@ -1847,12 +1847,13 @@ def _settings_after(
 ) -> tuple[bytes, bytes | None]:
     """portfolio.yaml's bytes now, and after the import adds its new roles and the day/month
     order it settled (None when it adds nothing); what it cannot add is a warning."""
-    before = (portfolio.root / "portfolio.yaml").read_bytes()
+    path = portfolio.root / "portfolio.yaml"
+    before = path.read_bytes()
     if not new_roles and not report.remembered:
         return before, None
     text = before.decode("utf-8")
     if new_roles:
-        text = _add_roles(text, new_roles, portfolio.root / "portfolio.yaml")
+        text = _add_roles(text, new_roles, path)
     if report.remembered:
         text = _remember_order(text, report.remembered, report)
     after = text.encode("utf-8")
