@@ -37,10 +37,12 @@ if TYPE_CHECKING:
     from generator.check.report import CheckResult
     from generator.load.records import Read, RecordFile
     from generator.pdf.document import RenderedPdf
+    from generator.pdf.layout import Layouts
     from generator.render.site import PageJob, SiteFiles, SiteRenderer
 
 PARALLEL_READ_FROM = 200  # record files to parse; below this, a worker costs more than it saves
 PARALLEL_RENDER_FROM = 300  # pages; below this, starting workers costs more than it saves
+PARALLEL_FACTS_FROM = 5000  # facts whose values page keys need; likewise
 
 # --- load and check ----------------------------------------------------------------------------
 
@@ -192,11 +194,24 @@ def _render_pages(
     workers: int,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Render ``jobs`` that the cache does not hold, on ``workers`` processes when worth it."""
+    """Render ``jobs`` that the cache does not hold, on ``workers`` processes when worth it.
+
+    ``meanwhile`` runs while there is work for other processes: while they tell the values of
+    what the cached pages read, when there are many (a rebuild), else while they render.
+    """
     from generator.render.site import Rendered, StampToken
     from generator.render.theme import STAMP_TOKEN
 
-    todo = pages.todo(jobs, files) if pages is not None else jobs
+    todo = jobs
+    if pages is not None:
+        facts = pages.facts_read(jobs)
+        early = meanwhile if workers > 1 and len(facts) >= PARALLEL_FACTS_FROM else None
+        told = fork_map(
+            facts, pages.value_of, workers, here=True, meanwhile=early, least=PARALLEL_FACTS_FROM
+        )
+        pages.know(facts, told)
+        meanwhile = None if early is not None else meanwhile
+        todo = pages.todo(jobs, files)
     token = StampToken(STAMP_TOKEN) if pages is not None else None
     stamp = renderer.build.stamp.encode()
     placeholder = STAMP_TOKEN.encode()
@@ -313,15 +328,16 @@ def build(options: BuildOptions) -> Built:
             return result
     # Out of date. The PDF's workers start first: they find out whether the PDF can be made
     # here, load WeasyPrint and the fonts, while this process loads the stages and the portfolio.
-    from generator.pdf.layout import Layouts
+    # (A build without the PDF does not import its modules at all.)
+    layouts: Layouts | None = None
+    if options.pdf:
+        from generator.pdf.layout import Layouts
 
-    layouts = Layouts(options.workers) if options.pdf else None
+        layouts = Layouts(options.workers)
     cache: BuildCache | None = None
     staging: Staging | None = None
     try:
-        from generator.cache.pdf import CachedPdf
         from generator.check.audience import shared_view
-        from generator.pdf.document import render_pdf
         from generator.render.site import SiteFiles
 
         key = inputs.key if inputs is not None else None
@@ -372,6 +388,9 @@ def build(options: BuildOptions) -> Built:
             )
         result.site_pages = sum(1 for name in files.names() if name.endswith(".html"))
         if make_pdf:
+            from generator.cache.pdf import CachedPdf
+            from generator.pdf.document import render_pdf
+
             pdf_started = time.perf_counter()
             # With the cache, only the chunks whose content changed are laid out again.
             reuse = CachedPdf(cache) if cache is not None else None
