@@ -186,8 +186,8 @@ def targets(rows: list[Row]) -> list[str]:
             full = fig[(size, "full build")][0]
             unchanged = fig[(size, "unchanged rebuild")][0] / full
             one = fig[(size, "one concern changed")][0] / full
-            line(unchanged <= 0.10, f"{size}: unchanged rebuild {unchanged:.0%} of a full build")
-            line(one <= 0.20, f"{size}: one changed concern {one:.0%} of a full build")
+            line(unchanged <= 0.05, f"{size}: unchanged rebuild {unchanged:.0%} of a full build")
+            line(one <= 0.10, f"{size}: one changed concern {one:.0%} of a full build")
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         if (small, "full build") in fig and (large, "full build") in fig:

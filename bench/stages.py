@@ -44,6 +44,7 @@ STAGES = [
     ("    privacy scan", "generator/check/privacy.py", "scan"),
     ("audience view", "generator/check/audience.py", "shared_view"),
     ("render the site", "generator/pipeline.py", "render_site"),
+    ("  values of what cached pages read", "generator/cache/pages.py", "value_of"),
     ("  page cache keys", "generator/cache/pages.py", "key"),
     ("  pages", "generator/render/site.py", "render"),
     ("  downloads (CSV, XLSX)", "generator/render/exports.py", "downloads"),
