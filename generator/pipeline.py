@@ -185,6 +185,24 @@ def render_site(
     return files
 
 
+def _tell_facts(
+    pages: CachedPages,
+    jobs: list[PageJob],
+    workers: int,
+    meanwhile: Callable[[], None] | None,
+) -> Callable[[], None] | None:
+    """Tell the values of what the cached pages of ``jobs`` read, on ``workers`` processes when
+    there are many; ``meanwhile`` runs beside them then. Returns ``meanwhile`` when it has not
+    run (it is then left for the rendering)."""
+    facts = pages.facts_read(jobs)
+    early = meanwhile if workers > 1 and len(facts) >= PARALLEL_FACTS_FROM else None
+    told = fork_map(
+        facts, pages.value_of, workers, here=True, meanwhile=early, least=PARALLEL_FACTS_FROM
+    )
+    pages.know(facts, told)
+    return None if early is not None else meanwhile
+
+
 def _render_pages(
     renderer: SiteRenderer,
     jobs: list[PageJob],
@@ -204,13 +222,7 @@ def _render_pages(
 
     todo = jobs
     if pages is not None:
-        facts = pages.facts_read(jobs)
-        early = meanwhile if workers > 1 and len(facts) >= PARALLEL_FACTS_FROM else None
-        told = fork_map(
-            facts, pages.value_of, workers, here=True, meanwhile=early, least=PARALLEL_FACTS_FROM
-        )
-        pages.know(facts, told)
-        meanwhile = None if early is not None else meanwhile
+        meanwhile = _tell_facts(pages, jobs, workers, meanwhile)
         todo = pages.todo(jobs, files)
     token = StampToken(STAMP_TOKEN) if pages is not None else None
     stamp = renderer.build.stamp.encode()
