@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import CONCERN_MD, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
+from conftest import CONCERN_MD, EVIDENCE_01, EVIDENCE_02, PORTFOLIO_YAML, MakePortfolio
 from generator.cli import cli
 
 
@@ -337,6 +337,32 @@ def test_symlinked_attachment_pointing_outside_is_refused(
     assert lines[0] == (
         "content/evidence/ev-01.md:6: file: 'attachments/jan-audit.csv' lies outside the "
         "portfolio folder; copy the file into attachments/ and point to it there"
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "what"),
+    [
+        ("concerns/cp-01.md", "a record file"),
+        ("portfolio.yaml", "a settings file"),
+        ("attachments/minutes.md", "a record file"),  # a link to a record, by another name
+    ],
+)
+def test_an_attachment_that_is_a_record_or_the_settings_is_refused(
+    make_portfolio: MakePortfolio, target: str, what: str
+) -> None:
+    """Attached, a record file or portfolio.yaml would be copied whole into every output that
+    shows the entry, whoever the record or the settings are for."""
+    root = make_portfolio(
+        {"evidence/ev-01.md": EVIDENCE_01.replace("attachments/jan-audit.csv", target)}
+    )
+    (root / "attachments" / "minutes.md").symlink_to(root / "governance" / "gov-01.md")
+    code, lines, _ = build(root)
+    assert code == 1
+    assert lines[0] == (
+        f"content/evidence/ev-01.md:6: file: {target!r} is {what} of this portfolio, not a "
+        "document to attach; attach the document itself (the PDF, scan or spreadsheet); to "
+        "point at a record, name its id in the entry's text"
     )
 
 

@@ -61,6 +61,22 @@ def test_outputs_follow_the_umask(
     assert stat.S_IMODE(report.stat().st_mode) == 0o644
 
 
+def test_the_build_cache_is_readable_by_its_owner_only(
+    make_portfolio: MakePortfolio, tmp_path: Path, umask_022: None
+) -> None:
+    """The cache holds every page of every audience built from it, beside an output that may
+    be published from a web server's folder: other users cannot read it, even one made
+    readable by an older version."""
+    root, out = make_portfolio(), tmp_path / "site"
+    cache = tmp_path / ".portfolio-cache" / "site"
+    cache.mkdir(parents=True, mode=0o755)
+    assert run("build", str(root), "-o", str(out), "--no-pdf").exit_code == 0
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    packs = [p for p in cache.iterdir() if p.name.startswith("pack-")]
+    assert packs
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in packs)
+
+
 def test_what_a_killed_build_left_is_cleared(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
     root, out = make_portfolio(), tmp_path / "site"
     left = tmp_path / ".site-new-k1ll3d"  # staging that a killed build left, holding no lock

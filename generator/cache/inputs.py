@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from generator import __version__
-from generator.cache.store import CACHE_FORMAT, STATES_NAME, NoGlobals, ours
+from generator.cache.store import CACHE_FORMAT, STATES_NAME, NoGlobals, make_private, ours
 from generator.render.theme import templates_dir
 
 CACHE_FOLDER = ".portfolio-cache"
@@ -121,7 +121,7 @@ def _write_states(folder: Path, states: dict[str, tuple[_State, bytes]]) -> None
     try:
         if folder.exists() and not all(ours(p.name) for p in folder.iterdir()):
             return  # not a build cache: BuildCache.open says so, and nothing is written here
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private(folder)
         data = pickle.dumps(
             {"format": STATES_FORMAT, "files": states}, protocol=pickle.HIGHEST_PROTOCOL
         )

@@ -118,7 +118,7 @@ class BuildCache:
         if folder.exists() and not folder.is_dir():
             return None, f"{shown} is a file, not a build cache; building without the cache"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private(folder)
             others = [p.name for p in folder.iterdir() if not ours(p.name)]
         except OSError as exc:
             return None, f"cannot use the build cache {shown} ({exc.strerror}); building without it"
@@ -226,7 +226,8 @@ class BuildCache:
                 self._generation += 1  # left by a cache that could not be used
             self._pack_name = f"{PACK_PREFIX}{self._generation}{PACK_SUFFIX}"
             pack_path = self.folder / self._pack_name
-            with pack_path.open("wb") as stream:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+            with os.fdopen(os.open(pack_path, flags, 0o600), "wb") as stream:
                 for name, (key, offset, length, crc, extra) in kept.items():
                     entries[name] = (key, stream.tell(), length, crc, extra)
                     stream.write(self._pack[offset : offset + length])
@@ -425,6 +426,15 @@ class BuildCache:
             except OSError:
                 continue
             self.written[rel] = (digest, stat.st_size, stat.st_mtime_ns)
+
+
+def make_private(folder: Path) -> None:
+    """Make the cache folder ``folder`` if need be, readable by its owner only: the cache holds
+    every page of every audience it was built for, and may sit beside an output published
+    from a web server's folder."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):  # one made by another user stays as it is
+        folder.chmod(0o700)
 
 
 def _is_entry(entry: object) -> bool:

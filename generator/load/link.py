@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from generator.errors import Problems
-from generator.load.sources import KeyPath, SourceFile
+from generator.load.sources import KeyPath, SourceFile, record_kind
 from generator.load.validate import field_name
 from generator.model import (
     Action,
@@ -385,6 +385,19 @@ class _Linker:
                 keys,
                 f"file: {name!r} does not exist in the portfolio folder; check the name, "
                 "or remove 'file' and say where it is with 'location'",
+            )
+            return
+        rel = resolved[len(self.root_prefix) :].replace(os.sep, "/")
+        if record_kind(rel) is not None or ("/" not in rel and rel.endswith((".yaml", ".yml"))):
+            # Attached, it would be copied whole into every output that shows this entry,
+            # whoever that record or setting is for.
+            what = "a record file" if record_kind(rel) else "a settings file"
+            self.error(
+                evidence.id,
+                keys,
+                f"file: {name!r} is {what} of this portfolio, not a document to attach; "
+                "attach the document itself (the PDF, scan or spreadsheet); to point at a "
+                "record, name its id in the entry's text",
             )
             return
         self.p.attachments[evidence.id] = Path(resolved)
