@@ -632,7 +632,7 @@ def export_inspection(path: Path, out: Path, force: bool, as_of: date | None) ->
     if zipped:
         atomic_write(out, to_zip(files, shown.as_of))
     else:
-        write_site(files, out, shown.stamp)
+        write_site(files, out, shown.stamp, audience=shown.portfolio.audience)
     count = len(files.pages) + len(files.copies)
     click.echo(f"Wrote {out.as_posix()}: {count} files with their checksums in MANIFEST.sha256")
 

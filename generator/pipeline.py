@@ -25,7 +25,14 @@ from generator.cache.store import BuildCache
 from generator.check.privacy import Scanned, reader_of, scan_bytes, scan_key
 from generator.errors import PortfolioError, Problem, Problems
 from generator.load.sources import record_kind
-from generator.output.write import PDF_NAME, Staging, built_with, check_output, write_file
+from generator.output.write import (
+    PDF_NAME,
+    Staging,
+    built_with,
+    check_output,
+    check_pdf_beside,
+    write_file,
+)
 from generator.parallel import collector_paused, fork_map
 
 # The stages are imported by the functions that run them, not with this module: a build that
@@ -381,6 +388,8 @@ def build(options: BuildOptions) -> Built:
             finally:
                 gc.freeze()
         result.build = loaded
+        if options.pdf_only:
+            check_pdf_beside(out, loaded.portfolio.audience)
         if layouts is not None and not options.pdf_only:  # the site links the PDF, or not
             result.pdf_missing = layouts.problem()
         make_pdf = layouts is not None and result.pdf_missing is None
@@ -417,7 +426,7 @@ def build(options: BuildOptions) -> Built:
             if cache is not None and inputs is not None:
                 links = cache.links(files.copies, out, inputs.digest_of)
             staging = staging or Staging(out)
-            staging.finish(files, loaded.stamp, key, links)
+            staging.finish(files, loaded.stamp, key, links, loaded.portfolio.audience)
             if cache is not None and inputs is not None:
                 try:
                     cache.remember_copies(files.copies, out, inputs.digest_of)
@@ -511,4 +520,4 @@ def preview(source: Path, out: Path) -> None:
     from generator.output.write import write_site
 
     loaded = load(source)
-    write_site(render_site(loaded), out, loaded.stamp)
+    write_site(render_site(loaded), out, loaded.stamp, audience=loaded.portfolio.audience)

@@ -648,22 +648,37 @@ def test_init_ignores_the_cache_in_git(tmp_path: Path) -> None:
     assert "/site/" in ignored and "/.portfolio-cache/" in ignored
 
 
-def test_a_pdf_only_build_is_part_of_what_the_next_build_trusts(
+def test_a_pdf_only_build_is_never_put_beside_a_site_for_another_audience(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
-    """A PDF written alone for another audience is never left beside a site, and taken as up
-    to date, for the audience the site was built for."""
+    """The site links the PDF beside it: a PDF for another audience written alone into its
+    folder would hand the site's readers what is not for them. It is refused, and the output
+    stays as it was; a PDF for the site's own audience is written, and the next build of the
+    site makes it again with the site."""
     root, out = make_portfolio(), tmp_path / "out"
 
-    def run(*args: str) -> str:
+    def run(*args: str, code: int = 0) -> str:
         result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), *args])
-        assert result.exit_code == 0, result.output
-        return result.output
+        assert result.exit_code == code, result.output + result.stderr
+        return result.output + result.stderr
 
     run("--audience", "commissioner")
     commissioner_pdf = (out / "portfolio.pdf").read_bytes()
-    run("--audience", "internal", "--pdf-only")
-    assert (out / "portfolio.pdf").read_bytes() != commissioner_pdf
-    again = run("--audience", "commissioner")
-    assert "up to date" not in again
+    refused = run("--audience", "internal", "--pdf-only", code=1)
+    assert refused.splitlines()[0] == (
+        f"{out.as_posix()}: holds the commissioner site, which links the PDF beside it: a PDF "
+        "for internal cannot be put there alone. Build it into another folder (-o), or build "
+        "the site for internal with it (leave out --pdf-only)"
+    )
     assert (out / "portfolio.pdf").read_bytes() == commissioner_pdf
+    assert "up to date" in run("--audience", "commissioner")
+    run("--audience", "commissioner", "--pdf-only", "--force")
+    again = run("--audience", "commissioner")
+    assert "up to date" not in again  # the PDF was written alone: the next build does all
+    assert (out / "portfolio.pdf").read_bytes() == commissioner_pdf
+    alone = tmp_path / "alone"  # a folder with no site takes a PDF for any audience
+    result = CliRunner().invoke(
+        cli, ["build", str(root), "-o", str(alone), "--audience", "internal", "--pdf-only"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (alone / "portfolio.pdf").is_file()

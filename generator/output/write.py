@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 MARKER = ".portfolio-build"
 PDF_NAME = "portfolio.pdf"
 KEY_PREFIX = "inputs "  # the marker line that holds the inputs' hash of the build
+AUDIENCE_PREFIX = "audience "  # the marker line that names the audience the site is for
 
 
 def unpack_page(kept: bytes | memoryview, stamp: str) -> bytes:
@@ -41,12 +42,44 @@ def unpack_page(kept: bytes | memoryview, stamp: str) -> bytes:
 
 def built_with(out: Path) -> str | None:
     """The key of the build that wrote ``out``, if it says."""
+    return _marked(out, KEY_PREFIX)
+
+
+def built_for(out: Path) -> str | None:
+    """The audience of the site in ``out``, if its marker says."""
+    return _marked(out, AUDIENCE_PREFIX)
+
+
+def _marked(out: Path, prefix: str) -> str | None:
     try:
         lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    keys = [line.removeprefix(KEY_PREFIX) for line in lines if line.startswith(KEY_PREFIX)]
-    return keys[0] if keys else None
+    found = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+    return found[0] if found else None
+
+
+def check_pdf_beside(out: Path, audience: str) -> None:
+    """Refuse to write the PDF for ``audience`` alone into an output that holds a site for
+    another audience (or one that does not say): the site links the PDF beside it, so its
+    readers would be handed what is not for them."""
+    if not (out / "index.html").is_file():
+        return
+    site = built_for(out)
+    if site == audience:
+        return
+    held = f"the {site} site" if site else "a site whose audience it does not record"
+    raise PortfolioError(
+        [
+            Problem(
+                out.as_posix(),
+                0,
+                f"holds {held}, which links the PDF beside it: a PDF for {audience} cannot be "
+                f"put there alone. Build it into another folder (-o), or build the site for "
+                f"{audience} with it (leave out --pdf-only)",
+            )
+        ]
+    )
 
 
 def up_to_date(out: Path, key: str) -> bool:
@@ -188,6 +221,7 @@ class Staging:
         stamp: str,
         key: str | None = None,
         links: Mapping[str, Path] | None = None,
+        audience: str | None = None,
     ) -> int:
         """Write ``files`` and swap the new output in; returns the number of files.
 
@@ -225,6 +259,7 @@ class Staging:
                         can_link = False  # e.g. a file system without hard links: copy
                 shutil.copyfile(source, target)
             marker = f"built by portfolio; stamp {stamp}\n" + (f"inputs {key}\n" if key else "")
+            marker += f"{AUDIENCE_PREFIX}{audience}\n" if audience else ""
             (staging / MARKER).write_text(marker, encoding="utf-8")
             _release(staging, self._held)
             self._held = None
@@ -259,6 +294,7 @@ def write_site(
     stamp: str,
     key: str | None = None,
     links: Mapping[str, Path] | None = None,
+    audience: str | None = None,
 ) -> int:
     """Write ``files`` to ``out`` atomically; returns the number of files written.
 
@@ -268,7 +304,7 @@ def write_site(
     """
     staging = Staging(out)
     try:
-        return staging.finish(files, stamp, key, links)
+        return staging.finish(files, stamp, key, links, audience)
     finally:
         staging.settle()
 
@@ -285,8 +321,9 @@ def write_file(out: Path, name: str, data: bytes) -> None:
     """Replace one file in the output folder atomically.
 
     The output then no longer holds what the build named in its marker wrote, so the marker
-    forgets that build's inputs first: the next build does not take the output as up to date
-    (a PDF made for one audience is never left beside a site made for another).
+    forgets that build's inputs first: the next build does not take the output as up to date.
+    (A PDF for one audience is never written beside a site for another: see
+    :func:`check_pdf_beside`.)
     """
     check_output(out)
     out.mkdir(parents=True, exist_ok=True)
