@@ -73,7 +73,7 @@ def load(
     """
     from generator.cache.records import cached, keep
     from generator.check.assess import assess
-    from generator.check.privacy import ScanMemo, scan_text
+    from generator.check.privacy import ScanMemo, scan_decoded
     from generator.load.portfolio import assemble, attachment_digests, fingerprint, open_portfolio
     from generator.load.records import read_record
 
@@ -96,7 +96,7 @@ def load(
         found, scans = Problems(), {}
 
         def scan(text: str, digest: bytes) -> None:
-            scans[digest] = scan_text(text)
+            scans[digest] = scan_decoded(job.rel, text)
 
         return read_record(job, found, scan), found.items, scans
 

@@ -106,6 +106,38 @@ def test_a_number_wrapped_in_a_markdown_paragraph(
     assert found == [("evidence/ev-09.md", 9, "an NHS number")]
 
 
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("Seen with resident 943&nbsp;476&nbsp;5919 today.", "an NHS number"),  # pasted text
+        ("Seen with resident &#57;434765919 today.", "an NHS number"),
+        ("Seen with resident &#x39;43 476 5919 today.", "an NHS number"),
+        ("Seen with resident 943\\-476\\-5919 today.", "an NHS number"),
+        ("Seen with resident 943*476*5919 today.", "an NHS number"),
+        ("Seen with resident `943`476`5919` today.", "an NHS number"),
+        ("Seen with resident 943<span></span>476 5919 today.", "an NHS number"),
+        ("Resident's DOB&#58; 01/02/1950.", "a date of birth"),
+        ("Resident's DOB\\: 01/02/1950.", "a date of birth"),
+        ("| Resident | DOB |\n| --- | --- |\n| AB | 01/02/1950 |", "a date of birth"),
+    ],
+)
+def test_what_markdown_shows_differently_from_how_it_is_written(
+    make_portfolio: MakePortfolio, tmp_path: Path, body: str, kind: str
+) -> None:
+    """A character reference, an escape, or markers of emphasis or code between the digits
+    are not shown: the page shows the number, so the guard finds it."""
+    record = f"---\n{evidence('EV-09')}---\nFirst paragraph.\n\n{body}\n"
+    found = both(make_portfolio, tmp_path, {"evidence/ev-09.md": record})
+    line = 9 + body.count("\n") if "|" in body else 9
+    assert found == [("evidence/ev-09.md", line, kind)]
+
+
+def test_a_yaml_escape_in_a_title(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    record = evidence("EV-09").replace("title: Notes EV-09", 'title: "Room \\u0039434765919"')
+    found = both(make_portfolio, tmp_path, {"evidence/ev-09.yaml": record})
+    assert found == [("evidence/ev-09.yaml", 2, "an NHS number")]
+
+
 def test_a_number_wrapped_in_an_attached_file(make_portfolio: MakePortfolio, tmp_path: Path):
     files = {"attachments/jan-audit.csv": b"chart,complete\r\nresident 943 476\r\n5919,yes\r\n"}
     assert both(make_portfolio, tmp_path, files) == [

@@ -230,15 +230,67 @@ def scan_bytes(name: str, data: bytes) -> Found:
         return _scan_workbook(data)
     if reader == "text" and b"\x00" not in data and not _may_hold_identifiers(data):
         return ()  # UTF-8 or another encoding that keeps ASCII: no need to decode to tell
-    text = decode(data)
+    return scan_decoded(name, decode(data))
+
+
+def scan_decoded(name: str, text: str) -> Found:
+    """(line, kind) for every likely identifier in the text of the file ``name`` (not a
+    spreadsheet), as written and as it reads where it is shown."""
+    reader = reader_of(name)
     found = set(scan_text(text))
-    if name.lower().endswith((".csv", ".tsv")) and _hints(text.encode("utf-8", "replace"))[1]:
+    lower = name.lower()
+    if lower.endswith((".csv", ".tsv")) and _hints(text.encode("utf-8", "replace"))[1]:
         found.update(_dates_in_table(text))
     if reader == "html":  # also as it reads: without tags, and with characters named
         found.update(scan_text(_html_text(text)))
     elif reader == "json":  # also with the escapes in its strings read
         found.update(scan_text(_JSON_ESCAPE.sub(_json_unescape, text)))
+    elif lower.endswith(_SHOWN_AS_MARKDOWN):  # records and settings: as the pages show them
+        shown = _markdown_text(text)
+        if shown != text:
+            found.update(scan_text(shown))
+        if "|" in text and _hints(shown.encode("utf-8", "surrogatepass"))[1]:
+            found.update(_dates_in_pipe_tables(shown))
     return tuple(sorted(found))
+
+
+#: Files whose text the build shows through Markdown and YAML: records and settings.
+_SHOWN_AS_MARKDOWN = (".md", ".markdown", ".yaml", ".yml")
+#: What Markdown and YAML read as something else: a YAML escape of a character, a backslash
+#: before punctuation, markers of emphasis, code and strike-through, and HTML tags.
+_YAML_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})")
+_MARKUP = re.compile(r"\\(?=[!-/:-@[-`{-~])|[*`~]")
+
+
+def _markdown_text(text: str) -> str:
+    """What a record reads as once Markdown and YAML are read: escapes read, character
+    references named, tags and markers of emphasis and code each a space. Line breaks stay
+    where they are, so what is found is found on its line."""
+    text = _YAML_ESCAPE.sub(_yaml_unescape, text)
+    text = _html_text(text)
+    return _MARKUP.sub(" ", text)
+
+
+def _yaml_unescape(escape: re.Match[str]) -> str:
+    code = int(escape[0][2:], 16)
+    if code > 0x10FFFF:
+        return escape[0]  # no character: YAML refuses it
+    return " " if chr(code) == "\n" else chr(code)  # lines stay the file's lines
+
+
+def _dates_in_pipe_tables(text: str) -> list[tuple[int, str]]:
+    """(line, kind) of every date in a Markdown table (rows of cells between '|') under a
+    date-of-birth heading."""
+    found: list[tuple[int, str]] = []
+    columns = _BirthColumns()
+    for line, row in enumerate(text.split("\n"), start=1):
+        if "|" not in row:
+            columns = _BirthColumns()  # the table has ended
+            continue
+        cells = row.strip().removeprefix("|").removesuffix("|").split("|")
+        labelled = _hints(row.encode("utf-8", "surrogatepass"))[1]
+        found += [(line, DATE_OF_BIRTH) for _ in columns.dates(cells, labelled)]
+    return found
 
 
 def decode(data: bytes) -> str:
