@@ -25,6 +25,9 @@ MARKERS = {
     "MARKERPUBLICEVIDENCE": {"internal", "inspection", "commissioner", "public"},
     "MARKERINTERNALREVIEW": {"internal"},
     "MARKERLOOSEFILE": {"internal"},
+    # The name of a withheld file a shared body links to, and the words of an image of one.
+    "MARKERFILENAME": {"internal"},
+    "MARKERALTTEXT": {"internal"},
 }
 
 FILES: dict[str, str | bytes | None] = {
@@ -74,7 +77,8 @@ actions:
 related: [SECRET-01]
 ---
 See SECRET-01 and EV-INT for the background. Its file is [here](../evidence/personal.md),
-the HR notes [there](../attachments/hr.csv) and ![a table](../attachments/loose.csv). See SECRET-01.
+the HR notes [there](../attachments/hr-MARKERFILENAME.csv) and
+![a table MARKERALTTEXT](../attachments/loose.csv). See SECRET-01.
 """,
     "governance/internal.md": "---\nid: GOV-02\ntitle: HR panel MARKERINTERNALREVIEW\n"
     "date: 2026-04-21\nchair: registered-manager\nvisibility: internal\n---\nMinutes.\n",
@@ -83,7 +87,7 @@ the HR notes [there](../attachments/hr.csv) and ![a table](../attachments/loose.
         "title: Care plans not updated after falls", "title: Care plans MARKERINSPECTIONONLY"
     ),
     "evidence/int.yaml": "id: EV-INT\ntitle: HR file MARKERINTERNALEVIDENCE\ntype: other\n"
-    "date: 2026-02-01\nvisibility: internal\nfile: attachments/hr.csv\n",
+    "date: 2026-02-01\nvisibility: internal\nfile: attachments/hr-MARKERFILENAME.csv\n",
     "evidence/personal.md": "---\nid: EV-PERSONAL\ntitle: Chart of Mrs B\ntype: care-records\n"
     "date: 2026-02-01\nvisibility: public\npersonal_data: true\nfile: attachments/b.csv\n"
     "summary: MARKERPERSONALEVIDENCE\n---\n",
@@ -96,7 +100,7 @@ the HR notes [there](../attachments/hr.csv) and ![a table](../attachments/loose.
     "chair: registered-manager\n"
     "decisions:\n  - {ref: SECRET-01, decision: note, rationale: MARKERINTERNALCONCERN}\n"
     "  - {ref: SHARED-01-A1, decision: close}\n---\nMinutes.\n",
-    "attachments/hr.csv": "name,note\nX,MARKERINTERNALEVIDENCE\n",
+    "attachments/hr-MARKERFILENAME.csv": "name,note\nX,MARKERINTERNALEVIDENCE\n",
     "attachments/b.csv": "resident,MARKERPERSONALEVIDENCE\n",
 }
 

@@ -24,8 +24,17 @@ from generator.load.bodies import Reference as Reference
 from generator.load.bodies import classify, parser
 from generator.load.bodies import references as references
 
-#: Given a file inside the portfolio, returns its URL relative to the page being rendered.
-FileResolver = Callable[[Path], str | None]
+
+class Withheld:
+    """What a resolver returns for a file the audience may not see: the link or image says
+    it is withheld, and nothing of where it points is shown."""
+
+
+WITHHELD_FILE = Withheld()
+
+#: Given a file inside the portfolio, returns its URL relative to the page being rendered,
+#: None when the link stays inert (its address shown as text), or WITHHELD_FILE.
+FileResolver = Callable[[Path], str | Withheld | None]
 
 
 def _parser() -> MarkdownIt:
@@ -47,8 +56,8 @@ def _shift_heading(
     return str(self.renderToken(tokens, idx, options, env))
 
 
-def _resolve(url: str, env: EnvType) -> str | None:
-    """The URL to render for ``url``, or None when it must stay inert."""
+def _resolve(url: str, env: EnvType) -> str | Withheld | None:
+    """The URL to render for ``url``, None when it must stay inert, or WITHHELD_FILE."""
     base: Path | None = env.get("base")
     root: Path | None = env.get("root")
     resolve: FileResolver | None = env.get("resolve_file")
@@ -66,6 +75,8 @@ def _render_image(
     token = tokens[idx]
     alt = self.renderInlineAsText(token.children or [], options, env)
     resolved = _resolve(str(token.attrGet("src") or ""), env)
+    if isinstance(resolved, Withheld):  # its description may say what it shows: not shown
+        return '<span class="image-omitted">[Image withheld]</span>'
     if resolved is None:
         return f'<span class="image-omitted">[Image not included: {escape(alt or "image")}]</span>'
     token.attrSet("src", resolved)
@@ -80,9 +91,10 @@ def _render_link_open(
     token = tokens[idx]
     href = str(token.attrGet("href") or "")
     resolved = _resolve(href, env)
-    if resolved is None:
-        # Inert: the words stay, the address is shown as text after them.
-        token.meta["inert"] = href
+    if resolved is None or isinstance(resolved, Withheld):
+        # Inert: the words stay, the address is shown as text after them, unless it is
+        # withheld from this audience (its name may say what it holds).
+        token.meta["inert"] = "withheld" if isinstance(resolved, Withheld) else href
         return '<span class="link-inert">'
     token.attrSet("href", resolved)
     return str(self.renderToken(tokens, idx, options, env))

@@ -45,7 +45,13 @@ from generator.model import Action, Concern, Evidence
 from generator.render.charts import line_chart
 from generator.render.dates import show_date, show_dates_in
 from generator.render.exports import downloads
-from generator.render.markdown import COPIED_FILES, relative_url, render_markdown
+from generator.render.markdown import (
+    COPIED_FILES,
+    WITHHELD_FILE,
+    Withheld,
+    relative_url,
+    render_markdown,
+)
 from generator.render.pages import Fragments
 from generator.render.reads import (
     Derived,
@@ -342,9 +348,11 @@ class SiteRenderer:
         page = self.page_of(record_id).partition("#")[0]
         root = self._root
 
-        def resolve(target: Path) -> str | None:
+        def resolve(target: Path) -> str | Withheld | None:
             if not self.may_copy(target):
-                return None
+                # Shared outputs hold only what their audience may see; the internal edition
+                # shows where a record or settings file it does not copy is.
+                return None if self.portfolio.audience == "internal" else WITHHELD_FILE
             if self.for_print:
                 if target.suffix.lower() in IMAGE_SUFFIXES:
                     return target.as_uri()  # read by the PDF's confined fetcher
