@@ -28,10 +28,12 @@ MARKERS = {
     # The name of a withheld file a shared body links to, and the words of an image of one.
     "MARKERFILENAME": {"internal"},
     "MARKERALTTEXT": {"internal"},
+    "MARKERROLENAME": {"internal"},  # a role only a withheld record names
 }
 
 FILES: dict[str, str | bytes | None] = {
-    "portfolio.yaml": PORTFOLIO_YAML,
+    "portfolio.yaml": PORTFOLIO_YAML
+    + "  hr-investigator: {name: MARKERROLENAME Person, title: HR investigator}\n",
     "concerns/secret.md": """---
 id: SECRET-01
 title: Staff disciplinary MARKERINTERNALCONCERN
@@ -45,7 +47,7 @@ visibility: internal
 baseline: MARKERINTERNALCONCERN baseline.
 intended_outcome: Resolved.
 actions:
-  - {id: SECRET-01-A1, title: Investigate MARKERINTERNALCONCERN, owner: quality-lead,
+  - {id: SECRET-01-A1, title: Investigate MARKERINTERNALCONCERN, owner: hr-investigator,
      due: 2026-07-01, status: in-progress, evidence: [EV-INT]}
 ---
 Body MARKERINTERNALCONCERN.
