@@ -7,12 +7,13 @@ import io
 import zipfile
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from conftest import PORTFOLIO_YAML, SAMPLE, MakePortfolio
+from conftest import EVIDENCE_01, PORTFOLIO_YAML, SAMPLE, MakePortfolio
 from generator.check.audience import view
 from generator.cli import cli
 from generator.pipeline import load
@@ -194,6 +195,31 @@ def test_inspection_folder_and_verify(make_portfolio: MakePortfolio, tmp_path: P
         "added: site/extra.txt",
         f"{out.as_posix()} does not match its manifest.",
     ]
+
+
+def test_an_attachment_with_the_longest_name_fits_in_the_inspection_folder(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """The folder names each file with its evidence id first: a name that fits the file system
+    without it is shortened before its extension, never refused."""
+    long = "résumé-" + "x" * 237 + ".csv"  # 250 bytes: fits, and no more with "EV-01-"
+    assert len(long.encode()) == 250
+    root = make_portfolio(
+        {
+            f"attachments/{long}": "chart,complete\nA,yes\n",
+            "evidence/ev-01.md": EVIDENCE_01.replace("jan-audit.csv", long),
+        }
+    )
+    out = tmp_path / "evidence"
+    result = CliRunner().invoke(cli, ["export", "inspection", str(root), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    [copied] = (out / "evidence" / "safe" / "medicines-optimisation").iterdir()
+    assert len(copied.name.encode()) == 255
+    assert copied.name.startswith("EV-01-résumé-xx") and copied.name.endswith("x.csv")
+    assert copied.read_text() == "chart,complete\nA,yes\n"
+    index = (out / "index.html").read_text()
+    assert f'href="evidence/safe/medicines-optimisation/{quote(copied.name)}"' in index
+    assert CliRunner().invoke(cli, ["verify", str(out)]).exit_code == 0
 
 
 def test_inspection_zip_is_reproducible_and_verifies(

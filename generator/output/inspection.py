@@ -47,13 +47,31 @@ def evidence_folder(build: Build, pdf: bytes, site: SiteFiles) -> SiteFiles:
                 path = p.attachments.get(evidence.id)
                 if path is None:
                     continue
-                rel = f"evidence/{kq.slug}/{statement.slug}/{evidence.id}-{path.name}"
+                name = _fitted(f"{evidence.id}-{path.name}")
+                rel = f"evidence/{kq.slug}/{statement.slug}/{name}"
                 files.copies[rel] = path
                 entries.append((rel, evidence.id, evidence.title))
             listing.append((kq.title, statement.title, entries))
     files.pages["index.html"] = _index(build, listing).encode("utf-8")
     files.pages[MANIFEST] = manifest(files)
     return files
+
+
+#: The longest file name most file systems (and the programs that unpack zips) take, in bytes.
+NAME_BYTES = 255
+
+
+def _fitted(name: str) -> str:
+    """``name`` shortened before its extension to fit :data:`NAME_BYTES` in UTF-8: an
+    attachment's name fits, but may not once the evidence id is put before it."""
+    if len(name.encode("utf-8")) <= NAME_BYTES:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 16:
+        stem, suffix = name, ""
+    ending = f".{suffix}" if suffix else ""
+    room = NAME_BYTES - len(ending.encode("utf-8"))
+    return stem.encode("utf-8")[:room].decode("utf-8", errors="ignore") + ending
 
 
 def _index(build: Build, listing: list[tuple[str, str, list[tuple[str, str, str]]]]) -> str:
