@@ -138,6 +138,19 @@ def test_a_yaml_escape_in_a_title(make_portfolio: MakePortfolio, tmp_path: Path)
     assert found == [("evidence/ev-09.yaml", 2, "an NHS number")]
 
 
+def test_a_number_in_the_portfolio_s_own_framework(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """A framework.yaml of the portfolio's own is shown on every page: it is read too."""
+    packaged = Path(__file__).parents[1] / "generator/data/frameworks/cqc-saf-2024.yaml"
+    text = packaged.read_text(encoding="utf-8")
+    first = text.index("title:", text.index("statements:"))
+    line = text.count("\n", 0, first) + 1
+    text = text[:first] + f"title: Room 4 ({NUMBER})," + text[first + len("title:") :]
+    found = both(make_portfolio, tmp_path, {"framework.yaml": text})
+    assert found == [("framework.yaml", line, "an NHS number")]
+
+
 def test_a_number_wrapped_in_an_attached_file(make_portfolio: MakePortfolio, tmp_path: Path):
     files = {"attachments/jan-audit.csv": b"chart,complete\r\nresident 943 476\r\n5919,yes\r\n"}
     assert both(make_portfolio, tmp_path, files) == [

@@ -499,6 +499,12 @@ def scan(
         seen.add(source.path)
         for line, kind in memo.found_in(source.path, source.digest or None):
             found.append((source.display, line, kind))
+    # A portfolio's own framework: its titles are on every page.
+    own = portfolio.root / "framework.yaml"
+    if own.is_file() and own not in seen:
+        seen.add(own)
+        for line, kind in memo.found_in(own, None):
+            found.append((f"{portfolio.display_root}/framework.yaml", line, kind))
     root = portfolio.root.resolve()
     for eid, path in sorted(portfolio.attachments.items(), key=lambda item: item[1]):
         if path not in seen and reader_of(path.name) is not None:
