@@ -12,7 +12,6 @@ of withheld records are replaced in messages, and a reference to something withh
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, TypeVar, cast
 
@@ -21,7 +20,7 @@ from generator.check.outcomes import outcomes_of
 from generator.check.rules import Finding, run_rule
 from generator.errors import Problems
 from generator.load.link import Portfolio, link
-from generator.model import VISIBILITY_ORDER, Concern, Evidence, Model, Review, Visibility
+from generator.model import VISIBILITY_ORDER, Concern, Evidence, Review, Visibility
 
 COVERAGE_RULE = "S501"  # quality statements with no evidence: per audience
 
@@ -75,13 +74,9 @@ def view(build: Build, audience: Audience) -> Build:
         trimmed = review.model_copy(update={"decisions": decisions})
         reviews.append((_redact_record(trimmed, withheld), p.sources[review.id]))
     assert p.settings_source is not None
-    # The people named in roles that only withheld records name are not this audience's to see.
-    named = _roles_named(p.settings.roles, [r for r, _ in (*concerns, *evidence, *reviews)])
-    roles = {role: person for role, person in p.settings.roles.items() if role in named}
-    settings = p.settings.model_copy(update={"roles": roles})
     problems = Problems()
     linked = link(
-        settings,
+        p.settings,
         p.settings_source,
         p.framework,
         p.root,
@@ -95,6 +90,9 @@ def view(build: Build, audience: Audience) -> Build:
         p.former_titles,
     )
     linked.audience = audience
+    # The people named in roles that only withheld records name are not this audience's to see.
+    roles = {r: person for r, person in p.settings.roles.items() if r in linked.roles_named}
+    linked.settings = p.settings.model_copy(update={"roles": roles})
     linked.withheld = withheld
     linked.withheld_files = frozenset(
         path for eid, path in p.attachments.items() if eid in withheld
@@ -109,26 +107,6 @@ def view(build: Build, audience: Audience) -> Build:
     findings += run_rule(COVERAGE_RULE, linked, outcomes)
     findings.sort(key=lambda f: (f.path, f.line, f.code))
     return replace(build, portfolio=linked, findings=findings, outcomes=outcomes, _by_record=None)
-
-
-def _roles_named(roles: Mapping[str, object], records: list[Model]) -> set[str]:
-    """The roles that ``records`` name, in any field."""
-    found: set[str] = set()
-
-    def walk(value: object) -> None:
-        if isinstance(value, str):
-            if value in roles:
-                found.add(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item)
-
-    for record in records:
-        walk(record.model_dump(exclude={"body"}))
-    return found
 
 
 def _keeps(finding: Finding, withheld: frozenset[str]) -> bool:

@@ -107,6 +107,7 @@ class Portfolio:
     audience: str = "internal"  # who this view of the portfolio is for
     withheld: frozenset[str] = frozenset()  # ids of records this audience may not see
     withheld_files: frozenset[Path] = frozenset()  # their attachments
+    roles_named: set[str] = field(default_factory=set)  # the roles the records name
 
     @property
     def settings_path(self) -> str:
@@ -192,7 +193,10 @@ class _Linker:
     # --- references ---------------------------------------------------------------------
 
     def role(self, owner_id: str, keys: KeyPath, role: str | None) -> None:
-        if role is None or role in self.p.settings.roles:
+        if role is None:
+            return
+        self.p.roles_named.add(role)
+        if role in self.p.settings.roles:
             return
         self.error(
             owner_id,
