@@ -1032,3 +1032,66 @@ def test_a_line_break_pasted_from_word_reads_as_a_line_break(
     held = {p.name: p.read_text("utf-8") for p in (root / "concerns").rglob("*.md")}
     assert [name for name, text in held.items() if "\x0b" in text] == []
     assert any("- IMP-01-A1: Asked\n- IMP-01-A1: waiting\n" in text for text in held.values())
+
+
+def own_tracker(path: Path, rows: list[list[str]], header: list[str] | None = None) -> Path:
+    """A tracker of the user's own, saved from Excel as "CSV UTF-8"."""
+    with path.open("w", newline="", encoding="utf-8-sig") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(
+            header or ["Finding", "Action", "Lead", "Target date", "Status", "Quality statement"]
+        )
+        writer.writerows(rows)
+    return path
+
+
+def test_a_status_the_first_import_reads_is_read_alike_when_the_tracker_comes_back(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026",
+         "In progress (70%)", "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "31/12/2026",
+         "Complete - awaiting sign off", "Safe environments"],
+        ["Call bells slow at night", "Review staffing", "RM", "31/12/2026", "On hold",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "row 4: the status 'On hold' is not one import knows" in err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [a.status for a in actions] == ["in-progress", "completed", "planned"]
+    imported = snapshot(root)
+
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert "row 4: the status 'On hold' is not one import knows" in err
+    assert snapshot(root) == imported
+
+    rows[0][4], rows[2][4] = "Partially complete", "Not complete"
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "IMP-01-A1 status" not in out  # partially complete is still in progress
+    assert [a.status for a in load(root).portfolio.concerns["IMP-01"].actions] == [
+        "in-progress",
+        "completed",
+        "planned",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("In progress (70%)", "in-progress"),
+        ("Complete - awaiting sign off", "completed"),
+        ("Partially complete", "in-progress"),
+        ("Not complete", "planned"),
+        ("Closed - verified by RM", "closed"),
+        ("Open", "planned"),
+    ],
+)
+def test_statuses_read_loosely_read_the_same_everywhere(typed: str, meant: str) -> None:
+    assert read_status(typed) == meant

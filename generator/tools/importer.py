@@ -1060,17 +1060,91 @@ def _risk(text: str, default: str) -> str:
     return default
 
 
-def _action_status(text: str) -> str:
+#: What people type in a status cell, normalised, and the status it means.
+STATUS_WORDS = {
+    "planned": "planned",
+    "not started": "planned",
+    "not yet started": "planned",
+    "to do": "planned",
+    "todo": "planned",
+    "pending": "planned",
+    "open": "planned",
+    "scheduled": "planned",
+    "in progress": "in-progress",
+    "inprogress": "in-progress",
+    "ongoing": "in-progress",
+    "on going": "in-progress",
+    "started": "in-progress",
+    "underway": "in-progress",
+    "under way": "in-progress",
+    "progressing": "in-progress",
+    "on track": "in-progress",
+    "partially complete": "in-progress",
+    "partly complete": "in-progress",
+    "part complete": "in-progress",
+    "partially met": "in-progress",
+    "wip": "in-progress",
+    "complete": "completed",
+    "completed": "completed",
+    "done": "completed",
+    "finished": "completed",
+    "achieved": "completed",
+    "met": "completed",
+    "fully met": "completed",
+    "yes": "completed",
+    "closed": "closed",
+    "signed off": "closed",
+    "closed off": "closed",
+}
+_TICKS = frozenset("\u2713\u2714\u2611\u2705")  # ✓ ✔ ☑ ✅
+#: Status words read loosely, in this order: a word that says the work is not done, or only part
+#: done, wins over "complete" ("Not complete", "Partially complete", "Nearly done").
+STATUS_PATTERNS = (
+    (
+        "planned",
+        r"\bnot (yet )?(started|begun|complete|completed|done|achieved|met|finished)\b|"
+        r"\b(outstanding|to do|todo|pending|scheduled)\b",
+    ),
+    ("in-progress", r"\b(partially|partly|part|nearly|almost|mostly)\b"),
+    ("closed", r"\b(closed|signed off|closed off)\b"),
+    ("completed", r"\b(complete|completed|done|yes|achieved|finished|met)\b"),
+    (
+        "in-progress",
+        r"\b(progress|in hand|ongoing|on going|started|underway|under way|progressing|"
+        r"on track|wip)\b",
+    ),
+    ("planned", r"\b(open|planned|not yet)\b"),
+)
+
+
+def status_of(text: str) -> tuple[str | None, str]:
+    """The status ``text`` means (None when blank), and what to tell the user when its words
+    are none the import knows (the status is then None too)."""
+    try:
+        return read_status(text), ""
+    except ValueError:
+        return None, (
+            f"the status {text[:40]!r} is not one import knows (write planned, in progress, "
+            "completed or closed)"
+        )
+
+
+def read_status(text: str) -> str | None:
+    """The action status a status cell means, read the same way by the first import and by
+    every import that keeps the records in step: the words people type ("Done", "In progress
+    (70%)", "Complete - awaiting sign off", "Completed ✓"); None when blank. Raises
+    ValueError when the words are none the import knows ("On hold")."""
     words = normalised(text)
-    if re.search(r"\b(not started|not yet started|not begun|outstanding|to do|not done)\b", words):
-        return "planned"
-    if re.search(r"\bclosed\b", words):
-        return "closed"
-    if re.search(r"\b(complete|completed|done|yes|achieved|finished|met)\b", words):
-        return "completed"
-    if re.search(r"\b(progress|ongoing|started|underway|partially|partly)\b", words):
-        return "in-progress"
-    return "planned"
+    if not words:
+        if any(char in _TICKS for char in text):
+            return "completed"
+        return None
+    if words in STATUS_WORDS:
+        return STATUS_WORDS[words]
+    for status, pattern in STATUS_PATTERNS:
+        if re.search(pattern, words):
+            return status
+    raise ValueError(text)
 
 
 def _source(text: str) -> str | None:
@@ -1538,12 +1612,15 @@ def import_tracker(
                 )
                 owner_text = ""
             owner = roles.role(owner_text, f"{offset}") if owner_text else default_owner
+            status, unknown = status_of(_cell(cells.get("status")))
+            if unknown:
+                report.warnings.append(f"{offset}: {unknown}; {aid} is planned")
             action: dict[str, Any] = {
                 "id": aid,
                 "title": _cell(cells["action"]),
                 "owner": owner,
                 "due": cells["deadline"],
-                "status": _action_status(_cell(cells.get("status"))),
+                "status": status or "planned",
             }
             if cells.get("cadence"):
                 action["cadence"] = cells["cadence"]

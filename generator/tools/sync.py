@@ -53,7 +53,9 @@ from generator.tools.importer import (
     not_a_workbook,
     note_date,
     read_dates,
+    read_status,
     read_table,
+    status_of,
     unescape_cell,
     vague_date,
 )
@@ -72,43 +74,6 @@ PLAN_COLUMNS = {
     "progress": "progress",
     "closure evidence": "evidence",
 }
-#: What people type in a status cell, normalised, and the status it means.
-STATUS_WORDS = {
-    "planned": "planned",
-    "not started": "planned",
-    "not yet started": "planned",
-    "to do": "planned",
-    "todo": "planned",
-    "pending": "planned",
-    "open": "planned",
-    "scheduled": "planned",
-    "in progress": "in-progress",
-    "inprogress": "in-progress",
-    "ongoing": "in-progress",
-    "on going": "in-progress",
-    "started": "in-progress",
-    "underway": "in-progress",
-    "under way": "in-progress",
-    "progressing": "in-progress",
-    "on track": "in-progress",
-    "partially complete": "in-progress",
-    "partly complete": "in-progress",
-    "part complete": "in-progress",
-    "partially met": "in-progress",
-    "wip": "in-progress",
-    "complete": "completed",
-    "completed": "completed",
-    "done": "completed",
-    "finished": "completed",
-    "achieved": "completed",
-    "met": "completed",
-    "fully met": "completed",
-    "yes": "completed",
-    "closed": "closed",
-    "signed off": "closed",
-    "closed off": "closed",
-}
-_TICKS = frozenset("\u2713\u2714\u2611\u2705")  # ✓ ✔ ☑ ✅
 _DATED = re.compile(
     r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4})\s*[:\u2013\u2014-]\s*(.*)$"
@@ -158,19 +123,6 @@ class Wanted:
     updates: tuple[tuple[date, str], ...]
     evidence: tuple[str, ...]
     notes: tuple[str, ...]  # evidence-of-completion text that names no evidence entry
-
-
-def read_status(text: str) -> str | None:
-    """The action status a status cell means; None when blank. Raises ValueError when the
-    words are none the import knows."""
-    words = normalised(text)
-    if not words:
-        if any(char in _TICKS for char in text):
-            return "completed"
-        return None
-    if words in STATUS_WORDS:
-        return STATUS_WORDS[words]
-    raise ValueError(text)
 
 
 def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str]]:
@@ -539,6 +491,8 @@ class _Planner:
                 if key:
                     self.roles.setdefault(normalised(key), slug)
         self.owners = OwnerRoles(portfolio)  # "RM", "Deputy Manager - Sue", as the import reads
+        self.lenient = False  # rows of a tracker of the user's own, read as its first import
+        self.warnings: list[str] = []
 
     def role_of(self, owner: str) -> str | None:
         """The role of portfolio.yaml an owner cell names, read as the import reads it."""
@@ -554,12 +508,22 @@ class _Planner:
         try:
             status = read_status(row.status)
         except ValueError:
+            if self.lenient:  # a tracker of the user's own: read as its first import read it
+                status = None
+                self.warnings.append(
+                    f"{row.where}: {status_of(row.status)[1]}; the action's status is left as "
+                    "it was (a new action is planned)"
+                )
+                return self.wanted_rest(row, status)
             self.problem(
                 row,
                 f"the status {_short(row.status, 40)!r} is not one import knows: write planned, "
                 "in progress, completed (or done) or closed",
             )
             return None
+        return self.wanted_rest(row, status)
+
+    def wanted_rest(self, row: Row, status: str | None) -> Wanted | None:
         if row.deadline_text and row.deadline is None:
             self.problem(
                 row,
@@ -645,6 +609,7 @@ class _Planner:
     def targets(self, rows: Sequence[Row], by_title: bool) -> dict[str, _Target]:
         """The rows grouped by the action they edit (new actions by concern and title)."""
         targets: dict[str, _Target] = {}
+        self.lenient = by_title
         for index, row in enumerate(rows):
             if not row.title and not row.action_id:
                 self.problem(row, "no action: write what will be done in the Action column")
@@ -835,6 +800,7 @@ def plan(
             changes[concern.id] = change
     if planner.problems:
         raise PortfolioError(planner.problems)
+    report.warnings[:0] = planner.warnings
     for cid, change in changes.items():
         before = change.path.read_bytes()
         change.before = before
