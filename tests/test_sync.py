@@ -842,11 +842,11 @@ def test_a_tracker_whose_order_nothing_settles_is_read_day_first_and_remembered_
     assert "IMP-01-A2 due: 2027-07-06 \u2192 2027-07-08" in out
     assert "day/month" not in err  # the order is the portfolio's now: nothing to confirm
     # A later date that reads month first only does not turn the earlier dates round: it is
-    # named, with where the order is set, and nothing is written.
+    # named, with where the order is set, and its row is skipped, as the first import skips it.
     month_first_tracker(tracker, [*every_one_ambiguous, MONTH_FIRST[1]])
     code, out, err = run("import", str(tracker), str(root))
-    assert code == 1, out + err
-    assert "the deadline '12/25/2026' is not a date: write it as 31/01/2026 (" in err
+    assert code == 0 and "in step already" in out, out + err
+    assert "the deadline '12/25/2026' is not a date; write it as 31/01/2026 (" in err
     assert "tracker_date_order in portfolio.yaml" in err
     assert snapshot(root) == imported
 
@@ -872,8 +872,8 @@ def test_the_order_remembered_is_the_users_to_change_and_a_map_file_overrides_it
     edited[2][3] = "25/06/2027"
     month_first_tracker(tracker, edited)
     code, out, err = run("import", str(tracker), str(root))
-    assert code == 1, out + err
-    assert "row 4: the deadline '25/06/2027' is not a date: write it as 01/31/2026 (" in err
+    assert code == 0, out + err  # the row is skipped, as the first import skips it
+    assert "row 4: the deadline '25/06/2027' is not a date; write it as 01/31/2026 (" in err
     assert "read month first" in err and "tracker_date_order in portfolio.yaml" in err
     assert snapshot(root) == imported
 
@@ -1095,3 +1095,53 @@ def test_a_status_the_first_import_reads_is_read_alike_when_the_tracker_comes_ba
 )
 def test_statuses_read_loosely_read_the_same_everywhere(typed: str, meant: str) -> None:
     assert read_status(typed) == meant
+
+
+def test_rows_imported_again_follow_the_rules_of_the_first_import(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "In progress",
+         "Safe environments"],
+        ["Call bells slow at night", "Ask the supplier", "RM", "next week", "Not started",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    skipped = "row 3: the deadline 'next week' is not a date"
+    assert skipped in err
+    imported = snapshot(root)
+
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert skipped in err  # skipped again, the same way, and the rest is read
+    assert snapshot(root) == imported
+
+    rows.append(
+        ["Call bells slow at night", "Provider visit to check", "Nominated Individual", "TBC",
+         "Not started", "Safe environments"]
+    )  # fmt: skip
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root), "--dry-run")
+    assert code == 0 and "IMP-01-A2" in out, err
+    assert snapshot(root) == imported
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert skipped in err
+    assert (
+        "+ new action IMP-01-A2 (row 4): Provider visit to check; owner nominated-individual" in out
+    )
+    assert "the tracker gives no date ('TBC')" in out
+    p = load(root).portfolio
+    new = p.concerns["IMP-01"].actions[-1]
+    assert (new.id, new.owner, new.due) == ("IMP-01-A2", "nominated-individual", TODAY)
+    assert p.settings.roles["nominated-individual"].title == "Nominated Individual"
+    record = next((root / "concerns" / "imported").glob("imp-01-*.md")).read_text("utf-8")
+    assert "  # the tracker gives no date ('TBC'): set the real due date" in record
+    after = snapshot(root)
+
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == after

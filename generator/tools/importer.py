@@ -20,6 +20,7 @@ import difflib
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -277,6 +278,8 @@ class ImportReport:
     date_order: str | None = None
     #: The order settled by this import and written to portfolio.yaml for later imports.
     remembered: str | None = None
+    #: portfolio.yaml as a dry run would leave it (None: unchanged): the roles it would add.
+    settings: bytes | None = None
     #: Puts back every byte and folder the import wrote (nothing, before it wrote).
     put_back: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
@@ -1490,6 +1493,26 @@ def import_tracker(
     carried: dict[str, Any] = {}
     section: str | None = None
     known = {normalised(c.baseline): c.id for c in portfolio.concerns.values()}
+    # The actions of each concern kept in step, by their text, not yet matched to a row: the
+    # n-th row with a text is the n-th action with it, as generator.tools.sync matches them.
+    unmatched = {
+        c.id: Counter(normalised(a.title) for a in c.actions) for c in portfolio.concerns.values()
+    }
+
+    def kept_owner(concern: str, cells: dict[str, Any], offset: str) -> str | None:
+        """The role owning a row of a concern kept in step: for a row that becomes a new
+        action, its owner read as the first import reads owners (a new role added as it
+        adds one), the concern's owner when it names none; None for a row of an action that
+        is there already (import does not change owners)."""
+        key = normalised(_cell(cells.get("action")))
+        if unmatched[concern][key] > 0:
+            unmatched[concern][key] -= 1
+            return None
+        owner_text = _cell(cells.get("owner"))
+        if not owner_text or not _names_owner(owner_text):
+            return portfolio.concerns[concern].owner
+        return roles.role(owner_text, offset)
+
     for index, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
         offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
@@ -1521,9 +1544,9 @@ def import_tracker(
         if not _cell(cells.get("action")):
             report.skipped.append(f"{offset}: no action")
             continue
-        if normalised(finding) in known:  # kept in step by generator.tools.sync.keep_in_step
-            report.existing.setdefault(known[normalised(finding)], []).append((offset, cells))
-            continue
+        # A finding that is a concern already: its rows keep that concern in step
+        # (generator.tools.sync.keep_in_step), read by the same rules as the rows imported.
+        kept_as = known.get(normalised(finding))
         raw_due = cells.get("deadline")
         due, warning = dates.read(raw_due)
         due_text = _cell(raw_due)
@@ -1536,13 +1559,22 @@ def import_tracker(
                     f"{dates.example()} (or 'TBC' when there is none yet)"
                 )
                 continue
-            report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")
+            if kept_as:
+                cells["vague"] = due_text
+            else:
+                report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")
         if due is None:
             cells["undated"] = due_text or "blank"
             cadence = CADENCES.get(normalised(due_text))
             if cadence:
                 cells["cadence"] = cadence
-            due = today
+            due = None if kept_as else today
+        if kept_as:
+            cells["deadline"] = due
+            cells["deadline_warning"] = warning
+            cells["owner_role"] = kept_owner(kept_as, cells, offset)
+            report.existing.setdefault(kept_as, []).append((offset, cells))
+            continue
         if warning:
             report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
@@ -1603,9 +1635,7 @@ def import_tracker(
         for index, (offset, cells) in enumerate(rows_of, start=1):
             aid = f"{cid}-A{index}"
             owner_text = _cell(cells.get("owner"))
-            if owner_text and (
-                UNDATED.fullmatch(normalised(owner_text)) or not re.search(r"[^\W\d_]", owner_text)
-            ):
+            if owner_text and not _names_owner(owner_text):
                 report.owners.append(
                     f"{offset}: no owner named ({owner_text!r}): owned by {default_owner} "
                     "until you name one"
@@ -1626,9 +1656,7 @@ def import_tracker(
                 action["cadence"] = cells["cadence"]
             if cells["undated"] is not None:
                 said = cells["undated"]
-                comments[("due", aid)] = (
-                    f"the tracker gives no date ({said!r}): set the real due date"
-                )
+                comments[("due", aid)] = undated_note(said)
                 report.undated.append(f"{offset}: {aid} {_title(action['title'])!r} ({said!r})")
             updates, undated_notes = _progress(cells, owner, dates, today)
             if updates:
@@ -1730,10 +1758,21 @@ def import_tracker(
         raise PortfolioError([_exists_already(p) for p in existing])
     if dry_run:
         report.files = sorted(concern_files)
-        _settings_after(portfolio, roles.added, report)  # what portfolio.yaml could not take
+        # what portfolio.yaml could not take; what it would be, for the rows kept in step
+        report.settings = _settings_after(portfolio, roles.added, report)[1]
         return report
     _write(portfolio, concern_files, roles.added, report)
     return report
+
+
+def _names_owner(text: str) -> bool:
+    """Whether an owner cell names someone ("TBC", "-" and "?" name nobody)."""
+    return not UNDATED.fullmatch(normalised(text)) and bool(re.search(r"[^\W\d_]", text))
+
+
+def undated_note(said: str) -> str:
+    """The comment on the due date of an action the tracker gives no date."""
+    return f"the tracker gives no date ({said!r}): set the real due date"
 
 
 def _places(places: list[str]) -> str:

@@ -56,6 +56,7 @@ from generator.tools.importer import (
     read_status,
     read_table,
     status_of,
+    undated_note,
     unescape_cell,
     vague_date,
 )
@@ -107,6 +108,8 @@ class Row:
     evidence: str = ""
     label: str = ""  # where the row is, when not just "row N" ("table 2, row 3")
     deadline_warning: str = ""  # how a deadline that reads two ways was read, when unsettled
+    owner_role: str = ""  # the role the importer read the owner as, for a new action
+    undated: str = ""  # what a tracker's deadline cell said when it gave no date ("TBC")
 
     @property
     def where(self) -> str:
@@ -341,9 +344,12 @@ def rows_from_cells(
         )
         deadline_text = text("deadline")
         warning = None
-        if day is None:
+        if "owner_role" in cells:  # the importer read the row by the rules of the first import
+            deadline_text = str(cells.get("vague") or "")
+            warning = cells.get("deadline_warning")
+        elif day is None:
             day, warning = dates.read(deadline)
-        if day is None and today is not None and deadline_text:
+        if day is None and today is not None and deadline_text and "owner_role" not in cells:
             # As the first import read it: a deadline in words by its rule; "TBC" changes nothing.
             if UNDATED.fullmatch(normalised(deadline_text)):
                 deadline_text = ""
@@ -362,6 +368,8 @@ def rows_from_cells(
                 evidence=text("closure_evidence"),
                 label=label,
                 deadline_warning=warning or "",
+                owner_role=str(cells.get("owner_role") or ""),
+                undated=str(cells.get("undated") or ""),
             )
         )
     return found
@@ -382,6 +390,7 @@ class NewAction:
     rows: list[str]  # where the rows it came from are
     updates: list[tuple[date, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    undated: str = ""  # what the tracker's deadline said when it gave no date ("TBC")
 
 
 @dataclass
@@ -432,6 +441,8 @@ class RecordChange:
                 f"  + new action {new.id} ({rows}): {_short(new.title)}; owner {new.owner}, "
                 f"due {new.due.isoformat()}, {new.status}"
             )
+            if new.undated:
+                out.append(f"    ({undated_note(new.undated)}: it is due on the import day)")
             out += [f"    + update {d.isoformat()}: {_short(n)}" for d, n in new.updates]
             out += [f"    + evidence {e} (cited)" for e in new.evidence]
         return out
@@ -564,6 +575,8 @@ class _Planner:
         return found
 
     def role(self, row: Row, default: str) -> str | None:
+        if row.owner_role:
+            return row.owner_role  # as the first import reads owners, a new role added so
         if not row.owner:
             return default
         slug = self.role_of(row.owner)
@@ -719,9 +732,10 @@ def plan(
         row = target.rows[0][0]
         if action is None:
             owner = planner.role(row, concern.owner)
-            if wanted.due is None:
+            due = wanted.due or (today if row.undated else None)  # as the first import does
+            if due is None:
                 planner.problem(row, "a new action needs a deadline: fill in the Deadline")
-            if owner is None or wanted.due is None:
+            if owner is None or due is None:
                 continue
             if row.deadline_warning:
                 report.warnings.append(f"{row.where}: {row.deadline_warning}")
@@ -730,11 +744,12 @@ def plan(
                 _fresh_id(concern, taken),
                 row.title,
                 owner,
-                wanted.due,
+                due,
                 wanted.status or "planned",
                 [r.where for r, _ in target.rows],
                 _unique([*wanted.updates, *notes]),
                 list(wanted.evidence),
+                row.undated if wanted.due is None else "",
             )
             change.new_actions.append(new)
             changes[concern.id] = change
@@ -872,7 +887,17 @@ def scalar(text: str) -> str:
 Pairs = list[tuple[str, Any]]  # a mapping to write: (key, value); value str, list or Pairs
 
 
+@dataclass(frozen=True)
+class _Noted:
+    """A value written with a comment after it, where it has a line of its own."""
+
+    value: Any
+    note: str
+
+
 def _flow(value: Any) -> str:
+    if isinstance(value, _Noted):
+        return _flow(value.value)
     if isinstance(value, list) and value and isinstance(value[0], tuple):
         return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value) + "}"
     if isinstance(value, list):
@@ -1030,7 +1055,8 @@ def _block_mapping(item: Pairs, dash: int, column: int, offset: int) -> list[str
             lines.append(f"{lead}{pad}{key}:")
             lines += [f"{' ' * (column + offset)}- {_flow(v)}" for v in value]
         else:
-            lines.append(f"{lead}{pad}{key}: {_flow(value)}")
+            note = f"  # {value.note}" if isinstance(value, _Noted) else ""
+            lines.append(f"{lead}{pad}{key}: {_flow(value)}{note}")
     return lines
 
 
@@ -1129,7 +1155,7 @@ def _new_action(action: NewAction) -> Pairs:
         ("id", action.id),
         ("title", action.title),
         ("owner", action.owner),
-        ("due", action.due),
+        ("due", _Noted(action.due, undated_note(action.undated)) if action.undated else action.due),
         ("status", action.status),
     ]
     if action.updates:
@@ -1140,6 +1166,8 @@ def _new_action(action: NewAction) -> Pairs:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, _Noted):
+        return value.value
     if isinstance(value, list) and value and isinstance(value[0], list):
         return [dict(v) for v in value]
     return value
@@ -1157,9 +1185,10 @@ def _check(path: Path, front: str, expected: dict[str, Any]) -> None:
 # --- checking and writing --------------------------------------------------------------------
 
 
-def check_after(portfolio: Portfolio, report: SyncReport) -> None:
+def check_after(portfolio: Portfolio, report: SyncReport, settings: bytes | None = None) -> None:
     """Load and check the whole portfolio as it would be after the change, in a copy of its
-    folder; raise every problem together, named by the real files."""
+    folder (with ``settings`` as its portfolio.yaml, when given: the roles an import of the
+    same tracker adds); raise every problem together, named by the real files."""
     root = portfolio.root
     try:
         holder = Path(tempfile.mkdtemp(prefix=".portfolio-import-", dir=root.resolve().parent))
@@ -1180,6 +1209,9 @@ def check_after(portfolio: Portfolio, report: SyncReport) -> None:
             target = twin / record.path.resolve().relative_to(root.resolve())
             target.unlink()  # it may be a hard link to the real file: never write through it
             target.write_bytes(record.after)
+        if settings is not None:
+            (twin / "portfolio.yaml").unlink()
+            (twin / "portfolio.yaml").write_bytes(settings)
         try:
             load(twin)
         except PortfolioError as exc:
@@ -1242,15 +1274,18 @@ def sync_rows(
     dry_run: bool,
     by_title: bool = False,
     date_order: str | None = None,
+    settings: bytes | None = None,
 ) -> SyncReport:
     """Plan, check and (unless ``dry_run``) write what ``rows`` change."""
     found = plan(portfolio, source, rows, today, by_title, date_order)
-    return _check_and_write(portfolio, found, dry_run)
+    return _check_and_write(portfolio, found, dry_run, settings)
 
 
-def _check_and_write(portfolio: Portfolio, report: SyncReport, dry_run: bool) -> SyncReport:
+def _check_and_write(
+    portfolio: Portfolio, report: SyncReport, dry_run: bool, settings: bytes | None = None
+) -> SyncReport:
     if report.records:
-        check_after(portfolio, report)
+        check_after(portfolio, report, settings)
         if not dry_run:
             write(report)
     return report
@@ -1280,6 +1315,7 @@ def keep_in_step(
     today: date,
     dry_run: bool = False,
     date_order: str | None = None,
+    settings: bytes | None = None,
 ) -> SyncReport:
     """Rows of a tracker of the user's own whose finding is a concern already in the portfolio
     (concern id -> [(where the row is, the importer's cells)]): each updates the action of that
@@ -1293,7 +1329,7 @@ def keep_in_step(
     ]
     if all(isinstance(where, int) for listed in rows.values() for where, _ in listed):
         read.sort(key=lambda r: r.number)  # else as the importer read them, in order
-    return sync_rows(portfolio, source.as_posix(), read, today, dry_run, True, date_order)
+    return sync_rows(portfolio, source.as_posix(), read, today, dry_run, True, date_order, settings)
 
 
 def import_in_step(
@@ -1309,7 +1345,7 @@ def import_in_step(
     portfolio = load(root).portfolio
     report = import_tracker(portfolio, tracker, mapping, today, dry_run=True)
     order = report.date_order  # settled over the whole tracker: kept rows read as imported ones
-    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order)
+    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order, report.settings)
     if dry_run:
         return report, kept
     report = import_tracker(portfolio, tracker, mapping, today, dry_run=False)
