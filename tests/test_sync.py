@@ -1145,3 +1145,41 @@ def test_rows_imported_again_follow_the_rules_of_the_first_import(
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, out + err
     assert snapshot(root) == after
+
+
+def test_rows_with_the_same_action_text_are_matched_in_order(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Call bell audit", "RM", "31/12/2026", "In progress",
+         "Safe environments"],
+        ["Call bells slow at night", "Call bell audit", "RM", "31/03/2027", "Not started",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    imported = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
+
+    rows[1][4] = "Done"
+    rows.append(list(rows[1]))  # a third audit, the same words again
+    rows[2][3] = "30/06/2027"
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "IMP-01-A2 status: planned \u2192 completed" in out
+    assert "IMP-01-A1" not in out
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [(a.id, a.current_due, a.status) for a in actions] == [
+        ("IMP-01-A1", date(2026, 12, 31), "in-progress"),
+        ("IMP-01-A2", date(2027, 3, 31), "completed"),
+        ("IMP-01-A3", date(2027, 6, 30), "completed"),
+    ]
+    after = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == after

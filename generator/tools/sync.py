@@ -622,6 +622,7 @@ class _Planner:
     def targets(self, rows: Sequence[Row], by_title: bool) -> dict[str, _Target]:
         """The rows grouped by the action they edit (new actions by concern and title)."""
         targets: dict[str, _Target] = {}
+        seen: dict[tuple[str, str], int] = {}  # rows read so far by concern and action text
         self.lenient = by_title
         for index, row in enumerate(rows):
             if not row.title and not row.action_id:
@@ -659,12 +660,18 @@ class _Planner:
                 concern = self.concern_of_new(row, rows, index)
                 if concern is None:
                     continue
+                # The n-th row with a text is the n-th action of the concern with it (the
+                # first import made an action of every row, the same text or not).
                 key = normalised(row.title)
-                action = next((a for a in concern.actions if normalised(a.title) == key), None)
+                nth = seen.get((concern.id, key), 0)
+                seen[(concern.id, key)] = nth + 1
+                same = [a for a in concern.actions if normalised(a.title) == key]
+                action = same[nth] if nth < len(same) else None
+                nth -= len(same)
             wanted = self.wanted(row)
             if wanted is None:
                 continue
-            name = action.id if action else f"{concern.id}\0{normalised(row.title)}"
+            name = action.id if action else f"{concern.id}\0{key}\0{nth}"
             targets.setdefault(name, _Target(concern, action)).rows.append((row, wanted))
         return targets
 
