@@ -327,6 +327,7 @@ class Table:
     # "table 2, row 3" of a Word file, "sheet 'Safe', row 12" of a workbook read whole.
     places: list[str] | None = None
     sheets: list[str] | None = None  # the sheets read, when a workbook's several were
+    hidden_sheets: list[str] = field(default_factory=list)  # a workbook's, not read
 
     def place(self, index: int) -> str:
         """Where the row at ``index`` (from 0) is."""
@@ -399,22 +400,31 @@ def read_table(
                     )
                 ]
             )
-        if sheet is not None or len(book.worksheets) == 1:
-            return Table(_sheet_rows(book[sheet] if sheet else book.worksheets[0]))
+        if sheet is not None:  # a sheet named in a map file is read, hidden or not
+            return Table(_sheet_rows(book[sheet]))
+        # Hidden sheets (an archive, the lists a drop-down reads) are not the tracker.
+        visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"] or [
+            book.worksheets[0]
+        ]
+        hidden = [ws.title for ws in book.worksheets if ws not in visible]
+        if len(visible) == 1:
+            return Table(_sheet_rows(visible[0]), hidden_sheets=hidden)
         # Several sheets (one per key question, say): those with the tracker's header are read
         # as one, each sheet's name a possible section heading.
         blocks: list[tuple[str, list[list[Any]]] | str] = []
         titles: dict[str, str] = {}
-        for ws in book.worksheets:
+        for ws in visible:
             label = f"sheet {_cell(ws.title)!r}, "
             titles[label] = ws.title
             blocks += [ws.title, (label, _sheet_rows(ws))]
         combined, places, used = _combine(blocks, columns or {}, continuation=False)
-        if combined is None:
-            return Table(_sheet_rows(book.worksheets[0]))  # the error comes with the header
+        if combined is None:  # the error comes with the header
+            return Table(_sheet_rows(visible[0]), hidden_sheets=hidden)
         if len(used) == 1:
-            return Table(_sheet_rows(book[titles[used[0]]]))
-        return Table(combined, places=places, sheets=[titles[u] for u in used])
+            return Table(_sheet_rows(book[titles[used[0]]]), hidden_sheets=hidden)
+        return Table(
+            combined, places=places, sheets=[titles[u] for u in used], hidden_sheets=hidden
+        )
     if path.suffix.lower() in (".docx", ".docm"):
         rows, places = read_docx(path, columns or {})
         return Table(rows, places=places)
@@ -1441,6 +1451,11 @@ def import_tracker(
     table = read_table(source, mapping.get("sheet"), overrides)
     rows = table.rows
     report.read_as = table.read_as(source.name)
+    for name in table.hidden_sheets:
+        report.warnings.append(
+            f"the hidden sheet {_cell(name)!r} was not read (unhide it in Excel, or name it with "
+            "sheet: in a map file, to import its rows)"
+        )
     header_at = int(mapping["header_row"]) - 1 if "header_row" in mapping else None
     if header_at is not None and header_at >= len(rows):
         message = (
