@@ -515,3 +515,40 @@ def test_characters_no_yaml_file_can_hold_are_reported_at_their_cell(
     code, _, err = run_import(root, tmp_path / "t.xlsx")
     assert code == 0, err
     assert load(root).portfolio.concerns["IMP-01"].title == "Bells_xD800_ slow"
+
+
+def test_totals_rows_are_skipped_with_a_note(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action", "Owner", "Target date", "Status"])
+    sheet.append(["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "Open"])
+    sheet.append(["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", "Done"])
+    sheet.append(["Total actions", 2, None, None, 1])
+    sheet.append(["Totals", "2", None, None, "50%"])
+    sheet.append(["TOTAL", "TOTAL", None, None, None])  # merged across, as Excel fills it
+    tracker = tmp_path / "tracker.xlsx"
+    book.save(tracker)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "defaults: {quality_statements: [safe-environments], source: internal-audit}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_import(root, tracker, "--map", str(mapping))
+    assert code == 0, err
+    assert out.startswith("Imported 2 actions into 1 concerns (IMP-01)"), out
+    for row, text in ((4, "Total actions"), (5, "Totals"), (6, "TOTAL")):
+        assert f"row {row}: a totals row ({text!r}), not an action" in err
+    p = load(root).portfolio
+    assert [c for c in p.concerns if c.startswith("IMP-")] == ["IMP-01"]
+    assert [a.title for a in p.concerns["IMP-01"].actions] == [
+        "Night call bell audit",
+        "Fix the pager",
+    ]
+    # A finding that starts with the word is no totals row.
+    sheet.append(["Total body checks not done", "Body map on admission", "RM", "31/12/2026"])
+    book.save(tracker)
+    code, out, err = run_import(root, tracker, "--map", str(mapping), "--dry-run")
+    assert out.startswith("Would import 1 actions into 1 concerns (IMP-02)"), out + err
+    assert "row 7" not in err, err

@@ -1543,6 +1543,10 @@ def import_tracker(
             continue  # a paragraph of a Word file that is not a section heading
         if not any(_cell(v) for v in cells.values()):
             continue  # text only in columns the import does not read
+        total = _totals(row)
+        if total:
+            report.skipped.append(f"{offset}: a totals row ({total!r}), not an action")
+            continue
         if _cell(cells.get("finding")) and _cell(cells.get("finding")) != _cell(
             carried.get("finding")
         ):
@@ -1778,6 +1782,20 @@ def import_tracker(
         return report
     _write(portfolio, concern_files, roles.added, report)
     return report
+
+
+TOTALS = re.compile(r"(grand |sub )?(sub ?totals?|totals?|count)( [a-z]+){0,3}( \d+)?")
+COUNT = re.compile(r"[\d.,%/ ()]+")
+
+
+def _totals(row: list[Any]) -> str:
+    """The first text of a totals row ("Total", "Totals", "Total actions"), whose other cells are
+    counts, blank or formulas; "" for any other row."""
+    filled = [v for v in row if _cell(v)]
+    texts = [v for v in filled if isinstance(v, str) and not COUNT.fullmatch(v)]
+    if not texts or not TOTALS.fullmatch(normalised(texts[0])):
+        return ""
+    return _cell(texts[0]) if len({_cell(v) for v in texts}) == 1 else ""
 
 
 def _names_owner(text: str) -> bool:
