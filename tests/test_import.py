@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -552,3 +552,94 @@ def test_totals_rows_are_skipped_with_a_note(make_portfolio: MakePortfolio, tmp_
     code, out, err = run_import(root, tracker, "--map", str(mapping), "--dry-run")
     assert out.startswith("Would import 1 actions into 1 concerns (IMP-02)"), out + err
     assert "row 7" not in err, err
+
+
+def dues_of(root: Path) -> list[str]:
+    return [
+        a.current_due.isoformat()
+        for c in sorted(load(root).portfolio.concerns.values(), key=lambda c: c.id)
+        if c.id.startswith("IMP-")
+        for a in c.actions
+    ]
+
+
+def test_of_two_deadline_columns_the_visible_and_revised_one_is_read(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    # The revised column first, hidden: the visible one is read all the same.
+    sheet.append(["Finding", "Action", "Owner", "Revised target date", "Target date", "Status"])
+    sheet.append(
+        ["Handover notes incomplete", "New handover sheet", "RM", datetime(2027, 1, 31),
+         datetime(2026, 9, 30), "In progress"]
+    )  # fmt: skip
+    sheet.column_dimensions["D"].hidden = True
+    tracker = tmp_path / "hidden.xlsx"
+    book.save(tracker)
+    code, out, err = run_import(root, tracker, "--dry-run")
+    assert code == 0, err
+    assert (
+        "the columns 'Revised target date' (hidden), 'Target date' could each be the deadline: "
+        "read 'Target date', as the visible one"
+    ) in err
+    sheet.column_dimensions["D"].hidden = False  # both visible: the revised one is read
+    sheet["E1"] = "Original target date"
+    book.save(tracker)
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "read 'Revised target date', as the latest by its name" in err
+    assert dues_of(root) == ["2027-01-31"]
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_a_header_over_two_rows_is_read_as_one(
+    make_portfolio: MakePortfolio, tmp_path: Path, form: str
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Improvement plan"])
+    sheet.append(["Finding", "Action", "Owner", "Target date", None, "Status", "Progress"])
+    sheet.append([None, None, None, "Original", "Revised", None, None])
+    sheet.merge_cells("D2:E2")
+    for column in "ABCFG":
+        sheet.merge_cells(f"{column}2:{column}3")
+    sheet.append(
+        ["Oral care plans lack detail", "Rewrite oral care plans", "RM", datetime(2026, 10, 31),
+         datetime(2027, 2, 28), "In progress", "Half done"]
+    )  # fmt: skip
+    sheet.append(["Oral care plans lack detail", "Audit oral care", "RM", "TBC", None, "Open"])
+    tracker = tmp_path / "twohead.xlsx"
+    book.save(tracker)
+    if form == "csv":
+        tracker = excel_csv(tracker, tmp_path / "twohead.csv")
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert out.startswith("Imported 2 actions into 1 concerns (IMP-01)"), out + err
+    assert "read 'Target date Revised', as the latest by its name" in err
+    (concern,) = [c for c in load(root).portfolio.concerns.values() if c.id.startswith("IMP-")]
+    assert [a.title for a in concern.actions] == ["Rewrite oral care plans", "Audit oral care"]
+    assert concern.actions[0].current_due == date(2027, 2, 28)
+
+
+def test_two_columns_nothing_tells_apart_are_named_and_the_first_read(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Finding,Action,Deadline,Target date,Quality statement\n"
+        "Call bells slow at night,Night call bell audit,31/12/2026,31/01/2027,Safe environments\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert (
+        "the columns 'Deadline', 'Target date' could each be the deadline: read 'Deadline', the "
+        "first of them; if another is meant, name it in a map file: columns: {deadline: <header>}"
+    ) in err
+    assert dues_of(root) == ["2026-12-31"]

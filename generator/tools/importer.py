@@ -21,7 +21,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -328,6 +328,7 @@ class Table:
     places: list[str] | None = None
     sheets: list[str] | None = None  # the sheets read, when a workbook's several were
     hidden_sheets: list[str] = field(default_factory=list)  # a workbook's, not read
+    hidden_columns: set[int] = field(default_factory=set)  # a sheet's, from 0
 
     def place(self, index: int) -> str:
         """Where the row at ``index`` (from 0) is."""
@@ -401,14 +402,18 @@ def read_table(
                 ]
             )
         if sheet is not None:  # a sheet named in a map file is read, hidden or not
-            return Table(_sheet_rows(book[sheet]))
+            return Table(_sheet_rows(book[sheet]), hidden_columns=_hidden_columns(book[sheet]))
         # Hidden sheets (an archive, the lists a drop-down reads) are not the tracker.
         visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"] or [
             book.worksheets[0]
         ]
         hidden = [ws.title for ws in book.worksheets if ws not in visible]
         if len(visible) == 1:
-            return Table(_sheet_rows(visible[0]), hidden_sheets=hidden)
+            return Table(
+                _sheet_rows(visible[0]),
+                hidden_sheets=hidden,
+                hidden_columns=_hidden_columns(visible[0]),
+            )
         # Several sheets (one per key question, say): those with the tracker's header are read
         # as one, each sheet's name a possible section heading.
         blocks: list[tuple[str, list[list[Any]]] | str] = []
@@ -421,7 +426,8 @@ def read_table(
         if combined is None:  # the error comes with the header
             return Table(_sheet_rows(visible[0]), hidden_sheets=hidden)
         if len(used) == 1:
-            return Table(_sheet_rows(book[titles[used[0]]]), hidden_sheets=hidden)
+            ws = book[titles[used[0]]]
+            return Table(_sheet_rows(ws), hidden_sheets=hidden, hidden_columns=_hidden_columns(ws))
         return Table(
             combined, places=places, sheets=[titles[u] for u in used], hidden_sheets=hidden
         )
@@ -659,6 +665,19 @@ def _sheet_rows(ws: Any) -> list[list[Any]]:
     return rows
 
 
+def _hidden_columns(ws: Any) -> set[int]:
+    """The hidden columns of a worksheet, from 0."""
+    from openpyxl.utils import column_index_from_string
+
+    hidden: set[int] = set()
+    for key, dimension in ws.column_dimensions.items():
+        if dimension.hidden:
+            low = dimension.min or column_index_from_string(key)
+            high = dimension.max or low
+            hidden.update(range(low - 1, high))
+    return hidden
+
+
 def _xlsx_value(cell: Any) -> Any:
     """A workbook cell's value; a date shown as a month alone ("mmm-yy", "mmmm yyyy") is that
     month in words, so that it is read as the month's last day, as a deadline in words is."""
@@ -763,14 +782,31 @@ def cell_lines(text: str) -> str:
     return "\n".join(text.splitlines()).replace("\x1f", " ").strip()
 
 
-def match_headers(row: list[Any], overrides: dict[str, str]) -> dict[str, int]:
-    """Which column holds each known field, by the header's words."""
+#: Words of a header that make its column the one to read when two columns could be one field
+#: ("Revised target date" over "Original target date"), and those that make it the other.
+LATER = {"revised", "new", "current", "latest", "updated", "amended", "extended", "agreed"}
+EARLIER = {"original", "initial", "old", "first", "previous", "planned"}
+
+
+def match_headers(
+    row: list[Any],
+    overrides: dict[str, str],
+    hidden: Collection[int] = (),
+    notes: list[str] | None = None,
+) -> dict[str, int]:
+    """Which column holds each known field, by the header's words.
+
+    When several columns could hold one field, a visible column is read before one ``hidden``,
+    then one named revised (new, current, latest) before one named original (initial); when
+    that does not settle it, the first; ``notes`` is told which was read, and of which.
+    """
     found: dict[str, int] = {}
     headers = [normalised(_cell(c)) for c in row]
     for wanted, header in overrides.items():
         if normalised(header) in headers:
             found[wanted] = headers.index(normalised(header))
     lookup = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
+    candidates: dict[str, list[int]] = {}
     for index, header in enumerate(headers):
         if not header or index in found.values():
             continue
@@ -785,8 +821,36 @@ def match_headers(row: list[Any], overrides: dict[str, str]) -> dict[str, int]:
                     name = candidate
                     break
         if name is not None and name not in found:
-            found[name] = index
-    return found
+            candidates.setdefault(name, []).append(index)
+
+    def preferred(index: int) -> tuple[int, int]:
+        words = set(headers[index].split())
+        return (index not in hidden, bool(words & LATER) - bool(words & EARLIER))
+
+    for name, indexes in candidates.items():
+        best = max(indexes, key=preferred)  # the first of the best
+        found[name] = best
+        if len(indexes) > 1 and notes is not None:
+            named = ", ".join(
+                repr(_cell(row[i])) + (" (hidden)" if i in hidden else "") for i in indexes
+            )
+            tied = [i for i in indexes if preferred(i) == preferred(best)]
+            why = (
+                "the first of them; if another is meant, name it in a map file: "
+                f"columns: {{{name}: <header>}}"
+                if len(tied) > 1
+                else "as the "
+                + (
+                    "visible one"
+                    if best not in hidden and any(i in hidden for i in indexes)
+                    else "latest by its name"
+                )
+            )
+            notes.append(
+                f"the columns {named} could each be the {name.replace('_', ' ')}: read "
+                f"{_cell(row[best])!r}, {why}"
+            )
+    return dict(sorted(found.items(), key=lambda item: item[1]))
 
 
 #: The columns of a tracker that hold dates: all of them settle which way 04/05/2026 is read.
@@ -1479,8 +1543,16 @@ def import_tracker(
                 )
             ]
         )
-    columns = match_headers(rows[header_at], overrides)
-    headers = ", ".join(_cell(c) for c in rows[header_at] if _cell(c))
+    header = rows[header_at]
+    start = header_at + 1  # the first row under the header
+    below = rows[start] if start < len(rows) else []
+    composed = _two_row_header(header, below, match_headers(header, overrides))
+    if composed is not None:
+        header, start = composed, start + 1
+    notes: list[str] = []
+    columns = match_headers(header, overrides, table.hidden_columns, notes)
+    report.warnings.extend(notes)
+    headers = ", ".join(_cell(c) for c in header if _cell(c))
     for needed in ("finding", "action", "deadline"):
         if needed not in columns:
             message = (
@@ -1492,7 +1564,7 @@ def import_tracker(
     if hidden:
         raise PortfolioError(hidden)
     defaults = mapping.get("defaults") or {}
-    dates = settle_order(rows[header_at + 1 :], columns, mapping, portfolio)
+    dates = settle_order(rows[start:], columns, mapping, portfolio)
     report.date_order = dates.order
     remembered = portfolio.settings.tracker_date_order
     statements = _Statements(portfolio)
@@ -1528,7 +1600,7 @@ def import_tracker(
             return portfolio.concerns[concern].owner
         return roles.role(owner_text, offset)
 
-    for index, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
+    for index, row in enumerate(rows[start:], start=start):
         offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
         if not any(_cell(v) for v in row):
@@ -1796,6 +1868,53 @@ def _totals(row: list[Any]) -> str:
     if not texts or not TOTALS.fullmatch(normalised(texts[0])):
         return ""
     return _cell(texts[0]) if len({_cell(v) for v in texts}) == 1 else ""
+
+
+def _two_row_header(
+    header: list[Any], below: list[Any], columns: dict[str, int]
+) -> list[Any] | None:
+    """The header read with the row under it, when that row names the parts of a header cell
+    over several columns ("Target date" over "Original | Revised"): "Target date Original",
+    "Target date Revised". None when the row below is not such a row (a row of data).
+
+    A cell over several columns is merged (each column holds its text once merged cells are
+    filled) or, in a CSV file, followed by blank header cells.
+    """
+    texts = [_cell(c) for c in header]
+    subs = [_cell(c) for c in below] + [""] * max(0, len(texts) - len(below))
+    if any(
+        subs[i] and subs[i] != texts[i]
+        for i in (columns.get("finding"), columns.get("action"))
+        if i is not None
+    ):
+        return None  # a row with a finding or an action of its own is data
+
+    def group(index: int) -> str:
+        """The text of the header cell over several columns that ``index`` is under, or ""."""
+        at = index
+        while at > 0 and not texts[at]:
+            at -= 1
+        text = texts[at]
+        if not text:
+            return ""
+        wide = (
+            (at + 1 < len(texts) and texts[at + 1] in ("", text))
+            or (at > 0 and texts[at - 1] == text)
+            or at != index
+        )
+        return text if wide else ""
+
+    composed = list(texts) + [""] * max(0, len(subs) - len(texts))
+    named = False
+    for index, sub in enumerate(subs):
+        if not sub or (index < len(texts) and sub == texts[index]):
+            continue  # blank, or a header cell over two rows (filled down when merged)
+        over = group(index) if index < len(texts) else ""
+        if not over or re.search(r"\d", sub):
+            return None
+        composed[index] = f"{over} {sub}"
+        named = True
+    return composed if named else None
 
 
 def _names_owner(text: str) -> bool:
