@@ -1183,3 +1183,44 @@ def test_rows_with_the_same_action_text_are_matched_in_order(
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, out + err
     assert snapshot(root) == after
+
+
+def test_a_progress_date_column_dates_the_updates_of_a_tracker_imported_again(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Target date", "Status", "Progress", "Date of update",
+              "Quality statement"]  # fmt: skip
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "In progress",
+         "First audit done", "01/10/2026", "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    imported = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
+
+    rows[0][5:7] = ["Second audit done", "05/11/2026"]
+    rows.append(
+        ["Call bells slow at night", "Replace the pager", "RM", "31/01/2027", "In progress",
+         "Quote received", "20/11/2026", "Safe environments"]
+    )  # fmt: skip
+    own_tracker(tracker, rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "IMP-01-A1 + update 2026-11-05: Second audit done" in out
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [(u.date, u.by, u.note) for u in actions[0].updates] == [
+        (date(2026, 10, 1), "registered-manager", "First audit done"),
+        (date(2026, 11, 5), "registered-manager", "Second audit done"),
+    ]
+    assert [(u.date, u.by, u.note) for u in actions[1].updates] == [
+        (date(2026, 11, 20), "registered-manager", "Quote received")
+    ]
+    after = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == after

@@ -110,6 +110,7 @@ class Row:
     deadline_warning: str = ""  # how a deadline that reads two ways was read, when unsettled
     owner_role: str = ""  # the role the importer read the owner as, for a new action
     undated: str = ""  # what a tracker's deadline cell said when it gave no date ("TBC")
+    progress_date: date | None = None  # the date of the progress cell, from a column of its own
 
     @property
     def where(self) -> str:
@@ -126,6 +127,7 @@ class Wanted:
     updates: tuple[tuple[date, str], ...]
     evidence: tuple[str, ...]
     notes: tuple[str, ...]  # evidence-of-completion text that names no evidence entry
+    by_owner: bool = False  # the updates are the owner's, dated by a progress-date column
 
 
 def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str]]:
@@ -369,6 +371,7 @@ def rows_from_cells(
                 label=label,
                 deadline_warning=warning or "",
                 owner_role=str(cells.get("owner_role") or ""),
+                progress_date=dates.read(cells.get("progress_date"))[0],
                 undated=str(cells.get("undated") or ""),
             )
         )
@@ -391,6 +394,7 @@ class NewAction:
     updates: list[tuple[date, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     undated: str = ""  # what the tracker's deadline said when it gave no date ("TBC")
+    by: dict[tuple[date, str], str] = field(default_factory=dict)  # an update -> its author
 
 
 @dataclass
@@ -557,6 +561,11 @@ class _Planner:
                 left = re.sub(re.escape(eid), " ", left, flags=re.IGNORECASE)
             if re.search(r"\w", left):
                 notes.append(part)
+        if row.progress_date is not None and row.progress.strip():
+            # Dated by a progress-date column, the cell is one update by the owner, as the
+            # first import reads it.
+            update = (row.progress_date, _squash(row.progress))
+            return Wanted(status, row.deadline, (update,), tuple(ids), tuple(notes), True)
         updates = read_updates(row.progress, self.today, self.dates)
         return Wanted(status, row.deadline, tuple(updates), tuple(ids), tuple(notes))
 
@@ -757,6 +766,7 @@ def plan(
                 _unique([*wanted.updates, *notes]),
                 list(wanted.evidence),
                 row.undated if wanted.due is None else "",
+                {u: owner for u in wanted.updates} if wanted.by_owner else {},
             )
             change.new_actions.append(new)
             changes[concern.id] = change
@@ -783,6 +793,8 @@ def plan(
                 continue  # a note with no date that an earlier import kept in the body
             have.add((day, _squash(note)))
             edit.updates.append((day, note))
+            if wanted.by_owner:
+                edit.by[(day, note)] = action.owner
             change.updates.append((action.id, day, note))
         cited = [*action.evidence, *(action.closure.evidence if action.closure else [])]
         described = {
@@ -850,6 +862,7 @@ class _ActionEdit:
     extension: date | None = None
     updates: list[tuple[date, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    by: dict[tuple[date, str], str] = field(default_factory=dict)  # an update -> its author
 
     @property
     def changed(self) -> bool:
@@ -1089,8 +1102,8 @@ def _decode(raw: bytes) -> tuple[str, str, str]:
     return text, bom, newline
 
 
-def _update(day: date, note: str) -> Pairs:
-    return [("date", day), ("note", note)]
+def _update(day: date, note: str, by: str | None = None) -> Pairs:
+    return [("date", day), ("by", by), ("note", note)] if by else [("date", day), ("note", note)]
 
 
 def _rewrite(
@@ -1131,7 +1144,7 @@ def _rewrite(
             editor.append(node, "extensions", [item], ("updates", "evidence", "closure"), offset)
             data["extensions"] = [*(data.get("extensions") or []), dict(item)]
         if edit.updates:
-            made = [_update(day, note) for day, note in edit.updates]
+            made = [_update(day, note, edit.by.get((day, note))) for day, note in edit.updates]
             editor.append(node, "updates", list(made), ("evidence", "closure"), offset)
             data["updates"] = [*(data.get("updates") or []), *(dict(u) for u in made)]
         if edit.evidence:
@@ -1166,7 +1179,8 @@ def _new_action(action: NewAction) -> Pairs:
         ("status", action.status),
     ]
     if action.updates:
-        item.append(("updates", [_update(day, note) for day, note in action.updates]))
+        updates = [_update(day, note, action.by.get((day, note))) for day, note in action.updates]
+        item.append(("updates", updates))
     if action.evidence:
         item.append(("evidence", list(action.evidence)))
     return item
