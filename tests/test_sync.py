@@ -1224,3 +1224,41 @@ def test_a_progress_date_column_dates_the_updates_of_a_tracker_imported_again(
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, out + err
     assert snapshot(root) == after
+
+
+def test_the_first_date_for_an_action_imported_with_none_is_its_due_date_not_an_extension(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "TBC", "Not started",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    record = next((root / "concerns" / "imported").glob("imp-01-*.md"))
+    before = record.read_text("utf-8")
+    comment = (
+        f"due: {TODAY.isoformat()}  # the tracker gives no date ('TBC'): set the real due date"
+    )
+    assert comment in before
+
+    rows[0][3] = "28/02/2027"
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "(an extension" not in out
+    assert f"IMP-01-A1 due: {TODAY.isoformat()} \u2192 2027-02-28 (the first date" in out
+    after = record.read_text("utf-8")
+    assert after == before.replace(comment, "due: 2027-02-28")
+    action = load(root).portfolio.concerns["IMP-01"].actions[0]
+    assert (action.due, action.extensions) == (date(2027, 2, 28), [])
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+
+    rows[0][3] = "31/03/2027"  # a date moved after that is an extension, as ever
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "due: 2027-02-28 \u2192 2027-03-31 (an extension" in out

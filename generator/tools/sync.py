@@ -775,7 +775,24 @@ def plan(
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
-        if wanted.due and wanted.due != action.current_due:
+        if (
+            wanted.due
+            and wanted.due != action.current_due
+            and not action.extensions
+            and action.id in _undated(record.path)
+        ):
+            # The import day was never an agreed deadline: the tracker's first date is the due
+            # date, not an extension, and the comment asking for it goes.
+            edit.due = wanted.due
+            change.fields.append(
+                (
+                    action.id,
+                    "due",
+                    action.due.isoformat(),
+                    f"{wanted.due.isoformat()} (the first date the tracker gives: no extension)",
+                )
+            )
+        elif wanted.due and wanted.due != action.current_due:
             edit.extension = wanted.due
             change.extensions.append((action.id, action.current_due, wanted.due))
             if row.deadline_warning:
@@ -863,10 +880,11 @@ class _ActionEdit:
     updates: list[tuple[date, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     by: dict[tuple[date, str], str] = field(default_factory=dict)  # an update -> its author
+    due: date | None = None  # the first date for an action imported with none
 
     @property
     def changed(self) -> bool:
-        return bool(self.status or self.extension or self.updates or self.evidence)
+        return bool(self.status or self.extension or self.updates or self.evidence or self.due)
 
 
 # --- rewriting a record's front matter -------------------------------------------------------
@@ -1139,6 +1157,15 @@ def _rewrite(
         if edit.status:
             editor.set_scalar(node, "status", edit.status, after="due")
             data["status"] = edit.status
+        if edit.due:
+            due = _get(node, "due")
+            assert due is not None and isinstance(due[1], ScalarNode)
+            after = due[1].end_mark.index
+            rest = editor.front[after : editor.line_end(after)]
+            if UNDATED_COMMENT.match(rest):  # the comment asking for the date goes with it
+                editor.splice(after, after + len(rest), "")
+            editor.splice(due[1].start_mark.index, after, edit.due.isoformat())
+            data["due"] = edit.due
         if edit.extension:
             item = [("to", edit.extension), ("date", edit.today)]
             editor.append(node, "extensions", [item], ("updates", "evidence", "closure"), offset)
@@ -1168,6 +1195,34 @@ def _rewrite(
     new_front = editor.result()
     _check(path, new_front, expected)
     return (bom + text[:start] + new_front + text[end:]).encode("utf-8")
+
+
+#: The comment the import writes on the due date of an action its tracker gave no date.
+UNDATED_COMMENT = re.compile(r"\s*#\s*the tracker gives no date\b.*$")
+
+
+def _undated(path: Path) -> set[str]:
+    """The actions of the record at ``path`` whose due date is the import day, as the comment
+    the import wrote on it says (the tracker gave no date, "TBC")."""
+    text, _, _ = _decode(path.read_bytes())
+    start, end = front_span(path, text)
+    front = text[start:end]
+    root = YAML().compose(front)
+    found: set[str] = set()
+    actions = _get(root, "actions") if isinstance(root, MappingNode) else None
+    if actions is None or not isinstance(actions[1], SequenceNode):
+        return found
+    for item in actions[1].value:
+        if not isinstance(item, MappingNode):
+            continue
+        ident, due = _get(item, "id"), _get(item, "due")
+        if ident is None or due is None:
+            continue
+        at = due[1].end_mark.index
+        stop = front.find("\n", at)
+        if UNDATED_COMMENT.match(front[at : stop if stop >= 0 else len(front)].rstrip("\r")):
+            found.add(str(ident[1].value))
+    return found
 
 
 def _new_action(action: NewAction) -> Pairs:
