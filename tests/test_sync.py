@@ -21,6 +21,7 @@ from generator.errors import PortfolioError
 from generator.pipeline import load
 from generator.tools.importer import DateReader
 from generator.tools.sync import (
+    import_in_step,
     Row,
     check_after,
     plan,
@@ -1262,3 +1263,33 @@ def test_the_first_date_for_an_action_imported_with_none_is_its_due_date_not_an_
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0, err
     assert "due: 2027-02-28 \u2192 2027-03-31 (an extension" in out
+
+
+def test_a_deadline_in_words_left_as_it_was_reads_as_it_did_on_a_later_day(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "end of Nov", "Not started",
+         "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "Q1", "Not started",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    first = date(2026, 12, 2)
+    report, _ = import_in_step(root, tracker, None, first, dry_run=False)
+    assert report.dates == [
+        "row 2: 'end of Nov' read as 30 November 2026",
+        "row 3: 'Q1' read as 31 March 2027",
+    ]
+    imported = snapshot(root)
+    # Half a year on, "end of Nov" is nearer November 2027: left as it was, it is the date the
+    # first import read all the same.
+    _, kept = import_in_step(root, tracker, None, date(2027, 6, 1), dry_run=False)
+    assert not kept.records, kept.lines()
+    assert snapshot(root) == imported
+    rows[0][3] = "end of Jan"  # changed words are read afresh, as ever
+    own_tracker(tracker, rows)
+    _, kept = import_in_step(root, tracker, None, date(2027, 6, 1), dry_run=True)
+    (change,) = kept.records
+    assert change.extensions == [("IMP-01-A1", date(2026, 11, 30), date(2027, 1, 31))]

@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -111,6 +111,7 @@ class Row:
     owner_role: str = ""  # the role the importer read the owner as, for a new action
     undated: str = ""  # what a tracker's deadline cell said when it gave no date ("TBC")
     progress_date: date | None = None  # the date of the progress cell, from a column of its own
+    vague: str = ""  # a deadline in words ("end of March"), read by the import's rule
 
     @property
     def where(self) -> str:
@@ -372,6 +373,7 @@ def rows_from_cells(
                 deadline_warning=warning or "",
                 owner_role=str(cells.get("owner_role") or ""),
                 progress_date=dates.read(cells.get("progress_date"))[0],
+                vague=str(cells.get("vague") or ""),
                 undated=str(cells.get("undated") or ""),
             )
         )
@@ -772,6 +774,13 @@ def plan(
             changes[concern.id] = change
             continue
         edit = _ActionEdit(action, today)
+        if row.vague and wanted.due and wanted.due != action.current_due:
+            # Words read relative to the import day: unchanged, they read as they did when the
+            # date recorded was read from them, whatever the day now.
+            for known in (action.current_due, action.due):
+                if vague_date(row.vague, known, planner.dates.order) == known:
+                    wanted = replace(wanted, due=action.current_due)
+                    break
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
