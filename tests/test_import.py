@@ -579,7 +579,7 @@ def test_of_two_deadline_columns_the_visible_and_revised_one_is_read(
     sheet.column_dimensions["D"].hidden = True
     tracker = tmp_path / "hidden.xlsx"
     book.save(tracker)
-    code, out, err = run_import(root, tracker, "--dry-run")
+    code, _, err = run_import(root, tracker, "--dry-run")
     assert code == 0, err
     assert (
         "the columns 'Revised target date' (hidden), 'Target date' could each be the deadline: "
@@ -588,7 +588,7 @@ def test_of_two_deadline_columns_the_visible_and_revised_one_is_read(
     sheet.column_dimensions["D"].hidden = False  # both visible: the revised one is read
     sheet["E1"] = "Original target date"
     book.save(tracker)
-    code, out, err = run_import(root, tracker)
+    code, _, err = run_import(root, tracker)
     assert code == 0, err
     assert "read 'Revised target date', as the latest by its name" in err
     assert dues_of(root) == ["2027-01-31"]
@@ -636,7 +636,7 @@ def test_two_columns_nothing_tells_apart_are_named_and_the_first_read(
         "Call bells slow at night,Night call bell audit,31/12/2026,31/01/2027,Safe environments\n",
         encoding="utf-8",
     )
-    code, out, err = run_import(root, tracker)
+    code, _, err = run_import(root, tracker)
     assert code == 0, err
     assert (
         "the columns 'Deadline', 'Target date' could each be the deadline: read 'Deadline', the "

@@ -21,9 +21,9 @@ from generator.errors import PortfolioError
 from generator.pipeline import load
 from generator.tools.importer import DateReader
 from generator.tools.sync import (
-    import_in_step,
     Row,
     check_after,
+    import_in_step,
     plan,
     read_status,
     read_updates,
