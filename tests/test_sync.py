@@ -1293,3 +1293,29 @@ def test_a_deadline_in_words_left_as_it_was_reads_as_it_did_on_a_later_day(
     _, kept = import_in_step(root, tracker, None, date(2027, 6, 1), dry_run=True)
     (change,) = kept.records
     assert change.extensions == [("IMP-01-A1", date(2026, 11, 30), date(2027, 1, 31))]
+
+
+def test_a_finding_reworded_since_it_was_imported_is_named_with_the_concern_it_is_like(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Topical cream charts not in place", "Introduce TMAR charts", "RM", "31/01/2027",
+         "In progress", "Medicines optimisation"],
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "In progress",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "warning" not in err, err
+    rows[0][0] = "Topical cream charts (TMARs) not in place"
+    rows[1][0] = "Falls not reviewed after each fall"  # a finding of its own: nothing to say
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root), "--dry-run")
+    assert code == 0, err
+    assert (
+        "warning: row 2: the finding 'Topical cream charts (TMARs) not in place' is not one "
+        "imported before, so it is a new concern, IMP-03; it reads much like IMP-01 ('Topical "
+        "cream charts not in place'): if it is that finding reworded, delete IMP-03"
+    ) in err
+    assert "row 3: the finding" not in err

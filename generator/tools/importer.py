@@ -1707,6 +1707,15 @@ def import_tracker(
             number += 1
         cid = f"{prefix}-{number:02d}"
         taken.add(cid)
+        like = difflib.get_close_matches(normalised(finding), list(known), n=1, cutoff=0.8)
+        if like:  # a finding reworded in the tracker since it was imported, perhaps
+            was = portfolio.concerns[known[like[0]]]
+            report.warnings.append(
+                f"{where}: the finding {_title(finding)!r} is not one imported before, so it is "
+                f"a new concern, {cid}; it reads much like {was.id} ({_title(was.baseline)!r}): "
+                f"if it is that finding reworded, delete {cid}, write the finding's words in the "
+                f"tracker as they were (or as the baseline of {was.id}) and import again"
+            )
         comments: dict[tuple[str, str], str] = {}
         if guess is not None:
             for ranked in guess.chosen:
