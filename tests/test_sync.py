@@ -1319,3 +1319,27 @@ def test_a_finding_reworded_since_it_was_imported_is_named_with_the_concern_it_i
         "cream charts not in place'): if it is that finding reworded, delete IMP-03"
     ) in err
     assert "row 3: the finding" not in err
+
+
+def test_a_date_read_two_ways_when_the_tracker_comes_back_is_remembered_as_read(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "2027-01-31", "In progress",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert load(root).portfolio.settings.tracker_date_order is None  # nothing to settle yet
+    rows[0][3] = "04/05/2027"
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "'04/05/2027' read as 04 May 2027 (day/month)" in err
+    assert "IMP-01-A1 due: 2027-01-31 \u2192 2027-05-04" in out
+    assert "portfolio.yaml now says so (tracker_date_order: dmy)" in out
+    assert load(root).portfolio.settings.tracker_date_order == "dmy"
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out and "day/month" not in err, out + err
