@@ -785,7 +785,7 @@ def cell_lines(text: str) -> str:
 #: Words of a header that make its column the one to read when two columns could be one field
 #: ("Revised target date" over "Original target date"), and those that make it the other.
 LATER = {"revised", "new", "current", "latest", "updated", "amended", "extended", "agreed"}
-EARLIER = {"original", "initial", "old", "first", "previous", "planned"}
+EARLIER = {"original", "initial", "old", "first", "previous"}
 
 
 def match_headers(
