@@ -1124,6 +1124,10 @@ def test_rows_imported_again_follow_the_rules_of_the_first_import(
         ["Call bells slow at night", "Provider visit to check", "Nominated Individual", "TBC",
          "Not started", "Safe environments"]
     )  # fmt: skip
+    rows.append(
+        ["Call bells slow at night", "Call bell spot check", "RM", "Monthly", "Not started",
+         "Safe environments"]
+    )  # fmt: skip
     own_tracker(tracker, rows)
     code, out, err = run("import", str(tracker), str(root), "--dry-run")
     assert code == 0 and "IMP-01-A2" in out, err
@@ -1136,9 +1140,11 @@ def test_rows_imported_again_follow_the_rules_of_the_first_import(
     )
     assert "the tracker gives no date ('TBC')" in out
     p = load(root).portfolio
-    new = p.concerns["IMP-01"].actions[-1]
+    new = p.concerns["IMP-01"].actions[1]
     assert (new.id, new.owner, new.due) == ("IMP-01-A2", "nominated-individual", TODAY)
     assert p.settings.roles["nominated-individual"].title == "Nominated Individual"
+    spot = p.concerns["IMP-01"].actions[-1]
+    assert (spot.title, spot.due, spot.cadence) == ("Call bell spot check", TODAY, "monthly")
     record = next((root / "concerns" / "imported").glob("imp-01-*.md")).read_text("utf-8")
     assert "  # the tracker gives no date ('TBC'): set the real due date" in record
     after = snapshot(root)
@@ -1306,12 +1312,12 @@ def test_a_finding_reworded_since_it_was_imported_is_named_with_the_concern_it_i
          "Safe environments"],
     ]  # fmt: skip
     tracker = own_tracker(tmp_path / "tracker.csv", rows)
-    code, out, err = run("import", str(tracker), str(root))
+    code, _, err = run("import", str(tracker), str(root))
     assert code == 0 and "warning" not in err, err
     rows[0][0] = "Topical cream charts (TMARs) not in place"
     rows[1][0] = "Falls not reviewed after each fall"  # a finding of its own: nothing to say
     own_tracker(tracker, rows)
-    code, out, err = run("import", str(tracker), str(root), "--dry-run")
+    code, _, err = run("import", str(tracker), str(root), "--dry-run")
     assert code == 0, err
     assert (
         "warning: row 2: the finding 'Topical cream charts (TMARs) not in place' is not one "

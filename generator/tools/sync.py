@@ -112,6 +112,7 @@ class Row:
     undated: str = ""  # what a tracker's deadline cell said when it gave no date ("TBC")
     progress_date: date | None = None  # the date of the progress cell, from a column of its own
     vague: str = ""  # a deadline in words ("end of March"), read by the import's rule
+    cadence: str = ""  # how often an action is done, when the deadline said so ("monthly")
 
     @property
     def where(self) -> str:
@@ -374,6 +375,7 @@ def rows_from_cells(
                 owner_role=str(cells.get("owner_role") or ""),
                 progress_date=dates.read(cells.get("progress_date"))[0],
                 vague=str(cells.get("vague") or ""),
+                cadence=str(cells.get("cadence") or ""),
                 undated=str(cells.get("undated") or ""),
             )
         )
@@ -397,6 +399,7 @@ class NewAction:
     evidence: list[str] = field(default_factory=list)
     undated: str = ""  # what the tracker's deadline said when it gave no date ("TBC")
     by: dict[tuple[date, str], str] = field(default_factory=dict)  # an update -> its author
+    cadence: str = ""
 
 
 @dataclass
@@ -769,6 +772,7 @@ def plan(
                 list(wanted.evidence),
                 row.undated if wanted.due is None else "",
                 {u: owner for u in wanted.updates} if wanted.by_owner else {},
+                row.cadence if wanted.due is None else "",
             )
             change.new_actions.append(new)
             changes[concern.id] = change
@@ -1242,6 +1246,8 @@ def _new_action(action: NewAction) -> Pairs:
         ("due", _Noted(action.due, undated_note(action.undated)) if action.undated else action.due),
         ("status", action.status),
     ]
+    if action.cadence:
+        item.append(("cadence", action.cadence))
     if action.updates:
         updates = [_update(day, note, action.by.get((day, note))) for day, note in action.updates]
         item.append(("updates", updates))
