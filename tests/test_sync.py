@@ -1349,3 +1349,29 @@ def test_a_date_read_two_ways_when_the_tracker_comes_back_is_remembered_as_read(
     assert load(root).portfolio.settings.tracker_date_order == "dmy"
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out and "day/month" not in err, out + err
+
+
+def test_a_note_dated_at_its_start_is_the_owners_in_later_imports_as_in_the_first(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Target date", "Status", "Progress",
+              "Quality statement"]  # fmt: skip
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "In progress",
+         "01/10/2026 - first audit done", "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    rows[0][5] += "\n05/11/2026 - second audit done\nsee the audit file"
+    own_tracker(tracker, rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    updates = load(root).portfolio.concerns["IMP-01"].actions[0].updates
+    assert [(u.date, u.by, u.note) for u in updates] == [
+        (date(2026, 10, 1), "registered-manager", "first audit done"),
+        (date(2026, 11, 5), "registered-manager", "second audit done\nsee the audit file"),
+    ]
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err

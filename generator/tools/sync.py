@@ -129,7 +129,9 @@ class Wanted:
     updates: tuple[tuple[date, str], ...]
     evidence: tuple[str, ...]
     notes: tuple[str, ...]  # evidence-of-completion text that names no evidence entry
-    by_owner: bool = False  # the updates are the owner's, dated by a progress-date column
+    #: the updates that are the owner's, as the first import of a tracker of the user's own
+    #: reads them: dated by a progress-date column or at their start
+    signed: frozenset[tuple[date, str]] = frozenset()
 
 
 def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str]]:
@@ -139,6 +141,11 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
     "01/10/2026 - Audit done") starts an update of that date; lines that follow it continue its
     note. Text before the first dated line is an update dated ``today``.
     """
+    return [(day, note) for day, note, _ in dated_updates(text, today, dates)]
+
+
+def dated_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool]]:
+    """The updates of read_updates, each with whether the cell dates it (else: ``today``)."""
     found: list[tuple[date | None, list[str]]] = []
     for line in text.splitlines():
         match = _DATED.match(line)
@@ -155,7 +162,7 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
     for day, lines in found:
         note = "\n".join(part.strip() for part in lines).strip()
         if note:
-            updates.append((day or today, note))
+            updates.append((day or today, note, day is not None))
     return updates
 
 
@@ -570,9 +577,12 @@ class _Planner:
             # Dated by a progress-date column, the cell is one update by the owner, as the
             # first import reads it.
             update = (row.progress_date, _squash(row.progress))
-            return Wanted(status, row.deadline, (update,), tuple(ids), tuple(notes), True)
-        updates = read_updates(row.progress, self.today, self.dates)
-        return Wanted(status, row.deadline, tuple(updates), tuple(ids), tuple(notes))
+            signed = frozenset([update]) if self.lenient else frozenset()
+            return Wanted(status, row.deadline, (update,), tuple(ids), tuple(notes), signed)
+        found = dated_updates(row.progress, self.today, self.dates)
+        updates = tuple((day, note) for day, note, _ in found)
+        signed = frozenset((day, note) for day, note, dated in found if dated and self.lenient)
+        return Wanted(status, row.deadline, updates, tuple(ids), tuple(notes), signed)
 
     def evidence_in(self, text: str) -> list[str]:
         found: list[str] = []
@@ -771,7 +781,7 @@ def plan(
                 _unique([*wanted.updates, *notes]),
                 list(wanted.evidence),
                 row.undated if wanted.due is None else "",
-                {u: owner for u in wanted.updates} if wanted.by_owner else {},
+                dict.fromkeys(wanted.signed, owner),
                 row.cadence if wanted.due is None else "",
             )
             change.new_actions.append(new)
@@ -823,7 +833,7 @@ def plan(
                 continue  # a note with no date that an earlier import kept in the body
             have.add((day, _squash(note)))
             edit.updates.append((day, note))
-            if wanted.by_owner:
+            if (day, note) in wanted.signed:
                 edit.by[(day, note)] = action.owner
             change.updates.append((action.id, day, note))
         cited = [*action.evidence, *(action.closure.evidence if action.closure else [])]
