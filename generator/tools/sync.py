@@ -753,6 +753,13 @@ def plan(
     changes: dict[str, RecordChange] = {}
     edits: dict[str, list[_ActionEdit]] = {}
     taken = set(portfolio.sources) | set(portfolio.actions)
+    undated: dict[str, set[str]] = {}  # concern id -> its actions imported with no date
+
+    def undated_of(concern: str, path: Path) -> set[str]:
+        if concern not in undated:
+            undated[concern] = _undated(path)
+        return undated[concern]
+
     for target in targets.values():
         wanted = planner.agreed(target)
         if wanted is None:
@@ -802,7 +809,7 @@ def plan(
             wanted.due
             and wanted.due != action.current_due
             and not action.extensions
-            and action.id in _undated(record.path)
+            and action.id in undated_of(concern.id, record.path)
         ):
             # The import day was never an agreed deadline: the tracker's first date is the due
             # date, not an extension, and the comment asking for it goes.
