@@ -1375,3 +1375,57 @@ def test_a_note_dated_at_its_start_is_the_owners_in_later_imports_as_in_the_firs
     ]
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, out + err
+
+
+#: Status cells that say the work is not finished, as managers type them, and what they mean.
+UNFINISHED = [
+    ("Completed but not signed off", "completed"),
+    ("Not closed - awaiting evidence", "in-progress"),
+    ("To be completed", "planned"),
+    ("In progress - not yet complete", "in-progress"),
+    ("Complete - awaiting sign off", "completed"),
+    ("Done, pending sign-off by RM", "completed"),
+    ("Yet to start", "planned"),
+    ("Ongoing - not complete until re-audit done", "in-progress"),
+    ("Closed? Not complete", "planned"),
+    ("Awaiting closure", "in-progress"),
+    ("Not yet fully completed", "planned"),
+    ("To be closed at next governance meeting", "in-progress"),
+    ("Not signed off", "in-progress"),
+    ("Pending completion", "planned"),
+]
+
+
+@pytest.mark.parametrize(("typed", "meant"), UNFINISHED)
+def test_a_status_saying_the_work_is_unfinished_is_never_read_as_finished(
+    typed: str, meant: str
+) -> None:
+    assert read_status(typed) == meant
+
+
+def test_unfinished_statuses_never_finish_an_action_first_or_later(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    first = tmp_path / "first"
+    shutil.copytree(root, first)
+    rows = [
+        ["Call bells slow at night", f"Action {n}", "RM", "31/12/2027", "In progress ",
+         "Safe environments"]
+        for n in range(len(UNFINISHED))
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    for row, (typed, _) in zip(rows, UNFINISHED, strict=True):
+        row[4] = typed
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "\u2192 closed" not in out and "\u2192 completed" in out
+    statuses = [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
+    assert statuses == [meant for _, meant in UNFINISHED]
+    code, _, err = run("import", str(tracker), str(first))
+    assert code == 0, err
+    statuses = [a.status for a in load(first).portfolio.concerns["IMP-01"].actions]
+    assert statuses == [meant for _, meant in UNFINISHED]

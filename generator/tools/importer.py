@@ -1175,13 +1175,9 @@ STATUS_WORDS = {
 }
 _TICKS = frozenset("\u2713\u2714\u2611\u2705")  # ✓ ✔ ☑ ✅
 #: Status words read loosely, in this order: a word that says the work is not done, or only part
-#: done, wins over "complete" ("Not complete", "Partially complete", "Nearly done").
+#: done, wins over "complete" ("Partially complete", "Nearly done").
 STATUS_PATTERNS = (
-    (
-        "planned",
-        r"\bnot (yet )?(started|begun|complete|completed|done|achieved|met|finished)\b|"
-        r"\b(outstanding|to do|todo|pending|scheduled)\b",
-    ),
+    ("planned", r"\b(outstanding|to do|todo|pending|scheduled)\b"),
     ("in-progress", r"\b(partially|partly|part|nearly|almost|mostly)\b"),
     ("closed", r"\b(closed|signed off|closed off)\b"),
     ("completed", r"\b(complete|completed|done|yes|achieved|finished|met)\b"),
@@ -1192,6 +1188,34 @@ STATUS_PATTERNS = (
     ),
     ("planned", r"\b(open|planned|not yet)\b"),
 )
+#: Words that say what follows them has not happened ("Not closed", "To be completed", "Awaiting
+#: sign off", "Yet to start"), and the status words they may go before, with a few words between
+#: ("Not yet fully complete"); each such word, by the stage it would mean.
+NEGATION = re.compile(
+    r"\b(?:not|never|to be|awaiting|await|awaits|waiting for|until|pending|yet to|still to|"
+    r"needs|need)\b((?: [a-z0-9]+){0,3}?) "
+    r"(signed off|sign off|signing off|sign|signed|closed off|closed|close|closure|complete|"
+    r"completed|completion|done|finished|finish|achieved|met|start|started|begun|begin)\b"
+)
+NEGATED = {
+    "started": ("start", "started", "begun", "begin"),
+    "closed": ("signed off", "sign off", "signing off", "sign", "signed", "closed off", "closed",
+               "close", "closure"),
+}  # fmt: skip
+
+
+def _negated(words: str) -> tuple[set[str], str]:
+    """The stages ``words`` says have not been reached ("started", "closed", "completed"), and
+    the words with those phrases taken out."""
+    stages: set[str] = set()
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group(2)
+        stage = next((s for s, said in NEGATED.items() if word in said), "completed")
+        stages.add(stage)
+        return " " + match.group(1) + " "
+
+    return stages, " ".join(NEGATION.sub(cut, words).split())
 
 
 def status_of(text: str) -> tuple[str | None, str]:
@@ -1218,10 +1242,17 @@ def read_status(text: str) -> str | None:
         return None
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
-    for status, pattern in STATUS_PATTERNS:
-        if re.search(pattern, words):
-            return status
-    raise ValueError(text)
+    stages, rest = _negated(words)
+    said = next((status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)), None)
+    if "started" in stages:
+        return "planned"
+    if "completed" in stages:  # "To be completed", "In progress - not yet complete"
+        return "in-progress" if said == "in-progress" else "planned"
+    if "closed" in stages:  # "Completed but not signed off"; "Not closed - awaiting evidence"
+        return "completed" if said == "completed" else (said or "in-progress")
+    if said is None:
+        raise ValueError(text)
+    return said
 
 
 def _source(text: str) -> str | None:
