@@ -643,3 +643,64 @@ def test_two_columns_nothing_tells_apart_are_named_and_the_first_read(
         "first of them; if another is meant, name it in a map file: columns: {deadline: <header>}"
     ) in err
     assert dues_of(root) == ["2026-12-31"]
+
+
+def test_an_empty_revised_cell_leaves_the_original_date_and_a_revised_one_is_its_extension(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action", "Owner", "Original target date", "Revised target date",
+                  "Status", "Quality statement"])  # fmt: skip
+    sheet.append(["Call bells slow at night", "Night call bell audit", "RM",
+                  datetime(2027, 1, 31), None, "In progress", "Safe environments"])  # fmt: skip
+    sheet.append(["Call bells slow at night", "Fix the pager", "RM", datetime(2027, 2, 28),
+                  datetime(2027, 4, 30), "In progress", "Safe environments"])  # fmt: skip
+    sheet.append(["Call bells slow at night", "Ask the supplier", "RM", "TBC",
+                  "  ", "Not started", "Safe environments"])  # fmt: skip
+    tracker = tmp_path / "revised.xlsx"
+    book.save(tracker)
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "'Original target date' in a row where it is blank" in err
+    (audit, pager, supplier) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.extensions) == (date(2027, 1, 31), [])
+    assert pager.due == date(2027, 2, 28)
+    assert [e.to for e in pager.extensions] == [date(2027, 4, 30)]
+    assert supplier.due == date.today()  # "TBC", as the first import reads it
+    imported = snapshot(root)
+    code, out, err = run_import(root, tracker)
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
+    # A new row of the tracker imported again reads its two dates alike.
+    sheet.append(["Call bells slow at night", "Replace the handsets", "RM", datetime(2027, 3, 31),
+                  datetime(2027, 5, 31), "Not started", "Safe environments"])  # fmt: skip
+    book.save(tracker)
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert (
+        "IMP-01-A4 (row 5): Replace the handsets; owner registered-manager, due 2027-03-31 "
+        "(extended to 2027-05-31)" in out
+    )
+    handsets = load(root).portfolio.concerns["IMP-01"].actions[3]
+    assert (handsets.due, handsets.current_due) == (date(2027, 3, 31), date(2027, 5, 31))
+
+
+def test_an_empty_new_timescale_leaves_the_timescale(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "timescale.csv"
+    tracker.write_text(
+        "Finding,Action,Timescale,New timescale,Quality statement\r\n"
+        "Call bells slow at night,Night call bell audit,31/12/2026,,Safe environments\r\n"
+        "Call bells slow at night,Fix the pager,31/12/2026,31/03/2027,Safe environments\r\n",
+        encoding="cp1252",
+    )
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    (audit, pager) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.current_due) == (date(2026, 12, 31), date(2026, 12, 31))
+    assert (pager.due, pager.current_due) == (date(2026, 12, 31), date(2027, 3, 31))

@@ -784,6 +784,8 @@ def cell_lines(text: str) -> str:
 
 #: Words of a header that make its column the one to read when two columns could be one field
 #: ("Revised target date" over "Original target date"), and those that make it the other.
+#: The field of the original deadline column, when a revised one is read as the deadline.
+ORIGINAL = "original_deadline"
 LATER = {"revised", "new", "current", "latest", "updated", "amended", "extended", "agreed"}
 EARLIER = {"original", "initial", "old", "first", "previous"}
 
@@ -830,6 +832,13 @@ def match_headers(
     for name, indexes in candidates.items():
         best = max(indexes, key=preferred)  # the first of the best
         found[name] = best
+        if name == "deadline" and best not in hidden:
+            # "Original" beside "Revised": the original is read in a row whose revised cell
+            # is blank, and is the due date of a row where both hold dates (the revised one
+            # then its extension).
+            rest = [i for i in indexes if i != best and i not in hidden]
+            if rest and preferred(best)[1] > preferred(max(rest, key=preferred))[1]:
+                found[ORIGINAL] = max(rest, key=preferred)
         if len(indexes) > 1 and notes is not None:
             named = ", ".join(
                 repr(_cell(row[i])) + (" (hidden)" if i in hidden else "") for i in indexes
@@ -846,6 +855,11 @@ def match_headers(
                     else "latest by its name"
                 )
             )
+            if name == "deadline" and ORIGINAL in found:
+                why += (
+                    f"; {_cell(row[found[ORIGINAL]])!r} in a row where it is blank, and as the "
+                    "due date where both hold dates that differ (the other its extension)"
+                )
             notes.append(
                 f"the columns {named} could each be the {name.replace('_', ' ')}: read "
                 f"{_cell(row[best])!r}, {why}"
@@ -854,7 +868,7 @@ def match_headers(
 
 
 #: The columns of a tracker that hold dates: all of them settle which way 04/05/2026 is read.
-DATE_COLUMNS = ("deadline", "raised", "progress_date")
+DATE_COLUMNS = ("deadline", "original_deadline", "raised", "progress_date")
 
 
 def settle_order(
@@ -1583,6 +1597,12 @@ def import_tracker(
     notes: list[str] = []
     columns = match_headers(header, overrides, table.hidden_columns, notes)
     report.warnings.extend(notes)
+    revised_reason = (
+        f"the tracker's {_cell(header[columns['deadline']])!r} column, beside its "
+        f"{_cell(header[columns[ORIGINAL]])!r} one"
+        if ORIGINAL in columns
+        else ""
+    )
     headers = ", ".join(_cell(c) for c in header if _cell(c))
     for needed in ("finding", "action", "deadline"):
         if needed not in columns:
@@ -1671,6 +1691,15 @@ def import_tracker(
         kept_as = known.get(normalised(finding))
         raw_due = cells.get("deadline")
         due, warning = dates.read(raw_due)
+        revised: date | None = None  # a revised date beside the original, which stays the due
+        if ORIGINAL in cells:
+            said = normalised(_cell(raw_due))
+            original, first_warning = dates.read(cells[ORIGINAL])
+            if due is None and (not said or UNDATED.fullmatch(said)) and _cell(cells[ORIGINAL]):
+                raw_due, due, warning = cells[ORIGINAL], original, first_warning
+            elif due is not None and original is not None and original != due:
+                revised, due = due, original
+                warning = "; ".join(w for w in (first_warning, warning) if w) or None
         due_text = _cell(raw_due)
         cells["undated"] = None
         if due is None and normalised(due_text) and not UNDATED.fullmatch(normalised(due_text)):
@@ -1692,7 +1721,9 @@ def import_tracker(
                 cells["cadence"] = cadence
             due = None if kept_as else today
         if kept_as:
-            cells["deadline"] = due
+            cells["deadline"] = revised or due  # the date an action's current due is now
+            cells["original_due"] = due if revised else None
+            cells["revision"] = revised_reason
             cells["deadline_warning"] = warning
             cells["owner_role"] = kept_owner(kept_as, cells, offset)
             report.existing.setdefault(kept_as, []).append((offset, cells))
@@ -1700,6 +1731,7 @@ def import_tracker(
         if warning:
             report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
+        cells["revised"] = revised
         cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
         groups.setdefault(normalised(finding), []).append((offset, cells))
 
@@ -1785,6 +1817,8 @@ def import_tracker(
             }
             if cells.get("cadence"):
                 action["cadence"] = cells["cadence"]
+            if cells.get("revised"):
+                action["extensions"] = [{"to": cells["revised"], "reason": revised_reason}]
             if cells["undated"] is not None:
                 said = cells["undated"]
                 comments[("due", aid)] = undated_note(said)

@@ -113,6 +113,10 @@ class Row:
     progress_date: date | None = None  # the date of the progress cell, from a column of its own
     vague: str = ""  # a deadline in words ("end of March"), read by the import's rule
     cadence: str = ""  # how often an action is done, when the deadline said so ("monthly")
+    #: the original date beside a revised one (``deadline``): a new action's due date, the
+    #: revised one its extension
+    original: date | None = None
+    revision: str = ""  # the columns the two dates came from, as the extension's reason
 
     @property
     def where(self) -> str:
@@ -384,6 +388,8 @@ def rows_from_cells(
                 vague=str(cells.get("vague") or ""),
                 cadence=str(cells.get("cadence") or ""),
                 undated=str(cells.get("undated") or ""),
+                original=cells.get("original_due"),
+                revision=str(cells.get("revision") or ""),
             )
         )
     return found
@@ -407,6 +413,7 @@ class NewAction:
     undated: str = ""  # what the tracker's deadline said when it gave no date ("TBC")
     by: dict[tuple[date, str], str] = field(default_factory=dict)  # an update -> its author
     cadence: str = ""
+    extension: tuple[date, str] | None = None  # a revised date beside the original, and why
 
 
 @dataclass
@@ -455,7 +462,9 @@ class RecordChange:
             rows = ", ".join(new.rows)
             out.append(
                 f"  + new action {new.id} ({rows}): {_short(new.title)}; owner {new.owner}, "
-                f"due {new.due.isoformat()}, {new.status}"
+                f"due {new.due.isoformat()}"
+                + (f" (extended to {new.extension[0].isoformat()})" if new.extension else "")
+                + f", {new.status}"
             )
             if new.undated:
                 out.append(f"    ({undated_note(new.undated)}: it is due on the import day)")
@@ -778,11 +787,12 @@ def plan(
             if row.deadline_warning:
                 report.warnings.append(f"{row.where}: {row.deadline_warning}")
             notes = [(today, EVIDENCE_NOTE + n) for n in wanted.notes]
+            revised = (due, row.revision) if row.original and due else None
             new = NewAction(
                 _fresh_id(concern, taken),
                 row.title,
                 owner,
-                due,
+                row.original or due,
                 wanted.status or "planned",
                 [r.where for r, _ in target.rows],
                 _unique([*wanted.updates, *notes]),
@@ -790,6 +800,7 @@ def plan(
                 row.undated if wanted.due is None else "",
                 dict.fromkeys(wanted.signed, owner),
                 row.cadence if wanted.due is None else "",
+                revised,
             )
             change.new_actions.append(new)
             changes[concern.id] = change
@@ -1265,6 +1276,10 @@ def _new_action(action: NewAction) -> Pairs:
     ]
     if action.cadence:
         item.append(("cadence", action.cadence))
+    if action.extension:
+        item.append(
+            ("extensions", [[("to", action.extension[0]), ("reason", action.extension[1])]])
+        )
     if action.updates:
         updates = [_update(day, note, action.by.get((day, note))) for day, note in action.updates]
         item.append(("updates", updates))
