@@ -704,3 +704,27 @@ def test_an_empty_new_timescale_leaves_the_timescale(
     (audit, pager) = load(root).portfolio.concerns["IMP-01"].actions
     assert (audit.due, audit.current_due) == (date(2026, 12, 31), date(2026, 12, 31))
     assert (pager.due, pager.current_due) == (date(2026, 12, 31), date(2027, 3, 31))
+
+
+def test_a_status_column_named_exactly_wins_over_rag_and_completed_columns(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "rag.csv"
+    tracker.write_text(
+        "\ufeffFinding,Action,Lead,Target date,Date completed,Completed (Y/N),Status,"
+        "Current RAG status,Quality statement\n"
+        "Call bells slow at night,Night call bell audit,RM,31/12/2026,15/11/2026,Y,Completed,"
+        "Red,Safe environments\n"
+        "Call bells slow at night,Fix the pager,RM,31/12/2026,,N, In progress ,Amber,"
+        "Safe environments\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "not one import knows" not in err
+    assert "read 'Status', as the one its header names" in err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [a.status for a in actions] == ["completed", "in-progress"]
+    report = next((root / "concerns" / "imported").glob("_import-report-*.md")).read_text()
+    assert "IMP-01-A1: the tracker says 'Red'" in report  # read as the RAG, and compared

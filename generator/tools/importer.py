@@ -809,25 +809,35 @@ def match_headers(
             found[wanted] = headers.index(normalised(header))
     lookup = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
     candidates: dict[str, list[int]] = {}
+    #: how closely each header names its field: 3 a synonym (but for words such as "revised"),
+    #: 2 a near spelling, 1 a synonym among other words ("Date completed")
+    quality: dict[int, int] = {}
     for index, header in enumerate(headers):
         if not header or index in found.values():
             continue
-        name = lookup.get(header)
+        plain = " ".join(w for w in header.split() if w not in LATER | EARLIER)
+        name, quality[index] = lookup.get(header) or lookup.get(plain), 3
         if name is None:
             close = difflib.get_close_matches(header, list(lookup), n=1, cutoff=0.86)
-            name = lookup[close[0]] if close else None
+            name, quality[index] = (lookup[close[0]] if close else None), 2
         if name is None:
             words = set(header.split())
-            for syn, candidate in lookup.items():
-                if len(syn) > 3 and set(syn.split()) <= words:
-                    name = candidate
-                    break
+            within = [
+                syn
+                for syn, candidate in lookup.items()
+                if len(syn) > 3
+                and set(syn.split()) <= words
+                and ("date" not in words or "date" in syn or candidate in DATE_COLUMNS)
+            ]  # a date column of another field ("Date completed") holds no status
+            longest = max(within, key=lambda syn: len(syn.split()), default=None)
+            name, quality[index] = (lookup[longest] if longest else None), 1
         if name is not None and name not in found:
             candidates.setdefault(name, []).append(index)
 
-    def preferred(index: int) -> tuple[int, int]:
+    def preferred(index: int) -> tuple[int, int, int]:
         words = set(headers[index].split())
-        return (index not in hidden, bool(words & LATER) - bool(words & EARLIER))
+        later = bool(words & LATER) - bool(words & EARLIER)
+        return (index not in hidden, quality[index], later)
 
     for name, indexes in candidates.items():
         best = max(indexes, key=preferred)  # the first of the best
@@ -837,8 +847,13 @@ def match_headers(
             # is blank, and is the due date of a row where both hold dates (the revised one
             # then its extension).
             rest = [i for i in indexes if i != best and i not in hidden]
-            if rest and preferred(best)[1] > preferred(max(rest, key=preferred))[1]:
-                found[ORIGINAL] = max(rest, key=preferred)
+            other = max(rest, key=preferred, default=None)
+            if (
+                other is not None
+                and preferred(best)[:2] == preferred(other)[:2]
+                and preferred(best)[2] > preferred(other)[2]
+            ):
+                found[ORIGINAL] = other
         if len(indexes) > 1 and notes is not None:
             named = ", ".join(
                 repr(_cell(row[i])) + (" (hidden)" if i in hidden else "") for i in indexes
@@ -853,6 +868,8 @@ def match_headers(
                     "visible one"
                     if best not in hidden and any(i in hidden for i in indexes)
                     else "latest by its name"
+                    if all(preferred(i)[1] == preferred(best)[1] for i in indexes)
+                    else "one its header names"
                 )
             )
             if name == "deadline" and ORIGINAL in found:
