@@ -728,3 +728,35 @@ def test_a_status_column_named_exactly_wins_over_rag_and_completed_columns(
     assert [a.status for a in actions] == ["completed", "in-progress"]
     report = next((root / "concerns" / "imported").glob("_import-report-*.md")).read_text()
     assert "IMP-01-A1: the tracker says 'Red'" in report  # read as the RAG, and compared
+
+
+def test_only_a_label_beside_counts_is_a_totals_row(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "totals.csv"
+    tracker.write_text(
+        "Finding,Action,Lead,Target date,Status,Quality statement\r\n"
+        "Controlled drugs register errors,Retrain nurses on CD register,RM,31/12/2026,"
+        "In progress,Medicines optimisation\r\n"
+        ",Count CD stock weekly,,31/01/2027,,\r\n"
+        "Total fluids not recorded,,,,,Safe environments\r\n"
+        ",Seniors check fluid charts daily,RM,31/01/2027,Not started,\r\n"
+        "Total actions,3,,,0 complete,\r\n"
+        "Totals,,,,,\r\n",
+        encoding="cp1252",
+    )
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert out.startswith("Imported 3 actions into 2 concerns (IMP-01, IMP-02)"), out + err
+    assert "row 6: a totals row ('Total actions'), not an action" in err
+    assert "row 7: a totals row ('Totals'), not an action" in err
+    assert "row 3" not in err and "row 5" not in err, err
+    assert "row 4: no action" in err  # a finding on a row of its own, its actions below
+    concerns = load(root).portfolio.concerns
+    assert [a.title for a in concerns["IMP-01"].actions] == [
+        "Retrain nurses on CD register",
+        "Count CD stock weekly",
+    ]
+    assert concerns["IMP-02"].baseline == "Total fluids not recorded"
+    assert [a.title for a in concerns["IMP-02"].actions] == ["Seniors check fluid charts daily"]

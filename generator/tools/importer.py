@@ -1947,18 +1947,45 @@ def import_tracker(
     return report
 
 
-TOTALS = re.compile(r"(grand |sub )?(sub ?totals?|totals?|count)( [a-z]+){0,3}( \d+)?")
-COUNT = re.compile(r"[\d.,%/ ()]+")
+#: The label of a totals row, alone in its cell: "Total", "Totals", "Total actions", "Grand total",
+#: "Count of open actions", "Total 12"; never a finding that starts with the word ("Total fluids
+#: not recorded") nor an action ("Count CD stock weekly").
+TOTALS = re.compile(
+    r"(grand |sub )?(sub ?totals?|totals?|count( of)?|number of|no of)"
+    r"( (actions?|items?|findings?|concerns?|rows?|open|closed|complete|completed|outstanding|"
+    r"overdue|in progress|done|not started|red|amber|green|blue|rag))*( \d+)?"
+)
+BARE_TOTAL = re.compile(r"(grand |sub )?(sub ?totals?|totals?)")
+#: A count beside the label: 12, 1,200, 50%, 12 (50%), or a count and a word or two (0 complete).
+NUMBER = re.compile(r"\d[\d,]*(\.\d+)?%?( \(\d+(\.\d+)?%\))?( [A-Za-z]+){0,2}")
 
 
 def _totals(row: list[Any]) -> str:
-    """The first text of a totals row ("Total", "Totals", "Total actions"), whose other cells are
-    counts, blank or formulas; "" for any other row."""
-    filled = [v for v in row if _cell(v)]
-    texts = [v for v in filled if isinstance(v, str) and not COUNT.fullmatch(v)]
-    if not texts or not TOTALS.fullmatch(normalised(texts[0])):
-        return ""
-    return _cell(texts[0]) if len({_cell(v) for v in texts}) == 1 else ""
+    """The label of a totals row ("Total", "Totals", "Total actions"): a row whose only text is
+    that label, alone in its cell, beside at least one count (not a date) or formula; a bare
+    "Total" merged across a row with nothing else counts too. "" for any other row."""
+    label = ""
+    counts = 0
+    for value in row:
+        text = _cell(value)
+        if not text:
+            continue
+        if isinstance(value, bool | date):
+            return ""  # a date beside the words is a deadline: an action, not a total
+        if isinstance(value, int | float) or text.startswith("=") or NUMBER.fullmatch(text):
+            counts += 1
+            continue
+        words = normalised(text)
+        if label and words == normalised(label):
+            continue  # the label again, as a merged cell is filled across
+        match = TOTALS.fullmatch(words)
+        if label or match is None:
+            return ""  # any other words: a finding or an action
+        label = text
+        counts += bool(match.group(6))
+    if label and (counts or BARE_TOTAL.fullmatch(normalised(label))):
+        return label
+    return ""
 
 
 def _two_row_header(
