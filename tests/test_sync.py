@@ -1429,3 +1429,44 @@ def test_unfinished_statuses_never_finish_an_action_first_or_later(
     assert code == 0, err
     statuses = [a.status for a in load(first).portfolio.concerns["IMP-01"].actions]
     assert statuses == [meant for _, meant in UNFINISHED]
+
+
+def test_rows_with_one_action_text_are_matched_by_due_date_or_status_never_by_place(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    done = ["Call bells slow at night", "Call bell audit", "RM", "31/12/2026", "Completed",
+            "Safe environments"]  # fmt: skip
+    next_one = ["Call bells slow at night", "Call bell audit ", "RM", "31/03/2027",
+                "Not started", "Safe environments"]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", [done, next_one])
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    imported = snapshot(root)
+    for rows in ([next_one, done], [next_one]):  # swapped; the done one tidied away
+        own_tracker(tracker, rows)
+        code, out, err = run("import", str(tracker), str(root))
+        assert code == 0 and "in step already" in out, out + err
+        assert snapshot(root) == imported
+    # Both moved on, to dates and a status that fit either: neither is guessed at.
+    own_tracker(tracker, [[*done[:3], "30/04/2027", "In progress", done[5]],
+                          [*next_one[:3], "31/05/2027", "In progress", done[5]]])  # fmt: skip
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert (
+        "row 2, row 3: each could be more than one of IMP-01's actions 'Call bell audit' "
+        "(IMP-01-A1, IMP-01-A2)"
+    ) in err
+    assert snapshot(root) == imported
+    # A third row with the text and a date of its own is a new action; the others are theirs.
+    third = ["Call bells slow at night", "Call bell audit", "Deputy manager", "30/06/2027",
+             "In progress", "Safe environments"]  # fmt: skip
+    own_tracker(tracker, [third, next_one, [*done[:4], "Closed", *done[5:]]])
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [(a.id, a.current_due, a.status) for a in actions] == [
+        ("IMP-01-A1", date(2026, 12, 31), "closed"),
+        ("IMP-01-A2", date(2027, 3, 31), "planned"),
+        ("IMP-01-A3", date(2027, 6, 30), "in-progress"),
+    ]

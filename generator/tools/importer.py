@@ -20,8 +20,7 @@ import difflib
 import io
 import json
 import re
-from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -1648,21 +1647,12 @@ def import_tracker(
     carried: dict[str, Any] = {}
     section: str | None = None
     known = {normalised(c.baseline): c.id for c in portfolio.concerns.values()}
-    # The actions of each concern kept in step, by their text, not yet matched to a row: the
-    # n-th row with a text is the n-th action with it, as generator.tools.sync matches them.
-    unmatched = {
-        c.id: Counter(normalised(a.title) for a in c.actions) for c in portfolio.concerns.values()
-    }
 
     def kept_owner(concern: str, cells: dict[str, Any], offset: str) -> str | None:
-        """The role owning a row of a concern kept in step: for a row that becomes a new
-        action, its owner read as the first import reads owners (a new role added as it
-        adds one), the concern's owner when it names none; None for a row of an action that
-        is there already (import does not change owners)."""
-        key = normalised(_cell(cells.get("action")))
-        if unmatched[concern][key] > 0:
-            unmatched[concern][key] -= 1
-            return None
+        """The role owning a row of a concern kept in step that becomes a new action: its
+        owner read as the first import reads owners (a new role added as it adds one), the
+        concern's owner when it names none. (A row of an action that is there already has
+        none: import does not change owners.)"""
         owner_text = _cell(cells.get("owner"))
         if not owner_text or not _names_owner(owner_text):
             return portfolio.concerns[concern].owner
@@ -1742,7 +1732,7 @@ def import_tracker(
             cells["original_due"] = due if revised else None
             cells["revision"] = revised_reason
             cells["deadline_warning"] = warning
-            cells["owner_role"] = kept_owner(kept_as, cells, offset)
+            cells["owner_role"] = None  # for a row that becomes a new action: below
             report.existing.setdefault(kept_as, []).append((offset, cells))
             continue
         if warning:
@@ -1751,6 +1741,30 @@ def import_tracker(
         cells["revised"] = revised
         cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
         groups.setdefault(normalised(finding), []).append((offset, cells))
+
+    # Rows of a concern kept in step that become new actions, matched to its actions as
+    # generator.tools.sync matches them: they own a role, a new one added as the import adds one.
+    for kept_as, kept_rows in report.existing.items():
+        actions = portfolio.concerns[kept_as].actions
+        by_text: dict[str, list[int]] = {}
+        for at, (_, cells) in enumerate(kept_rows):
+            by_text.setdefault(normalised(_cell(cells.get("action"))), []).append(at)
+        for key, ats in by_text.items():
+            same = [a for a in actions if normalised(a.title) == key]
+            facts = [
+                RowFacts(
+                    kept_rows[at][1]["deadline"],
+                    str(kept_rows[at][1].get("vague") or ""),
+                    kept_rows[at][1].get("original_due"),
+                    status_of(_cell(kept_rows[at][1].get("status")))[0],
+                )
+                for at in ats
+            ]
+            matched, unsure = pair_rows(facts, same, dates.order)
+            for n, at in enumerate(ats):
+                if n not in matched and n not in unsure:
+                    offset, cells = kept_rows[at]
+                    cells["owner_role"] = kept_owner(kept_as, cells, offset)
 
     prefix = str(mapping.get("id_prefix", "IMP"))
     taken = set(portfolio.sources)
@@ -1950,6 +1964,69 @@ def import_tracker(
 #: The label of a totals row, alone in its cell: "Total", "Totals", "Total actions", "Grand total",
 #: "Count of open actions", "Total 12"; never a finding that starts with the word ("Total fluids
 #: not recorded") nor an action ("Count CD stock weekly").
+@dataclass(frozen=True)
+class RowFacts:
+    """What a row of a tracker imported again says that tells apart actions with one text."""
+
+    due: date | None
+    vague: str  # a deadline in words ("end of Nov"), as the tracker has it
+    original: date | None  # the original date beside a revised one (``due``)
+    status: str | None
+
+
+def _fits_due(row: RowFacts, action: Action, order: str | None) -> bool:
+    if row.due is None:
+        return False
+    if row.due in (action.current_due, action.due) or row.original == action.due:
+        return True
+    # words unchanged read as they read when the date recorded was read from them
+    return bool(row.vague) and vague_date(row.vague, action.current_due, order) == (
+        action.current_due
+    )
+
+
+def pair_rows(
+    rows: Sequence[RowFacts], actions: Sequence[Action], order: str | None
+) -> tuple[dict[int, int], list[int]]:
+    """Which of the ``actions`` of a concern that share a text each of the ``rows`` with that
+    text edits: {row: action}, by the index of each, and the rows that could each be more than
+    one of the actions left over (to be warned about, their actions left as they are). A row
+    in neither is a new action.
+
+    A row is an action whose due date (else, status) is the row's, when no other row or action
+    left is; one row left and one action left are each other; rows left that every action left
+    fits alike, as many as the actions, are taken in order.
+    """
+    matched: dict[int, int] = {}
+    free = list(range(len(actions)))
+
+    def fits_due(r: int, a: int) -> bool:
+        return _fits_due(rows[r], actions[a], order)
+
+    def fits_status(r: int, a: int) -> bool:
+        return rows[r].status is not None and rows[r].status == actions[a].status
+
+    for fits in (fits_due, fits_status):
+        changed = True
+        while changed:
+            changed = False
+            for r in [r for r in range(len(rows)) if r not in matched]:
+                could = [a for a in free if fits(r, a)]
+                rivals = [o for o in range(len(rows)) if o not in matched]
+                if len(could) == 1 and sum(fits(o, could[0]) for o in rivals) == 1:
+                    matched[r] = could[0]
+                    free.remove(could[0])
+                    changed = True
+    rest = [r for r in range(len(rows)) if r not in matched]
+    if not free or not rest:
+        return matched, []
+    alike = all(fits_due(r, a) and fits_status(r, a) for r in rest for a in free)
+    if (len(rest) == 1 and len(free) == 1) or (alike and len(rest) == len(free)):
+        matched.update(zip(rest, free, strict=True))
+        return matched, []
+    return matched, rest
+
+
 TOTALS = re.compile(
     r"(grand |sub )?(sub ?totals?|totals?|count( of)?|number of|no of)"
     r"( (actions?|items?|findings?|concerns?|rows?|open|closed|complete|completed|outstanding|"

@@ -46,12 +46,14 @@ from generator.tools.importer import (
     DateReader,
     ImportReport,
     OwnerRoles,
+    RowFacts,
     cell_lines,
     cell_text,
     import_tracker,
     normalised,
     not_a_workbook,
     note_date,
+    pair_rows,
     read_dates,
     read_status,
     read_table,
@@ -655,14 +657,13 @@ class _Planner:
     def targets(self, rows: Sequence[Row], by_title: bool) -> dict[str, _Target]:
         """The rows grouped by the action they edit (new actions by concern and title)."""
         targets: dict[str, _Target] = {}
-        seen: dict[tuple[str, str], int] = {}  # rows read so far by concern and action text
         self.lenient = by_title
+        placed: list[tuple[Row, Concern, Action | None]] = []
+        by_text: dict[tuple[str, str], list[int]] = {}  # rows with no id, by concern and text
         for index, row in enumerate(rows):
             if not row.title and not row.action_id:
                 self.problem(row, "no action: write what will be done in the Action column")
                 continue
-            concern: Concern | None
-            action: Action | None = None
             if row.action_id and not by_title:
                 found = self.p.actions.get(row.action_id)
                 if found is None:
@@ -689,24 +690,69 @@ class _Planner:
                         "the Concern column",
                     )
                     continue
-            else:
-                concern = self.concern_of_new(row, rows, index)
-                if concern is None:
-                    continue
-                # The n-th row with a text is the n-th action of the concern with it (the
-                # first import made an action of every row, the same text or not).
-                key = normalised(row.title)
-                nth = seen.get((concern.id, key), 0)
-                seen[(concern.id, key)] = nth + 1
-                same = [a for a in concern.actions if normalised(a.title) == key]
-                action = same[nth] if nth < len(same) else None
-                nth -= len(same)
+                placed.append((row, concern, action))
+                continue
+            found_concern = self.concern_of_new(row, rows, index)
+            if found_concern is None:
+                continue
+            by_text.setdefault((found_concern.id, normalised(row.title)), []).append(len(placed))
+            placed.append((row, found_concern, None))
+        unsure = self.match_by_text(placed, by_text)
+        new_rows: dict[tuple[str, str], int] = {}  # new actions so far, by concern and text
+        for at, (row, concern, action) in enumerate(placed):
+            if at in unsure:
+                continue
             wanted = self.wanted(row)
             if wanted is None:
                 continue
-            name = action.id if action else f"{concern.id}\0{key}\0{nth}"
+            if action is None:
+                key = (concern.id, normalised(row.title))
+                nth = new_rows[key] = new_rows.get(key, 0) + 1
+                name = f"{concern.id}\0{key[1]}\0{nth}"
+            else:
+                name = action.id
             targets.setdefault(name, _Target(concern, action)).rows.append((row, wanted))
         return targets
+
+    def match_by_text(
+        self,
+        placed: list[tuple[Row, Concern, Action | None]],
+        by_text: dict[tuple[str, str], list[int]],
+    ) -> set[int]:
+        """Match rows with no action id to their concern's actions with the same text, as the
+        import matches them (generator.tools.importer.pair_rows): by due date, else status.
+        Returns the rows that could each be more than one action (warned about, not read)."""
+        unsure: set[int] = set()
+        for (cid, key), ats in by_text.items():
+            same = [a for a in self.p.concerns[cid].actions if normalised(a.title) == key]
+            if not same:
+                continue
+            facts = []
+            for at in ats:
+                row = placed[at][0]
+                try:
+                    status = read_status(row.status)
+                except ValueError:
+                    status = None
+                facts.append(RowFacts(row.deadline, row.vague, row.original, status))
+            matched, left = pair_rows(facts, same, self.dates.order)
+            for n, at in enumerate(ats):
+                if n in matched:
+                    row, concern, _ = placed[at]
+                    placed[at] = (row, concern, same[matched[n]])
+            if left:
+                unsure.update(ats[n] for n in left)
+                taken = set(matched.values())
+                ids = ", ".join(a.id for i, a in enumerate(same) if i not in taken)
+                where = ", ".join(placed[ats[n]][0].where for n in left)
+                self.warnings.append(
+                    f"{where}: each could be more than one of {cid}'s actions "
+                    f"{_short(placed[ats[left[0]]][0].title, 40)!r} ({ids}): neither its "
+                    "deadline nor its status tells them apart, so these rows are not read and "
+                    "those actions are left as they are; give each row its action's due date "
+                    "as the record has it, then import again"
+                )
+        return unsure
 
     def agreed(self, target: _Target) -> Wanted | None:
         """The one thing the rows of one action ask for; a conflict is a problem."""
