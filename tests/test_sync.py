@@ -1470,3 +1470,35 @@ def test_rows_with_one_action_text_are_matched_by_due_date_or_status_never_by_pl
         ("IMP-01-A2", date(2027, 3, 31), "planned"),
         ("IMP-01-A3", date(2027, 6, 30), "in-progress"),
     ]
+
+
+def test_a_deadline_no_date_on_a_later_import_leaves_the_due_date_and_reads_the_rest(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Target date", "Status", "Progress",
+              "Quality statement"]  # fmt: skip
+    rows = [["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026",
+             "In progress", "", "Safe environments"]]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    rows[0][3:6] = ["when the engineer can come", "Done", "01/12/2026 - audit finished"]
+    own_tracker(tracker, rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "Nothing could be imported" not in err and "in step already" not in out
+    assert (
+        "row 2: the deadline 'when the engineer can come' is not a date; write it as 31/01/2026"
+    ) in err
+    assert "the due date of IMP-01-A1 is left as it was, and the row's other cells are read" in err
+    (action,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (action.due, action.extensions, action.status) == (date(2026, 12, 31), [], "completed")
+    assert [(u.date, u.note) for u in action.updates] == [(date(2026, 12, 1), "audit finished")]
+    # A new row whose deadline is no date is skipped, as its first import would skip it.
+    rows.append(["Call bells slow at night", "Ask the supplier", "RM", "soonish", "Not started",
+                 "", "Safe environments"])  # fmt: skip
+    own_tracker(tracker, rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert "1 rows could not be imported:\n  row 3: the deadline 'soonish' is not a date" in err

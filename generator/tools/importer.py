@@ -1712,10 +1712,16 @@ def import_tracker(
         if due is None and normalised(due_text) and not UNDATED.fullmatch(normalised(due_text)):
             due = vague_date(due_text, today, dates.order)
             if due is None:
-                report.skipped.append(
-                    f"{offset}: the deadline {due_text!r} is not a date; write it as "
+                unreadable = (
+                    f"the deadline {due_text!r} is not a date; write it as "
                     f"{dates.example()} (or 'TBC' when there is none yet)"
                 )
+                if kept_as:  # a row of an action there already: its other cells are read
+                    cells.update(deadline=None, deadline_warning=None, unreadable=unreadable)
+                    cells["owner_role"] = None
+                    report.existing.setdefault(kept_as, []).append((offset, cells))
+                else:
+                    report.skipped.append(f"{offset}: {unreadable}")
                 continue
             if kept_as:
                 cells["vague"] = due_text
@@ -1744,6 +1750,7 @@ def import_tracker(
 
     # Rows of a concern kept in step that become new actions, matched to its actions as
     # generator.tools.sync matches them: they own a role, a new one added as the import adds one.
+    dropped: set[tuple[str, str]] = set()  # rows of new actions whose deadline is no date
     for kept_as, kept_rows in report.existing.items():
         actions = portfolio.concerns[kept_as].actions
         by_text: dict[str, list[int]] = {}
@@ -1762,10 +1769,25 @@ def import_tracker(
             ]
             matched, unsure = pair_rows(facts, same, dates.order)
             for n, at in enumerate(ats):
-                if n not in matched and n not in unsure:
-                    offset, cells = kept_rows[at]
+                offset, cells = kept_rows[at]
+                if cells.get("unreadable") and n in matched:
+                    report.warnings.append(
+                        f"{offset}: {cells['unreadable']}; the due date of "
+                        f"{same[matched[n]].id} is left as it was, and the row's other cells "
+                        "are read"
+                    )
+                elif cells.get("unreadable") and n not in unsure:
+                    report.skipped.append(f"{offset}: {cells['unreadable']}")  # a new action
+                    dropped.add((kept_as, offset))
+                elif n not in matched and n not in unsure:
                     cells["owner_role"] = kept_owner(kept_as, cells, offset)
 
+    for kept_as in list(report.existing):
+        left = [(o, c) for o, c in report.existing[kept_as] if (kept_as, o) not in dropped]
+        if left:
+            report.existing[kept_as] = left
+        else:
+            del report.existing[kept_as]
     prefix = str(mapping.get("id_prefix", "IMP"))
     taken = set(portfolio.sources)
     number = 0
