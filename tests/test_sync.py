@@ -1502,3 +1502,23 @@ def test_a_deadline_no_date_on_a_later_import_leaves_the_due_date_and_reads_the_
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0 and "in step already" in out, out + err
     assert "1 rows could not be imported:\n  row 3: the deadline 'soonish' is not a date" in err
+
+
+def test_words_back_in_the_deadline_after_an_extension_are_a_new_deadline(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [["Call bells slow at night", "Night call bell audit", "RM", "end of Nov",
+             "Not started", "Safe environments"]]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    import_in_step(root, tracker, None, date(2026, 6, 1), dry_run=False)
+    rows[0][3] = "31/01/2027"
+    own_tracker(tracker, rows)
+    import_in_step(root, tracker, None, date(2026, 9, 1), dry_run=False)
+    rows[0][3] = "end of Nov"  # a year on: November 2027
+    own_tracker(tracker, rows)
+    _, kept = import_in_step(root, tracker, None, date(2027, 6, 1), dry_run=False)
+    (change,) = kept.records
+    assert change.extensions == [("IMP-01-A1", date(2027, 1, 31), date(2027, 11, 30))]
+    (action,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (action.due, action.current_due) == (date(2026, 11, 30), date(2027, 11, 30))

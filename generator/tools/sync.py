@@ -854,11 +854,11 @@ def plan(
         edit = _ActionEdit(action, today)
         if row.vague and wanted.due and wanted.due != action.current_due:
             # Words read relative to the import day: unchanged, they read as they did when the
-            # date recorded was read from them, whatever the day now.
-            for known in (action.current_due, action.due):
-                if vague_date(row.vague, known, planner.dates.order) == known:
-                    wanted = replace(wanted, due=action.current_due)
-                    break
+            # date the action is due now was read from them, whatever the day now. (Words that
+            # read as a date since extended are a new deadline.)
+            known = action.current_due
+            if vague_date(row.vague, known, planner.dates.order) == known:
+                wanted = replace(wanted, due=known)
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
