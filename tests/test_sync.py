@@ -1522,3 +1522,42 @@ def test_words_back_in_the_deadline_after_an_extension_are_a_new_deadline(
     assert change.extensions == [("IMP-01-A1", date(2027, 1, 31), date(2027, 11, 30))]
     (action,) = load(root).portfolio.concerns["IMP-01"].actions
     assert (action.due, action.current_due) == (date(2026, 11, 30), date(2027, 11, 30))
+
+
+def test_rag_colours_in_the_status_column_warn_once_and_later_rows_are_listed_as_at_first(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "Green",
+         "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "31/12/2026", "AMBER ",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    today = date(2026, 12, 2)
+    report, _ = import_in_step(root, tracker, None, today, dry_run=False)
+    colours = [w for w in report.warnings if "RAG colours" in w]
+    assert colours == [
+        "the status column 'Status' holds RAG colours (Red, Amber, Green, Blue), not statuses, "
+        "in 2 rows (rows 2, 3): their actions are planned (or, imported before, left as they "
+        "were); write planned, in progress, completed or closed, or name the status column in "
+        "a map file: columns: {status: <header>}"
+    ]
+    assert not any("not one import knows" in w for w in report.warnings)
+    rows.append(["Call bells slow at night", "Ask the supplier", "TBC", "end of March", "Red",
+                 "Safe environments"])  # fmt: skip
+    own_tracker(tracker, rows)
+    report, kept = import_in_step(root, tracker, None, today, dry_run=False)
+    warnings = report.warnings + kept.warnings
+    assert [w for w in warnings if "RAG" in w or "status" in w] == [
+        colours[0].replace("in 2 rows (rows 2, 3)", "in 3 rows (rows 2, 3, 4)")
+    ]
+    assert report.owners == [
+        "row 4: no owner named ('TBC'): owned by registered-manager until you name one"
+    ]
+    assert report.dates == ["row 4: 'end of March' read as 31 March 2027"]
+    (change,) = kept.records
+    assert [(a.title, a.due, a.status) for a in change.new_actions] == [
+        ("Ask the supplier", date(2027, 3, 31), "planned")
+    ]

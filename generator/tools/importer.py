@@ -1248,6 +1248,15 @@ def _negated(words: str) -> tuple[set[str], str]:
     return stages, " ".join(NEGATION.sub(cut, words).split())
 
 
+#: What a RAG column holds, typed in a status column instead of a status.
+RAG_WORDS = frozenset({"red", "amber", "green", "blue", "r", "a", "g", "b"})
+
+
+def is_rag_colour(text: str) -> bool:
+    """Whether a status cell holds a RAG colour ("Green"), which says nothing of the status."""
+    return normalised(text) in RAG_WORDS
+
+
 def status_of(text: str) -> tuple[str | None, str]:
     """The status ``text`` means (None when blank), and what to tell the user when its words
     are none the import knows (the status is then None too)."""
@@ -1644,6 +1653,7 @@ def import_tracker(
     )
 
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    coloured: list[str] = []  # rows whose status cell is a RAG colour
     carried: dict[str, Any] = {}
     section: str | None = None
     known = {normalised(c.baseline): c.id for c in portfolio.concerns.values()}
@@ -1655,7 +1665,13 @@ def import_tracker(
         none: import does not change owners.)"""
         owner_text = _cell(cells.get("owner"))
         if not owner_text or not _names_owner(owner_text):
-            return portfolio.concerns[concern].owner
+            owner = portfolio.concerns[concern].owner
+            if owner_text:
+                report.owners.append(
+                    f"{offset}: no owner named ({owner_text!r}): owned by {owner} until you "
+                    "name one"
+                )
+            return owner
         return roles.role(owner_text, offset)
 
     for index, row in enumerate(rows[start:], start=start):
@@ -1693,6 +1709,8 @@ def import_tracker(
         if not _cell(cells.get("action")):
             report.skipped.append(f"{offset}: no action")
             continue
+        if is_rag_colour(_cell(cells.get("status"))):
+            coloured.append(offset)
         # A finding that is a concern already: its rows keep that concern in step
         # (generator.tools.sync.keep_in_step), read by the same rules as the rows imported.
         kept_as = known.get(normalised(finding))
@@ -1781,7 +1799,21 @@ def import_tracker(
                     dropped.add((kept_as, offset))
                 elif n not in matched and n not in unsure:
                     cells["owner_role"] = kept_owner(kept_as, cells, offset)
+                    if cells.get("vague") and cells["deadline"]:
+                        said = cells["vague"]
+                        report.dates.append(
+                            f"{offset}: {said!r} read as {cells['deadline']:%d %B %Y}"
+                        )
 
+    if coloured:
+        named = _cell(header[columns["status"]])
+        report.warnings.append(
+            f"the status column {named!r} holds RAG colours (Red, Amber, Green, Blue), not "
+            f"statuses, in {len(coloured)} rows ({_places(coloured)}): their actions are "
+            "planned (or, imported before, left as they were); write planned, in progress, "
+            "completed or closed, or name the status column in a map file: "
+            "columns: {status: <header>}"
+        )
     for kept_as in list(report.existing):
         left = [(o, c) for o, c in report.existing[kept_as] if (kept_as, o) not in dropped]
         if left:
@@ -1859,7 +1891,7 @@ def import_tracker(
                 owner_text = ""
             owner = roles.role(owner_text, f"{offset}") if owner_text else default_owner
             status, unknown = status_of(_cell(cells.get("status")))
-            if unknown:
+            if unknown and not is_rag_colour(_cell(cells.get("status"))):
                 report.warnings.append(f"{offset}: {unknown}; {aid} is planned")
             action: dict[str, Any] = {
                 "id": aid,

@@ -50,6 +50,7 @@ from generator.tools.importer import (
     cell_lines,
     cell_text,
     import_tracker,
+    is_rag_colour,
     normalised,
     not_a_workbook,
     note_date,
@@ -548,6 +549,8 @@ class _Planner:
         except ValueError:
             if self.lenient:  # a tracker of the user's own: read as its first import read it
                 status = None
+                if is_rag_colour(row.status):
+                    return self.wanted_rest(row, status)  # the import warns once for them all
                 self.warnings.append(
                     f"{row.where}: {status_of(row.status)[1]}; the action's status is left as "
                     "it was (a new action is planned)"
