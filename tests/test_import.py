@@ -760,3 +760,28 @@ def test_only_a_label_beside_counts_is_a_totals_row(
     ]
     assert concerns["IMP-02"].baseline == "Total fluids not recorded"
     assert [a.title for a in concerns["IMP-02"].actions] == ["Seniors check fluid charts daily"]
+
+
+def test_a_header_merged_across_two_columns_is_one_column_and_twins_are_told_apart(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action", "Owner", "Target date", None, "Status",
+                  "Quality statement", "Status"])  # fmt: skip
+    sheet.merge_cells("D1:E1")
+    sheet.append(["Call bells slow at night", "Night call bell audit", "RM",
+                  datetime(2027, 1, 31), "moved from Dec", "In progress", "Safe environments",
+                  "Done"])  # fmt: skip
+    tracker = tmp_path / "merged.xlsx"
+    book.save(tracker)
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "'Target date', 'Target date'" not in err and "could each be the deadline" not in err
+    assert (
+        "the columns 'Status' (column F), 'Status' (column H) could each be the status: read "
+        "'Status', the first of them"
+    ) in err
+    assert dues_of(root) == ["2027-01-31"]

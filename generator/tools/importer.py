@@ -839,6 +839,8 @@ def match_headers(
         return (index not in hidden, quality[index], later)
 
     for name, indexes in candidates.items():
+        # One header cell merged across columns fills each of them with its text: one column.
+        indexes = [i for i in indexes if not (i - 1 in indexes and row[i] == row[i - 1])]
         best = max(indexes, key=preferred)  # the first of the best
         found[name] = best
         if name == "deadline" and best not in hidden:
@@ -854,8 +856,14 @@ def match_headers(
             ):
                 found[ORIGINAL] = other
         if len(indexes) > 1 and notes is not None:
+            from openpyxl.utils import get_column_letter
+
+            texts = [normalised(_cell(row[i])) for i in indexes]
             named = ", ".join(
-                repr(_cell(row[i])) + (" (hidden)" if i in hidden else "") for i in indexes
+                repr(_cell(row[i]))
+                + (f" (column {get_column_letter(i + 1)})" if texts.count(texts[n]) > 1 else "")
+                + (" (hidden)" if i in hidden else "")
+                for n, i in enumerate(indexes)
             )
             tied = [i for i in indexes if preferred(i) == preferred(best)]
             why = (
