@@ -1561,3 +1561,39 @@ def test_rag_colours_in_the_status_column_warn_once_and_later_rows_are_listed_as
     assert [(a.title, a.due, a.status) for a in change.new_actions] == [
         ("Ask the supplier", date(2027, 3, 31), "planned")
     ]
+
+
+def test_a_first_date_for_a_due_date_written_as_an_alias_is_refused_with_its_line(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "TBC", "Not started",
+         "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "TBC", "Not started",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    (record,) = (root / "concerns" / "imported").glob("imp-01-*.md")
+    text = record.read_text(encoding="utf-8")
+    first = re.search(r"due: (\d{4}-\d\d-\d\d)", text)
+    assert first is not None
+    # Someone tidied the record by hand: the second due date is the first, by an alias.
+    text = text.replace(first.group(0), f"due: &day {first.group(1)}", 1)
+    at = text.rindex(f"due: {first.group(1)}")
+    text = text[:at] + "due: *day" + text[at + len(first.group(0)) :]
+    record.write_text(text, encoding="utf-8")
+    before = snapshot(root)
+    rows[1][3] = "31/03/2027"
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 1, out + err
+    line = text[: text.index("- id: IMP-01-A2")].count("\n") + 1
+    assert (
+        f"{record.as_posix()}:{line}: IMP-01-A2: the tracker gives its first date, 2027-03-31, "
+        "but its due date is not written on the action itself"
+    ) in err
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert snapshot(root) == before

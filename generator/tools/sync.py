@@ -1249,7 +1249,18 @@ def _rewrite(
             data["status"] = edit.status
         if edit.due:
             due = _get(node, "due")
-            assert due is not None and isinstance(due[1], ScalarNode)
+            if (
+                due is None
+                or not isinstance(due[1], ScalarNode)
+                or due[1].start_mark.index < due[0].end_mark.index  # an alias (*name)
+            ):
+                line = node.start_mark.line + 1 + text[:start].count("\n")
+                message = (
+                    f"{edit.action.id}: the tracker gives its first date, {edit.due}, but its "
+                    "due date is not written on the action itself (an alias or merge key?): "
+                    "write it as 'due: YYYY-MM-DD' and import again"
+                )
+                raise PortfolioError([Problem(path.as_posix(), line, message)])
             after = due[1].end_mark.index
             rest = editor.front[after : editor.line_end(after)]
             if UNDATED_COMMENT.match(rest):  # the comment asking for the date goes with it
