@@ -1776,14 +1776,14 @@ def import_tracker(
 
     # Rows of a concern kept in step that become new actions, matched to its actions as
     # generator.tools.sync matches them: they own a role, a new one added as the import adds one.
-    dropped: set[tuple[str, str]] = set()  # rows of new actions whose deadline is no date
+    dropped: set[tuple[str, int | str]] = set()  # rows of new actions whose deadline is no date
     for kept_as, kept_rows in report.existing.items():
-        actions = portfolio.concerns[kept_as].actions
+        had = portfolio.concerns[kept_as].actions
         by_text: dict[str, list[int]] = {}
         for at, (_, cells) in enumerate(kept_rows):
             by_text.setdefault(normalised(_cell(cells.get("action"))), []).append(at)
         for key, ats in by_text.items():
-            same = [a for a in actions if normalised(a.title) == key]
+            same = [a for a in had if normalised(a.title) == key]
             facts = [
                 RowFacts(
                     kept_rows[at][1]["deadline"],
@@ -1795,22 +1795,22 @@ def import_tracker(
             ]
             matched, unsure = pair_rows(facts, same, dates.order)
             for n, at in enumerate(ats):
-                offset, cells = kept_rows[at]
+                place, cells = kept_rows[at]
                 if cells.get("unreadable") and n in matched:
                     report.warnings.append(
-                        f"{offset}: {cells['unreadable']}; the due date of "
+                        f"{place}: {cells['unreadable']}; the due date of "
                         f"{same[matched[n]].id} is left as it was, and the row's other cells "
                         "are read"
                     )
                 elif cells.get("unreadable") and n not in unsure:
-                    report.skipped.append(f"{offset}: {cells['unreadable']}")  # a new action
-                    dropped.add((kept_as, offset))
+                    report.skipped.append(f"{place}: {cells['unreadable']}")  # a new action
+                    dropped.add((kept_as, place))
                 elif n not in matched and n not in unsure:
-                    cells["owner_role"] = kept_owner(kept_as, cells, offset)
+                    cells["owner_role"] = kept_owner(kept_as, cells, str(place))
                     if cells.get("vague") and cells["deadline"]:
                         said = cells["vague"]
                         report.dates.append(
-                            f"{offset}: {said!r} read as {cells['deadline']:%d %B %Y}"
+                            f"{place}: {said!r} read as {cells['deadline']:%d %B %Y}"
                         )
 
     if coloured:

@@ -702,19 +702,19 @@ class _Planner:
             placed.append((row, found_concern, None))
         unsure = self.match_by_text(placed, by_text)
         new_rows: dict[tuple[str, str], int] = {}  # new actions so far, by concern and text
-        for at, (row, concern, action) in enumerate(placed):
+        for at, (row, concern, edited) in enumerate(placed):
             if at in unsure:
                 continue
             wanted = self.wanted(row)
             if wanted is None:
                 continue
-            if action is None:
+            if edited is None:
                 key = (concern.id, normalised(row.title))
                 nth = new_rows[key] = new_rows.get(key, 0) + 1
                 name = f"{concern.id}\0{key[1]}\0{nth}"
             else:
-                name = action.id
-            targets.setdefault(name, _Target(concern, action)).rows.append((row, wanted))
+                name = edited.id
+            targets.setdefault(name, _Target(concern, edited)).rows.append((row, wanted))
         return targets
 
     def match_by_text(
