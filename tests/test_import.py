@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -515,3 +515,273 @@ def test_characters_no_yaml_file_can_hold_are_reported_at_their_cell(
     code, _, err = run_import(root, tmp_path / "t.xlsx")
     assert code == 0, err
     assert load(root).portfolio.concerns["IMP-01"].title == "Bells_xD800_ slow"
+
+
+def test_totals_rows_are_skipped_with_a_note(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action", "Owner", "Target date", "Status"])
+    sheet.append(["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "Open"])
+    sheet.append(["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", "Done"])
+    sheet.append(["Total actions", 2, None, None, 1])
+    sheet.append(["Totals", "2", None, None, "50%"])
+    sheet.append(["TOTAL", "TOTAL", None, None, None])  # merged across, as Excel fills it
+    tracker = tmp_path / "tracker.xlsx"
+    book.save(tracker)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "defaults: {quality_statements: [safe-environments], source: internal-audit}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_import(root, tracker, "--map", str(mapping))
+    assert code == 0, err
+    assert out.startswith("Imported 2 actions into 1 concerns (IMP-01)"), out
+    for row, text in ((4, "Total actions"), (5, "Totals"), (6, "TOTAL")):
+        assert f"row {row}: a totals row ({text!r}), not an action" in err
+    p = load(root).portfolio
+    assert [c for c in p.concerns if c.startswith("IMP-")] == ["IMP-01"]
+    assert [a.title for a in p.concerns["IMP-01"].actions] == [
+        "Night call bell audit",
+        "Fix the pager",
+    ]
+    # A finding that starts with the word is no totals row.
+    sheet.append(["Total body checks not done", "Body map on admission", "RM", "31/12/2026"])
+    book.save(tracker)
+    code, out, err = run_import(root, tracker, "--map", str(mapping), "--dry-run")
+    assert out.startswith("Would import 1 actions into 1 concerns (IMP-02)"), out + err
+    assert "row 7" not in err, err
+
+
+def dues_of(root: Path) -> list[str]:
+    return [
+        a.current_due.isoformat()
+        for c in sorted(load(root).portfolio.concerns.values(), key=lambda c: c.id)
+        if c.id.startswith("IMP-")
+        for a in c.actions
+    ]
+
+
+def test_of_two_deadline_columns_the_visible_and_revised_one_is_read(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    # The revised column first, hidden: the visible one is read all the same.
+    sheet.append(["Finding", "Action", "Owner", "Revised target date", "Target date", "Status"])
+    sheet.append(
+        ["Handover notes incomplete", "New handover sheet", "RM", datetime(2027, 1, 31),
+         datetime(2026, 9, 30), "In progress"]
+    )  # fmt: skip
+    sheet.column_dimensions["D"].hidden = True
+    tracker = tmp_path / "hidden.xlsx"
+    book.save(tracker)
+    code, _, err = run_import(root, tracker, "--dry-run")
+    assert code == 0, err
+    assert (
+        "the columns 'Revised target date' (hidden), 'Target date' could each be the deadline: "
+        "read 'Target date', as the visible one"
+    ) in err
+    sheet.column_dimensions["D"].hidden = False  # both visible: the revised one is read
+    sheet["E1"] = "Original target date"
+    book.save(tracker)
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "read 'Revised target date', as the latest by its name" in err
+    assert dues_of(root) == ["2027-01-31"]
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_a_header_over_two_rows_is_read_as_one(
+    make_portfolio: MakePortfolio, tmp_path: Path, form: str
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Improvement plan"])
+    sheet.append(["Finding", "Action", "Owner", "Target date", None, "Status", "Progress"])
+    sheet.append([None, None, None, "Original", "Revised", None, None])
+    sheet.merge_cells("D2:E2")
+    for column in "ABCFG":
+        sheet.merge_cells(f"{column}2:{column}3")
+    sheet.append(
+        ["Oral care plans lack detail", "Rewrite oral care plans", "RM", datetime(2026, 10, 31),
+         datetime(2027, 2, 28), "In progress", "Half done"]
+    )  # fmt: skip
+    sheet.append(["Oral care plans lack detail", "Audit oral care", "RM", "TBC", None, "Open"])
+    tracker = tmp_path / "twohead.xlsx"
+    book.save(tracker)
+    if form == "csv":
+        tracker = excel_csv(tracker, tmp_path / "twohead.csv")
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert out.startswith("Imported 2 actions into 1 concerns (IMP-01)"), out + err
+    assert "read 'Target date Revised', as the latest by its name" in err
+    (concern,) = [c for c in load(root).portfolio.concerns.values() if c.id.startswith("IMP-")]
+    assert [a.title for a in concern.actions] == ["Rewrite oral care plans", "Audit oral care"]
+    assert concern.actions[0].current_due == date(2027, 2, 28)
+
+
+def test_two_columns_nothing_tells_apart_are_named_and_the_first_read(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Finding,Action,Deadline,Target date,Quality statement\n"
+        "Call bells slow at night,Night call bell audit,31/12/2026,31/01/2027,Safe environments\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert (
+        "the columns 'Deadline', 'Target date' could each be the deadline: read 'Deadline', the "
+        "first of them; if another is meant, name it in a map file: columns: {deadline: <header>}"
+    ) in err
+    assert dues_of(root) == ["2026-12-31"]
+
+
+def test_an_empty_revised_cell_leaves_the_original_date_and_a_revised_one_is_its_extension(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action", "Owner", "Original target date", "Revised target date",
+                  "Status", "Quality statement"])  # fmt: skip
+    sheet.append(["Call bells slow at night", "Night call bell audit", "RM",
+                  datetime(2027, 1, 31), None, "In progress", "Safe environments"])  # fmt: skip
+    sheet.append(["Call bells slow at night", "Fix the pager", "RM", datetime(2027, 2, 28),
+                  datetime(2027, 4, 30), "In progress", "Safe environments"])  # fmt: skip
+    sheet.append(["Call bells slow at night", "Ask the supplier", "RM", "TBC",
+                  "  ", "Not started", "Safe environments"])  # fmt: skip
+    tracker = tmp_path / "revised.xlsx"
+    book.save(tracker)
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "'Original target date' in a row where it is blank" in err
+    (audit, pager, supplier) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.extensions) == (date(2027, 1, 31), [])
+    assert pager.due == date(2027, 2, 28)
+    assert [e.to for e in pager.extensions] == [date(2027, 4, 30)]
+    assert supplier.due == date.today()  # "TBC", as the first import reads it
+    imported = snapshot(root)
+    code, out, err = run_import(root, tracker)
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
+    # A new row of the tracker imported again reads its two dates alike.
+    sheet.append(["Call bells slow at night", "Replace the handsets", "RM", datetime(2027, 3, 31),
+                  datetime(2027, 5, 31), "Not started", "Safe environments"])  # fmt: skip
+    book.save(tracker)
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert (
+        "IMP-01-A4 (row 5): Replace the handsets; owner registered-manager, due 2027-03-31 "
+        "(extended to 2027-05-31)" in out
+    )
+    handsets = load(root).portfolio.concerns["IMP-01"].actions[3]
+    assert (handsets.due, handsets.current_due) == (date(2027, 3, 31), date(2027, 5, 31))
+
+
+def test_an_empty_new_timescale_leaves_the_timescale(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "timescale.csv"
+    tracker.write_text(
+        "Finding,Action,Timescale,New timescale,Quality statement\r\n"
+        "Call bells slow at night,Night call bell audit,31/12/2026,,Safe environments\r\n"
+        "Call bells slow at night,Fix the pager,31/12/2026,31/03/2027,Safe environments\r\n",
+        encoding="cp1252",
+    )
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    (audit, pager) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.current_due) == (date(2026, 12, 31), date(2026, 12, 31))
+    assert (pager.due, pager.current_due) == (date(2026, 12, 31), date(2027, 3, 31))
+
+
+def test_a_status_column_named_exactly_wins_over_rag_and_completed_columns(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "rag.csv"
+    tracker.write_text(
+        "\ufeffFinding,Action,Lead,Target date,Date completed,Completed (Y/N),Status,"
+        "Current RAG status,Quality statement\n"
+        "Call bells slow at night,Night call bell audit,RM,31/12/2026,15/11/2026,Y,Completed,"
+        "Red,Safe environments\n"
+        "Call bells slow at night,Fix the pager,RM,31/12/2026,,N, In progress ,Amber,"
+        "Safe environments\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "not one import knows" not in err
+    assert "read 'Status', as the one its header names" in err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [a.status for a in actions] == ["completed", "in-progress"]
+    report = next((root / "concerns" / "imported").glob("_import-report-*.md")).read_text()
+    assert "IMP-01-A1: the tracker says 'Red'" in report  # read as the RAG, and compared
+
+
+def test_only_a_label_beside_counts_is_a_totals_row(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "totals.csv"
+    tracker.write_text(
+        "Finding,Action,Lead,Target date,Status,Quality statement\r\n"
+        "Controlled drugs register errors,Retrain nurses on CD register,RM,31/12/2026,"
+        "In progress,Medicines optimisation\r\n"
+        ",Count CD stock weekly,,31/01/2027,,\r\n"
+        "Total fluids not recorded,,,,,Safe environments\r\n"
+        ",Seniors check fluid charts daily,RM,31/01/2027,Not started,\r\n"
+        "Total actions,3,,,0 complete,\r\n"
+        "Totals,,,,,\r\n",
+        encoding="cp1252",
+    )
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert out.startswith("Imported 3 actions into 2 concerns (IMP-01, IMP-02)"), out + err
+    assert "row 6: a totals row ('Total actions'), not an action" in err
+    assert "row 7: a totals row ('Totals'), not an action" in err
+    assert "row 3" not in err and "row 5" not in err, err
+    assert "row 4: no action" in err  # a finding on a row of its own, its actions below
+    concerns = load(root).portfolio.concerns
+    assert [a.title for a in concerns["IMP-01"].actions] == [
+        "Retrain nurses on CD register",
+        "Count CD stock weekly",
+    ]
+    assert concerns["IMP-02"].baseline == "Total fluids not recorded"
+    assert [a.title for a in concerns["IMP-02"].actions] == ["Seniors check fluid charts daily"]
+
+
+def test_a_header_merged_across_two_columns_is_one_column_and_twins_are_told_apart(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action", "Owner", "Target date", None, "Status",
+                  "Quality statement", "Status"])  # fmt: skip
+    sheet.merge_cells("D1:E1")
+    sheet.append(["Call bells slow at night", "Night call bell audit", "RM",
+                  datetime(2027, 1, 31), "moved from Dec", "In progress", "Safe environments",
+                  "Done"])  # fmt: skip
+    tracker = tmp_path / "merged.xlsx"
+    book.save(tracker)
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "'Target date', 'Target date'" not in err and "could each be the deadline" not in err
+    assert (
+        "the columns 'Status' (column F), 'Status' (column H) could each be the status: read "
+        "'Status', the first of them"
+    ) in err
+    assert dues_of(root) == ["2027-01-31"]

@@ -731,3 +731,40 @@ def test_rows_of_a_word_file_are_named_by_table_and_row(
     assert result.exit_code == 0, result.output
     assert "table 1, row 3: the deadline 'whenever' is not a date" in result.stderr
     assert "the heading above table 1: 'SAFE'" in result.output
+
+
+def test_hidden_sheets_are_not_read_and_are_named(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    book = Workbook()
+    current = book.active
+    assert current is not None
+    current.title = "Current"
+    header = ["Finding", "Action", "Owner", "Deadline", "Status"]
+    current.append(header)
+    current.append(["Fluid charts not totalled", "Train seniors", "RM", "15/01/2027", "Started"])
+    archive = book.create_sheet("Archive 2025")
+    archive.sheet_state = "hidden"
+    archive.append(header)
+    archive.append(["MAR charts had gaps in 2025", "Daily MAR checks", "RM", "31/03/2025"])
+    lists = book.create_sheet("Lists")
+    lists.sheet_state = "veryHidden"
+    lists.append(["Status", "Owner"])
+    lists.append(["Not started", "RM"])
+    path = tmp_path / "plan.xlsx"
+    book.save(path)
+    result = run(["import", str(path), str(root)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Imported 1 actions into 1 concerns (IMP-01)")
+    for name in ("Archive 2025", "Lists"):
+        assert f"warning: the hidden sheet '{name}' was not read" in result.stderr
+    (concern,) = concerns_of(root)
+    assert [a.title for a in concern.actions] == ["Train seniors"]
+    report = next((root / "concerns" / "imported").glob("_import-report-*.md")).read_text("utf-8")
+    assert "the hidden sheet 'Archive 2025' was not read" in report
+    # Named in a map file, a hidden sheet is read: the user asked for it.
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("sheet: Archive 2025\nid_prefix: OLD\n", encoding="utf-8")
+    result = run(["import", str(path), str(root), "--map", str(mapping), "--dry-run"])
+    assert result.output.startswith("Would import 1 actions into 1 concerns (OLD-01)")

@@ -20,7 +20,7 @@ import difflib
 import io
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -277,6 +277,8 @@ class ImportReport:
     date_order: str | None = None
     #: The order settled by this import and written to portfolio.yaml for later imports.
     remembered: str | None = None
+    #: portfolio.yaml as a dry run would leave it (None: unchanged): the roles it would add.
+    settings: bytes | None = None
     #: Puts back every byte and folder the import wrote (nothing, before it wrote).
     put_back: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
@@ -324,6 +326,8 @@ class Table:
     # "table 2, row 3" of a Word file, "sheet 'Safe', row 12" of a workbook read whole.
     places: list[str] | None = None
     sheets: list[str] | None = None  # the sheets read, when a workbook's several were
+    hidden_sheets: list[str] = field(default_factory=list)  # a workbook's, not read
+    hidden_columns: set[int] = field(default_factory=set)  # a sheet's, from 0
 
     def place(self, index: int) -> str:
         """Where the row at ``index`` (from 0) is."""
@@ -396,22 +400,36 @@ def read_table(
                     )
                 ]
             )
-        if sheet is not None or len(book.worksheets) == 1:
-            return Table(_sheet_rows(book[sheet] if sheet else book.worksheets[0]))
+        if sheet is not None:  # a sheet named in a map file is read, hidden or not
+            return Table(_sheet_rows(book[sheet]), hidden_columns=_hidden_columns(book[sheet]))
+        # Hidden sheets (an archive, the lists a drop-down reads) are not the tracker.
+        visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"] or [
+            book.worksheets[0]
+        ]
+        hidden = [ws.title for ws in book.worksheets if ws not in visible]
+        if len(visible) == 1:
+            return Table(
+                _sheet_rows(visible[0]),
+                hidden_sheets=hidden,
+                hidden_columns=_hidden_columns(visible[0]),
+            )
         # Several sheets (one per key question, say): those with the tracker's header are read
         # as one, each sheet's name a possible section heading.
         blocks: list[tuple[str, list[list[Any]]] | str] = []
         titles: dict[str, str] = {}
-        for ws in book.worksheets:
+        for ws in visible:
             label = f"sheet {_cell(ws.title)!r}, "
             titles[label] = ws.title
             blocks += [ws.title, (label, _sheet_rows(ws))]
         combined, places, used = _combine(blocks, columns or {}, continuation=False)
-        if combined is None:
-            return Table(_sheet_rows(book.worksheets[0]))  # the error comes with the header
+        if combined is None:  # the error comes with the header
+            return Table(_sheet_rows(visible[0]), hidden_sheets=hidden)
         if len(used) == 1:
-            return Table(_sheet_rows(book[titles[used[0]]]))
-        return Table(combined, places=places, sheets=[titles[u] for u in used])
+            ws = book[titles[used[0]]]
+            return Table(_sheet_rows(ws), hidden_sheets=hidden, hidden_columns=_hidden_columns(ws))
+        return Table(
+            combined, places=places, sheets=[titles[u] for u in used], hidden_sheets=hidden
+        )
     if path.suffix.lower() in (".docx", ".docm"):
         rows, places = read_docx(path, columns or {})
         return Table(rows, places=places)
@@ -646,6 +664,19 @@ def _sheet_rows(ws: Any) -> list[list[Any]]:
     return rows
 
 
+def _hidden_columns(ws: Any) -> set[int]:
+    """The hidden columns of a worksheet, from 0."""
+    from openpyxl.utils import column_index_from_string
+
+    hidden: set[int] = set()
+    for key, dimension in ws.column_dimensions.items():
+        if dimension.hidden:
+            low = dimension.min or column_index_from_string(key)
+            high = dimension.max or low
+            hidden.update(range(low - 1, high))
+    return hidden
+
+
 def _xlsx_value(cell: Any) -> Any:
     """A workbook cell's value; a date shown as a month alone ("mmm-yy", "mmmm yyyy") is that
     month in words, so that it is read as the month's last day, as a deadline in words is."""
@@ -750,34 +781,118 @@ def cell_lines(text: str) -> str:
     return "\n".join(text.splitlines()).replace("\x1f", " ").strip()
 
 
-def match_headers(row: list[Any], overrides: dict[str, str]) -> dict[str, int]:
-    """Which column holds each known field, by the header's words."""
+#: Words of a header that make its column the one to read when two columns could be one field
+#: ("Revised target date" over "Original target date"), and those that make it the other.
+#: The field of the original deadline column, when a revised one is read as the deadline.
+ORIGINAL = "original_deadline"
+LATER = {"revised", "new", "current", "latest", "updated", "amended", "extended", "agreed"}
+EARLIER = {"original", "initial", "old", "first", "previous"}
+
+
+def match_headers(
+    row: list[Any],
+    overrides: dict[str, str],
+    hidden: Collection[int] = (),
+    notes: list[str] | None = None,
+) -> dict[str, int]:
+    """Which column holds each known field, by the header's words.
+
+    When several columns could hold one field, a visible column is read before one ``hidden``,
+    then one named revised (new, current, latest) before one named original (initial); when
+    that does not settle it, the first; ``notes`` is told which was read, and of which.
+    """
     found: dict[str, int] = {}
     headers = [normalised(_cell(c)) for c in row]
     for wanted, header in overrides.items():
         if normalised(header) in headers:
             found[wanted] = headers.index(normalised(header))
     lookup = {syn: name for name, syns in SYNONYMS.items() for syn in syns}
+    candidates: dict[str, list[int]] = {}
+    #: how closely each header names its field: 3 a synonym (but for words such as "revised"),
+    #: 2 a near spelling, 1 a synonym among other words ("Date completed")
+    quality: dict[int, int] = {}
     for index, header in enumerate(headers):
         if not header or index in found.values():
             continue
-        name = lookup.get(header)
+        plain = " ".join(w for w in header.split() if w not in LATER | EARLIER)
+        name, quality[index] = lookup.get(header) or lookup.get(plain), 3
         if name is None:
             close = difflib.get_close_matches(header, list(lookup), n=1, cutoff=0.86)
-            name = lookup[close[0]] if close else None
+            name, quality[index] = (lookup[close[0]] if close else None), 2
         if name is None:
             words = set(header.split())
-            for syn, candidate in lookup.items():
-                if len(syn) > 3 and set(syn.split()) <= words:
-                    name = candidate
-                    break
+            within = [
+                syn
+                for syn, candidate in lookup.items()
+                if len(syn) > 3
+                and set(syn.split()) <= words
+                and ("date" not in words or "date" in syn or candidate in DATE_COLUMNS)
+            ]  # a date column of another field ("Date completed") holds no status
+            longest = max(within, key=lambda syn: len(syn.split()), default=None)
+            name, quality[index] = (lookup[longest] if longest else None), 1
         if name is not None and name not in found:
-            found[name] = index
-    return found
+            candidates.setdefault(name, []).append(index)
+
+    def preferred(index: int) -> tuple[int, int, int]:
+        words = set(headers[index].split())
+        later = bool(words & LATER) - bool(words & EARLIER)
+        return (index not in hidden, quality[index], later)
+
+    for name, indexes in candidates.items():
+        # One header cell merged across columns fills each of them with its text: one column.
+        indexes = [i for i in indexes if not (i - 1 in indexes and row[i] == row[i - 1])]
+        best = max(indexes, key=preferred)  # the first of the best
+        found[name] = best
+        if name == "deadline" and best not in hidden:
+            # "Original" beside "Revised": the original is read in a row whose revised cell
+            # is blank, and is the due date of a row where both hold dates (the revised one
+            # then its extension).
+            rest = [i for i in indexes if i != best and i not in hidden]
+            other = max(rest, key=preferred, default=None)
+            if (
+                other is not None
+                and preferred(best)[:2] == preferred(other)[:2]
+                and preferred(best)[2] > preferred(other)[2]
+            ):
+                found[ORIGINAL] = other
+        if len(indexes) > 1 and notes is not None:
+            from openpyxl.utils import get_column_letter
+
+            texts = [normalised(_cell(row[i])) for i in indexes]
+            named = ", ".join(
+                repr(_cell(row[i]))
+                + (f" (column {get_column_letter(i + 1)})" if texts.count(texts[n]) > 1 else "")
+                + (" (hidden)" if i in hidden else "")
+                for n, i in enumerate(indexes)
+            )
+            tied = [i for i in indexes if preferred(i) == preferred(best)]
+            why = (
+                "the first of them; if another is meant, name it in a map file: "
+                f"columns: {{{name}: <header>}}"
+                if len(tied) > 1
+                else "as the "
+                + (
+                    "visible one"
+                    if best not in hidden and any(i in hidden for i in indexes)
+                    else "latest by its name"
+                    if all(preferred(i)[1] == preferred(best)[1] for i in indexes)
+                    else "one its header names"
+                )
+            )
+            if name == "deadline" and ORIGINAL in found:
+                why += (
+                    f"; {_cell(row[found[ORIGINAL]])!r} in a row where it is blank, and as the "
+                    "due date where both hold dates that differ (the other its extension)"
+                )
+            notes.append(
+                f"the columns {named} could each be the {name.replace('_', ' ')}: read "
+                f"{_cell(row[best])!r}, {why}"
+            )
+    return dict(sorted(found.items(), key=lambda item: item[1]))
 
 
 #: The columns of a tracker that hold dates: all of them settle which way 04/05/2026 is read.
-DATE_COLUMNS = ("deadline", "raised", "progress_date")
+DATE_COLUMNS = ("deadline", "original_deadline", "raised", "progress_date")
 
 
 def settle_order(
@@ -1060,17 +1175,131 @@ def _risk(text: str, default: str) -> str:
     return default
 
 
-def _action_status(text: str) -> str:
+#: What people type in a status cell, normalised, and the status it means.
+STATUS_WORDS = {
+    "planned": "planned",
+    "not started": "planned",
+    "not yet started": "planned",
+    "to do": "planned",
+    "todo": "planned",
+    "pending": "planned",
+    "open": "planned",
+    "scheduled": "planned",
+    "in progress": "in-progress",
+    "inprogress": "in-progress",
+    "ongoing": "in-progress",
+    "on going": "in-progress",
+    "started": "in-progress",
+    "underway": "in-progress",
+    "under way": "in-progress",
+    "progressing": "in-progress",
+    "on track": "in-progress",
+    "partially complete": "in-progress",
+    "partly complete": "in-progress",
+    "part complete": "in-progress",
+    "partially met": "in-progress",
+    "wip": "in-progress",
+    "complete": "completed",
+    "completed": "completed",
+    "done": "completed",
+    "finished": "completed",
+    "achieved": "completed",
+    "met": "completed",
+    "fully met": "completed",
+    "yes": "completed",
+    "closed": "closed",
+    "signed off": "closed",
+    "closed off": "closed",
+}
+_TICKS = frozenset("\u2713\u2714\u2611\u2705")  # ✓ ✔ ☑ ✅
+#: Status words read loosely, in this order: a word that says the work is not done, or only part
+#: done, wins over "complete" ("Partially complete", "Nearly done").
+STATUS_PATTERNS = (
+    ("planned", r"\b(outstanding|to do|todo|pending|scheduled)\b"),
+    ("in-progress", r"\b(partially|partly|part|nearly|almost|mostly)\b"),
+    ("closed", r"\b(closed|signed off|closed off)\b"),
+    ("completed", r"\b(complete|completed|done|yes|achieved|finished|met)\b"),
+    (
+        "in-progress",
+        r"\b(progress|in hand|ongoing|on going|started|underway|under way|progressing|"
+        r"on track|wip)\b",
+    ),
+    ("planned", r"\b(open|planned|not yet)\b"),
+)
+#: Words that say what follows them has not happened ("Not closed", "To be completed", "Awaiting
+#: sign off", "Yet to start"), and the status words they may go before, with a few words between
+#: ("Not yet fully complete"); each such word, by the stage it would mean.
+NEGATION = re.compile(
+    r"\b(?:not|never|to be|awaiting|await|awaits|waiting for|until|pending|yet to|still to|"
+    r"needs|need)\b((?: [a-z0-9]+){0,3}?) "
+    r"(signed off|sign off|signing off|sign|signed|closed off|closed|close|closure|complete|"
+    r"completed|completion|done|finished|finish|achieved|met|start|started|begun|begin)\b"
+)
+NEGATED = {
+    "started": ("start", "started", "begun", "begin"),
+    "closed": ("signed off", "sign off", "signing off", "sign", "signed", "closed off", "closed",
+               "close", "closure"),
+}  # fmt: skip
+
+
+def _negated(words: str) -> tuple[set[str], str]:
+    """The stages ``words`` says have not been reached ("started", "closed", "completed"), and
+    the words with those phrases taken out."""
+    stages: set[str] = set()
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group(2)
+        stage = next((s for s, said in NEGATED.items() if word in said), "completed")
+        stages.add(stage)
+        return " " + match.group(1) + " "
+
+    return stages, " ".join(NEGATION.sub(cut, words).split())
+
+
+#: What a RAG column holds, typed in a status column instead of a status.
+RAG_WORDS = frozenset({"red", "amber", "green", "blue", "r", "a", "g", "b"})
+
+
+def is_rag_colour(text: str) -> bool:
+    """Whether a status cell holds a RAG colour ("Green"), which says nothing of the status."""
+    return normalised(text) in RAG_WORDS
+
+
+def status_of(text: str) -> tuple[str | None, str]:
+    """The status ``text`` means (None when blank), and what to tell the user when its words
+    are none the import knows (the status is then None too)."""
+    try:
+        return read_status(text), ""
+    except ValueError:
+        return None, (
+            f"the status {text[:40]!r} is not one import knows (write planned, in progress, "
+            "completed or closed)"
+        )
+
+
+def read_status(text: str) -> str | None:
+    """The action status a status cell means, read the same way by the first import and by
+    every import that keeps the records in step: the words people type ("Done", "In progress
+    (70%)", "Complete - awaiting sign off", "Completed ✓"); None when blank. Raises
+    ValueError when the words are none the import knows ("On hold")."""
     words = normalised(text)
-    if re.search(r"\b(not started|not yet started|not begun|outstanding|to do|not done)\b", words):
+    if not words:
+        if any(char in _TICKS for char in text):
+            return "completed"
+        return None
+    if words in STATUS_WORDS:
+        return STATUS_WORDS[words]
+    stages, rest = _negated(words)
+    said = next((status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)), None)
+    if "started" in stages:
         return "planned"
-    if re.search(r"\bclosed\b", words):
-        return "closed"
-    if re.search(r"\b(complete|completed|done|yes|achieved|finished|met)\b", words):
-        return "completed"
-    if re.search(r"\b(progress|ongoing|started|underway|partially|partly)\b", words):
-        return "in-progress"
-    return "planned"
+    if "completed" in stages:  # "To be completed", "In progress - not yet complete"
+        return "in-progress" if said == "in-progress" else "planned"
+    if "closed" in stages:  # "Completed but not signed off"; "Not closed - awaiting evidence"
+        return "completed" if said == "completed" else (said or "in-progress")
+    if said is None:
+        raise ValueError(text)
+    return said
 
 
 def _source(text: str) -> str | None:
@@ -1364,6 +1593,11 @@ def import_tracker(
     table = read_table(source, mapping.get("sheet"), overrides)
     rows = table.rows
     report.read_as = table.read_as(source.name)
+    for name in table.hidden_sheets:
+        report.warnings.append(
+            f"the hidden sheet {_cell(name)!r} was not read (unhide it in Excel, or name it with "
+            "sheet: in a map file, to import its rows)"
+        )
     header_at = int(mapping["header_row"]) - 1 if "header_row" in mapping else None
     if header_at is not None and header_at >= len(rows):
         message = (
@@ -1387,8 +1621,22 @@ def import_tracker(
                 )
             ]
         )
-    columns = match_headers(rows[header_at], overrides)
-    headers = ", ".join(_cell(c) for c in rows[header_at] if _cell(c))
+    header = rows[header_at]
+    start = header_at + 1  # the first row under the header
+    below = rows[start] if start < len(rows) else []
+    composed = _two_row_header(header, below, match_headers(header, overrides))
+    if composed is not None:
+        header, start = composed, start + 1
+    notes: list[str] = []
+    columns = match_headers(header, overrides, table.hidden_columns, notes)
+    report.warnings.extend(notes)
+    revised_reason = (
+        f"the tracker's {_cell(header[columns['deadline']])!r} column, beside its "
+        f"{_cell(header[columns[ORIGINAL]])!r} one"
+        if ORIGINAL in columns
+        else ""
+    )
+    headers = ", ".join(_cell(c) for c in header if _cell(c))
     for needed in ("finding", "action", "deadline"):
         if needed not in columns:
             message = (
@@ -1400,7 +1648,7 @@ def import_tracker(
     if hidden:
         raise PortfolioError(hidden)
     defaults = mapping.get("defaults") or {}
-    dates = settle_order(rows[header_at + 1 :], columns, mapping, portfolio)
+    dates = settle_order(rows[start:], columns, mapping, portfolio)
     report.date_order = dates.order
     remembered = portfolio.settings.tracker_date_order
     statements = _Statements(portfolio)
@@ -1413,10 +1661,28 @@ def import_tracker(
     )
 
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    coloured: list[str] = []  # rows whose status cell is a RAG colour
     carried: dict[str, Any] = {}
     section: str | None = None
     known = {normalised(c.baseline): c.id for c in portfolio.concerns.values()}
-    for index, row in enumerate(rows[header_at + 1 :], start=header_at + 1):
+
+    def kept_owner(concern: str, cells: dict[str, Any], offset: str) -> str | None:
+        """The role owning a row of a concern kept in step that becomes a new action: its
+        owner read as the first import reads owners (a new role added as it adds one), the
+        concern's owner when it names none. (A row of an action that is there already has
+        none: import does not change owners.)"""
+        owner_text = _cell(cells.get("owner"))
+        if not owner_text or not _names_owner(owner_text):
+            owner = portfolio.concerns[concern].owner
+            if owner_text:
+                report.owners.append(
+                    f"{offset}: no owner named ({owner_text!r}): owned by {owner} until you "
+                    "name one"
+                )
+            return owner
+        return roles.role(owner_text, offset)
+
+    for index, row in enumerate(rows[start:], start=start):
         offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
         if not any(_cell(v) for v in row):
@@ -1431,6 +1697,10 @@ def import_tracker(
             continue  # a paragraph of a Word file that is not a section heading
         if not any(_cell(v) for v in cells.values()):
             continue  # text only in columns the import does not read
+        total = _totals(row)
+        if total:
+            report.skipped.append(f"{offset}: a totals row ({total!r}), not an action")
+            continue
         if _cell(cells.get("finding")) and _cell(cells.get("finding")) != _cell(
             carried.get("finding")
         ):
@@ -1447,34 +1717,117 @@ def import_tracker(
         if not _cell(cells.get("action")):
             report.skipped.append(f"{offset}: no action")
             continue
-        if normalised(finding) in known:  # kept in step by generator.tools.sync.keep_in_step
-            report.existing.setdefault(known[normalised(finding)], []).append((offset, cells))
-            continue
+        if is_rag_colour(_cell(cells.get("status"))):
+            coloured.append(offset)
+        # A finding that is a concern already: its rows keep that concern in step
+        # (generator.tools.sync.keep_in_step), read by the same rules as the rows imported.
+        kept_as = known.get(normalised(finding))
         raw_due = cells.get("deadline")
         due, warning = dates.read(raw_due)
+        revised: date | None = None  # a revised date beside the original, which stays the due
+        if ORIGINAL in cells:
+            said = normalised(_cell(raw_due))
+            original, first_warning = dates.read(cells[ORIGINAL])
+            if due is None and (not said or UNDATED.fullmatch(said)) and _cell(cells[ORIGINAL]):
+                raw_due, due, warning = cells[ORIGINAL], original, first_warning
+            elif due is not None and original is not None and original != due:
+                revised, due = due, original
+                warning = "; ".join(w for w in (first_warning, warning) if w) or None
         due_text = _cell(raw_due)
         cells["undated"] = None
         if due is None and normalised(due_text) and not UNDATED.fullmatch(normalised(due_text)):
             due = vague_date(due_text, today, dates.order)
             if due is None:
-                report.skipped.append(
-                    f"{offset}: the deadline {due_text!r} is not a date; write it as "
+                unreadable = (
+                    f"the deadline {due_text!r} is not a date; write it as "
                     f"{dates.example()} (or 'TBC' when there is none yet)"
                 )
+                if kept_as:  # a row of an action there already: its other cells are read
+                    cells.update(deadline=None, deadline_warning=None, unreadable=unreadable)
+                    cells["owner_role"] = None
+                    report.existing.setdefault(kept_as, []).append((offset, cells))
+                else:
+                    report.skipped.append(f"{offset}: {unreadable}")
                 continue
-            report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")
+            if kept_as:
+                cells["vague"] = due_text
+            else:
+                report.dates.append(f"{offset}: {due_text!r} read as {due:%d %B %Y}")
         if due is None:
             cells["undated"] = due_text or "blank"
             cadence = CADENCES.get(normalised(due_text))
             if cadence:
                 cells["cadence"] = cadence
-            due = today
+            due = None if kept_as else today
+        if kept_as:
+            cells["deadline"] = revised or due  # the date an action's current due is now
+            cells["original_due"] = due if revised else None
+            cells["revision"] = revised_reason
+            cells["deadline_warning"] = warning
+            cells["owner_role"] = None  # for a row that becomes a new action: below
+            report.existing.setdefault(kept_as, []).append((offset, cells))
+            continue
         if warning:
             report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
+        cells["revised"] = revised
         cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
         groups.setdefault(normalised(finding), []).append((offset, cells))
 
+    # Rows of a concern kept in step that become new actions, matched to its actions as
+    # generator.tools.sync matches them: they own a role, a new one added as the import adds one.
+    dropped: set[tuple[str, int | str]] = set()  # rows of new actions whose deadline is no date
+    for kept_as, kept_rows in report.existing.items():
+        had = portfolio.concerns[kept_as].actions
+        by_text: dict[str, list[int]] = {}
+        for at, (_, cells) in enumerate(kept_rows):
+            by_text.setdefault(normalised(_cell(cells.get("action"))), []).append(at)
+        for key, ats in by_text.items():
+            same = [a for a in had if normalised(a.title) == key]
+            facts = [
+                RowFacts(
+                    kept_rows[at][1]["deadline"],
+                    str(kept_rows[at][1].get("vague") or ""),
+                    kept_rows[at][1].get("original_due"),
+                    status_of(_cell(kept_rows[at][1].get("status")))[0],
+                )
+                for at in ats
+            ]
+            matched, unsure = pair_rows(facts, same, dates.order)
+            for n, at in enumerate(ats):
+                place, cells = kept_rows[at]
+                if cells.get("unreadable") and n in matched:
+                    report.warnings.append(
+                        f"{place}: {cells['unreadable']}; the due date of "
+                        f"{same[matched[n]].id} is left as it was, and the row's other cells "
+                        "are read"
+                    )
+                elif cells.get("unreadable") and n not in unsure:
+                    report.skipped.append(f"{place}: {cells['unreadable']}")  # a new action
+                    dropped.add((kept_as, place))
+                elif n not in matched and n not in unsure:
+                    cells["owner_role"] = kept_owner(kept_as, cells, str(place))
+                    if cells.get("vague") and cells["deadline"]:
+                        said = cells["vague"]
+                        report.dates.append(
+                            f"{place}: {said!r} read as {cells['deadline']:%d %B %Y}"
+                        )
+
+    if coloured:
+        named = _cell(header[columns["status"]])
+        report.warnings.append(
+            f"the status column {named!r} holds RAG colours (Red, Amber, Green, Blue), not "
+            f"statuses, in {len(coloured)} rows ({_places(coloured)}): their actions are "
+            "planned (or, imported before, left as they were); write planned, in progress, "
+            "completed or closed, or name the status column in a map file: "
+            "columns: {status: <header>}"
+        )
+    for kept_as in list(report.existing):
+        left = [(o, c) for o, c in report.existing[kept_as] if (kept_as, o) not in dropped]
+        if left:
+            report.existing[kept_as] = left
+        else:
+            del report.existing[kept_as]
     prefix = str(mapping.get("id_prefix", "IMP"))
     taken = set(portfolio.sources)
     number = 0
@@ -1510,6 +1863,15 @@ def import_tracker(
             number += 1
         cid = f"{prefix}-{number:02d}"
         taken.add(cid)
+        like = difflib.get_close_matches(normalised(finding), list(known), n=1, cutoff=0.8)
+        if like:  # a finding reworded in the tracker since it was imported, perhaps
+            was = portfolio.concerns[known[like[0]]]
+            report.warnings.append(
+                f"{where}: the finding {_title(finding)!r} is not one imported before, so it is "
+                f"a new concern, {cid}; it reads much like {was.id} ({_title(was.baseline)!r}): "
+                f"if it is that finding reworded, delete {cid}, write the finding's words in the "
+                f"tracker as they were (or as the baseline of {was.id}) and import again"
+            )
         comments: dict[tuple[str, str], str] = {}
         if guess is not None:
             for ranked in guess.chosen:
@@ -1529,29 +1891,30 @@ def import_tracker(
         for index, (offset, cells) in enumerate(rows_of, start=1):
             aid = f"{cid}-A{index}"
             owner_text = _cell(cells.get("owner"))
-            if owner_text and (
-                UNDATED.fullmatch(normalised(owner_text)) or not re.search(r"[^\W\d_]", owner_text)
-            ):
+            if owner_text and not _names_owner(owner_text):
                 report.owners.append(
                     f"{offset}: no owner named ({owner_text!r}): owned by {default_owner} "
                     "until you name one"
                 )
                 owner_text = ""
             owner = roles.role(owner_text, f"{offset}") if owner_text else default_owner
+            status, unknown = status_of(_cell(cells.get("status")))
+            if unknown and not is_rag_colour(_cell(cells.get("status"))):
+                report.warnings.append(f"{offset}: {unknown}; {aid} is planned")
             action: dict[str, Any] = {
                 "id": aid,
                 "title": _cell(cells["action"]),
                 "owner": owner,
                 "due": cells["deadline"],
-                "status": _action_status(_cell(cells.get("status"))),
+                "status": status or "planned",
             }
             if cells.get("cadence"):
                 action["cadence"] = cells["cadence"]
+            if cells.get("revised"):
+                action["extensions"] = [{"to": cells["revised"], "reason": revised_reason}]
             if cells["undated"] is not None:
                 said = cells["undated"]
-                comments[("due", aid)] = (
-                    f"the tracker gives no date ({said!r}): set the real due date"
-                )
+                comments[("due", aid)] = undated_note(said)
                 report.undated.append(f"{offset}: {aid} {_title(action['title'])!r} ({said!r})")
             updates, undated_notes = _progress(cells, owner, dates, today)
             if updates:
@@ -1653,10 +2016,172 @@ def import_tracker(
         raise PortfolioError([_exists_already(p) for p in existing])
     if dry_run:
         report.files = sorted(concern_files)
-        _settings_after(portfolio, roles.added, report)  # what portfolio.yaml could not take
+        # what portfolio.yaml could not take; what it would be, for the rows kept in step
+        report.settings = _settings_after(portfolio, roles.added, report)[1]
         return report
     _write(portfolio, concern_files, roles.added, report)
     return report
+
+
+#: The label of a totals row, alone in its cell: "Total", "Totals", "Total actions", "Grand total",
+#: "Count of open actions", "Total 12"; never a finding that starts with the word ("Total fluids
+#: not recorded") nor an action ("Count CD stock weekly").
+@dataclass(frozen=True)
+class RowFacts:
+    """What a row of a tracker imported again says that tells apart actions with one text."""
+
+    due: date | None
+    vague: str  # a deadline in words ("end of Nov"), as the tracker has it
+    original: date | None  # the original date beside a revised one (``due``)
+    status: str | None
+
+
+def _fits_due(row: RowFacts, action: Action, order: str | None) -> bool:
+    if row.due is None:
+        return False
+    if row.due in (action.current_due, action.due) or row.original == action.due:
+        return True
+    # words unchanged read as they read when the date recorded was read from them
+    return bool(row.vague) and vague_date(row.vague, action.current_due, order) == (
+        action.current_due
+    )
+
+
+def pair_rows(
+    rows: Sequence[RowFacts], actions: Sequence[Action], order: str | None
+) -> tuple[dict[int, int], list[int]]:
+    """Which of the ``actions`` of a concern that share a text each of the ``rows`` with that
+    text edits: {row: action}, by the index of each, and the rows that could each be more than
+    one of the actions left over (to be warned about, their actions left as they are). A row
+    in neither is a new action.
+
+    A row is an action whose due date (else, status) is the row's, when no other row or action
+    left is; one row left and one action left are each other; rows left that every action left
+    fits alike, as many as the actions, are taken in order.
+    """
+    matched: dict[int, int] = {}
+    free = list(range(len(actions)))
+
+    def fits_due(r: int, a: int) -> bool:
+        return _fits_due(rows[r], actions[a], order)
+
+    def fits_status(r: int, a: int) -> bool:
+        return rows[r].status is not None and rows[r].status == actions[a].status
+
+    for fits in (fits_due, fits_status):
+        changed = True
+        while changed:
+            changed = False
+            for r in [r for r in range(len(rows)) if r not in matched]:
+                could = [a for a in free if fits(r, a)]
+                rivals = [o for o in range(len(rows)) if o not in matched]
+                if len(could) == 1 and sum(fits(o, could[0]) for o in rivals) == 1:
+                    matched[r] = could[0]
+                    free.remove(could[0])
+                    changed = True
+    rest = [r for r in range(len(rows)) if r not in matched]
+    if not free or not rest:
+        return matched, []
+    alike = all(fits_due(r, a) and fits_status(r, a) for r in rest for a in free)
+    if (len(rest) == 1 and len(free) == 1) or (alike and len(rest) == len(free)):
+        matched.update(zip(rest, free, strict=True))
+        return matched, []
+    return matched, rest
+
+
+TOTALS = re.compile(
+    r"(grand |sub )?(sub ?totals?|totals?|count( of)?|number of|no of)"
+    r"( (actions?|items?|findings?|concerns?|rows?|open|closed|complete|completed|outstanding|"
+    r"overdue|in progress|done|not started|red|amber|green|blue|rag))*( \d+)?"
+)
+BARE_TOTAL = re.compile(r"(grand |sub )?(sub ?totals?|totals?)")
+#: A count beside the label: 12, 1,200, 50%, 12 (50%), or a count and a word or two (0 complete).
+NUMBER = re.compile(r"\d[\d,]*(\.\d+)?%?( \(\d+(\.\d+)?%\))?( [A-Za-z]+){0,2}")
+
+
+def _totals(row: list[Any]) -> str:
+    """The label of a totals row ("Total", "Totals", "Total actions"): a row whose only text is
+    that label, alone in its cell, beside at least one count (not a date) or formula; a bare
+    "Total" merged across a row with nothing else counts too. "" for any other row."""
+    label = ""
+    counts = 0
+    for value in row:
+        text = _cell(value)
+        if not text:
+            continue
+        if isinstance(value, bool | date):
+            return ""  # a date beside the words is a deadline: an action, not a total
+        if isinstance(value, int | float) or text.startswith("=") or NUMBER.fullmatch(text):
+            counts += 1
+            continue
+        words = normalised(text)
+        if label and words == normalised(label):
+            continue  # the label again, as a merged cell is filled across
+        match = TOTALS.fullmatch(words)
+        if label or match is None:
+            return ""  # any other words: a finding or an action
+        label = text
+        counts += bool(match.group(6))
+    if label and (counts or BARE_TOTAL.fullmatch(normalised(label))):
+        return label
+    return ""
+
+
+def _two_row_header(
+    header: list[Any], below: list[Any], columns: dict[str, int]
+) -> list[Any] | None:
+    """The header read with the row under it, when that row names the parts of a header cell
+    over several columns ("Target date" over "Original | Revised"): "Target date Original",
+    "Target date Revised". None when the row below is not such a row (a row of data).
+
+    A cell over several columns is merged (each column holds its text once merged cells are
+    filled) or, in a CSV file, followed by blank header cells.
+    """
+    texts = [_cell(c) for c in header]
+    subs = [_cell(c) for c in below] + [""] * max(0, len(texts) - len(below))
+    if any(
+        subs[i] and subs[i] != texts[i]
+        for i in (columns.get("finding"), columns.get("action"))
+        if i is not None
+    ):
+        return None  # a row with a finding or an action of its own is data
+
+    def group(index: int) -> str:
+        """The text of the header cell over several columns that ``index`` is under, or ""."""
+        at = index
+        while at > 0 and not texts[at]:
+            at -= 1
+        text = texts[at]
+        if not text:
+            return ""
+        wide = (
+            (at + 1 < len(texts) and texts[at + 1] in ("", text))
+            or (at > 0 and texts[at - 1] == text)
+            or at != index
+        )
+        return text if wide else ""
+
+    composed = list(texts) + [""] * max(0, len(subs) - len(texts))
+    named = False
+    for index, sub in enumerate(subs):
+        if not sub or (index < len(texts) and sub == texts[index]):
+            continue  # blank, or a header cell over two rows (filled down when merged)
+        over = group(index) if index < len(texts) else ""
+        if not over or re.search(r"\d", sub):
+            return None
+        composed[index] = f"{over} {sub}"
+        named = True
+    return composed if named else None
+
+
+def _names_owner(text: str) -> bool:
+    """Whether an owner cell names someone ("TBC", "-" and "?" name nobody)."""
+    return not UNDATED.fullmatch(normalised(text)) and bool(re.search(r"[^\W\d_]", text))
+
+
+def undated_note(said: str) -> str:
+    """The comment on the due date of an action the tracker gives no date."""
+    return f"the tracker gives no date ({said!r}): set the real due date"
 
 
 def _places(places: list[str]) -> str:

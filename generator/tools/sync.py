@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,14 +46,20 @@ from generator.tools.importer import (
     DateReader,
     ImportReport,
     OwnerRoles,
+    RowFacts,
     cell_lines,
     cell_text,
     import_tracker,
+    is_rag_colour,
     normalised,
     not_a_workbook,
     note_date,
+    pair_rows,
     read_dates,
+    read_status,
     read_table,
+    status_of,
+    undated_note,
     unescape_cell,
     vague_date,
 )
@@ -72,43 +78,6 @@ PLAN_COLUMNS = {
     "progress": "progress",
     "closure evidence": "evidence",
 }
-#: What people type in a status cell, normalised, and the status it means.
-STATUS_WORDS = {
-    "planned": "planned",
-    "not started": "planned",
-    "not yet started": "planned",
-    "to do": "planned",
-    "todo": "planned",
-    "pending": "planned",
-    "open": "planned",
-    "scheduled": "planned",
-    "in progress": "in-progress",
-    "inprogress": "in-progress",
-    "ongoing": "in-progress",
-    "on going": "in-progress",
-    "started": "in-progress",
-    "underway": "in-progress",
-    "under way": "in-progress",
-    "progressing": "in-progress",
-    "on track": "in-progress",
-    "partially complete": "in-progress",
-    "partly complete": "in-progress",
-    "part complete": "in-progress",
-    "partially met": "in-progress",
-    "wip": "in-progress",
-    "complete": "completed",
-    "completed": "completed",
-    "done": "completed",
-    "finished": "completed",
-    "achieved": "completed",
-    "met": "completed",
-    "fully met": "completed",
-    "yes": "completed",
-    "closed": "closed",
-    "signed off": "closed",
-    "closed off": "closed",
-}
-_TICKS = frozenset("\u2713\u2714\u2611\u2705")  # ✓ ✔ ☑ ✅
 _DATED = re.compile(
     r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4})\s*[:\u2013\u2014-]\s*(.*)$"
@@ -142,6 +111,15 @@ class Row:
     evidence: str = ""
     label: str = ""  # where the row is, when not just "row N" ("table 2, row 3")
     deadline_warning: str = ""  # how a deadline that reads two ways was read, when unsettled
+    owner_role: str = ""  # the role the importer read the owner as, for a new action
+    undated: str = ""  # what a tracker's deadline cell said when it gave no date ("TBC")
+    progress_date: date | None = None  # the date of the progress cell, from a column of its own
+    vague: str = ""  # a deadline in words ("end of March"), read by the import's rule
+    cadence: str = ""  # how often an action is done, when the deadline said so ("monthly")
+    #: the original date beside a revised one (``deadline``): a new action's due date, the
+    #: revised one its extension
+    original: date | None = None
+    revision: str = ""  # the columns the two dates came from, as the extension's reason
 
     @property
     def where(self) -> str:
@@ -158,19 +136,9 @@ class Wanted:
     updates: tuple[tuple[date, str], ...]
     evidence: tuple[str, ...]
     notes: tuple[str, ...]  # evidence-of-completion text that names no evidence entry
-
-
-def read_status(text: str) -> str | None:
-    """The action status a status cell means; None when blank. Raises ValueError when the
-    words are none the import knows."""
-    words = normalised(text)
-    if not words:
-        if any(char in _TICKS for char in text):
-            return "completed"
-        return None
-    if words in STATUS_WORDS:
-        return STATUS_WORDS[words]
-    raise ValueError(text)
+    #: the updates that are the owner's, as the first import of a tracker of the user's own
+    #: reads them: dated by a progress-date column or at their start
+    signed: frozenset[tuple[date, str]] = frozenset()
 
 
 def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str]]:
@@ -180,6 +148,11 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
     "01/10/2026 - Audit done") starts an update of that date; lines that follow it continue its
     note. Text before the first dated line is an update dated ``today``.
     """
+    return [(day, note) for day, note, _ in dated_updates(text, today, dates)]
+
+
+def dated_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool]]:
+    """The updates of read_updates, each with whether the cell dates it (else: ``today``)."""
     found: list[tuple[date | None, list[str]]] = []
     for line in text.splitlines():
         match = _DATED.match(line)
@@ -196,7 +169,7 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
     for day, lines in found:
         note = "\n".join(part.strip() for part in lines).strip()
         if note:
-            updates.append((day or today, note))
+            updates.append((day or today, note, day is not None))
     return updates
 
 
@@ -389,9 +362,12 @@ def rows_from_cells(
         )
         deadline_text = text("deadline")
         warning = None
-        if day is None:
+        if "owner_role" in cells:  # the importer read the row by the rules of the first import
+            deadline_text = str(cells.get("vague") or "")
+            warning = cells.get("deadline_warning")
+        elif day is None:
             day, warning = dates.read(deadline)
-        if day is None and today is not None and deadline_text:
+        if day is None and today is not None and deadline_text and "owner_role" not in cells:
             # As the first import read it: a deadline in words by its rule; "TBC" changes nothing.
             if UNDATED.fullmatch(normalised(deadline_text)):
                 deadline_text = ""
@@ -410,6 +386,13 @@ def rows_from_cells(
                 evidence=text("closure_evidence"),
                 label=label,
                 deadline_warning=warning or "",
+                owner_role=str(cells.get("owner_role") or ""),
+                progress_date=dates.read(cells.get("progress_date"))[0],
+                vague=str(cells.get("vague") or ""),
+                cadence=str(cells.get("cadence") or ""),
+                undated=str(cells.get("undated") or ""),
+                original=cells.get("original_due"),
+                revision=str(cells.get("revision") or ""),
             )
         )
     return found
@@ -430,6 +413,10 @@ class NewAction:
     rows: list[str]  # where the rows it came from are
     updates: list[tuple[date, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    undated: str = ""  # what the tracker's deadline said when it gave no date ("TBC")
+    by: dict[tuple[date, str], str] = field(default_factory=dict)  # an update -> its author
+    cadence: str = ""
+    extension: tuple[date, str] | None = None  # a revised date beside the original, and why
 
 
 @dataclass
@@ -478,8 +465,12 @@ class RecordChange:
             rows = ", ".join(new.rows)
             out.append(
                 f"  + new action {new.id} ({rows}): {_short(new.title)}; owner {new.owner}, "
-                f"due {new.due.isoformat()}, {new.status}"
+                f"due {new.due.isoformat()}"
+                + (f" (extended to {new.extension[0].isoformat()})" if new.extension else "")
+                + f", {new.status}"
             )
+            if new.undated:
+                out.append(f"    ({undated_note(new.undated)}: it is due on the import day)")
             out += [f"    + update {d.isoformat()}: {_short(n)}" for d, n in new.updates]
             out += [f"    + evidence {e} (cited)" for e in new.evidence]
         return out
@@ -539,6 +530,8 @@ class _Planner:
                 if key:
                     self.roles.setdefault(normalised(key), slug)
         self.owners = OwnerRoles(portfolio)  # "RM", "Deputy Manager - Sue", as the import reads
+        self.lenient = False  # rows of a tracker of the user's own, read as its first import
+        self.warnings: list[str] = []
 
     def role_of(self, owner: str) -> str | None:
         """The role of portfolio.yaml an owner cell names, read as the import reads it."""
@@ -554,12 +547,24 @@ class _Planner:
         try:
             status = read_status(row.status)
         except ValueError:
+            if self.lenient:  # a tracker of the user's own: read as its first import read it
+                status = None
+                if is_rag_colour(row.status):
+                    return self.wanted_rest(row, status)  # the import warns once for them all
+                self.warnings.append(
+                    f"{row.where}: {status_of(row.status)[1]}; the action's status is left as "
+                    "it was (a new action is planned)"
+                )
+                return self.wanted_rest(row, status)
             self.problem(
                 row,
                 f"the status {_short(row.status, 40)!r} is not one import knows: write planned, "
                 "in progress, completed (or done) or closed",
             )
             return None
+        return self.wanted_rest(row, status)
+
+    def wanted_rest(self, row: Row, status: str | None) -> Wanted | None:
         if row.deadline_text and row.deadline is None:
             self.problem(
                 row,
@@ -582,8 +587,16 @@ class _Planner:
                 left = re.sub(re.escape(eid), " ", left, flags=re.IGNORECASE)
             if re.search(r"\w", left):
                 notes.append(part)
-        updates = read_updates(row.progress, self.today, self.dates)
-        return Wanted(status, row.deadline, tuple(updates), tuple(ids), tuple(notes))
+        if row.progress_date is not None and row.progress.strip():
+            # Dated by a progress-date column, the cell is one update by the owner, as the
+            # first import reads it.
+            update = (row.progress_date, _squash(row.progress))
+            signed = frozenset([update]) if self.lenient else frozenset()
+            return Wanted(status, row.deadline, (update,), tuple(ids), tuple(notes), signed)
+        found = dated_updates(row.progress, self.today, self.dates)
+        updates = tuple((day, note) for day, note, _ in found)
+        signed = frozenset((day, note) for day, note, dated in found if dated and self.lenient)
+        return Wanted(status, row.deadline, updates, tuple(ids), tuple(notes), signed)
 
     def evidence_in(self, text: str) -> list[str]:
         found: list[str] = []
@@ -600,6 +613,8 @@ class _Planner:
         return found
 
     def role(self, row: Row, default: str) -> str | None:
+        if row.owner_role:
+            return row.owner_role  # as the first import reads owners, a new role added so
         if not row.owner:
             return default
         slug = self.role_of(row.owner)
@@ -645,12 +660,13 @@ class _Planner:
     def targets(self, rows: Sequence[Row], by_title: bool) -> dict[str, _Target]:
         """The rows grouped by the action they edit (new actions by concern and title)."""
         targets: dict[str, _Target] = {}
+        self.lenient = by_title
+        placed: list[tuple[Row, Concern, Action | None]] = []
+        by_text: dict[tuple[str, str], list[int]] = {}  # rows with no id, by concern and text
         for index, row in enumerate(rows):
             if not row.title and not row.action_id:
                 self.problem(row, "no action: write what will be done in the Action column")
                 continue
-            concern: Concern | None
-            action: Action | None = None
             if row.action_id and not by_title:
                 found = self.p.actions.get(row.action_id)
                 if found is None:
@@ -677,18 +693,69 @@ class _Planner:
                         "the Concern column",
                     )
                     continue
-            else:
-                concern = self.concern_of_new(row, rows, index)
-                if concern is None:
-                    continue
-                key = normalised(row.title)
-                action = next((a for a in concern.actions if normalised(a.title) == key), None)
+                placed.append((row, concern, action))
+                continue
+            found_concern = self.concern_of_new(row, rows, index)
+            if found_concern is None:
+                continue
+            by_text.setdefault((found_concern.id, normalised(row.title)), []).append(len(placed))
+            placed.append((row, found_concern, None))
+        unsure = self.match_by_text(placed, by_text)
+        new_rows: dict[tuple[str, str], int] = {}  # new actions so far, by concern and text
+        for at, (row, concern, edited) in enumerate(placed):
+            if at in unsure:
+                continue
             wanted = self.wanted(row)
             if wanted is None:
                 continue
-            name = action.id if action else f"{concern.id}\0{normalised(row.title)}"
-            targets.setdefault(name, _Target(concern, action)).rows.append((row, wanted))
+            if edited is None:
+                key = (concern.id, normalised(row.title))
+                nth = new_rows[key] = new_rows.get(key, 0) + 1
+                name = f"{concern.id}\0{key[1]}\0{nth}"
+            else:
+                name = edited.id
+            targets.setdefault(name, _Target(concern, edited)).rows.append((row, wanted))
         return targets
+
+    def match_by_text(
+        self,
+        placed: list[tuple[Row, Concern, Action | None]],
+        by_text: dict[tuple[str, str], list[int]],
+    ) -> set[int]:
+        """Match rows with no action id to their concern's actions with the same text, as the
+        import matches them (generator.tools.importer.pair_rows): by due date, else status.
+        Returns the rows that could each be more than one action (warned about, not read)."""
+        unsure: set[int] = set()
+        for (cid, key), ats in by_text.items():
+            same = [a for a in self.p.concerns[cid].actions if normalised(a.title) == key]
+            if not same:
+                continue
+            facts = []
+            for at in ats:
+                row = placed[at][0]
+                try:
+                    status = read_status(row.status)
+                except ValueError:
+                    status = None
+                facts.append(RowFacts(row.deadline, row.vague, row.original, status))
+            matched, left = pair_rows(facts, same, self.dates.order)
+            for n, at in enumerate(ats):
+                if n in matched:
+                    row, concern, _ = placed[at]
+                    placed[at] = (row, concern, same[matched[n]])
+            if left:
+                unsure.update(ats[n] for n in left)
+                taken = set(matched.values())
+                ids = ", ".join(a.id for i, a in enumerate(same) if i not in taken)
+                where = ", ".join(placed[ats[n]][0].where for n in left)
+                self.warnings.append(
+                    f"{where}: each could be more than one of {cid}'s actions "
+                    f"{_short(placed[ats[left[0]]][0].title, 40)!r} ({ids}): neither its "
+                    "deadline nor its status tells them apart, so these rows are not read and "
+                    "those actions are left as they are; give each row its action's due date "
+                    "as the record has it, then import again"
+                )
+        return unsure
 
     def agreed(self, target: _Target) -> Wanted | None:
         """The one thing the rows of one action ask for; a conflict is a problem."""
@@ -744,6 +811,13 @@ def plan(
     changes: dict[str, RecordChange] = {}
     edits: dict[str, list[_ActionEdit]] = {}
     taken = set(portfolio.sources) | set(portfolio.actions)
+    undated: dict[str, set[str]] = {}  # concern id -> its actions imported with no date
+
+    def undated_of(concern: str, path: Path) -> set[str]:
+        if concern not in undated:
+            undated[concern] = _undated(path)
+        return undated[concern]
+
     for target in targets.values():
         wanted = planner.agreed(target)
         if wanted is None:
@@ -754,31 +828,61 @@ def plan(
         row = target.rows[0][0]
         if action is None:
             owner = planner.role(row, concern.owner)
-            if wanted.due is None:
+            due = wanted.due or (today if row.undated else None)  # as the first import does
+            if due is None:
                 planner.problem(row, "a new action needs a deadline: fill in the Deadline")
-            if owner is None or wanted.due is None:
+            if owner is None or due is None:
                 continue
             if row.deadline_warning:
                 report.warnings.append(f"{row.where}: {row.deadline_warning}")
             notes = [(today, EVIDENCE_NOTE + n) for n in wanted.notes]
+            revised = (due, row.revision) if row.original and due else None
             new = NewAction(
                 _fresh_id(concern, taken),
                 row.title,
                 owner,
-                wanted.due,
+                row.original or due,
                 wanted.status or "planned",
                 [r.where for r, _ in target.rows],
                 _unique([*wanted.updates, *notes]),
                 list(wanted.evidence),
+                row.undated if wanted.due is None else "",
+                dict.fromkeys(wanted.signed, owner),
+                row.cadence if wanted.due is None else "",
+                revised,
             )
             change.new_actions.append(new)
             changes[concern.id] = change
             continue
         edit = _ActionEdit(action, today)
+        if row.vague and wanted.due and wanted.due != action.current_due:
+            # Words read relative to the import day: unchanged, they read as they did when the
+            # date the action is due now was read from them, whatever the day now. (Words that
+            # read as a date since extended are a new deadline.)
+            known = action.current_due
+            if vague_date(row.vague, known, planner.dates.order) == known:
+                wanted = replace(wanted, due=known)
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
-        if wanted.due and wanted.due != action.current_due:
+        if (
+            wanted.due
+            and wanted.due != action.current_due
+            and not action.extensions
+            and action.id in undated_of(concern.id, record.path)
+        ):
+            # The import day was never an agreed deadline: the tracker's first date is the due
+            # date, not an extension, and the comment asking for it goes.
+            edit.due = wanted.due
+            change.fields.append(
+                (
+                    action.id,
+                    "due",
+                    action.due.isoformat(),
+                    f"{wanted.due.isoformat()} (the first date the tracker gives: no extension)",
+                )
+            )
+        elif wanted.due and wanted.due != action.current_due:
             edit.extension = wanted.due
             change.extensions.append((action.id, action.current_due, wanted.due))
             if row.deadline_warning:
@@ -796,6 +900,8 @@ def plan(
                 continue  # a note with no date that an earlier import kept in the body
             have.add((day, _squash(note)))
             edit.updates.append((day, note))
+            if (day, note) in wanted.signed:
+                edit.by[(day, note)] = action.owner
             change.updates.append((action.id, day, note))
         cited = [*action.evidence, *(action.closure.evidence if action.closure else [])]
         described = {
@@ -835,6 +941,7 @@ def plan(
             changes[concern.id] = change
     if planner.problems:
         raise PortfolioError(planner.problems)
+    report.warnings[:0] = planner.warnings
     for cid, change in changes.items():
         before = change.path.read_bytes()
         change.before = before
@@ -862,10 +969,12 @@ class _ActionEdit:
     extension: date | None = None
     updates: list[tuple[date, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    by: dict[tuple[date, str], str] = field(default_factory=dict)  # an update -> its author
+    due: date | None = None  # the first date for an action imported with none
 
     @property
     def changed(self) -> bool:
-        return bool(self.status or self.extension or self.updates or self.evidence)
+        return bool(self.status or self.extension or self.updates or self.evidence or self.due)
 
 
 # --- rewriting a record's front matter -------------------------------------------------------
@@ -906,7 +1015,17 @@ def scalar(text: str) -> str:
 Pairs = list[tuple[str, Any]]  # a mapping to write: (key, value); value str, list or Pairs
 
 
+@dataclass(frozen=True)
+class _Noted:
+    """A value written with a comment after it, where it has a line of its own."""
+
+    value: Any
+    note: str
+
+
 def _flow(value: Any) -> str:
+    if isinstance(value, _Noted):
+        return _flow(value.value)
     if isinstance(value, list) and value and isinstance(value[0], tuple):
         return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value) + "}"
     if isinstance(value, list):
@@ -1064,7 +1183,8 @@ def _block_mapping(item: Pairs, dash: int, column: int, offset: int) -> list[str
             lines.append(f"{lead}{pad}{key}:")
             lines += [f"{' ' * (column + offset)}- {_flow(v)}" for v in value]
         else:
-            lines.append(f"{lead}{pad}{key}: {_flow(value)}")
+            note = f"  # {value.note}" if isinstance(value, _Noted) else ""
+            lines.append(f"{lead}{pad}{key}: {_flow(value)}{note}")
     return lines
 
 
@@ -1090,8 +1210,8 @@ def _decode(raw: bytes) -> tuple[str, str, str]:
     return text, bom, newline
 
 
-def _update(day: date, note: str) -> Pairs:
-    return [("date", day), ("note", note)]
+def _update(day: date, note: str, by: str | None = None) -> Pairs:
+    return [("date", day), ("by", by), ("note", note)] if by else [("date", day), ("note", note)]
 
 
 def _rewrite(
@@ -1127,12 +1247,32 @@ def _rewrite(
         if edit.status:
             editor.set_scalar(node, "status", edit.status, after="due")
             data["status"] = edit.status
+        if edit.due:
+            due = _get(node, "due")
+            if (
+                due is None
+                or not isinstance(due[1], ScalarNode)
+                or due[1].start_mark.index < due[0].end_mark.index  # an alias (*name)
+            ):
+                line = node.start_mark.line + 1 + text[:start].count("\n")
+                message = (
+                    f"{edit.action.id}: the tracker gives its first date, {edit.due}, but its "
+                    "due date is not written on the action itself (an alias or merge key?): "
+                    "write it as 'due: YYYY-MM-DD' and import again"
+                )
+                raise PortfolioError([Problem(path.as_posix(), line, message)])
+            after = due[1].end_mark.index
+            rest = editor.front[after : editor.line_end(after)]
+            if UNDATED_COMMENT.match(rest):  # the comment asking for the date goes with it
+                editor.splice(after, after + len(rest), "")
+            editor.splice(due[1].start_mark.index, after, edit.due.isoformat())
+            data["due"] = edit.due
         if edit.extension:
             item = [("to", edit.extension), ("date", edit.today)]
             editor.append(node, "extensions", [item], ("updates", "evidence", "closure"), offset)
             data["extensions"] = [*(data.get("extensions") or []), dict(item)]
         if edit.updates:
-            made = [_update(day, note) for day, note in edit.updates]
+            made = [_update(day, note, edit.by.get((day, note))) for day, note in edit.updates]
             editor.append(node, "updates", list(made), ("evidence", "closure"), offset)
             data["updates"] = [*(data.get("updates") or []), *(dict(u) for u in made)]
         if edit.evidence:
@@ -1158,22 +1298,59 @@ def _rewrite(
     return (bom + text[:start] + new_front + text[end:]).encode("utf-8")
 
 
+#: The comment the import writes on the due date of an action its tracker gave no date.
+UNDATED_COMMENT = re.compile(r"\s*#\s*the tracker gives no date\b.*$")
+
+
+def _undated(path: Path) -> set[str]:
+    """The actions of the record at ``path`` whose due date is the import day, as the comment
+    the import wrote on it says (the tracker gave no date, "TBC")."""
+    text, _, _ = _decode(path.read_bytes())
+    start, end = front_span(path, text)
+    front = text[start:end]
+    root = YAML().compose(front)
+    found: set[str] = set()
+    actions = _get(root, "actions") if isinstance(root, MappingNode) else None
+    if actions is None or not isinstance(actions[1], SequenceNode):
+        return found
+    for item in actions[1].value:
+        if not isinstance(item, MappingNode):
+            continue
+        ident, due = _get(item, "id"), _get(item, "due")
+        if ident is None or due is None:
+            continue
+        at = due[1].end_mark.index
+        stop = front.find("\n", at)
+        if UNDATED_COMMENT.match(front[at : stop if stop >= 0 else len(front)].rstrip("\r")):
+            found.add(str(ident[1].value))
+    return found
+
+
 def _new_action(action: NewAction) -> Pairs:
     item: Pairs = [
         ("id", action.id),
         ("title", action.title),
         ("owner", action.owner),
-        ("due", action.due),
+        ("due", _Noted(action.due, undated_note(action.undated)) if action.undated else action.due),
         ("status", action.status),
     ]
+    if action.cadence:
+        item.append(("cadence", action.cadence))
+    if action.extension:
+        item.append(
+            ("extensions", [[("to", action.extension[0]), ("reason", action.extension[1])]])
+        )
     if action.updates:
-        item.append(("updates", [_update(day, note) for day, note in action.updates]))
+        updates = [_update(day, note, action.by.get((day, note))) for day, note in action.updates]
+        item.append(("updates", updates))
     if action.evidence:
         item.append(("evidence", list(action.evidence)))
     return item
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, _Noted):
+        return value.value
     if isinstance(value, list) and value and isinstance(value[0], list):
         return [dict(v) for v in value]
     return value
@@ -1191,9 +1368,10 @@ def _check(path: Path, front: str, expected: dict[str, Any]) -> None:
 # --- checking and writing --------------------------------------------------------------------
 
 
-def check_after(portfolio: Portfolio, report: SyncReport) -> None:
+def check_after(portfolio: Portfolio, report: SyncReport, settings: bytes | None = None) -> None:
     """Load and check the whole portfolio as it would be after the change, in a copy of its
-    folder; raise every problem together, named by the real files."""
+    folder (with ``settings`` as its portfolio.yaml, when given: the roles an import of the
+    same tracker adds); raise every problem together, named by the real files."""
     root = portfolio.root
     try:
         holder = Path(tempfile.mkdtemp(prefix=".portfolio-import-", dir=root.resolve().parent))
@@ -1214,6 +1392,9 @@ def check_after(portfolio: Portfolio, report: SyncReport) -> None:
             target = twin / record.path.resolve().relative_to(root.resolve())
             target.unlink()  # it may be a hard link to the real file: never write through it
             target.write_bytes(record.after)
+        if settings is not None:
+            (twin / "portfolio.yaml").unlink()
+            (twin / "portfolio.yaml").write_bytes(settings)
         try:
             load(twin)
         except PortfolioError as exc:
@@ -1276,15 +1457,18 @@ def sync_rows(
     dry_run: bool,
     by_title: bool = False,
     date_order: str | None = None,
+    settings: bytes | None = None,
 ) -> SyncReport:
     """Plan, check and (unless ``dry_run``) write what ``rows`` change."""
     found = plan(portfolio, source, rows, today, by_title, date_order)
-    return _check_and_write(portfolio, found, dry_run)
+    return _check_and_write(portfolio, found, dry_run, settings)
 
 
-def _check_and_write(portfolio: Portfolio, report: SyncReport, dry_run: bool) -> SyncReport:
+def _check_and_write(
+    portfolio: Portfolio, report: SyncReport, dry_run: bool, settings: bytes | None = None
+) -> SyncReport:
     if report.records:
-        check_after(portfolio, report)
+        check_after(portfolio, report, settings)
         if not dry_run:
             write(report)
     return report
@@ -1314,6 +1498,7 @@ def keep_in_step(
     today: date,
     dry_run: bool = False,
     date_order: str | None = None,
+    settings: bytes | None = None,
 ) -> SyncReport:
     """Rows of a tracker of the user's own whose finding is a concern already in the portfolio
     (concern id -> [(where the row is, the importer's cells)]): each updates the action of that
@@ -1327,7 +1512,7 @@ def keep_in_step(
     ]
     if all(isinstance(where, int) for listed in rows.values() for where, _ in listed):
         read.sort(key=lambda r: r.number)  # else as the importer read them, in order
-    return sync_rows(portfolio, source.as_posix(), read, today, dry_run, True, date_order)
+    return sync_rows(portfolio, source.as_posix(), read, today, dry_run, True, date_order, settings)
 
 
 def import_in_step(
@@ -1343,7 +1528,7 @@ def import_in_step(
     portfolio = load(root).portfolio
     report = import_tracker(portfolio, tracker, mapping, today, dry_run=True)
     order = report.date_order  # settled over the whole tracker: kept rows read as imported ones
-    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order)
+    kept = keep_in_step(portfolio, tracker, report.existing, today, True, order, report.settings)
     if dry_run:
         return report, kept
     report = import_tracker(portfolio, tracker, mapping, today, dry_run=False)
