@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 PARALLEL_READ_FROM = 200  # record files to parse; below this, a worker costs more than it saves
 PARALLEL_RENDER_FROM = 300  # pages; below this, starting workers costs more than it saves
-PARALLEL_FACTS_FROM = 5000  # facts whose values page keys need; likewise
 
 # --- load and check ----------------------------------------------------------------------------
 
@@ -192,24 +191,6 @@ def render_site(
     return files
 
 
-def _tell_facts(
-    pages: CachedPages,
-    jobs: list[PageJob],
-    workers: int,
-    meanwhile: Callable[[], None] | None,
-) -> Callable[[], None] | None:
-    """Tell the values of what the cached pages of ``jobs`` read, on ``workers`` processes when
-    there are many; ``meanwhile`` runs beside them then. Returns ``meanwhile`` when it has not
-    run (it is then left for the rendering)."""
-    facts = pages.facts_read(jobs)
-    early = meanwhile if workers > 1 and len(facts) >= PARALLEL_FACTS_FROM else None
-    told = fork_map(
-        facts, pages.value_of, workers, here=True, meanwhile=early, least=PARALLEL_FACTS_FROM
-    )
-    pages.know(facts, told)
-    return None if early is not None else meanwhile
-
-
 def _render_pages(
     renderer: SiteRenderer,
     jobs: list[PageJob],
@@ -219,18 +200,11 @@ def _render_pages(
     workers: int,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Render ``jobs`` that the cache does not hold, on ``workers`` processes when worth it.
-
-    ``meanwhile`` runs while there is work for other processes: while they tell the values of
-    what the cached pages read, when there are many (a rebuild), else while they render.
-    """
+    """Render ``jobs`` that the cache does not hold, on ``workers`` processes when worth it."""
     from generator.render.site import Rendered, StampToken
     from generator.render.theme import STAMP_TOKEN
 
-    todo = jobs
-    if pages is not None:
-        meanwhile = _tell_facts(pages, jobs, workers, meanwhile)
-        todo = pages.todo(jobs, files)
+    todo = pages.todo(jobs, files) if pages is not None else jobs
     token = StampToken(STAMP_TOKEN) if pages is not None else None
     stamp = renderer.build.stamp.encode()
     placeholder = STAMP_TOKEN.encode()

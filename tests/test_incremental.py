@@ -257,26 +257,6 @@ def test_records_parsed_by_a_worker_are_cached_as_those_parsed_here(
     assert_same_as_clean(root, out)
 
 
-def test_page_keys_told_by_a_worker_decide_as_those_told_here(
-    work: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A rebuild of a large portfolio tells the values of what cached pages read on several
-    processes (with the downloads and search index made beside them): every kind of change,
-    made one after another, still gives what a clean build gives."""
-    import generator.pipeline
-
-    monkeypatch.setenv("PORTFOLIO_WORKERS", "2")
-    monkeypatch.setattr(generator.pipeline, "PARALLEL_FACTS_FROM", 0)
-    root, out = work / "content", work / "site"
-    CHANGES["concern body text"](root)
-    assert 0 < rendered(build(root, out)) < 10
-    assert_same_as_clean(root, out)
-    for kind in ("concern title", "measure reading", "evidence deleted", "governance decision"):
-        CHANGES[kind](root)
-        assert "from the cache" in build(root, out).output
-        assert_same_as_clean(root, out)
-
-
 def test_a_file_scanned_before_is_not_read_again(tmp_path: Path) -> None:
     from generator.check.privacy import ScanMemo
 

@@ -15,7 +15,7 @@ change) and the stamp is put in as they are written.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from generator.cache.store import BuildCache
 from generator.digest import content_key
@@ -38,23 +38,6 @@ class CachedPages:
         """The key of a page that read ``facts``: their values in this build."""
         of = self.values.of
         return content_key(self.everywhere, job.path, job.template, [of(f) for f in facts])
-
-    def facts_read(self, jobs: list[PageJob]) -> list[Fact]:
-        """Every fact the cached pages of ``jobs`` read when they rendered, each once: what
-        :meth:`todo` will need the value of. Telling them is most of its work, and can be
-        shared between processes (:meth:`value_of`, then :meth:`know`)."""
-        found: dict[Fact, None] = {}
-        for job in jobs:
-            found.update(dict.fromkeys(self.cache.page_facts(job.path) or ()))
-        return list(found)
-
-    def value_of(self, fact: Fact) -> Any:
-        """One fact's value in this build, as page keys hold it."""
-        return self.values.of(fact)
-
-    def know(self, facts: list[Fact], values: list[Any]) -> None:
-        """Take the values of ``facts`` as told elsewhere (by :meth:`value_of` in a worker)."""
-        self.values.know(zip(facts, values, strict=True))
 
     def todo(self, jobs: list[PageJob], files: SiteFiles) -> list[PageJob]:
         """The jobs whose pages the cache does not hold as they would render now; the pages it

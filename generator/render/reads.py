@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -231,10 +231,6 @@ class Values:
                 found = content_key(found)
         self._memo[fact] = found
         return found
-
-    def know(self, told: Iterable[tuple[Fact, Any]]) -> None:
-        """Take facts' values as :meth:`of` told them in another process of this build."""
-        self._memo.update(told)
 
     def plain(self, value: Any) -> Any:
         """``value`` as plain data to hash: a record as its id and the hash of its fields."""
