@@ -1092,6 +1092,8 @@ def test_a_status_the_first_import_reads_is_read_alike_when_the_tracker_comes_ba
         ("Not complete", "planned"),
         ("Closed - verified by RM", "closed"),
         ("Open", "planned"),
+        ("Completed and signed off", "closed"),
+        ("Closed - verified, complete", "closed"),
     ],
 )
 def test_statuses_read_loosely_read_the_same_everywhere(typed: str, meant: str) -> None:
@@ -1393,6 +1395,21 @@ UNFINISHED = [
     ("To be closed at next governance meeting", "in-progress"),
     ("Not signed off", "in-progress"),
     ("Pending completion", "planned"),
+    # Plans, and words of more than one stage: the least finished is read.
+    ("In progress - audit done, training next", "in-progress"),
+    ("Planned - complete by March", "planned"),
+    ("In progress, will be completed by March", "in-progress"),
+    ("Due to complete", "planned"),
+    ("Open - audit done", "planned"),
+    ("Aim to finish by end of Q1", "planned"),
+    ("Target completion 31/03/2027", "planned"),
+    ("Started - complete by next week", "in-progress"),
+    ("Ongoing, done for days, nights next", "in-progress"),
+    ("Not started - complete by 31/01/2027", "planned"),
+    # ... while these say it was done.
+    ("Completed by RM", "completed"),
+    ("Done by 12/11", "completed"),
+    ("Target met", "completed"),
 ]
 
 

@@ -1242,18 +1242,55 @@ NEGATED = {
 }  # fmt: skip
 
 
+#: Words of intent before a completion word: the work is meant to be done, not done yet ("Will
+#: be completed by March", "Due to complete", "Aim to finish", "Target completion March").
+INTENT = re.compile(
+    r"\b(?:will|would|should|shall|due to|due for|aim to|aiming to|aim for|plan to|planning to|"
+    r"planned to|intend to|hope to|expected to|expect to|going to|to|target|targeted|targeting|"
+    r"by)\b((?: (?:be|have|get|being|been|fully|all|this|it|the)){0,2}?) "
+    r"(signed off|sign off|closed|close|closure|complete|completed|completion|done|finished|"
+    r"finish)\b"
+)
+#: A completion word with a time after it, which says when the work is meant to be done:
+#: "Complete by March", "Finish by end of Q1", "Completed by next week" (but "Completed by RM"
+#: and "Done by 12/11" say who or when it was done).
+DUE_BY = re.compile(
+    r"\b(signed off|sign off|close|closure|complete|completion|finish|completed|finished|done)"
+    r" by ((?:the )?(?:end|mid|early|late|next|beginning|start|[a-z]+day|tomorrow|tbc|"
+    r"q[1-4]|week|month|year|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|"
+    r"february|march|april|june|july|august|september|october|november|december)\b|\d)"
+)
+_BASE_FORMS = frozenset({"sign off", "close", "closure", "complete", "completion", "finish"})
+
+
 def _negated(words: str) -> tuple[set[str], str]:
     """The stages ``words`` says have not been reached ("started", "closed", "completed"), and
-    the words with those phrases taken out."""
+    the words with those phrases taken out: negated ("not complete", "awaiting sign off") or
+    only meant ("will be completed", "complete by March")."""
     stages: set[str] = set()
 
+    def stage_of(word: str) -> str:
+        return next((s for s, said in NEGATED.items() if word in said), "completed")
+
     def cut(match: re.Match[str]) -> str:
-        word = match.group(2)
-        stage = next((s for s, said in NEGATED.items() if word in said), "completed")
-        stages.add(stage)
+        stages.add(stage_of(match.group(2)))
         return " " + match.group(1) + " "
 
-    return stages, " ".join(NEGATION.sub(cut, words).split())
+    def cut_due(match: re.Match[str]) -> str:
+        word, when = match.group(1), match.group(2)
+        if word not in _BASE_FORMS and when[0].isdigit():
+            return match.group(0)  # "Done by 12/11": done on that day
+        stages.add(stage_of(word))
+        return " by " + when
+
+    words = NEGATION.sub(cut, words)
+    words = DUE_BY.sub(cut_due, words)
+    words = INTENT.sub(cut, words)
+    return stages, " ".join(words.split())
+
+
+#: The stages a status can be at, least finished first.
+STAGES = ("planned", "in-progress", "completed", "closed")
 
 
 #: What a RAG column holds, typed in a status column instead of a status.
@@ -1290,7 +1327,12 @@ def read_status(text: str) -> str | None:
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
     stages, rest = _negated(words)
-    said = next((status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)), None)
+    # Words matching more than one stage ("Open - audit done", "In progress - audit done,
+    # training next") are read as the least finished of them; "Completed and closed" is closed.
+    found = {status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)}
+    if found == {"completed", "closed"}:
+        found = {"closed"}
+    said = min(found, key=STAGES.index) if found else None
     if "started" in stages:
         return "planned"
     if "completed" in stages:  # "To be completed", "In progress - not yet complete"
