@@ -1489,6 +1489,45 @@ def test_rows_with_one_action_text_are_matched_by_due_date_or_status_never_by_pl
     ]
 
 
+@pytest.mark.parametrize("shape", ["deleted and added", "re-sorted", "both"])
+def test_a_row_that_fits_none_of_several_actions_of_its_text_never_reopens_one(
+    make_portfolio: MakePortfolio, tmp_path: Path, shape: str
+) -> None:
+    root = make_portfolio()
+    done = ["Call bells slow at night", "Call bell audit", "RM", "31/12/2026", "Completed",
+            "Safe environments"]  # fmt: skip
+    next_one = ["Call bells slow at night", "Call bell audit", "RM", "31/03/2027", "Not started",
+                "Safe environments"]  # fmt: skip
+    added = ["Call bells slow at night", "Call bell audit", "RM", "30/06/2027", "Not started",
+             "Safe environments"]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", [done, next_one])
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    imported = snapshot(root)
+    rows = {
+        "deleted and added": [next_one, added],  # the completed row tidied away, a new one
+        "re-sorted": [added, next_one, done],
+        "both": [added, next_one],
+    }[shape]
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert actions[0].status == "completed" and not actions[0].extensions
+    assert actions[1].status == "planned" and not actions[1].extensions
+    if shape == "re-sorted":  # both actions have their rows: the third is a new action
+        assert [(a.id, a.current_due, a.status) for a in actions[2:]] == [
+            ("IMP-01-A3", date(2027, 6, 30), "planned")
+        ]
+        return
+    where = "row 3" if shape == "deleted and added" else "row 2"
+    assert (
+        f"{where}: each could be more than one of IMP-01's actions 'Call bell audit' "
+        "(IMP-01-A1) or a new action"
+    ) in err
+    assert snapshot(root) == imported
+
+
 def test_a_deadline_no_date_on_a_later_import_leaves_the_due_date_and_reads_the_rest(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

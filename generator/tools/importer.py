@@ -2098,8 +2098,11 @@ def pair_rows(
     in neither is a new action.
 
     A row is an action whose due date (else, status) is the row's, when no other row or action
-    left is; one row left and one action left are each other; rows left that every action left
-    fits alike, as many as the actions, are taken in order.
+    left is; rows left that every action left fits alike, as many as the actions, are taken in
+    order. One row left and one action left are each other only when that is the one action
+    with the text: of several, the row left could as well be a new action (the one whose row
+    was deleted left unmatched), so it is warned about. Rows left when every action is matched
+    are new actions.
     """
     matched: dict[int, int] = {}
     free = list(range(len(actions)))
@@ -2125,7 +2128,7 @@ def pair_rows(
     if not free or not rest:
         return matched, []
     alike = all(fits_due(r, a) and fits_status(r, a) for r in rest for a in free)
-    if (len(rest) == 1 and len(free) == 1) or (alike and len(rest) == len(free)):
+    if (len(actions) == 1 and len(rest) == 1) or (alike and len(rest) == len(free)):
         matched.update(zip(rest, free, strict=True))
         return matched, []
     return matched, rest

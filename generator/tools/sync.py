@@ -750,10 +750,11 @@ class _Planner:
                 where = ", ".join(placed[ats[n]][0].where for n in left)
                 self.warnings.append(
                     f"{where}: each could be more than one of {cid}'s actions "
-                    f"{_short(placed[ats[left[0]]][0].title, 40)!r} ({ids}): neither its "
-                    "deadline nor its status tells them apart, so these rows are not read and "
-                    "those actions are left as they are; give each row its action's due date "
-                    "as the record has it, then import again"
+                    f"{_short(placed[ats[left[0]]][0].title, 40)!r} ({ids}) or a new action: "
+                    "neither its deadline nor its status tells them apart, so these rows are "
+                    "not read and those actions are left as they are; give each row its "
+                    "action's due date as the record has it (a new action: a text of its own), "
+                    "then import again"
                 )
         return unsure
 
