@@ -787,6 +787,33 @@ def cell_lines(text: str) -> str:
 ORIGINAL = "original_deadline"
 LATER = {"revised", "new", "current", "latest", "updated", "amended", "extended", "agreed"}
 EARLIER = {"original", "initial", "old", "first", "previous"}
+#: The fields of deadline columns between the original and the latest ("Revised deadline" beside
+#: "Deadline" and "Second revised deadline"): REVISED + "1", "2", ... by their rank.
+REVISED = "revised_deadline_"
+#: Words numbering deadline columns of one kind ("Second revised deadline", "Revised date 2").
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+            "4th": 4, "fifth": 5, "5th": 5, "final": 99, "last": 99}  # fmt: skip
+
+
+def _deadline_rank(header: str, position: int) -> tuple[int, int, int]:
+    """Where a deadline column comes among several: one named original before one named
+    neither way, before one named revised (new, agreed...); then by its number ("Second
+    revised", "Revised date 2"); then by its place."""
+    words = header.split()
+    later = bool(set(words) & LATER)
+    named = 2 if later else 0 if set(words) & EARLIER else 1
+    numbers = [ORDINALS[w] for w in words if w in ORDINALS and (later or w not in EARLIER)]
+    numbers += [int(w) for w in words if w.isdigit() and len(w) < 3]
+    return (named, min(numbers, default=0), position)
+
+
+def deadline_fields(columns: Collection[str]) -> list[str]:
+    """The deadline columns found, as fields, in the order their dates come: the original, any
+    revised between, the latest (``deadline``)."""
+    between = sorted(
+        (f for f in columns if f.startswith(REVISED)), key=lambda f: int(f[len(REVISED) :])
+    )
+    return [f for f in (ORIGINAL, *between, "deadline") if f in columns]
 
 
 def match_headers(
@@ -816,6 +843,11 @@ def match_headers(
             continue
         plain = " ".join(w for w in header.split() if w not in LATER | EARLIER)
         name, quality[index] = lookup.get(header) or lookup.get(plain), 3
+        bare = [w for w in plain.split() if w not in ORDINALS and not w.isdigit()]
+        if name is None and bare == ["date"] and plain != header:
+            name = "deadline"  # "Revised date", "Revised date 2", "Original date"
+        elif name is None and bare != plain.split():
+            name = lookup.get(" ".join(bare))  # "Second revised deadline", "Deadline 2"
         if name is None:
             close = difflib.get_close_matches(header, list(lookup), n=1, cutoff=0.86)
             name, quality[index] = (lookup[close[0]] if close else None), 2
@@ -847,14 +879,19 @@ def match_headers(
             # "Original" beside "Revised": the original is read in a row whose revised cell
             # is blank, and is the due date of a row where both hold dates (the revised one
             # then its extension).
-            rest = [i for i in indexes if i != best and i not in hidden]
-            other = max(rest, key=preferred, default=None)
-            if (
-                other is not None
-                and preferred(best)[:2] == preferred(other)[:2]
-                and preferred(best)[2] > preferred(other)[2]
-            ):
-                found[ORIGINAL] = other
+            # Several: each row is due on the date of the first by rank that holds one, each
+            # later date that differs its extension, in order ("Deadline", "Revised deadline",
+            # "Second revised deadline").
+            alike = [
+                i for i in indexes if i not in hidden and preferred(i)[:2] == preferred(best)[:2]
+            ]
+            ranks = {i: _deadline_rank(headers[i], i) for i in alike}
+            if len(alike) > 1 and len({r[:2] for r in ranks.values()}) > 1:
+                ranked = sorted(alike, key=ranks.__getitem__)
+                found[ORIGINAL], best = ranked[0], ranked[-1]
+                found[name] = best
+                for n, i in enumerate(ranked[1:-1], 1):
+                    found[f"{REVISED}{n}"] = i
         if len(indexes) > 1 and notes is not None:
             from openpyxl.utils import get_column_letter
 
@@ -880,9 +917,11 @@ def match_headers(
                 )
             )
             if name == "deadline" and ORIGINAL in found:
-                why += (
-                    f"; {_cell(row[found[ORIGINAL]])!r} in a row where it is blank, and as the "
-                    "due date where both hold dates that differ (the other its extension)"
+                order = [_cell(row[found[f]]) for f in deadline_fields(found)]
+                why = (
+                    "as the latest by its name; each row is due on the first date of "
+                    + ", ".join(repr(o) for o in order)
+                    + " it holds, and a later date that differs is its extension"
                 )
             notes.append(
                 f"the columns {named} could each be the {name.replace('_', ' ')}: read "
@@ -892,7 +931,8 @@ def match_headers(
 
 
 #: The columns of a tracker that hold dates: all of them settle which way 04/05/2026 is read.
-DATE_COLUMNS = ("deadline", "original_deadline", "raised", "progress_date")
+DATE_COLUMNS = ("deadline", "original_deadline", "raised", "progress_date",
+                *(f"{REVISED}{n}" for n in range(1, 10)))  # fmt: skip
 
 
 def settle_order(
@@ -1678,6 +1718,14 @@ def import_tracker(
         if ORIGINAL in columns
         else ""
     )
+
+    def reason(later: str, earlier: str) -> str:
+        """Why a revised date is an extension: its column, beside the one of the date before."""
+        return (
+            f"the tracker's {_cell(header[columns[later]])!r} column, beside its "
+            f"{_cell(header[columns[earlier]])!r} one"
+        )
+
     headers = ", ".join(_cell(c) for c in header if _cell(c))
     for needed in ("finding", "action", "deadline"):
         if needed not in columns:
@@ -1766,15 +1814,31 @@ def import_tracker(
         kept_as = known.get(normalised(finding))
         raw_due = cells.get("deadline")
         due, warning = dates.read(raw_due)
-        revised: date | None = None  # a revised date beside the original, which stays the due
+        revised: date | None = None  # the latest revised date beside the original (the due)
+        extended: list[tuple[date, str]] = []  # each revised date, in order, and its column
         if ORIGINAL in cells:
+            # The first by rank holding a date is the due date; each later date that differs
+            # from the one before is an extension, in the columns' order.
+            read: list[tuple[str, Any, date | None, str | None]] = []
+            for f in deadline_fields(cells):
+                day, said_warning = dates.read(cells[f])
+                read.append((f, cells[f], day, said_warning))
+            held = [(f, raw, day, w) for f, raw, day, w in read if day is not None]
             said = normalised(_cell(raw_due))
-            original, first_warning = dates.read(cells[ORIGINAL])
-            if due is None and (not said or UNDATED.fullmatch(said)) and _cell(cells[ORIGINAL]):
-                raw_due, due, warning = cells[ORIGINAL], original, first_warning
-            elif due is not None and original is not None and original != due:
-                revised, due = due, original
-                warning = "; ".join(w for w in (first_warning, warning) if w) or None
+            if held:
+                before, raw_due, due, warning = held[0]
+                for f, _, day, w in held[1:]:
+                    if day is not None and day != (extended[-1][0] if extended else due):
+                        extended.append((day, reason(f, before)))
+                        before = f
+                    warning = "; ".join(x for x in (warning, w) if x) or None
+                revised = extended[-1][0] if extended else None
+            else:  # no dates: the words of the latest column that has any ("TBC", "end of Nov")
+                worded = [(raw, w) for _, raw, _, w in read if normalised(_cell(raw))]
+                worded.sort(key=lambda rw: not UNDATED.fullmatch(normalised(_cell(rw[0]))))
+                if worded and (not said or UNDATED.fullmatch(said)):
+                    raw_due, warning = worded[-1]  # words of a date before "TBC"
+                due = None
         due_text = _cell(raw_due)
         cells["undated"] = None
         if due is None and normalised(due_text) and not UNDATED.fullmatch(normalised(due_text)):
@@ -1813,6 +1877,7 @@ def import_tracker(
             report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
         cells["revised"] = revised
+        cells["extended"] = extended
         cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
         groups.setdefault(normalised(finding), []).append((offset, cells))
 
@@ -1952,8 +2017,10 @@ def import_tracker(
             }
             if cells.get("cadence"):
                 action["cadence"] = cells["cadence"]
-            if cells.get("revised"):
-                action["extensions"] = [{"to": cells["revised"], "reason": revised_reason}]
+            if cells.get("extended"):
+                action["extensions"] = [
+                    {"to": day, "reason": reason} for day, reason in cells["extended"]
+                ]
             if cells["undated"] is not None:
                 said = cells["undated"]
                 comments[("due", aid)] = undated_note(said)
