@@ -1528,6 +1528,52 @@ def test_a_row_that_fits_none_of_several_actions_of_its_text_never_reopens_one(
     assert snapshot(root) == imported
 
 
+def test_an_action_reworded_in_the_tracker_is_that_action_never_a_silent_duplicate(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "In progress",
+         "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", "Not started",
+         "Safe environments"],
+        ["Call bells slow at night", "Spot check call bells on days", "RM", "28/02/2027",
+         "Not started", "Safe environments"],
+        ["Call bells slow at night", "Spot check call bells on nights", "RM", "28/02/2027",
+         "Not started", "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    rows[0][1:5] = ["Night call bell audits ", "RM", "31/12/2026", "Complete"]
+    # Both spot checks' rows deleted, and one that reads like either of them added.
+    rows[2:] = [["Call bells slow at night", "Spot check call bells on day+night", "RM",
+                 "28/02/2027", "In progress", "Safe environments"]]  # fmt: skip
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert (
+        "row 2: 'Night call bell audits' read as IMP-01-A1, reworded (its record says "
+        "'Night call bell audit'; import does not change titles)"
+    ) in out
+    assert (
+        "row 4: 'Spot check call bells on day+night' reads much like IMP-01's actions "
+        "IMP-01-A3, IMP-01-A4, which no row is"
+    ) in err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [(a.id, a.title, a.status) for a in actions] == [
+        ("IMP-01-A1", "Night call bell audit", "completed"),
+        ("IMP-01-A2", "Fix the pager", "planned"),
+        ("IMP-01-A3", "Spot check call bells on days", "planned"),
+        ("IMP-01-A4", "Spot check call bells on nights", "planned"),
+    ]
+    imported = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert "read as IMP-01-A1, reworded" in out
+    assert snapshot(root) == imported
+
+
 def test_a_deadline_no_date_on_a_later_import_leaves_the_due_date_and_reads_the_rest(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
