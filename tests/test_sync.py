@@ -1303,6 +1303,35 @@ def test_a_deadline_in_words_left_as_it_was_reads_as_it_did_on_a_later_day(
     assert change.extensions == [("IMP-01-A1", date(2026, 11, 30), date(2027, 1, 31))]
 
 
+def test_a_progress_date_with_no_year_left_as_it_was_adds_nothing_a_year_on(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Target date", "Status", "Progress",
+              "Quality statement"]  # fmt: skip
+    rows = [["Call bells slow at night", "Night call bell audit", "RM", "31/12/2027",
+             "In progress", "12/11 - chased pharmacy\r\n30 Nov: audit of nights done",
+             "Safe environments"]]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert [(u.date, u.note) for u in audit.updates] == [
+        (date(2026, 11, 12), "chased pharmacy"),
+        (date(2026, 11, 30), "audit of nights done"),
+    ]
+    imported = snapshot(root)
+    # The tracker left as it was, imported again the next November: the same updates.
+    _, kept = import_in_step(root, tracker, None, date(2027, 11, 13), dry_run=False)
+    assert not kept.records, kept.lines()
+    assert snapshot(root) == imported
+    # A new update with no year is added, dated against the day of the import that reads it.
+    rows[0][5] += "\n10/11 - pharmacy replied"
+    own_tracker(tracker, rows, header)
+    _, kept = import_in_step(root, tracker, None, date(2027, 11, 13), dry_run=True)
+    (change,) = kept.records
+    assert change.updates == [("IMP-01-A1", date(2027, 11, 10), "pharmacy replied")]
+
+
 def test_a_finding_reworded_since_it_was_imported_is_named_with_the_concern_it_is_like(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

@@ -1155,6 +1155,19 @@ def _day_month(
     return _nearest(options, near) if options else None
 
 
+#: A date with no year at the start of a progress note ("12/11 - chased", "12 Nov: chased").
+_NO_YEAR = re.compile(
+    rf"\s*(?:\d{{1,2}}[/.]\d{{1,2}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH})(?![/.]?\d|\s+\d{{4}})",
+    re.IGNORECASE,
+)
+
+
+def has_no_year(text: str) -> bool:
+    """Whether the date at the start of a progress note gives no year ("12/11 - chased
+    pharmacy"): read against the day of the import, so another import's day may read another."""
+    return _NO_YEAR.match(text) is not None
+
+
 def note_date(text: str, near: date, order: str | None) -> tuple[date, str] | None:
     """A date at the start of a progress note ("12/11 - chased pharmacy"), and the rest of the
     note; a date with no year is the latest on or before ``near`` (a note is written after

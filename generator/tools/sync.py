@@ -49,6 +49,7 @@ from generator.tools.importer import (
     RowFacts,
     cell_lines,
     cell_text,
+    has_no_year,
     import_tracker,
     is_rag_colour,
     normalised,
@@ -140,6 +141,8 @@ class Wanted:
     #: the updates that are the owner's, as the first import of a tracker of the user's own
     #: reads them: dated by a progress-date column or at their start
     signed: frozenset[tuple[date, str]] = frozenset()
+    #: the updates dated at their start with no year ("12/11 - chased pharmacy")
+    yearless: frozenset[tuple[date, str]] = frozenset()
 
 
 def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str]]:
@@ -154,23 +157,29 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
 
 def dated_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool]]:
     """The updates of read_updates, each with whether the cell dates it (else: ``today``)."""
-    found: list[tuple[date | None, list[str]]] = []
+    return [(day, note, dated) for day, note, dated, _ in _updates(text, today, dates)]
+
+
+def _updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool, bool]]:
+    """The updates of dated_updates, each with whether its date gives no year."""
+    found: list[tuple[date | None, list[str], bool]] = []
     for line in text.splitlines():
         match = _DATED.match(line)
         day = dates.read(match.group(1))[0] if match else None
         if match and day is not None:
-            found.append((day, [match.group(2)]))
+            found.append((day, [match.group(2)], False))
         elif (noted := note_date(line, today, dates.order)) is not None:
-            found.append((noted[0], [noted[1]]))  # "12/11 - chased pharmacy", as import reads it
+            # "12/11 - chased pharmacy", as import reads it
+            found.append((noted[0], [noted[1]], has_no_year(line)))
         elif found:
             found[-1][1].append(line)
         elif line.strip():
-            found.append((None, [line]))
+            found.append((None, [line], False))
     updates = []
-    for day, lines in found:
+    for day, lines, no_year in found:
         note = "\n".join(part.strip() for part in lines).strip()
         if note:
-            updates.append((day or today, note, day is not None))
+            updates.append((day or today, note, day is not None, no_year))
     return updates
 
 
@@ -603,10 +612,11 @@ class _Planner:
             update = (row.progress_date, _squash(row.progress))
             signed = frozenset([update]) if self.lenient else frozenset()
             return Wanted(status, row.deadline, (update,), tuple(ids), tuple(notes), signed)
-        found = dated_updates(row.progress, self.today, self.dates)
-        updates = tuple((day, note) for day, note, _ in found)
-        signed = frozenset((day, note) for day, note, dated in found if dated and self.lenient)
-        return Wanted(status, row.deadline, updates, tuple(ids), tuple(notes), signed)
+        found = _updates(row.progress, self.today, self.dates)
+        updates = tuple((day, note) for day, note, _, _ in found)
+        signed = frozenset((day, note) for day, note, dated, _ in found if dated and self.lenient)
+        yearless = frozenset((day, note) for day, note, _, no_year in found if no_year)
+        return Wanted(status, row.deadline, updates, tuple(ids), tuple(notes), signed, yearless)
 
     def evidence_in(self, text: str) -> list[str]:
         found: list[str] = []
@@ -947,6 +957,10 @@ def plan(
             dated_today = day == today
             if (day, _squash(note)) in have or (dated_today and _squash(note) in notes_had):
                 continue
+            if (day, note) in wanted.yearless and (day.month, day.day, _squash(note)) in {
+                (u.date.month, u.date.day, _squash(u.note)) for u in action.updates
+            }:
+                continue  # "12/11 - ..." read by an earlier import, on a day of another year
             if dated_today and f"{normalised(action.id)} {normalised(note)}" in body:
                 continue  # a note with no date that an earlier import kept in the body
             have.add((day, _squash(note)))
