@@ -1332,6 +1332,50 @@ def test_a_progress_date_with_no_year_left_as_it_was_adds_nothing_a_year_on(
     assert change.updates == [("IMP-01-A1", date(2027, 11, 10), "pharmacy replied")]
 
 
+def test_a_yes_no_status_column_several_owners_and_revised_dates_are_read_and_said(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Original deadline", "Revised deadline",
+              "Completed (Y/N)", "Quality statement"]  # fmt: skip
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "Sue / Jo", "31/12/2026", "",
+         "Y", "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", "15/01/2027", "n",
+         "Safe environments"],
+        ["Call bells slow at night", "Buy pagers", "RM", "31/01/2027", "28/02/2027", "No",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "'Y'" not in err and "'n'" not in err  # no status left unread
+    assert (
+        "row 2: 'Sue / Jo' names several owners; the action is owned by the first, 'Sue'"
+    ) in out
+    assert (
+        "row 3: 'Revised deadline' brings the deadline forward, from 31 January 2027 to "
+        "15 January 2027"
+    ) in err
+    audit, pager, pagers = load(root).portfolio.concerns["IMP-01"].actions
+    assert [a.status for a in (audit, pager, pagers)] == ["completed", "planned", "planned"]
+    assert (pager.due, pager.current_due) == (date(2027, 1, 31), date(2027, 1, 15))
+    # Later: a revised date brought forward again, an original date edited, a Y.
+    rows[1][4] = "08/01/2027"
+    rows[2][3:6] = ["10/02/2027", "28/02/2027", "Y"]
+    own_tracker(tracker, rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "IMP-01-A2 due: 2027-01-15 \u2192 2027-01-08 (an extension dated" in out
+    assert "brought forward)" in out
+    assert "IMP-01-A3 status: planned \u2192 completed" in out
+    assert (
+        "row 4: the original date 2027-02-10 differs from IMP-01-A3's due date (2027-01-31), "
+        "and is not read"
+    ) in err
+    assert load(root).portfolio.concerns["IMP-01"].actions[2].due == date(2027, 1, 31)
+
+
 def test_a_finding_reworded_since_it_was_imported_is_named_with_the_concern_it_is_like(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

@@ -1346,6 +1346,8 @@ def _negated(words: str) -> tuple[set[str], str]:
 STAGES = ("planned", "in-progress", "completed", "closed")
 
 
+#: A cell of a status column whose header asks yes or no ("Completed (Y/N)"), as a status.
+YES_NO = {"y": "Completed", "yes": "Completed", "n": "Planned", "no": "Planned"}
 #: What a RAG column holds, typed in a status column instead of a status.
 RAG_WORDS = frozenset({"red", "amber", "green", "blue", "r", "a", "g", "b"})
 
@@ -1539,10 +1541,11 @@ class OwnerRoles:
                 parts.append(part.strip())
         titles = [p for p in parts if self._is_title(p)]
         names = [p for p in parts if p not in titles and _looks_like_name(p)]
-        if len(titles) > 1:
+        people = titles or parts  # "Sue / Jo" names two people, and no job title
+        if len(people) > 1 or len(names) > 1:
             self.notes.append(
                 f"{where}: {text!r} names several owners; the action is owned by the first, "
-                f"{titles[0]!r}: name the others in the action if they matter"
+                f"{people[0]!r}: name the others in the action if they matter"
             )
         if titles:
             title = ABBREVIATIONS.get(normalised(titles[0]), titles[0].strip())
@@ -1785,9 +1788,15 @@ def import_tracker(
             return owner
         return roles.role(owner_text, offset)
 
+    forward: list[str] = []  # rows whose revised date is earlier than the one before it
+    # A status column asking yes or no ("Completed (Y/N)"): Y is completed, N planned.
+    status_header = normalised(_cell(header[columns["status"]])) if "status" in columns else ""
+    yes_no = re.search(r"\b(y n|yes no)\b", status_header) is not None
     for index, row in enumerate(rows[start:], start=start):
         offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
+        if yes_no and normalised(_cell(cells.get("status"))) in YES_NO:
+            cells["status"] = YES_NO[normalised(_cell(cells.get("status")))]
         if not any(_cell(v) for v in row):
             continue  # a blank row
         heading = _section(row, statements)
@@ -1841,9 +1850,16 @@ def import_tracker(
             if held:
                 before, raw_due, due, warning = held[0]
                 for f, _, day, w in held[1:]:
-                    if day is not None and day != (extended[-1][0] if extended else due):
+                    last = extended[-1][0] if extended else due
+                    if day is not None and last is not None and day != last:
                         extended.append((day, reason(f, before)))
                         before = f
+                        if day < last and not kept_as:
+                            forward.append(
+                                f"{offset}: {_cell(header[columns[f]])!r} brings the deadline "
+                                f"forward, from {last:%d %B %Y} to {day:%d %B %Y} (recorded as "
+                                "an extension to the earlier date)"
+                            )
                     warning = "; ".join(x for x in (warning, w) if x) or None
                 revised = extended[-1][0] if extended else None
             else:  # no dates: the words of the latest column that has any ("TBC", "end of Nov")
@@ -1953,6 +1969,7 @@ def import_tracker(
                     said = cells["vague"]
                     report.dates.append(f"{place}: {said!r} read as {cells['deadline']:%d %B %Y}")
 
+    report.warnings.extend(forward)
     if coloured:
         named = _cell(header[columns["status"]])
         report.warnings.append(

@@ -452,7 +452,11 @@ class RecordChange:
             (a, f"{name}: {old or '(none)'} \u2192 {new}") for a, name, old, new in self.fields
         ]
         found += [
-            (a, f"due: {old.isoformat()} \u2192 {new.isoformat()} (an extension dated {today})")
+            (
+                a,
+                f"due: {old.isoformat()} \u2192 {new.isoformat()} (an extension dated {today}"
+                + ("; brought forward)" if new < old else ")"),
+            )
             for a, old, new in self.extensions
         ]
         found += [(a, f"+ update {d.isoformat()}: {_short(n)}") for a, d, n in self.updates]
@@ -476,7 +480,12 @@ class RecordChange:
             out.append(
                 f"  + new action {new.id} ({rows}): {_short(new.title)}; owner {new.owner}, "
                 f"due {new.due.isoformat()}"
-                + (f" (extended to {new.extension[0].isoformat()})" if new.extension else "")
+                + (
+                    f" ({'brought forward' if new.extension[0] < new.due else 'extended'} to "
+                    f"{new.extension[0].isoformat()})"
+                    if new.extension
+                    else ""
+                )
                 + f", {new.status}"
             )
             if new.undated:
@@ -923,6 +932,13 @@ def plan(
             known = action.current_due
             if vague_date(row.vague, known, planner.dates.order) == known:
                 wanted = replace(wanted, due=known)
+        if row.original and row.original not in (action.due, action.current_due):
+            report.warnings.append(
+                f"{row.where}: the original date {row.original.isoformat()} differs from "
+                f"{action.id}'s due date ({action.due.isoformat()}), and is not read: import "
+                "records a revised date as an extension, never changes a due date; edit "
+                f"{record.display} to change it"
+            )
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
