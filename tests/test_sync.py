@@ -1376,6 +1376,33 @@ def test_a_yes_no_status_column_several_owners_and_revised_dates_are_read_and_sa
     assert load(root).portfolio.concerns["IMP-01"].actions[2].due == date(2027, 1, 31)
 
 
+def test_a_revised_deadline_in_words_beside_an_original_date_is_read_never_passed_over(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Deadline", "Revised deadline", "Status",
+              "Quality statement"]  # fmt: skip
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "30/11/2026", "end of Jan",
+         "In progress", "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "30/11/2026", "next week",
+         "In progress", "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    report, _ = import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    assert "row 2: 'end of Jan' read as 31 January 2027" in report.dates
+    assert (
+        "row 3: the 'Revised deadline' 'next week' is not a date, and is not read"
+    ) in "\n".join(report.warnings)
+    audit, pager = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.current_due) == (date(2026, 11, 30), date(2027, 1, 31))
+    assert (pager.due, pager.extensions) == (date(2026, 11, 30), [])
+    imported = snapshot(root)
+    _, kept = import_in_step(root, tracker, None, date(2027, 6, 1), dry_run=False)
+    assert not kept.records, kept.lines()
+    assert snapshot(root) == imported
+
+
 def test_a_finding_reworded_since_it_was_imported_is_named_with_the_concern_it_is_like(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

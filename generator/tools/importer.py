@@ -1837,6 +1837,7 @@ def import_tracker(
         raw_due = cells.get("deadline")
         due, warning = dates.read(raw_due)
         revised: date | None = None  # the latest revised date beside the original (the due)
+        revised_words = ""
         extended: list[tuple[date, str]] = []  # each revised date, in order, and its column
         if ORIGINAL in cells:
             # The first by rank holding a date is the due date; each later date that differs
@@ -1847,7 +1848,31 @@ def import_tracker(
                 read.append((f, cells[f], day, said_warning))
             held = [(f, raw, day, w) for f, raw, day, w in read if day is not None]
             said = normalised(_cell(raw_due))
-            if held:
+            if held:  # a revised deadline in words ("end of Jan") is read as a date
+                # A revised deadline in words after the first date: read as words are read, or
+                # warned about; never silently passed over.
+                for n, (f, raw, day, w) in enumerate(read):
+                    text = _cell(raw)
+                    words = normalised(text)
+                    if day is not None or not words or UNDATED.fullmatch(words):
+                        continue
+                    if n < read.index(next(r for r in read if r[2] is not None)):
+                        continue  # words before the first date ("TBC" then a date)
+                    day = vague_date(text, today, dates.order)
+                    if day is None:
+                        report.warnings.append(
+                            f"{offset}: the {_cell(header[columns[f]])!r} {text!r} is not a "
+                            f"date, and is not read; write it as {dates.example()}"
+                        )
+                        continue
+                    read[n] = (f, raw, day, w)
+                    revised_words = text
+                    if not kept_as:
+                        report.dates.append(f"{offset}: {text!r} read as {day:%d %B %Y}")
+                held = [(f, raw, day, w) for f, raw, day, w in read if day is not None]
+                if held[-1][1] is not None and _cell(held[-1][1]) != revised_words:
+                    revised_words = ""  # the latest date is a date, not the words'
+
                 before, raw_due, due, warning = held[0]
                 for f, _, day, w in held[1:]:
                     last = extended[-1][0] if extended else due
@@ -1895,6 +1920,8 @@ def import_tracker(
                 cells["cadence"] = cadence
             due = None if kept_as else today
         if kept_as:
+            if ORIGINAL in cells and revised_words and revised:
+                cells["vague"] = revised_words  # read again as they read the first time
             cells["deadline"] = revised or due  # the date an action's current due is now
             cells["original_due"] = due if revised else None
             cells["revision"] = revised_reason
