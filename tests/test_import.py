@@ -664,7 +664,10 @@ def test_an_empty_revised_cell_leaves_the_original_date_and_a_revised_one_is_its
     book.save(tracker)
     code, _, err = run_import(root, tracker)
     assert code == 0, err
-    assert "'Original target date' in a row where it is blank" in err
+    assert (
+        "read 'Revised target date', as the latest by its name; each row is due on the first "
+        "date of 'Original target date', 'Revised target date' it holds"
+    ) in err
     (audit, pager, supplier) = load(root).portfolio.concerns["IMP-01"].actions
     assert (audit.due, audit.extensions) == (date(2027, 1, 31), [])
     assert pager.due == date(2027, 2, 28)
@@ -686,6 +689,57 @@ def test_an_empty_revised_cell_leaves_the_original_date_and_a_revised_one_is_its
     )
     handsets = load(root).portfolio.concerns["IMP-01"].actions[3]
     assert (handsets.due, handsets.current_due) == (date(2027, 3, 31), date(2027, 5, 31))
+
+
+@pytest.mark.parametrize(
+    ("header", "cells", "due", "extended"),
+    [
+        # Only the first of three filled: due on it, never on the import day.
+        (["Deadline", "New deadline", "Agreed deadline"], ["31/12/2026", "", ""],
+         date(2026, 12, 31), []),
+        (["Deadline", "New deadline", "Agreed deadline"], ["30/11/2026", "31/01/2027", ""],
+         date(2026, 11, 30), [date(2027, 1, 31)]),
+        # Two revisions: both kept, in order, each beside the one before.
+        (["Deadline", "Revised deadline", "Second revised deadline"],
+         ["30/11/2026", "31/01/2027", "28/02/2027"], date(2026, 11, 30),
+         [date(2027, 1, 31), date(2027, 2, 28)]),
+        (["Deadline", "Revised deadline", "Second revised deadline"],
+         ["30/11/2026", "", "28/02/2027"], date(2026, 11, 30), [date(2027, 2, 28)]),
+        # Numbered revisions, and one the same as the date before it (no extension).
+        (["Target date", "Revised date 1", "Revised date 2"],
+         ["30/11/2026", "31/01/2027", "31/01/2027"], date(2026, 11, 30), [date(2027, 1, 31)]),
+        (["Revised date 2", "Target date", "Revised date 1"],
+         ["28/02/2027", "30/11/2026", "31/01/2027"], date(2026, 11, 30),
+         [date(2027, 1, 31), date(2027, 2, 28)]),
+    ],
+)  # fmt: skip
+def test_three_deadline_columns_give_the_due_date_and_each_revision_in_order(
+    make_portfolio: MakePortfolio,
+    tmp_path: Path,
+    header: list[str],
+    cells: list[str],
+    due: date,
+    extended: list[date],
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "three.csv"
+    tracker.write_text(
+        ",".join(["Finding", "Action", "Lead", *header, "Status", "Quality statement"]) + "\r\n"
+        + ",".join(["Call bells slow at night", "Night call bell audit", "RM", *cells,
+                    "In progress", "Safe environments"]) + "\r\n",
+        encoding="cp1252",
+    )  # fmt: skip
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "no due date" not in out + err
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert audit.due == due
+    assert [e.to for e in audit.extensions] == extended
+    assert "could each be the deadline" in err
+    imported = snapshot(root)
+    code, out, err = run_import(root, tracker)
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(root) == imported
 
 
 def test_an_empty_new_timescale_leaves_the_timescale(

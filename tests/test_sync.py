@@ -1092,6 +1092,8 @@ def test_a_status_the_first_import_reads_is_read_alike_when_the_tracker_comes_ba
         ("Not complete", "planned"),
         ("Closed - verified by RM", "closed"),
         ("Open", "planned"),
+        ("Completed and signed off", "closed"),
+        ("Closed - verified, complete", "closed"),
     ],
 )
 def test_statuses_read_loosely_read_the_same_everywhere(typed: str, meant: str) -> None:
@@ -1301,6 +1303,106 @@ def test_a_deadline_in_words_left_as_it_was_reads_as_it_did_on_a_later_day(
     assert change.extensions == [("IMP-01-A1", date(2026, 11, 30), date(2027, 1, 31))]
 
 
+def test_a_progress_date_with_no_year_left_as_it_was_adds_nothing_a_year_on(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Target date", "Status", "Progress",
+              "Quality statement"]  # fmt: skip
+    rows = [["Call bells slow at night", "Night call bell audit", "RM", "31/12/2027",
+             "In progress", "12/11 - chased pharmacy\r\n30 Nov: audit of nights done",
+             "Safe environments"]]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert [(u.date, u.note) for u in audit.updates] == [
+        (date(2026, 11, 12), "chased pharmacy"),
+        (date(2026, 11, 30), "audit of nights done"),
+    ]
+    imported = snapshot(root)
+    # The tracker left as it was, imported again the next November: the same updates.
+    _, kept = import_in_step(root, tracker, None, date(2027, 11, 13), dry_run=False)
+    assert not kept.records, kept.lines()
+    assert snapshot(root) == imported
+    # A new update with no year is added, dated against the day of the import that reads it.
+    rows[0][5] += "\n10/11 - pharmacy replied"
+    own_tracker(tracker, rows, header)
+    _, kept = import_in_step(root, tracker, None, date(2027, 11, 13), dry_run=True)
+    (change,) = kept.records
+    assert change.updates == [("IMP-01-A1", date(2027, 11, 10), "pharmacy replied")]
+
+
+def test_a_yes_no_status_column_several_owners_and_revised_dates_are_read_and_said(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Original deadline", "Revised deadline",
+              "Completed (Y/N)", "Quality statement"]  # fmt: skip
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "Sue / Jo", "31/12/2026", "",
+         "Y", "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", "15/01/2027", "n",
+         "Safe environments"],
+        ["Call bells slow at night", "Buy pagers", "RM", "31/01/2027", "28/02/2027", "No",
+         "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "'Y'" not in err and "'n'" not in err  # no status left unread
+    assert (
+        "row 2: 'Sue / Jo' names several owners; the action is owned by the first, 'Sue'"
+    ) in out
+    assert (
+        "row 3: 'Revised deadline' brings the deadline forward, from 31 January 2027 to "
+        "15 January 2027"
+    ) in err
+    audit, pager, pagers = load(root).portfolio.concerns["IMP-01"].actions
+    assert [a.status for a in (audit, pager, pagers)] == ["completed", "planned", "planned"]
+    assert (pager.due, pager.current_due) == (date(2027, 1, 31), date(2027, 1, 15))
+    # Later: a revised date brought forward again, an original date edited, a Y.
+    rows[1][4] = "08/01/2027"
+    rows[2][3:6] = ["10/02/2027", "28/02/2027", "Y"]
+    own_tracker(tracker, rows, header)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "IMP-01-A2 due: 2027-01-15 \u2192 2027-01-08 (an extension dated" in out
+    assert "brought forward)" in out
+    assert "IMP-01-A3 status: planned \u2192 completed" in out
+    assert (
+        "row 4: the original date 2027-02-10 differs from IMP-01-A3's due date (2027-01-31), "
+        "and is not read"
+    ) in err
+    assert load(root).portfolio.concerns["IMP-01"].actions[2].due == date(2027, 1, 31)
+
+
+def test_a_revised_deadline_in_words_beside_an_original_date_is_read_never_passed_over(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Deadline", "Revised deadline", "Status",
+              "Quality statement"]  # fmt: skip
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "30/11/2026", "end of Jan",
+         "In progress", "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "30/11/2026", "next week",
+         "In progress", "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows, header)
+    report, _ = import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    assert "row 2: 'end of Jan' read as 31 January 2027" in report.dates
+    assert (
+        "row 3: the 'Revised deadline' 'next week' is not a date, and is not read"
+    ) in "\n".join(report.warnings)
+    audit, pager = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.current_due) == (date(2026, 11, 30), date(2027, 1, 31))
+    assert (pager.due, pager.extensions) == (date(2026, 11, 30), [])
+    imported = snapshot(root)
+    _, kept = import_in_step(root, tracker, None, date(2027, 6, 1), dry_run=False)
+    assert not kept.records, kept.lines()
+    assert snapshot(root) == imported
+
+
 def test_a_finding_reworded_since_it_was_imported_is_named_with_the_concern_it_is_like(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
@@ -1393,6 +1495,21 @@ UNFINISHED = [
     ("To be closed at next governance meeting", "in-progress"),
     ("Not signed off", "in-progress"),
     ("Pending completion", "planned"),
+    # Plans, and words of more than one stage: the least finished is read.
+    ("In progress - audit done, training next", "in-progress"),
+    ("Planned - complete by March", "planned"),
+    ("In progress, will be completed by March", "in-progress"),
+    ("Due to complete", "planned"),
+    ("Open - audit done", "planned"),
+    ("Aim to finish by end of Q1", "planned"),
+    ("Target completion 31/03/2027", "planned"),
+    ("Started - complete by next week", "in-progress"),
+    ("Ongoing, done for days, nights next", "in-progress"),
+    ("Not started - complete by 31/01/2027", "planned"),
+    # ... while these say it was done.
+    ("Completed by RM", "completed"),
+    ("Done by 12/11", "completed"),
+    ("Target met", "completed"),
 ]
 
 
@@ -1470,6 +1587,91 @@ def test_rows_with_one_action_text_are_matched_by_due_date_or_status_never_by_pl
         ("IMP-01-A2", date(2027, 3, 31), "planned"),
         ("IMP-01-A3", date(2027, 6, 30), "in-progress"),
     ]
+
+
+@pytest.mark.parametrize("shape", ["deleted and added", "re-sorted", "both"])
+def test_a_row_that_fits_none_of_several_actions_of_its_text_never_reopens_one(
+    make_portfolio: MakePortfolio, tmp_path: Path, shape: str
+) -> None:
+    root = make_portfolio()
+    done = ["Call bells slow at night", "Call bell audit", "RM", "31/12/2026", "Completed",
+            "Safe environments"]  # fmt: skip
+    next_one = ["Call bells slow at night", "Call bell audit", "RM", "31/03/2027", "Not started",
+                "Safe environments"]  # fmt: skip
+    added = ["Call bells slow at night", "Call bell audit", "RM", "30/06/2027", "Not started",
+             "Safe environments"]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", [done, next_one])
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    imported = snapshot(root)
+    rows = {
+        "deleted and added": [next_one, added],  # the completed row tidied away, a new one
+        "re-sorted": [added, next_one, done],
+        "both": [added, next_one],
+    }[shape]
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert actions[0].status == "completed" and not actions[0].extensions
+    assert actions[1].status == "planned" and not actions[1].extensions
+    if shape == "re-sorted":  # both actions have their rows: the third is a new action
+        assert [(a.id, a.current_due, a.status) for a in actions[2:]] == [
+            ("IMP-01-A3", date(2027, 6, 30), "planned")
+        ]
+        return
+    where = "row 3" if shape == "deleted and added" else "row 2"
+    assert (
+        f"{where}: each could be more than one of IMP-01's actions 'Call bell audit' "
+        "(IMP-01-A1) or a new action"
+    ) in err
+    assert snapshot(root) == imported
+
+
+def test_an_action_reworded_in_the_tracker_is_that_action_never_a_silent_duplicate(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [
+        ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "In progress",
+         "Safe environments"],
+        ["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", "Not started",
+         "Safe environments"],
+        ["Call bells slow at night", "Spot check call bells on days", "RM", "28/02/2027",
+         "Not started", "Safe environments"],
+        ["Call bells slow at night", "Spot check call bells on nights", "RM", "28/02/2027",
+         "Not started", "Safe environments"],
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    rows[0][1:5] = ["Night call bell audits ", "RM", "31/12/2026", "Complete"]
+    # Both spot checks' rows deleted, and one that reads like either of them added.
+    rows[2:] = [["Call bells slow at night", "Spot check call bells on day+night", "RM",
+                 "28/02/2027", "In progress", "Safe environments"]]  # fmt: skip
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert (
+        "row 2: 'Night call bell audits' read as IMP-01-A1, reworded (its record says "
+        "'Night call bell audit'; import does not change titles)"
+    ) in out
+    assert (
+        "row 4: 'Spot check call bells on day+night' reads much like IMP-01's actions "
+        "IMP-01-A3, IMP-01-A4, which no row is"
+    ) in err
+    actions = load(root).portfolio.concerns["IMP-01"].actions
+    assert [(a.id, a.title, a.status) for a in actions] == [
+        ("IMP-01-A1", "Night call bell audit", "completed"),
+        ("IMP-01-A2", "Fix the pager", "planned"),
+        ("IMP-01-A3", "Spot check call bells on days", "planned"),
+        ("IMP-01-A4", "Spot check call bells on nights", "planned"),
+    ]
+    imported = snapshot(root)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0 and "in step already" in out, out + err
+    assert "read as IMP-01-A1, reworded" in out
+    assert snapshot(root) == imported
 
 
 def test_a_deadline_no_date_on_a_later_import_leaves_the_due_date_and_reads_the_rest(

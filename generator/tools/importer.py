@@ -787,6 +787,33 @@ def cell_lines(text: str) -> str:
 ORIGINAL = "original_deadline"
 LATER = {"revised", "new", "current", "latest", "updated", "amended", "extended", "agreed"}
 EARLIER = {"original", "initial", "old", "first", "previous"}
+#: The fields of deadline columns between the original and the latest ("Revised deadline" beside
+#: "Deadline" and "Second revised deadline"): REVISED + "1", "2", ... by their rank.
+REVISED = "revised_deadline_"
+#: Words numbering deadline columns of one kind ("Second revised deadline", "Revised date 2").
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+            "4th": 4, "fifth": 5, "5th": 5, "final": 99, "last": 99}  # fmt: skip
+
+
+def _deadline_rank(header: str, position: int) -> tuple[int, int, int]:
+    """Where a deadline column comes among several: one named original before one named
+    neither way, before one named revised (new, agreed...); then by its number ("Second
+    revised", "Revised date 2"); then by its place."""
+    words = header.split()
+    later = bool(set(words) & LATER)
+    named = 2 if later else 0 if set(words) & EARLIER else 1
+    numbers = [ORDINALS[w] for w in words if w in ORDINALS and (later or w not in EARLIER)]
+    numbers += [int(w) for w in words if w.isdigit() and len(w) < 3]
+    return (named, min(numbers, default=0), position)
+
+
+def deadline_fields(columns: Collection[str]) -> list[str]:
+    """The deadline columns found, as fields, in the order their dates come: the original, any
+    revised between, the latest (``deadline``)."""
+    between = sorted(
+        (f for f in columns if f.startswith(REVISED)), key=lambda f: int(f[len(REVISED) :])
+    )
+    return [f for f in (ORIGINAL, *between, "deadline") if f in columns]
 
 
 def match_headers(
@@ -816,6 +843,11 @@ def match_headers(
             continue
         plain = " ".join(w for w in header.split() if w not in LATER | EARLIER)
         name, quality[index] = lookup.get(header) or lookup.get(plain), 3
+        bare = [w for w in plain.split() if w not in ORDINALS and not w.isdigit()]
+        if name is None and bare == ["date"] and plain != header:
+            name = "deadline"  # "Revised date", "Revised date 2", "Original date"
+        elif name is None and bare != plain.split():
+            name = lookup.get(" ".join(bare))  # "Second revised deadline", "Deadline 2"
         if name is None:
             close = difflib.get_close_matches(header, list(lookup), n=1, cutoff=0.86)
             name, quality[index] = (lookup[close[0]] if close else None), 2
@@ -847,14 +879,19 @@ def match_headers(
             # "Original" beside "Revised": the original is read in a row whose revised cell
             # is blank, and is the due date of a row where both hold dates (the revised one
             # then its extension).
-            rest = [i for i in indexes if i != best and i not in hidden]
-            other = max(rest, key=preferred, default=None)
-            if (
-                other is not None
-                and preferred(best)[:2] == preferred(other)[:2]
-                and preferred(best)[2] > preferred(other)[2]
-            ):
-                found[ORIGINAL] = other
+            # Several: each row is due on the date of the first by rank that holds one, each
+            # later date that differs its extension, in order ("Deadline", "Revised deadline",
+            # "Second revised deadline").
+            alike = [
+                i for i in indexes if i not in hidden and preferred(i)[:2] == preferred(best)[:2]
+            ]
+            ranks = {i: _deadline_rank(headers[i], i) for i in alike}
+            if len(alike) > 1 and len({r[:2] for r in ranks.values()}) > 1:
+                ranked = sorted(alike, key=ranks.__getitem__)
+                found[ORIGINAL], best = ranked[0], ranked[-1]
+                found[name] = best
+                for n, i in enumerate(ranked[1:-1], 1):
+                    found[f"{REVISED}{n}"] = i
         if len(indexes) > 1 and notes is not None:
             from openpyxl.utils import get_column_letter
 
@@ -880,9 +917,11 @@ def match_headers(
                 )
             )
             if name == "deadline" and ORIGINAL in found:
-                why += (
-                    f"; {_cell(row[found[ORIGINAL]])!r} in a row where it is blank, and as the "
-                    "due date where both hold dates that differ (the other its extension)"
+                order = [_cell(row[found[f]]) for f in deadline_fields(found)]
+                why = (
+                    "as the latest by its name; each row is due on the first date of "
+                    + ", ".join(repr(o) for o in order)
+                    + " it holds, and a later date that differs is its extension"
                 )
             notes.append(
                 f"the columns {named} could each be the {name.replace('_', ' ')}: read "
@@ -892,7 +931,8 @@ def match_headers(
 
 
 #: The columns of a tracker that hold dates: all of them settle which way 04/05/2026 is read.
-DATE_COLUMNS = ("deadline", "original_deadline", "raised", "progress_date")
+DATE_COLUMNS = ("deadline", "original_deadline", "raised", "progress_date",
+                *(f"{REVISED}{n}" for n in range(1, 10)))  # fmt: skip
 
 
 def settle_order(
@@ -1115,6 +1155,19 @@ def _day_month(
     return _nearest(options, near) if options else None
 
 
+#: A date with no year at the start of a progress note ("12/11 - chased", "12 Nov: chased").
+_NO_YEAR = re.compile(
+    rf"\s*(?:\d{{1,2}}[/.]\d{{1,2}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH})(?![/.]?\d|\s+\d{{4}})",
+    re.IGNORECASE,
+)
+
+
+def has_no_year(text: str) -> bool:
+    """Whether the date at the start of a progress note gives no year ("12/11 - chased
+    pharmacy"): read against the day of the import, so another import's day may read another."""
+    return _NO_YEAR.match(text) is not None
+
+
 def note_date(text: str, near: date, order: str | None) -> tuple[date, str] | None:
     """A date at the start of a progress note ("12/11 - chased pharmacy"), and the rest of the
     note; a date with no year is the latest on or before ``near`` (a note is written after
@@ -1242,20 +1295,59 @@ NEGATED = {
 }  # fmt: skip
 
 
+#: Words of intent before a completion word: the work is meant to be done, not done yet ("Will
+#: be completed by March", "Due to complete", "Aim to finish", "Target completion March").
+INTENT = re.compile(
+    r"\b(?:will|would|should|shall|due to|due for|aim to|aiming to|aim for|plan to|planning to|"
+    r"planned to|intend to|hope to|expected to|expect to|going to|to|target|targeted|targeting|"
+    r"by)\b((?: (?:be|have|get|being|been|fully|all|this|it|the)){0,2}?) "
+    r"(signed off|sign off|closed|close|closure|complete|completed|completion|done|finished|"
+    r"finish)\b"
+)
+#: A completion word with a time after it, which says when the work is meant to be done:
+#: "Complete by March", "Finish by end of Q1", "Completed by next week" (but "Completed by RM"
+#: and "Done by 12/11" say who or when it was done).
+DUE_BY = re.compile(
+    r"\b(signed off|sign off|close|closure|complete|completion|finish|completed|finished|done)"
+    r" by ((?:the )?(?:end|mid|early|late|next|beginning|start|[a-z]+day|tomorrow|tbc|"
+    r"q[1-4]|week|month|year|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|"
+    r"february|march|april|june|july|august|september|october|november|december)\b|\d)"
+)
+_BASE_FORMS = frozenset({"sign off", "close", "closure", "complete", "completion", "finish"})
+
+
 def _negated(words: str) -> tuple[set[str], str]:
     """The stages ``words`` says have not been reached ("started", "closed", "completed"), and
-    the words with those phrases taken out."""
+    the words with those phrases taken out: negated ("not complete", "awaiting sign off") or
+    only meant ("will be completed", "complete by March")."""
     stages: set[str] = set()
 
+    def stage_of(word: str) -> str:
+        return next((s for s, said in NEGATED.items() if word in said), "completed")
+
     def cut(match: re.Match[str]) -> str:
-        word = match.group(2)
-        stage = next((s for s, said in NEGATED.items() if word in said), "completed")
-        stages.add(stage)
+        stages.add(stage_of(match.group(2)))
         return " " + match.group(1) + " "
 
-    return stages, " ".join(NEGATION.sub(cut, words).split())
+    def cut_due(match: re.Match[str]) -> str:
+        word, when = match.group(1), match.group(2)
+        if word not in _BASE_FORMS and when[0].isdigit():
+            return match.group(0)  # "Done by 12/11": done on that day
+        stages.add(stage_of(word))
+        return " by " + when
+
+    words = NEGATION.sub(cut, words)
+    words = DUE_BY.sub(cut_due, words)
+    words = INTENT.sub(cut, words)
+    return stages, " ".join(words.split())
 
 
+#: The stages a status can be at, least finished first.
+STAGES = ("planned", "in-progress", "completed", "closed")
+
+
+#: A cell of a status column whose header asks yes or no ("Completed (Y/N)"), as a status.
+YES_NO = {"y": "Completed", "yes": "Completed", "n": "Planned", "no": "Planned"}
 #: What a RAG column holds, typed in a status column instead of a status.
 RAG_WORDS = frozenset({"red", "amber", "green", "blue", "r", "a", "g", "b"})
 
@@ -1290,7 +1382,12 @@ def read_status(text: str) -> str | None:
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
     stages, rest = _negated(words)
-    said = next((status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)), None)
+    # Words matching more than one stage ("Open - audit done", "In progress - audit done,
+    # training next") are read as the least finished of them; "Completed and closed" is closed.
+    found = {status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)}
+    if found == {"completed", "closed"}:
+        found = {"closed"}
+    said = min(found, key=STAGES.index) if found else None
     if "started" in stages:
         return "planned"
     if "completed" in stages:  # "To be completed", "In progress - not yet complete"
@@ -1444,10 +1541,11 @@ class OwnerRoles:
                 parts.append(part.strip())
         titles = [p for p in parts if self._is_title(p)]
         names = [p for p in parts if p not in titles and _looks_like_name(p)]
-        if len(titles) > 1:
+        people = titles or parts  # "Sue / Jo" names two people, and no job title
+        if len(people) > 1 or len(names) > 1:
             self.notes.append(
                 f"{where}: {text!r} names several owners; the action is owned by the first, "
-                f"{titles[0]!r}: name the others in the action if they matter"
+                f"{people[0]!r}: name the others in the action if they matter"
             )
         if titles:
             title = ABBREVIATIONS.get(normalised(titles[0]), titles[0].strip())
@@ -1636,6 +1734,14 @@ def import_tracker(
         if ORIGINAL in columns
         else ""
     )
+
+    def reason(later: str, earlier: str) -> str:
+        """Why a revised date is an extension: its column, beside the one of the date before."""
+        return (
+            f"the tracker's {_cell(header[columns[later]])!r} column, beside its "
+            f"{_cell(header[columns[earlier]])!r} one"
+        )
+
     headers = ", ".join(_cell(c) for c in header if _cell(c))
     for needed in ("finding", "action", "deadline"):
         if needed not in columns:
@@ -1682,9 +1788,15 @@ def import_tracker(
             return owner
         return roles.role(owner_text, offset)
 
+    forward: list[str] = []  # rows whose revised date is earlier than the one before it
+    # A status column asking yes or no ("Completed (Y/N)"): Y is completed, N planned.
+    status_header = normalised(_cell(header[columns["status"]])) if "status" in columns else ""
+    yes_no = re.search(r"\b(y n|yes no)\b", status_header) is not None
     for index, row in enumerate(rows[start:], start=start):
         offset = table.place(index)
         cells = {name: (row[i] if i < len(row) else None) for name, i in columns.items()}
+        if yes_no and normalised(_cell(cells.get("status"))) in YES_NO:
+            cells["status"] = YES_NO[normalised(_cell(cells.get("status")))]
         if not any(_cell(v) for v in row):
             continue  # a blank row
         heading = _section(row, statements)
@@ -1724,15 +1836,63 @@ def import_tracker(
         kept_as = known.get(normalised(finding))
         raw_due = cells.get("deadline")
         due, warning = dates.read(raw_due)
-        revised: date | None = None  # a revised date beside the original, which stays the due
+        revised: date | None = None  # the latest revised date beside the original (the due)
+        revised_words = ""
+        extended: list[tuple[date, str]] = []  # each revised date, in order, and its column
         if ORIGINAL in cells:
+            # The first by rank holding a date is the due date; each later date that differs
+            # from the one before is an extension, in the columns' order.
+            read: list[tuple[str, Any, date | None, str | None]] = []
+            for f in deadline_fields(cells):
+                day, said_warning = dates.read(cells[f])
+                read.append((f, cells[f], day, said_warning))
+            held = [(f, raw, day, w) for f, raw, day, w in read if day is not None]
             said = normalised(_cell(raw_due))
-            original, first_warning = dates.read(cells[ORIGINAL])
-            if due is None and (not said or UNDATED.fullmatch(said)) and _cell(cells[ORIGINAL]):
-                raw_due, due, warning = cells[ORIGINAL], original, first_warning
-            elif due is not None and original is not None and original != due:
-                revised, due = due, original
-                warning = "; ".join(w for w in (first_warning, warning) if w) or None
+            if held:  # a revised deadline in words ("end of Jan") is read as a date
+                # A revised deadline in words after the first date: read as words are read, or
+                # warned about; never silently passed over.
+                for n, (f, raw, day, w) in enumerate(read):
+                    text = _cell(raw)
+                    words = normalised(text)
+                    if day is not None or not words or UNDATED.fullmatch(words):
+                        continue
+                    if n < read.index(next(r for r in read if r[2] is not None)):
+                        continue  # words before the first date ("TBC" then a date)
+                    day = vague_date(text, today, dates.order)
+                    if day is None:
+                        report.warnings.append(
+                            f"{offset}: the {_cell(header[columns[f]])!r} {text!r} is not a "
+                            f"date, and is not read; write it as {dates.example()}"
+                        )
+                        continue
+                    read[n] = (f, raw, day, w)
+                    revised_words = text
+                    if not kept_as:
+                        report.dates.append(f"{offset}: {text!r} read as {day:%d %B %Y}")
+                held = [(f, raw, day, w) for f, raw, day, w in read if day is not None]
+                if held[-1][1] is not None and _cell(held[-1][1]) != revised_words:
+                    revised_words = ""  # the latest date is a date, not the words'
+
+                before, raw_due, due, warning = held[0]
+                for f, _, day, w in held[1:]:
+                    last = extended[-1][0] if extended else due
+                    if day is not None and last is not None and day != last:
+                        extended.append((day, reason(f, before)))
+                        before = f
+                        if day < last and not kept_as:
+                            forward.append(
+                                f"{offset}: {_cell(header[columns[f]])!r} brings the deadline "
+                                f"forward, from {last:%d %B %Y} to {day:%d %B %Y} (recorded as "
+                                "an extension to the earlier date)"
+                            )
+                    warning = "; ".join(x for x in (warning, w) if x) or None
+                revised = extended[-1][0] if extended else None
+            else:  # no dates: the words of the latest column that has any ("TBC", "end of Nov")
+                worded = [(raw, w) for _, raw, _, w in read if normalised(_cell(raw))]
+                worded.sort(key=lambda rw: not UNDATED.fullmatch(normalised(_cell(rw[0]))))
+                if worded and (not said or UNDATED.fullmatch(said)):
+                    raw_due, warning = worded[-1]  # words of a date before "TBC"
+                due = None
         due_text = _cell(raw_due)
         cells["undated"] = None
         if due is None and normalised(due_text) and not UNDATED.fullmatch(normalised(due_text)):
@@ -1760,6 +1920,8 @@ def import_tracker(
                 cells["cadence"] = cadence
             due = None if kept_as else today
         if kept_as:
+            if ORIGINAL in cells and revised_words and revised:
+                cells["vague"] = revised_words  # read again as they read the first time
             cells["deadline"] = revised or due  # the date an action's current due is now
             cells["original_due"] = due if revised else None
             cells["revision"] = revised_reason
@@ -1771,6 +1933,7 @@ def import_tracker(
             report.warnings.append(f"{offset}: {warning}")
         cells["deadline"] = due
         cells["revised"] = revised
+        cells["extended"] = extended
         cells["section"] = statements.key_question(_cell(cells.get("key_question"))) or section
         groups.setdefault(normalised(finding), []).append((offset, cells))
 
@@ -1782,6 +1945,8 @@ def import_tracker(
         by_text: dict[str, list[int]] = {}
         for at, (_, cells) in enumerate(kept_rows):
             by_text.setdefault(normalised(_cell(cells.get("action"))), []).append(at)
+        taken: set[str] = set()  # the actions rows are, or could each be
+        fresh: list[int] = []  # rows that are no action with their text
         for key, ats in by_text.items():
             same = [a for a in had if normalised(a.title) == key]
             facts = [
@@ -1794,6 +1959,9 @@ def import_tracker(
                 for at in ats
             ]
             matched, unsure = pair_rows(facts, same, dates.order)
+            taken.update(same[a].id for a in matched.values())
+            if unsure:
+                taken.update(a.id for a in same)
             for n, at in enumerate(ats):
                 place, cells = kept_rows[at]
                 if cells.get("unreadable") and n in matched:
@@ -1802,17 +1970,33 @@ def import_tracker(
                         f"{same[matched[n]].id} is left as it was, and the row's other cells "
                         "are read"
                     )
-                elif cells.get("unreadable") and n not in unsure:
-                    report.skipped.append(f"{place}: {cells['unreadable']}")  # a new action
-                    dropped.add((kept_as, place))
                 elif n not in matched and n not in unsure:
-                    cells["owner_role"] = kept_owner(kept_as, cells, str(place))
-                    if cells.get("vague") and cells["deadline"]:
-                        said = cells["vague"]
-                        report.dates.append(
-                            f"{place}: {said!r} read as {cells['deadline']:%d %B %Y}"
-                        )
+                    fresh.append(at)
+        # A row reading much like an action no row is, that action reworded (as sync reads it).
+        unmatched = [a for a in had if a.id not in taken]
+        again, unsure_again = reworded(
+            [_cell(kept_rows[at][1].get("action")) for at in fresh], unmatched
+        )
+        for k, at in enumerate(fresh):
+            place, cells = kept_rows[at]
+            if k in unsure_again:
+                continue
+            if k in again:
+                if cells.get("unreadable"):
+                    report.warnings.append(
+                        f"{place}: {cells['unreadable']}; the due date of {unmatched[again[k]].id} "
+                        "is left as it was, and the row's other cells are read"
+                    )
+            elif cells.get("unreadable"):
+                report.skipped.append(f"{place}: {cells['unreadable']}")  # a new action
+                dropped.add((kept_as, place))
+            else:
+                cells["owner_role"] = kept_owner(kept_as, cells, str(place))
+                if cells.get("vague") and cells["deadline"]:
+                    said = cells["vague"]
+                    report.dates.append(f"{place}: {said!r} read as {cells['deadline']:%d %B %Y}")
 
+    report.warnings.extend(forward)
     if coloured:
         named = _cell(header[columns["status"]])
         report.warnings.append(
@@ -1910,8 +2094,10 @@ def import_tracker(
             }
             if cells.get("cadence"):
                 action["cadence"] = cells["cadence"]
-            if cells.get("revised"):
-                action["extensions"] = [{"to": cells["revised"], "reason": revised_reason}]
+            if cells.get("extended"):
+                action["extensions"] = [
+                    {"to": day, "reason": reason} for day, reason in cells["extended"]
+                ]
             if cells["undated"] is not None:
                 said = cells["undated"]
                 comments[("due", aid)] = undated_note(said)
@@ -2056,8 +2242,11 @@ def pair_rows(
     in neither is a new action.
 
     A row is an action whose due date (else, status) is the row's, when no other row or action
-    left is; one row left and one action left are each other; rows left that every action left
-    fits alike, as many as the actions, are taken in order.
+    left is; rows left that every action left fits alike, as many as the actions, are taken in
+    order. One row left and one action left are each other only when that is the one action
+    with the text: of several, the row left could as well be a new action (the one whose row
+    was deleted left unmatched), so it is warned about. Rows left when every action is matched
+    are new actions.
     """
     matched: dict[int, int] = {}
     free = list(range(len(actions)))
@@ -2083,10 +2272,41 @@ def pair_rows(
     if not free or not rest:
         return matched, []
     alike = all(fits_due(r, a) and fits_status(r, a) for r in rest for a in free)
-    if (len(rest) == 1 and len(free) == 1) or (alike and len(rest) == len(free)):
+    if (len(actions) == 1 and len(rest) == 1) or (alike and len(rest) == len(free)):
         matched.update(zip(rest, free, strict=True))
         return matched, []
     return matched, rest
+
+
+#: How alike an action's text and a row's must read for the row to be that action reworded.
+REWORDED = 0.8
+
+
+def reworded(
+    titles: Sequence[str], actions: Sequence[Action]
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Which rows that would be new actions of a concern are one of its ``actions`` no row
+    matched, reworded ("Night call bell audit" now "Night call bell audits"): {row: action},
+    by the index of each, where the row's text reads much like that one action's alone and no
+    other row's reads like it; and {row: [actions]} for rows that read like more than one (or
+    like one another row reads like too), to be warned about and left unread."""
+    alike: dict[int, list[int]] = {}
+    for r, title in enumerate(titles):
+        words = normalised(title)
+        alike[r] = [
+            a
+            for a, action in enumerate(actions)
+            if difflib.SequenceMatcher(None, words, normalised(action.title)).ratio() >= REWORDED
+        ]
+    claimed: dict[int, int] = {}
+    for could in alike.values():
+        for a in could:
+            claimed[a] = claimed.get(a, 0) + 1
+    matched = {
+        r: could[0] for r, could in alike.items() if len(could) == 1 and claimed[could[0]] == 1
+    }
+    unsure = {r: could for r, could in alike.items() if could and r not in matched}
+    return matched, unsure
 
 
 TOTALS = re.compile(

@@ -49,6 +49,7 @@ from generator.tools.importer import (
     RowFacts,
     cell_lines,
     cell_text,
+    has_no_year,
     import_tracker,
     is_rag_colour,
     normalised,
@@ -58,6 +59,7 @@ from generator.tools.importer import (
     read_dates,
     read_status,
     read_table,
+    reworded,
     status_of,
     undated_note,
     unescape_cell,
@@ -139,6 +141,8 @@ class Wanted:
     #: the updates that are the owner's, as the first import of a tracker of the user's own
     #: reads them: dated by a progress-date column or at their start
     signed: frozenset[tuple[date, str]] = frozenset()
+    #: the updates dated at their start with no year ("12/11 - chased pharmacy")
+    yearless: frozenset[tuple[date, str]] = frozenset()
 
 
 def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str]]:
@@ -153,23 +157,29 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
 
 def dated_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool]]:
     """The updates of read_updates, each with whether the cell dates it (else: ``today``)."""
-    found: list[tuple[date | None, list[str]]] = []
+    return [(day, note, dated) for day, note, dated, _ in _updates(text, today, dates)]
+
+
+def _updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool, bool]]:
+    """The updates of dated_updates, each with whether its date gives no year."""
+    found: list[tuple[date | None, list[str], bool]] = []
     for line in text.splitlines():
         match = _DATED.match(line)
         day = dates.read(match.group(1))[0] if match else None
         if match and day is not None:
-            found.append((day, [match.group(2)]))
+            found.append((day, [match.group(2)], False))
         elif (noted := note_date(line, today, dates.order)) is not None:
-            found.append((noted[0], [noted[1]]))  # "12/11 - chased pharmacy", as import reads it
+            # "12/11 - chased pharmacy", as import reads it
+            found.append((noted[0], [noted[1]], has_no_year(line)))
         elif found:
             found[-1][1].append(line)
         elif line.strip():
-            found.append((None, [line]))
+            found.append((None, [line], False))
     updates = []
-    for day, lines in found:
+    for day, lines, no_year in found:
         note = "\n".join(part.strip() for part in lines).strip()
         if note:
-            updates.append((day or today, note, day is not None))
+            updates.append((day or today, note, day is not None, no_year))
     return updates
 
 
@@ -442,7 +452,11 @@ class RecordChange:
             (a, f"{name}: {old or '(none)'} \u2192 {new}") for a, name, old, new in self.fields
         ]
         found += [
-            (a, f"due: {old.isoformat()} \u2192 {new.isoformat()} (an extension dated {today})")
+            (
+                a,
+                f"due: {old.isoformat()} \u2192 {new.isoformat()} (an extension dated {today}"
+                + ("; brought forward)" if new < old else ")"),
+            )
             for a, old, new in self.extensions
         ]
         found += [(a, f"+ update {d.isoformat()}: {_short(n)}") for a, d, n in self.updates]
@@ -466,7 +480,12 @@ class RecordChange:
             out.append(
                 f"  + new action {new.id} ({rows}): {_short(new.title)}; owner {new.owner}, "
                 f"due {new.due.isoformat()}"
-                + (f" (extended to {new.extension[0].isoformat()})" if new.extension else "")
+                + (
+                    f" ({'brought forward' if new.extension[0] < new.due else 'extended'} to "
+                    f"{new.extension[0].isoformat()})"
+                    if new.extension
+                    else ""
+                )
                 + f", {new.status}"
             )
             if new.undated:
@@ -489,17 +508,24 @@ class SyncReport:
     today: date
     records: list[RecordChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reworded: list[str] = field(default_factory=list)  # rows read as an action reworded
     rows: int = 0  # rows read
     written: bool = False
 
     def lines(self) -> list[str]:
         """The summary, record by record."""
         if not self.records:
-            return [f"{self.source}: {self.rows} rows read; the portfolio is in step already."]
-        verb = "Updated" if self.written else "Would update"
-        out = [f"{verb} {len(self.records)} records from {self.source} ({self.rows} rows read):"]
+            out = [f"{self.source}: {self.rows} rows read; the portfolio is in step already."]
+        else:
+            verb = "Updated" if self.written else "Would update"
+            out = [
+                f"{verb} {len(self.records)} records from {self.source} ({self.rows} rows read):"
+            ]
         for record in self.records:
             out += record.lines(self.today)
+        if self.reworded:
+            out.append("Actions whose text the tracker rewords:")
+            out += [f"  {line}" for line in self.reworded]
         return out
 
 
@@ -532,6 +558,8 @@ class _Planner:
         self.owners = OwnerRoles(portfolio)  # "RM", "Deputy Manager - Sue", as the import reads
         self.lenient = False  # rows of a tracker of the user's own, read as its first import
         self.warnings: list[str] = []
+        self.reworded: list[str] = []  # rows read as an action reworded, for the summary
+        self.held: set[str] = set()  # actions rows could each be: left as they are
 
     def role_of(self, owner: str) -> str | None:
         """The role of portfolio.yaml an owner cell names, read as the import reads it."""
@@ -593,10 +621,11 @@ class _Planner:
             update = (row.progress_date, _squash(row.progress))
             signed = frozenset([update]) if self.lenient else frozenset()
             return Wanted(status, row.deadline, (update,), tuple(ids), tuple(notes), signed)
-        found = dated_updates(row.progress, self.today, self.dates)
-        updates = tuple((day, note) for day, note, _ in found)
-        signed = frozenset((day, note) for day, note, dated in found if dated and self.lenient)
-        return Wanted(status, row.deadline, updates, tuple(ids), tuple(notes), signed)
+        found = _updates(row.progress, self.today, self.dates)
+        updates = tuple((day, note) for day, note, _, _ in found)
+        signed = frozenset((day, note) for day, note, dated, _ in found if dated and self.lenient)
+        yearless = frozenset((day, note) for day, note, _, no_year in found if no_year)
+        return Wanted(status, row.deadline, updates, tuple(ids), tuple(notes), signed, yearless)
 
     def evidence_in(self, text: str) -> list[str]:
         found: list[str] = []
@@ -701,6 +730,7 @@ class _Planner:
             by_text.setdefault((found_concern.id, normalised(row.title)), []).append(len(placed))
             placed.append((row, found_concern, None))
         unsure = self.match_by_text(placed, by_text)
+        unsure |= self.match_reworded(placed, unsure)
         new_rows: dict[tuple[str, str], int] = {}  # new actions so far, by concern and text
         for at, (row, concern, edited) in enumerate(placed):
             if at in unsure:
@@ -744,18 +774,58 @@ class _Planner:
                     row, concern, _ = placed[at]
                     placed[at] = (row, concern, same[matched[n]])
             if left:
+                self.held.update(a.id for a in same)
                 unsure.update(ats[n] for n in left)
                 taken = set(matched.values())
                 ids = ", ".join(a.id for i, a in enumerate(same) if i not in taken)
                 where = ", ".join(placed[ats[n]][0].where for n in left)
                 self.warnings.append(
                     f"{where}: each could be more than one of {cid}'s actions "
-                    f"{_short(placed[ats[left[0]]][0].title, 40)!r} ({ids}): neither its "
-                    "deadline nor its status tells them apart, so these rows are not read and "
-                    "those actions are left as they are; give each row its action's due date "
-                    "as the record has it, then import again"
+                    f"{_short(placed[ats[left[0]]][0].title, 40)!r} ({ids}) or a new action: "
+                    "neither its deadline nor its status tells them apart, so these rows are "
+                    "not read and those actions are left as they are; give each row its "
+                    "action's due date as the record has it (a new action: a text of its own), "
+                    "then import again"
                 )
         return unsure
+
+    def match_reworded(
+        self, placed: list[tuple[Row, Concern, Action | None]], unsure: set[int]
+    ) -> set[int]:
+        """Match rows that would be new actions to an action of their concern that no row is
+        and whose text reads much like theirs: the action reworded in the tracker ("Night call
+        bell audit" now "Night call bell audits"), when it is the one such action and no other
+        row reads like it; noted in the summary. Returns the rows that read like several
+        (warned about, not read)."""
+        taken = {a.id for _, _, a in placed if a is not None} | self.held
+        fresh: dict[str, list[int]] = {}
+        for at, (_, concern, edited) in enumerate(placed):
+            if edited is None and at not in unsure:
+                fresh.setdefault(concern.id, []).append(at)
+        doubtful: set[int] = set()
+        for cid, ats in fresh.items():
+            left = [a for a in self.p.concerns[cid].actions if a.id not in taken]
+            matched, several = reworded([placed[at][0].title for at in ats], left)
+            for n, a in matched.items():
+                row, concern, _ = placed[ats[n]]
+                placed[ats[n]] = (row, concern, left[a])
+                self.reworded.append(
+                    f"{row.where}: {_short(row.title, 40)!r} read as {left[a].id}, reworded "
+                    f"(its record says {_short(left[a].title, 40)!r}; import does not change "
+                    "titles)"
+                )
+            for n, could in several.items():
+                row = placed[ats[n]][0]
+                doubtful.add(ats[n])
+                ids = ", ".join(left[a].id for a in could)
+                self.warnings.append(
+                    f"{row.where}: {_short(row.title, 40)!r} reads much like {cid}'s actions "
+                    f"{ids}, which no row is, and could be any of them reworded, or a new "
+                    "action: the row is not read and those actions are left as they are; give "
+                    "the row its action's text as the record has it (a new action: a text of "
+                    "its own), then import again"
+                )
+        return doubtful
 
     def agreed(self, target: _Target) -> Wanted | None:
         """The one thing the rows of one action ask for; a conflict is a problem."""
@@ -862,6 +932,13 @@ def plan(
             known = action.current_due
             if vague_date(row.vague, known, planner.dates.order) == known:
                 wanted = replace(wanted, due=known)
+        if row.original and row.original not in (action.due, action.current_due):
+            report.warnings.append(
+                f"{row.where}: the original date {row.original.isoformat()} differs from "
+                f"{action.id}'s due date ({action.due.isoformat()}), and is not read: import "
+                "records a revised date as an extension, never changes a due date; edit "
+                f"{record.display} to change it"
+            )
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
@@ -896,6 +973,10 @@ def plan(
             dated_today = day == today
             if (day, _squash(note)) in have or (dated_today and _squash(note) in notes_had):
                 continue
+            if (day, note) in wanted.yearless and (day.month, day.day, _squash(note)) in {
+                (u.date.month, u.date.day, _squash(u.note)) for u in action.updates
+            }:
+                continue  # "12/11 - ..." read by an earlier import, on a day of another year
             if dated_today and f"{normalised(action.id)} {normalised(note)}" in body:
                 continue  # a note with no date that an earlier import kept in the body
             have.add((day, _squash(note)))
@@ -942,6 +1023,7 @@ def plan(
     if planner.problems:
         raise PortfolioError(planner.problems)
     report.warnings[:0] = planner.warnings
+    report.reworded = planner.reworded
     for cid, change in changes.items():
         before = change.path.read_bytes()
         change.before = before
