@@ -1945,7 +1945,6 @@ def import_tracker(
         by_text: dict[str, list[int]] = {}
         for at, (_, cells) in enumerate(kept_rows):
             by_text.setdefault(normalised(_cell(cells.get("action"))), []).append(at)
-        taken: set[str] = set()  # the actions rows are, or could each be
         fresh: list[int] = []  # rows that are no action with their text
         for key, ats in by_text.items():
             same = [a for a in had if normalised(a.title) == key]
@@ -1959,9 +1958,6 @@ def import_tracker(
                 for at in ats
             ]
             matched, unsure = pair_rows(facts, same, dates.order)
-            taken.update(same[a].id for a in matched.values())
-            if unsure:
-                taken.update(a.id for a in same)
             for n, at in enumerate(ats):
                 place, cells = kept_rows[at]
                 if cells.get("unreadable") and n in matched:
@@ -1972,22 +1968,11 @@ def import_tracker(
                     )
                 elif n not in matched and n not in unsure:
                     fresh.append(at)
-        # A row reading much like an action no row is, that action reworded (as sync reads it).
-        unmatched = [a for a in had if a.id not in taken]
-        again, unsure_again = reworded(
-            [_cell(kept_rows[at][1].get("action")) for at in fresh], unmatched
-        )
-        for k, at in enumerate(fresh):
+        # Every row no action has the text of is a new action, however like one it reads: the
+        # summary of keeping in step warns of those that read much like an action no row is.
+        for at in fresh:
             place, cells = kept_rows[at]
-            if k in unsure_again:
-                continue
-            if k in again:
-                if cells.get("unreadable"):
-                    report.warnings.append(
-                        f"{place}: {cells['unreadable']}; the due date of {unmatched[again[k]].id} "
-                        "is left as it was, and the row's other cells are read"
-                    )
-            elif cells.get("unreadable"):
+            if cells.get("unreadable"):
                 report.skipped.append(f"{place}: {cells['unreadable']}")  # a new action
                 dropped.add((kept_as, place))
             else:
@@ -2278,35 +2263,27 @@ def pair_rows(
     return matched, rest
 
 
-#: How alike an action's text and a row's must read for the row to be that action reworded.
+#: How alike a row's text and an action's must read to warn that the row may be that action
+#: reworded (the row is a new action all the same).
 REWORDED = 0.8
 
 
-def reworded(
-    titles: Sequence[str], actions: Sequence[Action]
-) -> tuple[dict[int, int], dict[int, list[int]]]:
-    """Which rows that would be new actions of a concern are one of its ``actions`` no row
-    matched, reworded ("Night call bell audit" now "Night call bell audits"): {row: action},
-    by the index of each, where the row's text reads much like that one action's alone and no
-    other row's reads like it; and {row: [actions]} for rows that read like more than one (or
-    like one another row reads like too), to be warned about and left unread."""
+def alike_actions(titles: Sequence[str], actions: Sequence[Action]) -> dict[int, list[int]]:
+    """For each row of ``titles`` that is a new action, the ``actions`` (by index) whose text
+    reads much like the row's ("Night call bell audits" and "Night call bell audit"): only ever
+    warned about, never taken for that action, since "Complete Q1 audit" and "Complete Q2
+    audit" read alike too."""
     alike: dict[int, list[int]] = {}
     for r, title in enumerate(titles):
         words = normalised(title)
-        alike[r] = [
+        could = [
             a
             for a, action in enumerate(actions)
             if difflib.SequenceMatcher(None, words, normalised(action.title)).ratio() >= REWORDED
         ]
-    claimed: dict[int, int] = {}
-    for could in alike.values():
-        for a in could:
-            claimed[a] = claimed.get(a, 0) + 1
-    matched = {
-        r: could[0] for r, could in alike.items() if len(could) == 1 and claimed[could[0]] == 1
-    }
-    unsure = {r: could for r, could in alike.items() if could and r not in matched}
-    return matched, unsure
+        if could:
+            alike[r] = could
+    return alike
 
 
 TOTALS = re.compile(
