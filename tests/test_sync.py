@@ -1548,6 +1548,114 @@ def test_unfinished_statuses_never_finish_an_action_first_or_later(
     assert statuses == [meant for _, meant in UNFINISHED]
 
 
+#: Status cells that say the work was done, with words about monitoring or follow-up after
+#: the completion word, or a time that is past by the import day.
+FINISHED = [
+    ("Completed (open for monitoring)", "completed"),
+    ("Completed - keep open", "completed"),
+    ("Complete - ongoing monitoring", "completed"),
+    ("Done - ongoing", "completed"),
+    ("Completed - started new audit", "completed"),
+    ("Completed by end of Oct 2025", "completed"),
+    ("Completed by January 2026", "completed"),
+    ("Completed - see evidence", "completed"),
+    ("Met - ongoing monitoring", "completed"),
+    ("Achieved 12/11/2025", "completed"),
+    ("Closed - keep open for monitoring", "closed"),
+]
+
+
+@pytest.mark.parametrize(("typed", "meant"), FINISHED)
+def test_a_completion_word_then_follow_up_words_reads_as_the_completion_word_says(
+    typed: str, meant: str
+) -> None:
+    assert read_status(typed, date(2026, 12, 2)) == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "today", "meant"),
+    [
+        ("Completed by January 2026", date(2025, 12, 1), "planned"),
+        ("Completed by January 2026", date(2026, 1, 31), "completed"),
+        ("Completed by January 2026", date(2026, 2, 1), "completed"),
+        ("Completed by end of Oct 2025", date(2025, 10, 1), "planned"),
+        ("Planned - complete by March", date(2026, 12, 2), "planned"),
+        ("Completed by next week", date(2026, 12, 2), "planned"),
+    ],
+)
+def test_completed_by_a_time_is_a_plan_only_while_that_time_is_ahead(
+    typed: str, today: date, meant: str
+) -> None:
+    assert read_status(typed, today) == meant
+
+
+def test_finished_statuses_with_follow_up_words_finish_an_action_first_and_later(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    first = tmp_path / "first"
+    shutil.copytree(root, first)
+    rows = [
+        ["Call bells slow at night", f"Action {n}", "RM", "31/12/2027", "In progress",
+         "Safe environments"]
+        for n in range(len(FINISHED))
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    for row, (typed, _) in zip(rows, FINISHED, strict=True):
+        row[4] = typed
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    statuses = [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
+    assert statuses == [meant for _, meant in FINISHED]
+    code, _, err = run("import", str(tracker), str(first))
+    assert code == 0, err
+    statuses = [a.status for a in load(first).portfolio.concerns["IMP-01"].actions]
+    assert statuses == [meant for _, meant in FINISHED]
+    # The same tracker again changes nothing.
+    imported = snapshot(first)
+    code, out, err = run("import", str(tracker), str(first))
+    assert code == 0 and "in step already" in out, out + err
+    assert snapshot(first) == imported
+
+
+def test_only_a_plain_earlier_status_reopens_a_finished_action(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    loose = ["Completed - open", "Open - audit done", "In progress - audit done, training next",
+             "Completed but not signed off"]  # fmt: skip
+    plain = ["In progress", "Not started", "ongoing", "Open"]
+    was = ["Completed"] * 3 + ["Closed"] + ["Completed"] * 4
+    rows = [
+        ["Call bells slow at night", f"Action {n}", "RM", "31/12/2027", status,
+         "Safe environments"]
+        for n, status in enumerate(was)
+    ]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, _, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    for row, typed in zip(rows, loose + plain, strict=True):
+        row[4] = typed
+    own_tracker(tracker, rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert (
+        "row 2: the status 'Completed - open' reads as planned, but IMP-01-A1 is completed; "
+        "import reopens a finished action only for a status that says just that, so its "
+        "status is left as it was: write planned, not started, in progress, open or ongoing "
+        "if it is reopened"
+    ) in err
+    assert "row 5: the status 'Completed but not signed off' reads as completed, but " in err
+    statuses = [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
+    assert statuses == [
+        "completed", "completed", "completed", "closed",
+        "in-progress", "planned", "in-progress", "planned",
+    ]  # fmt: skip
+
+
 def test_rows_with_one_action_text_are_matched_by_due_date_or_status_never_by_place(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

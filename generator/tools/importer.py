@@ -1316,10 +1316,12 @@ DUE_BY = re.compile(
 _BASE_FORMS = frozenset({"sign off", "close", "closure", "complete", "completion", "finish"})
 
 
-def _negated(words: str) -> tuple[set[str], str]:
+def _negated(words: str, today: date | None) -> tuple[set[str], str]:
     """The stages ``words`` says have not been reached ("started", "closed", "completed"), and
     the words with those phrases taken out: negated ("not complete", "awaiting sign off") or
-    only meant ("will be completed", "complete by March")."""
+    only meant ("will be completed", "complete by March", "completed by next March"). A past
+    form with a time that is not after ``today`` says when the work was done ("Completed by
+    end of Oct 2025" read in 2026)."""
     stages: set[str] = set()
 
     def stage_of(word: str) -> str:
@@ -1333,6 +1335,14 @@ def _negated(words: str) -> tuple[set[str], str]:
         word, when = match.group(1), match.group(2)
         if word not in _BASE_FORMS and when[0].isdigit():
             return match.group(0)  # "Done by 12/11": done on that day
+        if word not in _BASE_FORMS and today is not None:
+            after = words[match.start(2) :].split()
+            for end in range(len(after), 0, -1):  # the longest run of words that is a date
+                day = vague_date(" ".join(after[:end]), today, None)
+                if day is not None:
+                    if day <= today:
+                        return match.group(0)  # "Completed by January 2026", read later
+                    break
         stages.add(stage_of(word))
         return " by " + when
 
@@ -1340,6 +1350,32 @@ def _negated(words: str) -> tuple[set[str], str]:
     words = DUE_BY.sub(cut_due, words)
     words = INTENT.sub(cut, words)
     return stages, " ".join(words.split())
+
+
+_DATE_WORD = (
+    r"(?:\d{1,4}(?:st|nd|rd|th)?|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|"
+    r"february|march|april|june|july|august|september|october|november|december|of)"
+)
+#: What may follow a completion word at the start of a status cell without changing it: words
+#: about monitoring or follow-up, or the day it was done ("Completed - keep open for
+#: monitoring", "Done - ongoing", "Completed - started new audit", "Complete 12/11/2025").
+_FOLLOW_UP = (
+    r"(?:ongoing|continued|continuing|continuous|regular)(?: monitoring| review| reviews| checks|"
+    r" audits?)?|monitoring(?: ongoing| continues| continuing)?|(?:for|under) (?:monitoring|"
+    r"review)|(?:to )?(?:keep|kept|left|leave|remains?) open(?: for (?:monitoring|review))?|"
+    r"open for (?:monitoring|review)|(?:started|starting|begun|began) (?:a )?new(?: [a-z0-9]+)"
+    r"{1,3}|see (?:the )?(?:evidence|notes?|comments?|progress|updates?|log|file|folder|"
+    r"attached|below|above)(?: (?:folder|file|log|column|tab|sheet))?|(?:on |in )?"
+    + _DATE_WORD
+    + r"(?: "
+    + _DATE_WORD
+    + r")*"
+)
+#: A status cell that starts with a completion word and goes on only with follow-up words.
+DONE_THEN = re.compile(
+    r"(complete|completed|done|finished|achieved|met|fully met|closed|closed off|signed off)"
+    rf"(?: (?:and |with |now |but )?(?:{_FOLLOW_UP}))+"
+)
 
 
 #: The stages a status can be at, least finished first.
@@ -1357,11 +1393,11 @@ def is_rag_colour(text: str) -> bool:
     return normalised(text) in RAG_WORDS
 
 
-def status_of(text: str) -> tuple[str | None, str]:
+def status_of(text: str, today: date | None = None) -> tuple[str | None, str]:
     """The status ``text`` means (None when blank), and what to tell the user when its words
     are none the import knows (the status is then None too)."""
     try:
-        return read_status(text), ""
+        return read_status(text, today), ""
     except ValueError:
         return None, (
             f"the status {text[:40]!r} is not one import knows (write planned, in progress, "
@@ -1369,11 +1405,13 @@ def status_of(text: str) -> tuple[str | None, str]:
         )
 
 
-def read_status(text: str) -> str | None:
+def read_status(text: str, today: date | None = None) -> str | None:
     """The action status a status cell means, read the same way by the first import and by
     every import that keeps the records in step: the words people type ("Done", "In progress
-    (70%)", "Complete - awaiting sign off", "Completed ✓"); None when blank. Raises
-    ValueError when the words are none the import knows ("On hold")."""
+    (70%)", "Complete - awaiting sign off", "Completed ✓", "Completed - keep open for
+    monitoring"); None when blank. ``today`` is the import day, against which "Completed by
+    <time>" is done (the time is past) or meant (it is ahead). Raises ValueError when the
+    words are none the import knows ("On hold")."""
     words = normalised(text)
     if not words:
         if any(char in _TICKS for char in text):
@@ -1381,7 +1419,10 @@ def read_status(text: str) -> str | None:
         return None
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
-    stages, rest = _negated(words)
+    done = DONE_THEN.fullmatch(words)
+    if done:
+        return STATUS_WORDS[done.group(1)]
+    stages, rest = _negated(words, today)
     # Words matching more than one stage ("Open - audit done", "In progress - audit done,
     # training next") are read as the least finished of them; "Completed and closed" is closed.
     found = {status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)}
@@ -1953,7 +1994,7 @@ def import_tracker(
                     kept_rows[at][1]["deadline"],
                     str(kept_rows[at][1].get("vague") or ""),
                     kept_rows[at][1].get("original_due"),
-                    status_of(_cell(kept_rows[at][1].get("status")))[0],
+                    status_of(_cell(kept_rows[at][1].get("status")), today)[0],
                 )
                 for at in ats
             ]
@@ -2067,7 +2108,7 @@ def import_tracker(
                 )
                 owner_text = ""
             owner = roles.role(owner_text, f"{offset}") if owner_text else default_owner
-            status, unknown = status_of(_cell(cells.get("status")))
+            status, unknown = status_of(_cell(cells.get("status")), today)
             if unknown and not is_rag_colour(_cell(cells.get("status"))):
                 report.warnings.append(f"{offset}: {unknown}; {aid} is planned")
             action: dict[str, Any] = {

@@ -42,6 +42,8 @@ from generator.pipeline import load
 from generator.render.exports import inert
 from generator.tools.importer import (
     CONTROL,
+    STAGES,
+    STATUS_WORDS,
     UNDATED,
     DateReader,
     ImportReport,
@@ -568,15 +570,15 @@ class _Planner:
 
     def wanted(self, row: Row) -> Wanted | None:
         try:
-            status = read_status(row.status)
+            status = read_status(row.status, self.today)
         except ValueError:
             if self.lenient:  # a tracker of the user's own: read as its first import read it
                 status = None
                 if is_rag_colour(row.status):
                     return self.wanted_rest(row, status)  # the import warns once for them all
                 self.warnings.append(
-                    f"{row.where}: {status_of(row.status)[1]}; the action's status is left as "
-                    "it was (a new action is planned)"
+                    f"{row.where}: {status_of(row.status, self.today)[1]}; the action's status "
+                    "is left as it was (a new action is planned)"
                 )
                 return self.wanted_rest(row, status)
             self.problem(
@@ -759,7 +761,7 @@ class _Planner:
             for at in ats:
                 row = placed[at][0]
                 try:
-                    status = read_status(row.status)
+                    status = read_status(row.status, self.today)
                 except ValueError:
                     status = None
                 facts.append(RowFacts(row.deadline, row.vague, row.original, status))
@@ -921,6 +923,20 @@ def plan(
                 "records a revised date as an extension, never changes a due date; edit "
                 f"{record.display} to change it"
             )
+        if (
+            wanted.status
+            and action.status in ("completed", "closed")
+            and STAGES.index(wanted.status) < STAGES.index(action.status)
+            and normalised(row.status) not in STATUS_WORDS
+        ):
+            # Only a status that says just that reopens a finished action, never loose words.
+            report.warnings.append(
+                f"{row.where}: the status {_short(row.status, 40)!r} reads as {wanted.status}, "
+                f"but {action.id} is {action.status}; import reopens a finished action only "
+                "for a status that says just that, so its status is left as it was: write "
+                "planned, not started, in progress, open or ongoing if it is reopened"
+            )
+            wanted = replace(wanted, status=None)
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
