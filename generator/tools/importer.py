@@ -807,6 +807,24 @@ def _deadline_rank(header: str, position: int) -> tuple[int, int, int]:
     return (named, min(numbers, default=0), position)
 
 
+#: Words that make a header of "date" alone a deadline column: "Revised date", "Original date"
+#: (but "Updated date", "Agreed date", "First date", "Date last updated" are dates of
+#: something else, never deadlines).
+DEADLINE_KINDS = {"revised", "new", "original", "initial", "extended", "amended"}
+
+
+def _is_deadline_date(header: str) -> bool:
+    """Whether a normalised header is "date" with words saying which deadline it is ("Revised
+    date 2", "Second revised date", "Original date") and no other words."""
+    words = header.split()
+    others = [w for w in words if w != "date"]
+    return (
+        len(others) == len(words) - 1
+        and any(w in DEADLINE_KINDS for w in others)
+        and all(w in DEADLINE_KINDS or w in ORDINALS or w.isdigit() for w in others)
+    )
+
+
 def deadline_fields(columns: Collection[str]) -> list[str]:
     """The deadline columns found, as fields, in the order their dates come: the original, any
     revised between, the latest (``deadline``)."""
@@ -844,7 +862,7 @@ def match_headers(
         plain = " ".join(w for w in header.split() if w not in LATER | EARLIER)
         name, quality[index] = lookup.get(header) or lookup.get(plain), 3
         bare = [w for w in plain.split() if w not in ORDINALS and not w.isdigit()]
-        if name is None and bare == ["date"] and plain != header:
+        if name is None and _is_deadline_date(header):
             name = "deadline"  # "Revised date", "Revised date 2", "Original date"
         elif name is None and bare != plain.split():
             name = lookup.get(" ".join(bare))  # "Second revised deadline", "Deadline 2"
