@@ -795,6 +795,41 @@ def test_a_date_column_named_revised_is_a_deadline(
     assert (audit.due, audit.current_due) == (date(2026, 12, 31), date(2027, 1, 31))
 
 
+@pytest.mark.parametrize(
+    ("cells", "dropped", "kept"),
+    [
+        (["TBC", "end of Oct", "Q1"], [("Revised deadline", "end of Oct")], "Q1"),
+        (["end of Oct", "Q1", ""], [("Deadline", "end of Oct")], "Q1"),
+        (["TBC", "end of Oct", ""], [], "end of Oct"),
+    ],
+)
+def test_words_of_an_earlier_deadline_not_read_are_warned_about(
+    make_portfolio: MakePortfolio,
+    tmp_path: Path,
+    cells: list[str],
+    dropped: list[tuple[str, str]],
+    kept: str,
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "worded.csv"
+    tracker.write_text(
+        "Finding,Action,Lead,Deadline,Revised deadline,Second revised deadline,Status,"
+        "Quality statement\r\n"
+        + ",".join(["Call bells slow at night", "Night call bell audit", "RM", *cells,
+                    "In progress", "Safe environments"]) + "\r\n",
+        encoding="cp1252",
+    )  # fmt: skip
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    for header, words in dropped:
+        assert (
+            f"row 2: the {header!r} {words!r} is not read: with no date in the row's deadline "
+            f"columns, only the latest words, {kept!r}, are; write each as a date"
+        ) in err
+    assert "is not read: with no date" in err if dropped else "is not read" not in err
+    assert f"row 2: {kept!r} read as" in out + err
+
+
 def test_an_empty_new_timescale_leaves_the_timescale(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

@@ -1947,10 +1947,20 @@ def import_tracker(
                     warning = "; ".join(x for x in (warning, w) if x) or None
                 revised = extended[-1][0] if extended else None
             else:  # no dates: the words of the latest column that has any ("TBC", "end of Nov")
-                worded = [(raw, w) for _, raw, _, w in read if normalised(_cell(raw))]
-                worded.sort(key=lambda rw: not UNDATED.fullmatch(normalised(_cell(rw[0]))))
+                worded = [(f, raw, w) for f, raw, _, w in read if normalised(_cell(raw))]
+                worded.sort(key=lambda fr: not UNDATED.fullmatch(normalised(_cell(fr[1]))))
+                chosen = "deadline"
                 if worded and (not said or UNDATED.fullmatch(said)):
-                    raw_due, warning = worded[-1]  # words of a date before "TBC"
+                    chosen, raw_due, warning = worded[-1]  # words of a date before "TBC"
+                for f, raw, _, _ in read:  # words of another date, not read: said so
+                    words = normalised(_cell(raw))
+                    if words and not UNDATED.fullmatch(words) and f != chosen:
+                        report.warnings.append(
+                            f"{offset}: the {_cell(header[columns[f]])!r} {_cell(raw)!r} is "
+                            f"not read: with no date in the row's deadline columns, only the "
+                            f"latest words, {_cell(raw_due)!r}, are; write each as a date "
+                            f"({dates.example()}) to keep them all"
+                        )
                 due = None
         due_text = _cell(raw_due)
         cells["undated"] = None
