@@ -1332,6 +1332,32 @@ def test_a_progress_date_with_no_year_left_as_it_was_adds_nothing_a_year_on(
     assert change.updates == [("IMP-01-A1", date(2027, 11, 10), "pharmacy replied")]
 
 
+@pytest.mark.parametrize(
+    ("owner", "several"),
+    [
+        ("Jo Smith (nights)", False),
+        ("Smith, Sue", False),
+        ("Health and Safety Lead", False),
+        ("Deputy Manager - Sue", False),
+        ("Sue Barker (Deputy)", False),
+        ("RM / DM", True),
+        ("Sue + Jo", True),
+        ("RM & DM", True),
+        ("RM and Deputy Manager", True),
+    ],
+)
+def test_several_owners_are_said_only_where_a_slash_plus_or_and_stands_between_them(
+    make_portfolio: MakePortfolio, tmp_path: Path, owner: str, several: bool
+) -> None:
+    root = make_portfolio()
+    rows = [["Call bells slow at night", "Night call bell audit", owner, "31/12/2026",
+             "In progress", "Safe environments"]]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert (f"row 2: {owner!r} names several owners" in out) is several, out
+
+
 def test_a_yes_no_status_column_several_owners_and_revised_dates_are_read_and_said(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

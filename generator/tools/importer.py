@@ -1601,7 +1601,16 @@ class OwnerRoles:
         titles = [p for p in parts if self._is_title(p)]
         names = [p for p in parts if p not in titles and _looks_like_name(p)]
         people = titles or parts  # "Sue / Jo" names two people, and no job title
-        if len(people) > 1 or len(names) > 1:
+        # Several owners only where a slash, plus or "&"/"and" stands between them ("RM / DM",
+        # "Sue + Jo", "RM & DM"); never "Jo Smith (nights)" or "Smith, Sue".
+        owners = 0
+        for part in re.split(r"[/+]", text):
+            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if normalised(p)]
+            if len(pieces) > 1 and all(self._is_title(p) for p in pieces):
+                owners += len(pieces)
+            elif normalised(part):
+                owners += 1
+        if owners > 1:
             self.notes.append(
                 f"{where}: {text!r} names several owners; the action is owned by the first, "
                 f"{people[0]!r}: name the others in the action if they matter"
