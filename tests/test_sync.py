@@ -1358,6 +1358,52 @@ def test_several_owners_are_said_only_where_a_slash_plus_or_and_stands_between_t
     assert (f"row 2: {owner!r} names several owners" in out) is several, out
 
 
+@pytest.mark.parametrize(
+    ("form", "yes", "no"),
+    [("xlsx", True, False), ("csv", "TRUE", "FALSE"), ("xlsx", 1, 0), ("csv", "1", "0")],
+)
+def test_a_yes_no_column_of_checkboxes_or_ones_and_noughts_is_read_first_and_later(
+    make_portfolio: MakePortfolio, tmp_path: Path, form: str, yes: object, no: object
+) -> None:
+    from openpyxl import Workbook
+
+    root = make_portfolio()
+    header = ["Finding", "Action", "Lead", "Target date", "Completed (Y/N)", "Quality statement"]
+
+    def write(first: object, second: object) -> Path:
+        rows = [
+            ["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", first,
+             "Safe environments"],
+            ["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", second,
+             "Safe environments"],
+        ]  # fmt: skip
+        path = tmp_path / f"ticks.{form}"
+        if form == "csv":
+            with path.open("w", newline="", encoding="utf-8") as stream:
+                csv.writer(stream).writerows([header, *rows])
+        else:
+            book = Workbook()
+            sheet = book.active
+            assert sheet is not None
+            for row in [header, *rows]:
+                sheet.append(row)
+            book.save(path)
+        return path
+
+    tracker = write(yes, no)
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, err
+    assert "is not one import knows" not in err
+    audit, pager = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.status, pager.status) == ("completed", "planned")
+    tracker = write(yes, yes)  # the pager fixed: its box ticked
+    code, out, err = run("import", str(tracker), str(root))
+    assert code == 0, out + err
+    assert "is not one import knows" not in err
+    audit, pager = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.status, pager.status) == ("completed", "completed")
+
+
 def test_a_yes_no_status_column_several_owners_and_revised_dates_are_read_and_said(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

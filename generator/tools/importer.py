@@ -1400,8 +1400,10 @@ DONE_THEN = re.compile(
 STAGES = ("planned", "in-progress", "completed", "closed")
 
 
-#: A cell of a status column whose header asks yes or no ("Completed (Y/N)"), as a status.
-YES_NO = {"y": "Completed", "yes": "Completed", "n": "Planned", "no": "Planned"}
+#: A cell of a status column whose header asks yes or no ("Completed (Y/N)"), as a status; an
+#: Excel checkbox puts TRUE or FALSE in its cell, and some trackers 1 or 0.
+YES_NO = {"y": "Completed", "yes": "Completed", "n": "Planned", "no": "Planned",
+          "true": "Completed", "false": "Planned", "1": "Completed", "0": "Planned"}  # fmt: skip
 #: What a RAG column holds, typed in a status column instead of a status.
 RAG_WORDS = frozenset({"red", "amber", "green", "blue", "r", "a", "g", "b"})
 
