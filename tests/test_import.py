@@ -742,6 +742,94 @@ def test_three_deadline_columns_give_the_due_date_and_each_revision_in_order(
     assert snapshot(root) == imported
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["Updated date", "Date last updated", "Agreed date", "Date agreed", "First date",
+     "Previous date", "Review date", "Date raised", "Date opened", "Date closed",
+     "Date completed"],
+)  # fmt: skip
+def test_a_date_column_of_something_else_is_never_a_deadline_first_or_later(
+    make_portfolio: MakePortfolio, tmp_path: Path, header: str
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "dated.csv"
+
+    def write(other: str) -> None:
+        tracker.write_text(
+            f"Finding,Action,Lead,Target date,{header},Status,Quality statement\r\n"
+            f"Call bells slow at night,Night call bell audit,RM,31/12/2026,{other},In progress,"
+            "Safe environments\r\n",
+            encoding="cp1252",
+        )
+
+    write("01/10/2026")
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    assert "could each be the deadline" not in err
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.extensions) == (date(2026, 12, 31), [])
+    write("15/11/2026")  # the tracker edited again: no new deadline
+    code, out, err = run_import(root, tracker)
+    assert code == 0, out + err
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.extensions) == (date(2026, 12, 31), [])
+
+
+@pytest.mark.parametrize(
+    "header", ["Revised date", "New date", "Revised date 2", "Second revised date"]
+)
+def test_a_date_column_named_revised_is_a_deadline(
+    make_portfolio: MakePortfolio, tmp_path: Path, header: str
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "revised.csv"
+    tracker.write_text(
+        f"Finding,Action,Lead,Target date,{header},Status,Quality statement\r\n"
+        "Call bells slow at night,Night call bell audit,RM,31/12/2026,31/01/2027,In progress,"
+        "Safe environments\r\n",
+        encoding="cp1252",
+    )
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert (audit.due, audit.current_due) == (date(2026, 12, 31), date(2027, 1, 31))
+
+
+@pytest.mark.parametrize(
+    ("cells", "dropped", "kept"),
+    [
+        (["TBC", "end of Oct", "Q1"], [("Revised deadline", "end of Oct")], "Q1"),
+        (["end of Oct", "Q1", ""], [("Deadline", "end of Oct")], "Q1"),
+        (["TBC", "end of Oct", ""], [], "end of Oct"),
+    ],
+)
+def test_words_of_an_earlier_deadline_not_read_are_warned_about(
+    make_portfolio: MakePortfolio,
+    tmp_path: Path,
+    cells: list[str],
+    dropped: list[tuple[str, str]],
+    kept: str,
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "worded.csv"
+    tracker.write_text(
+        "Finding,Action,Lead,Deadline,Revised deadline,Second revised deadline,Status,"
+        "Quality statement\r\n"
+        + ",".join(["Call bells slow at night", "Night call bell audit", "RM", *cells,
+                    "In progress", "Safe environments"]) + "\r\n",
+        encoding="cp1252",
+    )  # fmt: skip
+    code, out, err = run_import(root, tracker)
+    assert code == 0, err
+    for header, words in dropped:
+        assert (
+            f"row 2: the {header!r} {words!r} is not read: with no date in the row's deadline "
+            f"columns, only the latest words, {kept!r}, are; write each as a date"
+        ) in err
+    assert "is not read: with no date" in err if dropped else "is not read" not in err
+    assert f"row 2: {kept!r} read as" in out + err
+
+
 def test_an_empty_new_timescale_leaves_the_timescale(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

@@ -807,6 +807,24 @@ def _deadline_rank(header: str, position: int) -> tuple[int, int, int]:
     return (named, min(numbers, default=0), position)
 
 
+#: Words that make a header of "date" alone a deadline column: "Revised date", "Original date"
+#: (but "Updated date", "Agreed date", "First date", "Date last updated" are dates of
+#: something else, never deadlines).
+DEADLINE_KINDS = {"revised", "new", "original", "initial", "extended", "amended"}
+
+
+def _is_deadline_date(header: str) -> bool:
+    """Whether a normalised header is "date" with words saying which deadline it is ("Revised
+    date 2", "Second revised date", "Original date") and no other words."""
+    words = header.split()
+    others = [w for w in words if w != "date"]
+    return (
+        len(others) == len(words) - 1
+        and any(w in DEADLINE_KINDS for w in others)
+        and all(w in DEADLINE_KINDS or w in ORDINALS or w.isdigit() for w in others)
+    )
+
+
 def deadline_fields(columns: Collection[str]) -> list[str]:
     """The deadline columns found, as fields, in the order their dates come: the original, any
     revised between, the latest (``deadline``)."""
@@ -844,7 +862,7 @@ def match_headers(
         plain = " ".join(w for w in header.split() if w not in LATER | EARLIER)
         name, quality[index] = lookup.get(header) or lookup.get(plain), 3
         bare = [w for w in plain.split() if w not in ORDINALS and not w.isdigit()]
-        if name is None and bare == ["date"] and plain != header:
+        if name is None and _is_deadline_date(header):
             name = "deadline"  # "Revised date", "Revised date 2", "Original date"
         elif name is None and bare != plain.split():
             name = lookup.get(" ".join(bare))  # "Second revised deadline", "Deadline 2"
@@ -1316,10 +1334,12 @@ DUE_BY = re.compile(
 _BASE_FORMS = frozenset({"sign off", "close", "closure", "complete", "completion", "finish"})
 
 
-def _negated(words: str) -> tuple[set[str], str]:
+def _negated(words: str, today: date | None) -> tuple[set[str], str]:
     """The stages ``words`` says have not been reached ("started", "closed", "completed"), and
     the words with those phrases taken out: negated ("not complete", "awaiting sign off") or
-    only meant ("will be completed", "complete by March")."""
+    only meant ("will be completed", "complete by March", "completed by next March"). A past
+    form with a time that is not after ``today`` says when the work was done ("Completed by
+    end of Oct 2025" read in 2026)."""
     stages: set[str] = set()
 
     def stage_of(word: str) -> str:
@@ -1333,6 +1353,14 @@ def _negated(words: str) -> tuple[set[str], str]:
         word, when = match.group(1), match.group(2)
         if word not in _BASE_FORMS and when[0].isdigit():
             return match.group(0)  # "Done by 12/11": done on that day
+        if word not in _BASE_FORMS and today is not None:
+            after = words[match.start(2) :].split()
+            for end in range(len(after), 0, -1):  # the longest run of words that is a date
+                day = vague_date(" ".join(after[:end]), today, None)
+                if day is not None:
+                    if day <= today:
+                        return match.group(0)  # "Completed by January 2026", read later
+                    break
         stages.add(stage_of(word))
         return " by " + when
 
@@ -1342,12 +1370,40 @@ def _negated(words: str) -> tuple[set[str], str]:
     return stages, " ".join(words.split())
 
 
+_DATE_WORD = (
+    r"(?:\d{1,4}(?:st|nd|rd|th)?|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|"
+    r"february|march|april|june|july|august|september|october|november|december|of)"
+)
+#: What may follow a completion word at the start of a status cell without changing it: words
+#: about monitoring or follow-up, or the day it was done ("Completed - keep open for
+#: monitoring", "Done - ongoing", "Completed - started new audit", "Complete 12/11/2025").
+_FOLLOW_UP = (
+    r"(?:ongoing|continued|continuing|continuous|regular)(?: monitoring| review| reviews| checks|"
+    r" audits?)?|monitoring(?: ongoing| continues| continuing)?|(?:for|under) (?:monitoring|"
+    r"review)|(?:to )?(?:keep|kept|left|leave|remains?) open(?: for (?:monitoring|review))?|"
+    r"open for (?:monitoring|review)|(?:started|starting|begun|began) (?:a )?new(?: [a-z0-9]+)"
+    r"{1,3}|see (?:the )?(?:evidence|notes?|comments?|progress|updates?|log|file|folder|"
+    r"attached|below|above)(?: (?:folder|file|log|column|tab|sheet))?|(?:on |in )?"
+    + _DATE_WORD
+    + r"(?: "
+    + _DATE_WORD
+    + r")*"
+)
+#: A status cell that starts with a completion word and goes on only with follow-up words.
+DONE_THEN = re.compile(
+    r"(complete|completed|done|finished|achieved|met|fully met|closed|closed off|signed off)"
+    rf"(?: (?:and |with |now |but )?(?:{_FOLLOW_UP}))+"
+)
+
+
 #: The stages a status can be at, least finished first.
 STAGES = ("planned", "in-progress", "completed", "closed")
 
 
-#: A cell of a status column whose header asks yes or no ("Completed (Y/N)"), as a status.
-YES_NO = {"y": "Completed", "yes": "Completed", "n": "Planned", "no": "Planned"}
+#: A cell of a status column whose header asks yes or no ("Completed (Y/N)"), as a status; an
+#: Excel checkbox puts TRUE or FALSE in its cell, and some trackers 1 or 0.
+YES_NO = {"y": "Completed", "yes": "Completed", "n": "Planned", "no": "Planned",
+          "true": "Completed", "false": "Planned", "1": "Completed", "0": "Planned"}  # fmt: skip
 #: What a RAG column holds, typed in a status column instead of a status.
 RAG_WORDS = frozenset({"red", "amber", "green", "blue", "r", "a", "g", "b"})
 
@@ -1357,11 +1413,11 @@ def is_rag_colour(text: str) -> bool:
     return normalised(text) in RAG_WORDS
 
 
-def status_of(text: str) -> tuple[str | None, str]:
+def status_of(text: str, today: date | None = None) -> tuple[str | None, str]:
     """The status ``text`` means (None when blank), and what to tell the user when its words
     are none the import knows (the status is then None too)."""
     try:
-        return read_status(text), ""
+        return read_status(text, today), ""
     except ValueError:
         return None, (
             f"the status {text[:40]!r} is not one import knows (write planned, in progress, "
@@ -1369,11 +1425,13 @@ def status_of(text: str) -> tuple[str | None, str]:
         )
 
 
-def read_status(text: str) -> str | None:
+def read_status(text: str, today: date | None = None) -> str | None:
     """The action status a status cell means, read the same way by the first import and by
     every import that keeps the records in step: the words people type ("Done", "In progress
-    (70%)", "Complete - awaiting sign off", "Completed ✓"); None when blank. Raises
-    ValueError when the words are none the import knows ("On hold")."""
+    (70%)", "Complete - awaiting sign off", "Completed ✓", "Completed - keep open for
+    monitoring"); None when blank. ``today`` is the import day, against which "Completed by
+    <time>" is done (the time is past) or meant (it is ahead). Raises ValueError when the
+    words are none the import knows ("On hold")."""
     words = normalised(text)
     if not words:
         if any(char in _TICKS for char in text):
@@ -1381,7 +1439,10 @@ def read_status(text: str) -> str | None:
         return None
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
-    stages, rest = _negated(words)
+    done = DONE_THEN.fullmatch(words)
+    if done:
+        return STATUS_WORDS[done.group(1)]
+    stages, rest = _negated(words, today)
     # Words matching more than one stage ("Open - audit done", "In progress - audit done,
     # training next") are read as the least finished of them; "Completed and closed" is closed.
     found = {status for status, pattern in STATUS_PATTERNS if re.search(pattern, rest)}
@@ -1542,7 +1603,16 @@ class OwnerRoles:
         titles = [p for p in parts if self._is_title(p)]
         names = [p for p in parts if p not in titles and _looks_like_name(p)]
         people = titles or parts  # "Sue / Jo" names two people, and no job title
-        if len(people) > 1 or len(names) > 1:
+        # Several owners only where a slash, plus or "&"/"and" stands between them ("RM / DM",
+        # "Sue + Jo", "RM & DM"); never "Jo Smith (nights)" or "Smith, Sue".
+        owners = 0
+        for part in re.split(r"[/+]", text):
+            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if normalised(p)]
+            if len(pieces) > 1 and all(self._is_title(p) for p in pieces):
+                owners += len(pieces)
+            elif normalised(part):
+                owners += 1
+        if owners > 1:
             self.notes.append(
                 f"{where}: {text!r} names several owners; the action is owned by the first, "
                 f"{people[0]!r}: name the others in the action if they matter"
@@ -1888,10 +1958,20 @@ def import_tracker(
                     warning = "; ".join(x for x in (warning, w) if x) or None
                 revised = extended[-1][0] if extended else None
             else:  # no dates: the words of the latest column that has any ("TBC", "end of Nov")
-                worded = [(raw, w) for _, raw, _, w in read if normalised(_cell(raw))]
-                worded.sort(key=lambda rw: not UNDATED.fullmatch(normalised(_cell(rw[0]))))
+                worded = [(f, raw, w) for f, raw, _, w in read if normalised(_cell(raw))]
+                worded.sort(key=lambda fr: not UNDATED.fullmatch(normalised(_cell(fr[1]))))
+                chosen = "deadline"
                 if worded and (not said or UNDATED.fullmatch(said)):
-                    raw_due, warning = worded[-1]  # words of a date before "TBC"
+                    chosen, raw_due, warning = worded[-1]  # words of a date before "TBC"
+                for f, raw, _, _ in read:  # words of another date, not read: said so
+                    words = normalised(_cell(raw))
+                    if words and not UNDATED.fullmatch(words) and f != chosen:
+                        report.warnings.append(
+                            f"{offset}: the {_cell(header[columns[f]])!r} {_cell(raw)!r} is "
+                            f"not read: with no date in the row's deadline columns, only the "
+                            f"latest words, {_cell(raw_due)!r}, are; write each as a date "
+                            f"({dates.example()}) to keep them all"
+                        )
                 due = None
         due_text = _cell(raw_due)
         cells["undated"] = None
@@ -1945,7 +2025,6 @@ def import_tracker(
         by_text: dict[str, list[int]] = {}
         for at, (_, cells) in enumerate(kept_rows):
             by_text.setdefault(normalised(_cell(cells.get("action"))), []).append(at)
-        taken: set[str] = set()  # the actions rows are, or could each be
         fresh: list[int] = []  # rows that are no action with their text
         for key, ats in by_text.items():
             same = [a for a in had if normalised(a.title) == key]
@@ -1954,14 +2033,11 @@ def import_tracker(
                     kept_rows[at][1]["deadline"],
                     str(kept_rows[at][1].get("vague") or ""),
                     kept_rows[at][1].get("original_due"),
-                    status_of(_cell(kept_rows[at][1].get("status")))[0],
+                    status_of(_cell(kept_rows[at][1].get("status")), today)[0],
                 )
                 for at in ats
             ]
             matched, unsure = pair_rows(facts, same, dates.order)
-            taken.update(same[a].id for a in matched.values())
-            if unsure:
-                taken.update(a.id for a in same)
             for n, at in enumerate(ats):
                 place, cells = kept_rows[at]
                 if cells.get("unreadable") and n in matched:
@@ -1972,22 +2048,11 @@ def import_tracker(
                     )
                 elif n not in matched and n not in unsure:
                     fresh.append(at)
-        # A row reading much like an action no row is, that action reworded (as sync reads it).
-        unmatched = [a for a in had if a.id not in taken]
-        again, unsure_again = reworded(
-            [_cell(kept_rows[at][1].get("action")) for at in fresh], unmatched
-        )
-        for k, at in enumerate(fresh):
+        # Every row no action has the text of is a new action, however like one it reads: the
+        # summary of keeping in step warns of those that read much like an action no row is.
+        for at in fresh:
             place, cells = kept_rows[at]
-            if k in unsure_again:
-                continue
-            if k in again:
-                if cells.get("unreadable"):
-                    report.warnings.append(
-                        f"{place}: {cells['unreadable']}; the due date of {unmatched[again[k]].id} "
-                        "is left as it was, and the row's other cells are read"
-                    )
-            elif cells.get("unreadable"):
+            if cells.get("unreadable"):
                 report.skipped.append(f"{place}: {cells['unreadable']}")  # a new action
                 dropped.add((kept_as, place))
             else:
@@ -2082,7 +2147,7 @@ def import_tracker(
                 )
                 owner_text = ""
             owner = roles.role(owner_text, f"{offset}") if owner_text else default_owner
-            status, unknown = status_of(_cell(cells.get("status")))
+            status, unknown = status_of(_cell(cells.get("status")), today)
             if unknown and not is_rag_colour(_cell(cells.get("status"))):
                 report.warnings.append(f"{offset}: {unknown}; {aid} is planned")
             action: dict[str, Any] = {
@@ -2278,35 +2343,27 @@ def pair_rows(
     return matched, rest
 
 
-#: How alike an action's text and a row's must read for the row to be that action reworded.
+#: How alike a row's text and an action's must read to warn that the row may be that action
+#: reworded (the row is a new action all the same).
 REWORDED = 0.8
 
 
-def reworded(
-    titles: Sequence[str], actions: Sequence[Action]
-) -> tuple[dict[int, int], dict[int, list[int]]]:
-    """Which rows that would be new actions of a concern are one of its ``actions`` no row
-    matched, reworded ("Night call bell audit" now "Night call bell audits"): {row: action},
-    by the index of each, where the row's text reads much like that one action's alone and no
-    other row's reads like it; and {row: [actions]} for rows that read like more than one (or
-    like one another row reads like too), to be warned about and left unread."""
+def alike_actions(titles: Sequence[str], actions: Sequence[Action]) -> dict[int, list[int]]:
+    """For each row of ``titles`` that is a new action, the ``actions`` (by index) whose text
+    reads much like the row's ("Night call bell audits" and "Night call bell audit"): only ever
+    warned about, never taken for that action, since "Complete Q1 audit" and "Complete Q2
+    audit" read alike too."""
     alike: dict[int, list[int]] = {}
     for r, title in enumerate(titles):
         words = normalised(title)
-        alike[r] = [
+        could = [
             a
             for a, action in enumerate(actions)
             if difflib.SequenceMatcher(None, words, normalised(action.title)).ratio() >= REWORDED
         ]
-    claimed: dict[int, int] = {}
-    for could in alike.values():
-        for a in could:
-            claimed[a] = claimed.get(a, 0) + 1
-    matched = {
-        r: could[0] for r, could in alike.items() if len(could) == 1 and claimed[could[0]] == 1
-    }
-    unsure = {r: could for r, could in alike.items() if could and r not in matched}
-    return matched, unsure
+        if could:
+            alike[r] = could
+    return alike
 
 
 TOTALS = re.compile(

@@ -42,11 +42,14 @@ from generator.pipeline import load
 from generator.render.exports import inert
 from generator.tools.importer import (
     CONTROL,
+    STAGES,
+    STATUS_WORDS,
     UNDATED,
     DateReader,
     ImportReport,
     OwnerRoles,
     RowFacts,
+    alike_actions,
     cell_lines,
     cell_text,
     has_no_year,
@@ -59,7 +62,6 @@ from generator.tools.importer import (
     read_dates,
     read_status,
     read_table,
-    reworded,
     status_of,
     undated_note,
     unescape_cell,
@@ -508,7 +510,6 @@ class SyncReport:
     today: date
     records: list[RecordChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    reworded: list[str] = field(default_factory=list)  # rows read as an action reworded
     rows: int = 0  # rows read
     written: bool = False
 
@@ -523,9 +524,6 @@ class SyncReport:
             ]
         for record in self.records:
             out += record.lines(self.today)
-        if self.reworded:
-            out.append("Actions whose text the tracker rewords:")
-            out += [f"  {line}" for line in self.reworded]
         return out
 
 
@@ -558,7 +556,6 @@ class _Planner:
         self.owners = OwnerRoles(portfolio)  # "RM", "Deputy Manager - Sue", as the import reads
         self.lenient = False  # rows of a tracker of the user's own, read as its first import
         self.warnings: list[str] = []
-        self.reworded: list[str] = []  # rows read as an action reworded, for the summary
         self.held: set[str] = set()  # actions rows could each be: left as they are
 
     def role_of(self, owner: str) -> str | None:
@@ -573,15 +570,15 @@ class _Planner:
 
     def wanted(self, row: Row) -> Wanted | None:
         try:
-            status = read_status(row.status)
+            status = read_status(row.status, self.today)
         except ValueError:
             if self.lenient:  # a tracker of the user's own: read as its first import read it
                 status = None
                 if is_rag_colour(row.status):
                     return self.wanted_rest(row, status)  # the import warns once for them all
                 self.warnings.append(
-                    f"{row.where}: {status_of(row.status)[1]}; the action's status is left as "
-                    "it was (a new action is planned)"
+                    f"{row.where}: {status_of(row.status, self.today)[1]}; the action's status "
+                    "is left as it was (a new action is planned)"
                 )
                 return self.wanted_rest(row, status)
             self.problem(
@@ -730,7 +727,7 @@ class _Planner:
             by_text.setdefault((found_concern.id, normalised(row.title)), []).append(len(placed))
             placed.append((row, found_concern, None))
         unsure = self.match_by_text(placed, by_text)
-        unsure |= self.match_reworded(placed, unsure)
+        self.warn_reworded(placed, unsure)
         new_rows: dict[tuple[str, str], int] = {}  # new actions so far, by concern and text
         for at, (row, concern, edited) in enumerate(placed):
             if at in unsure:
@@ -764,7 +761,7 @@ class _Planner:
             for at in ats:
                 row = placed[at][0]
                 try:
-                    status = read_status(row.status)
+                    status = read_status(row.status, self.today)
                 except ValueError:
                     status = None
                 facts.append(RowFacts(row.deadline, row.vague, row.original, status))
@@ -789,43 +786,30 @@ class _Planner:
                 )
         return unsure
 
-    def match_reworded(
+    def warn_reworded(
         self, placed: list[tuple[Row, Concern, Action | None]], unsure: set[int]
-    ) -> set[int]:
-        """Match rows that would be new actions to an action of their concern that no row is
-        and whose text reads much like theirs: the action reworded in the tracker ("Night call
-        bell audit" now "Night call bell audits"), when it is the one such action and no other
-        row reads like it; noted in the summary. Returns the rows that read like several
-        (warned about, not read)."""
+    ) -> None:
+        """Warn of rows that are new actions whose text reads much like an action of their
+        concern that no row is: perhaps that action reworded in the tracker ("Night call bell
+        audits"), perhaps another ("Complete Q2 audit" beside "Complete Q1 audit"). The row
+        stays a new action and the action stays as it is; the user decides."""
         taken = {a.id for _, _, a in placed if a is not None} | self.held
         fresh: dict[str, list[int]] = {}
         for at, (_, concern, edited) in enumerate(placed):
             if edited is None and at not in unsure:
                 fresh.setdefault(concern.id, []).append(at)
-        doubtful: set[int] = set()
         for cid, ats in fresh.items():
             left = [a for a in self.p.concerns[cid].actions if a.id not in taken]
-            matched, several = reworded([placed[at][0].title for at in ats], left)
-            for n, a in matched.items():
-                row, concern, _ = placed[ats[n]]
-                placed[ats[n]] = (row, concern, left[a])
-                self.reworded.append(
-                    f"{row.where}: {_short(row.title, 40)!r} read as {left[a].id}, reworded "
-                    f"(its record says {_short(left[a].title, 40)!r}; import does not change "
-                    "titles)"
-                )
-            for n, could in several.items():
+            for n, could in alike_actions([placed[at][0].title for at in ats], left).items():
                 row = placed[ats[n]][0]
-                doubtful.add(ats[n])
-                ids = ", ".join(left[a].id for a in could)
+                like = ", ".join(f"{left[a].id} ({_short(left[a].title, 40)!r})" for a in could)
                 self.warnings.append(
-                    f"{row.where}: {_short(row.title, 40)!r} reads much like {cid}'s actions "
-                    f"{ids}, which no row is, and could be any of them reworded, or a new "
-                    "action: the row is not read and those actions are left as they are; give "
-                    "the row its action's text as the record has it (a new action: a text of "
-                    "its own), then import again"
+                    f"{row.where}: the action {_short(row.title, 40)!r} is not one of {cid}'s "
+                    f"actions, so it is a new action; it reads much like {like}, which no row "
+                    "is: if it is that action reworded, delete the new action from "
+                    f"{self.p.sources[cid].display}, write the action's words in the tracker as "
+                    "they were (as the record has them) and import again"
                 )
-        return doubtful
 
     def agreed(self, target: _Target) -> Wanted | None:
         """The one thing the rows of one action ask for; a conflict is a problem."""
@@ -939,6 +923,20 @@ def plan(
                 "records a revised date as an extension, never changes a due date; edit "
                 f"{record.display} to change it"
             )
+        if (
+            wanted.status
+            and action.status in ("completed", "closed")
+            and STAGES.index(wanted.status) < STAGES.index(action.status)
+            and normalised(row.status) not in STATUS_WORDS
+        ):
+            # Only a status that says just that reopens a finished action, never loose words.
+            report.warnings.append(
+                f"{row.where}: the status {_short(row.status, 40)!r} reads as {wanted.status}, "
+                f"but {action.id} is {action.status}; import reopens a finished action only "
+                "for a status that says just that, so its status is left as it was: write "
+                "planned, not started, in progress, open or ongoing if it is reopened"
+            )
+            wanted = replace(wanted, status=None)
         if wanted.status and wanted.status != action.status:
             edit.status = wanted.status
             change.fields.append((action.id, "status", action.status, wanted.status))
@@ -1023,7 +1021,6 @@ def plan(
     if planner.problems:
         raise PortfolioError(planner.problems)
     report.warnings[:0] = planner.warnings
-    report.reworded = planner.reworded
     for cid, change in changes.items():
         before = change.path.read_bytes()
         change.before = before
