@@ -2007,3 +2007,31 @@ def test_a_first_date_for_a_due_date_written_as_an_alias_is_refused_with_its_lin
     ) in err
     assert "Traceback" not in err and "internal error" not in err, err
     assert snapshot(root) == before
+
+
+def test_a_status_read_by_the_import_day_left_as_it_was_never_closes_an_action(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026",
+             "Completed by end of Oct", "Safe environments"]]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    import_in_step(root, tracker, None, date(2026, 9, 15), dry_run=False)
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert audit.status == "planned"  # the first import reads it by its day, as ever
+    imported = snapshot(root)
+    # The same file in December: the words now read as done, but nobody said so.
+    _, kept = import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    assert not kept.records, kept.lines()
+    assert snapshot(root) == imported
+    assert (
+        "row 2: the status 'Completed by end of Oct' reads as completed on 2026-12-02, but "
+        "IMP-01-A1 is planned; words with a time in them read otherwise as the days go by, so "
+        "import leaves its status as it was: write completed, in progress or planned if it "
+        "has changed"
+    ) in kept.warnings
+    rows[0][4] = "Completed"  # a plain word still closes it
+    own_tracker(tracker, rows)
+    _, kept = import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert audit.status == "completed"

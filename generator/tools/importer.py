@@ -1370,6 +1370,17 @@ def _negated(words: str, today: date | None) -> tuple[set[str], str]:
     return stages, " ".join(words.split())
 
 
+def status_reads_by_day(text: str) -> bool:
+    """Whether the status ``text`` reads by the import day: a past completion word with a
+    time in words after it ("Completed by end of Oct") is meant while the time is ahead and
+    done once it is past, so the same cell reads otherwise as the days go by."""
+    words = normalised(text)
+    return any(
+        match.group(1) not in _BASE_FORMS and not match.group(2)[0].isdigit()
+        for match in DUE_BY.finditer(words)
+    )
+
+
 _DATE_WORD = (
     r"(?:\d{1,4}(?:st|nd|rd|th)?|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|"
     r"february|march|april|june|july|august|september|october|november|december|of)"
