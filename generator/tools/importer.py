@@ -818,11 +818,44 @@ def _is_deadline_date(header: str) -> bool:
     date 2", "Second revised date", "Original date") and no other words."""
     words = header.split()
     others = [w for w in words if w != "date"]
+    # "New date agreed", "Revised date agreed": agreed says no more than the kind beside it
+    # (but "Agreed date" alone is the day something was agreed).
+    agreed = {"agreed"} if set(others) & NEW_DEADLINE else set()
     return (
         len(others) == len(words) - 1
         and any(w in DEADLINE_KINDS for w in others)
-        and all(w in DEADLINE_KINDS or w in ORDINALS or w.isdigit() for w in others)
+        and all(w in DEADLINE_KINDS | agreed or w in ORDINALS or w.isdigit() for w in others)
     )
+
+
+#: Words of a header that say its dates are a new deadline.
+NEW_DEADLINE = frozenset({"revised", "new", "extended", "amended"})
+_LOOKS_DATED = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+
+
+def unread_new_dates(
+    header: list[Any], rows: list[list[Any]], columns: dict[str, int]
+) -> list[str]:
+    """A warning for each column the import does not read whose header names a new deadline
+    ("New date (if extended)") and whose cells hold dates: such dates are never dropped
+    unsaid."""
+    read = set(columns.values())
+    warnings = []
+    for index, cell in enumerate(header):
+        words = set(normalised(_cell(cell)).split())
+        if index in read or not words & NEW_DEADLINE:
+            continue
+        values = [row[index] for row in rows if index < len(row)]
+        if any(isinstance(v, date) or _LOOKS_DATED.search(_cell(v)) is not None for v in values):
+            from openpyxl.utils import get_column_letter
+
+            warnings.append(
+                f"the column {_cell(cell)!r} (column {get_column_letter(index + 1)}) holds "
+                "dates and its header names a new date, but import does not read it as a "
+                'deadline: if it holds revised deadlines, name it "Revised deadline" (or in a '
+                "map file: columns: {deadline: <header>}) and import again"
+            )
+    return warnings
 
 
 def deadline_fields(columns: Collection[str]) -> list[str]:
@@ -1809,6 +1842,7 @@ def import_tracker(
     notes: list[str] = []
     columns = match_headers(header, overrides, table.hidden_columns, notes)
     report.warnings.extend(notes)
+    report.warnings.extend(unread_new_dates(header, rows[start:], columns))
     revised_reason = (
         f"the tracker's {_cell(header[columns['deadline']])!r} column, beside its "
         f"{_cell(header[columns[ORIGINAL]])!r} one"
