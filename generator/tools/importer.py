@@ -1418,6 +1418,15 @@ _DATE_WORD = (
     r"(?:\d{1,4}(?:st|nd|rd|th)?|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|"
     r"february|march|april|june|july|august|september|october|november|december|of)"
 )
+#: A word after "started new" that says the work is not done: the cell is then read by the
+#: other rules ("Completed - started new process not embedded" is not completed).
+_NOT_DONE = (
+    r"not|no|none|nothing|outstanding|awaiting|await|pending|overdue|incomplete|issues?|"
+    r"problems?|working|embedded|yet|still|missing|failed|failing|delayed|late|due|needed|"
+    r"needs?|required|requires?|partial|partially|open|ongoing|started|progress|to"
+)
+#: One plain noun of "started new audit": letters only, never a word of _NOT_DONE.
+_PLAIN_NOUN = rf"(?: (?!(?:{_NOT_DONE})\b)[a-z]+)"
 #: What may follow a completion word at the start of a status cell without changing it: words
 #: about monitoring or follow-up, or the day it was done ("Completed - keep open for
 #: monitoring", "Done - ongoing", "Completed - started new audit", "Complete 12/11/2025").
@@ -1425,8 +1434,9 @@ _FOLLOW_UP = (
     r"(?:ongoing|continued|continuing|continuous|regular)(?: monitoring| review| reviews| checks|"
     r" audits?)?|monitoring(?: ongoing| continues| continuing)?|(?:for|under) (?:monitoring|"
     r"review)|(?:to )?(?:keep|kept|left|leave|remains?) open(?: for (?:monitoring|review))?|"
-    r"open for (?:monitoring|review)|(?:started|starting|begun|began) (?:a )?new(?: [a-z0-9]+)"
-    r"{1,3}|see (?:the )?(?:evidence|notes?|comments?|progress|updates?|log|file|folder|"
+    r"open for (?:monitoring|review)|(?:started|starting|begun|began) (?:a )?new"
+    + _PLAIN_NOUN
+    + r"{1,2}|see (?:the )?(?:evidence|notes?|comments?|progress|updates?|log|file|folder|"
     r"attached|below|above)(?: (?:folder|file|log|column|tab|sheet))?|(?:on |in )?"
     + _DATE_WORD
     + r"(?: "
