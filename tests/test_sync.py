@@ -1344,6 +1344,9 @@ def test_a_progress_date_with_no_year_left_as_it_was_adds_nothing_a_year_on(
         ("Sue + Jo", True),
         ("RM & DM", True),
         ("RM and Deputy Manager", True),
+        ("RM, DM", True),
+        ("RM, Deputy Manager", True),
+        ("RM, Sue", False),
     ],
 )
 def test_several_owners_are_said_only_where_a_slash_plus_or_and_stands_between_them(

@@ -1658,10 +1658,11 @@ class OwnerRoles:
         names = [p for p in parts if p not in titles and _looks_like_name(p)]
         people = titles or parts  # "Sue / Jo" names two people, and no job title
         # Several owners only where a slash, plus or "&"/"and" stands between them ("RM / DM",
-        # "Sue + Jo", "RM & DM"); never "Jo Smith (nights)" or "Smith, Sue".
+        # "Sue + Jo", "RM & DM"), or a comma between job titles ("RM, Deputy Manager"); never
+        # "Jo Smith (nights)" or "Smith, Sue".
         owners = 0
         for part in re.split(r"[/+]", text):
-            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if normalised(p)]
+            pieces = [p for p in re.split(r"\s*[&,]\s*|\s+and\s+", part) if normalised(p)]
             if len(pieces) > 1 and all(self._is_title(p) for p in pieces):
                 owners += len(pieces)
             elif normalised(part):
