@@ -1585,6 +1585,11 @@ UNFINISHED = [
     ("Completed - started new audit 2 outstanding", "planned"),
     ("Completed - started new process not embedded", "in-progress"),
     ("Completed - started new system not working", "in-progress"),
+    # A count or share of the work done so far.
+    ("Completed 1 of 3", "in-progress"),
+    ("Completed 2/3", "in-progress"),
+    ("Completed 50%", "in-progress"),
+    ("Done - 2 out of 5", "in-progress"),
     # ... while these say it was done.
     ("Completed by RM", "completed"),
     ("Done by 12/11", "completed"),
@@ -1641,6 +1646,9 @@ FINISHED = [
     ("Completed - see evidence", "completed"),
     ("Met - ongoing monitoring", "completed"),
     ("Achieved 12/11/2025", "completed"),
+    ("Completed 2/3/2026", "completed"),
+    ("Completed 3 of 3", "completed"),
+    ("Completed 100%", "completed"),
     ("Closed - keep open for monitoring", "closed"),
 ]
 

@@ -1443,6 +1443,12 @@ _FOLLOW_UP = (
     + _DATE_WORD
     + r")*"
 )
+#: A completion word then a count or share of the work ("Completed 1 of 3", "Done 2/3",
+#: "Completed 50%"), never a date ("Completed 2/3/2026").
+PART_DONE = re.compile(
+    r"(?:complete|completed|done|finished|achieved|met)\b[\s:,\-\u2013\u2014]*(?:(\d+)\s*"
+    r"(?:of|out of|/)\s*(\d+)(?![\d/.\-])|(\d+(?:\.\d+)?)\s*%)"
+)
 #: A status cell that starts with a completion word and goes on only with follow-up words.
 DONE_THEN = re.compile(
     r"(complete|completed|done|finished|achieved|met|fully met|closed|closed off|signed off)"
@@ -1491,6 +1497,11 @@ def read_status(text: str, today: date | None = None) -> str | None:
         if any(char in _TICKS for char in text):
             return "completed"
         return None
+    part = PART_DONE.match(text.strip().lower())
+    if part is not None:  # "Completed 1 of 3", "Completed 2/3", "Completed 50%": under way
+        done, out_of, percent = part.groups()
+        if (float(percent) < 100) if percent else int(done) < int(out_of):
+            return "in-progress"
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
     done = DONE_THEN.fullmatch(words)
