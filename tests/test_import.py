@@ -776,8 +776,10 @@ def test_a_date_column_of_something_else_is_never_a_deadline_first_or_later(
 
 
 @pytest.mark.parametrize(
-    "header", ["Revised date", "New date", "Revised date 2", "Second revised date"]
-)
+    "header",
+    ["Revised date", "New date", "Revised date 2", "Second revised date", "New date agreed",
+     "Revised date agreed"],
+)  # fmt: skip
 def test_a_date_column_named_revised_is_a_deadline(
     make_portfolio: MakePortfolio, tmp_path: Path, header: str
 ) -> None:
@@ -793,6 +795,30 @@ def test_a_date_column_named_revised_is_a_deadline(
     assert code == 0, err
     (audit,) = load(root).portfolio.concerns["IMP-01"].actions
     assert (audit.due, audit.current_due) == (date(2026, 12, 31), date(2027, 1, 31))
+
+
+@pytest.mark.parametrize("header", ["New date (if extended)", "Extended to"])
+def test_a_column_of_new_dates_import_does_not_read_is_warned_about_once(
+    make_portfolio: MakePortfolio, tmp_path: Path, header: str
+) -> None:
+    root = make_portfolio()
+    tracker = tmp_path / "extended.csv"
+    tracker.write_text(
+        f"Finding,Action,Lead,Target date,{header},Status,Quality statement\r\n"
+        "Call bells slow at night,Night call bell audit,RM,31/12/2026,31/01/2027,In progress,"
+        "Safe environments\r\n"
+        "Call bells slow at night,Fix the pager,RM,30/11/2026,28/02/2027,In progress,"
+        "Safe environments\r\n",
+        encoding="cp1252",
+    )
+    code, _, err = run_import(root, tracker)
+    assert code == 0, err
+    warning = (
+        f"the column {header!r} (column E) holds dates and its header names a new date, but "
+        "import does not read it as a deadline: if it holds revised deadlines, name it "
+        '"Revised deadline" (or in a map file: columns: {deadline: <header>}) and import again'
+    )
+    assert " ".join(err.split()).count(warning) == 1, err
 
 
 @pytest.mark.parametrize(

@@ -1344,6 +1344,9 @@ def test_a_progress_date_with_no_year_left_as_it_was_adds_nothing_a_year_on(
         ("Sue + Jo", True),
         ("RM & DM", True),
         ("RM and Deputy Manager", True),
+        ("RM, DM", True),
+        ("RM, Deputy Manager", True),
+        ("RM, Sue", False),
     ],
 )
 def test_several_owners_are_said_only_where_a_slash_plus_or_and_stands_between_them(
@@ -1578,6 +1581,15 @@ UNFINISHED = [
     ("Started - complete by next week", "in-progress"),
     ("Ongoing, done for days, nights next", "in-progress"),
     ("Not started - complete by 31/01/2027", "planned"),
+    # Words of a new piece of work, then words saying it is not done.
+    ("Completed - started new audit 2 outstanding", "planned"),
+    ("Completed - started new process not embedded", "in-progress"),
+    ("Completed - started new system not working", "in-progress"),
+    # A count or share of the work done so far.
+    ("Completed 1 of 3", "in-progress"),
+    ("Completed 2/3", "in-progress"),
+    ("Completed 50%", "in-progress"),
+    ("Done - 2 out of 5", "in-progress"),
     # ... while these say it was done.
     ("Completed by RM", "completed"),
     ("Done by 12/11", "completed"),
@@ -1628,11 +1640,15 @@ FINISHED = [
     ("Complete - ongoing monitoring", "completed"),
     ("Done - ongoing", "completed"),
     ("Completed - started new audit", "completed"),
+    ("Completed - started a new falls audit", "completed"),
     ("Completed by end of Oct 2025", "completed"),
     ("Completed by January 2026", "completed"),
     ("Completed - see evidence", "completed"),
     ("Met - ongoing monitoring", "completed"),
     ("Achieved 12/11/2025", "completed"),
+    ("Completed 2/3/2026", "completed"),
+    ("Completed 3 of 3", "completed"),
+    ("Completed 100%", "completed"),
     ("Closed - keep open for monitoring", "closed"),
 ]
 
@@ -1681,7 +1697,9 @@ def test_finished_statuses_with_follow_up_words_finish_an_action_first_and_later
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0, out + err
     statuses = [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
-    assert statuses == [meant for _, meant in FINISHED]
+    # A time read by the import day never changes an action's status on a later import.
+    assert statuses == ["in-progress" if " by " in typed else meant for typed, meant in FINISHED]
+    assert "'Completed by January 2026' reads as completed on " in err
     code, _, err = run("import", str(tracker), str(first))
     assert code == 0, err
     statuses = [a.status for a in load(first).portfolio.concerns["IMP-01"].actions]
@@ -2007,3 +2025,31 @@ def test_a_first_date_for_a_due_date_written_as_an_alias_is_refused_with_its_lin
     ) in err
     assert "Traceback" not in err and "internal error" not in err, err
     assert snapshot(root) == before
+
+
+def test_a_status_read_by_the_import_day_left_as_it_was_never_closes_an_action(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    root = make_portfolio()
+    rows = [["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026",
+             "Completed by end of Oct", "Safe environments"]]  # fmt: skip
+    tracker = own_tracker(tmp_path / "tracker.csv", rows)
+    import_in_step(root, tracker, None, date(2026, 9, 15), dry_run=False)
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert audit.status == "planned"  # the first import reads it by its day, as ever
+    imported = snapshot(root)
+    # The same file in December: the words now read as done, but nobody said so.
+    _, kept = import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    assert not kept.records, kept.lines()
+    assert snapshot(root) == imported
+    assert (
+        "row 2: the status 'Completed by end of Oct' reads as completed on 2026-12-02, but "
+        "IMP-01-A1 is planned; words with a time in them read otherwise as the days go by, so "
+        "import leaves its status as it was: write completed, in progress or planned if it "
+        "has changed"
+    ) in kept.warnings
+    rows[0][4] = "Completed"  # a plain word still closes it
+    own_tracker(tracker, rows)
+    _, kept = import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    (audit,) = load(root).portfolio.concerns["IMP-01"].actions
+    assert audit.status == "completed"

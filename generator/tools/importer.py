@@ -818,11 +818,44 @@ def _is_deadline_date(header: str) -> bool:
     date 2", "Second revised date", "Original date") and no other words."""
     words = header.split()
     others = [w for w in words if w != "date"]
+    # "New date agreed", "Revised date agreed": agreed says no more than the kind beside it
+    # (but "Agreed date" alone is the day something was agreed).
+    agreed = {"agreed"} if set(others) & NEW_DEADLINE else set()
     return (
         len(others) == len(words) - 1
         and any(w in DEADLINE_KINDS for w in others)
-        and all(w in DEADLINE_KINDS or w in ORDINALS or w.isdigit() for w in others)
+        and all(w in DEADLINE_KINDS | agreed or w in ORDINALS or w.isdigit() for w in others)
     )
+
+
+#: Words of a header that say its dates are a new deadline.
+NEW_DEADLINE = frozenset({"revised", "new", "extended", "amended"})
+_LOOKS_DATED = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+
+
+def unread_new_dates(
+    header: list[Any], rows: list[list[Any]], columns: dict[str, int]
+) -> list[str]:
+    """A warning for each column the import does not read whose header names a new deadline
+    ("New date (if extended)") and whose cells hold dates: such dates are never dropped
+    unsaid."""
+    read = set(columns.values())
+    warnings = []
+    for index, cell in enumerate(header):
+        words = set(normalised(_cell(cell)).split())
+        if index in read or not words & NEW_DEADLINE:
+            continue
+        values = [row[index] for row in rows if index < len(row)]
+        if any(isinstance(v, date) or _LOOKS_DATED.search(_cell(v)) is not None for v in values):
+            from openpyxl.utils import get_column_letter
+
+            warnings.append(
+                f"the column {_cell(cell)!r} (column {get_column_letter(index + 1)}) holds "
+                "dates and its header names a new date, but import does not read it as a "
+                'deadline: if it holds revised deadlines, name it "Revised deadline" (or in a '
+                "map file: columns: {deadline: <header>}) and import again"
+            )
+    return warnings
 
 
 def deadline_fields(columns: Collection[str]) -> list[str]:
@@ -1370,10 +1403,30 @@ def _negated(words: str, today: date | None) -> tuple[set[str], str]:
     return stages, " ".join(words.split())
 
 
+def status_reads_by_day(text: str) -> bool:
+    """Whether the status ``text`` reads by the import day: a past completion word with a
+    time in words after it ("Completed by end of Oct") is meant while the time is ahead and
+    done once it is past, so the same cell reads otherwise as the days go by."""
+    words = normalised(text)
+    return any(
+        match.group(1) not in _BASE_FORMS and not match.group(2)[0].isdigit()
+        for match in DUE_BY.finditer(words)
+    )
+
+
 _DATE_WORD = (
     r"(?:\d{1,4}(?:st|nd|rd|th)?|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|"
     r"february|march|april|june|july|august|september|october|november|december|of)"
 )
+#: A word after "started new" that says the work is not done: the cell is then read by the
+#: other rules ("Completed - started new process not embedded" is not completed).
+_NOT_DONE = (
+    r"not|no|none|nothing|outstanding|awaiting|await|pending|overdue|incomplete|issues?|"
+    r"problems?|working|embedded|yet|still|missing|failed|failing|delayed|late|due|needed|"
+    r"needs?|required|requires?|partial|partially|open|ongoing|started|progress|to"
+)
+#: One plain noun of "started new audit": letters only, never a word of _NOT_DONE.
+_PLAIN_NOUN = rf"(?: (?!(?:{_NOT_DONE})\b)[a-z]+)"
 #: What may follow a completion word at the start of a status cell without changing it: words
 #: about monitoring or follow-up, or the day it was done ("Completed - keep open for
 #: monitoring", "Done - ongoing", "Completed - started new audit", "Complete 12/11/2025").
@@ -1381,13 +1434,20 @@ _FOLLOW_UP = (
     r"(?:ongoing|continued|continuing|continuous|regular)(?: monitoring| review| reviews| checks|"
     r" audits?)?|monitoring(?: ongoing| continues| continuing)?|(?:for|under) (?:monitoring|"
     r"review)|(?:to )?(?:keep|kept|left|leave|remains?) open(?: for (?:monitoring|review))?|"
-    r"open for (?:monitoring|review)|(?:started|starting|begun|began) (?:a )?new(?: [a-z0-9]+)"
-    r"{1,3}|see (?:the )?(?:evidence|notes?|comments?|progress|updates?|log|file|folder|"
+    r"open for (?:monitoring|review)|(?:started|starting|begun|began) (?:a )?new"
+    + _PLAIN_NOUN
+    + r"{1,2}|see (?:the )?(?:evidence|notes?|comments?|progress|updates?|log|file|folder|"
     r"attached|below|above)(?: (?:folder|file|log|column|tab|sheet))?|(?:on |in )?"
     + _DATE_WORD
     + r"(?: "
     + _DATE_WORD
     + r")*"
+)
+#: A completion word then a count or share of the work ("Completed 1 of 3", "Done 2/3",
+#: "Completed 50%"), never a date ("Completed 2/3/2026").
+PART_DONE = re.compile(
+    r"(?:complete|completed|done|finished|achieved|met)\b[\s:,\-\u2013\u2014]*(?:(\d+)\s*"
+    r"(?:of|out of|/)\s*(\d+)(?![\d/.\-])|(\d+(?:\.\d+)?)\s*%)"
 )
 #: A status cell that starts with a completion word and goes on only with follow-up words.
 DONE_THEN = re.compile(
@@ -1437,6 +1497,11 @@ def read_status(text: str, today: date | None = None) -> str | None:
         if any(char in _TICKS for char in text):
             return "completed"
         return None
+    part = PART_DONE.match(text.strip().lower())
+    if part is not None:  # "Completed 1 of 3", "Completed 2/3", "Completed 50%": under way
+        done, out_of, percent = part.groups()
+        if (float(percent) < 100) if percent else int(done) < int(out_of):
+            return "in-progress"
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
     done = DONE_THEN.fullmatch(words)
@@ -1604,10 +1669,11 @@ class OwnerRoles:
         names = [p for p in parts if p not in titles and _looks_like_name(p)]
         people = titles or parts  # "Sue / Jo" names two people, and no job title
         # Several owners only where a slash, plus or "&"/"and" stands between them ("RM / DM",
-        # "Sue + Jo", "RM & DM"); never "Jo Smith (nights)" or "Smith, Sue".
+        # "Sue + Jo", "RM & DM"), or a comma between job titles ("RM, Deputy Manager"); never
+        # "Jo Smith (nights)" or "Smith, Sue".
         owners = 0
         for part in re.split(r"[/+]", text):
-            pieces = [p for p in re.split(r"\s*&\s*|\s+and\s+", part) if normalised(p)]
+            pieces = [p for p in re.split(r"\s*[&,]\s*|\s+and\s+", part) if normalised(p)]
             if len(pieces) > 1 and all(self._is_title(p) for p in pieces):
                 owners += len(pieces)
             elif normalised(part):
@@ -1798,6 +1864,7 @@ def import_tracker(
     notes: list[str] = []
     columns = match_headers(header, overrides, table.hidden_columns, notes)
     report.warnings.extend(notes)
+    report.warnings.extend(unread_new_dates(header, rows[start:], columns))
     revised_reason = (
         f"the tracker's {_cell(header[columns['deadline']])!r} column, beside its "
         f"{_cell(header[columns[ORIGINAL]])!r} one"

@@ -63,6 +63,7 @@ from generator.tools.importer import (
     read_status,
     read_table,
     status_of,
+    status_reads_by_day,
     undated_note,
     unescape_cell,
     vague_date,
@@ -935,6 +936,16 @@ def plan(
                 f"but {action.id} is {action.status}; import reopens a finished action only "
                 "for a status that says just that, so its status is left as it was: write "
                 "planned, not started, in progress, open or ongoing if it is reopened"
+            )
+            wanted = replace(wanted, status=None)
+        if wanted.status and wanted.status != action.status and status_reads_by_day(row.status):
+            # "Completed by end of Oct" is planned in September and done in December: left
+            # as it was, the cell must not close (or reopen) the action as the days go by.
+            report.warnings.append(
+                f"{row.where}: the status {_short(row.status, 40)!r} reads as {wanted.status} "
+                f"on {today.isoformat()}, but {action.id} is {action.status}; words with a "
+                "time in them read otherwise as the days go by, so import leaves its status "
+                "as it was: write completed, in progress or planned if it has changed"
             )
             wanted = replace(wanted, status=None)
         if wanted.status and wanted.status != action.status:
