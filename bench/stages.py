@@ -231,6 +231,8 @@ def main() -> None:
         build = ["build", str(source), "-o", str(out), "--no-pdf", "--audience", "internal"]
         run: Callable[[list[str]], Any] = wall_build if args.wall else profile_build
         full = run(build)
+        if args.wall:  # the full build's writes reach the disk first, not during the next
+            os.sync()
         concern = sorted((source / "concerns").glob("*.md"))[0]
         concern.write_text(concern.read_text() + "\nEdited.\n")
         changed = run(build)
