@@ -583,6 +583,44 @@ def test_a_tracker_imported_twice_adds_no_update_twice(
     assert snapshot(root) == imported
 
 
+def test_a_progress_cell_holding_only_a_date_is_no_update(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """A progress cell formatted as a date holds no words: the first import records no update
+    (it said "00:00:00" once) and says so; later imports, on any day, add none either."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    root = make_portfolio()
+    tracker = tmp_path / "tracker.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Finding", "Action", "Lead", "Target date", "Status", "Progress"])
+    sheet.append(
+        [
+            "Call bells slow at night",
+            "Night call bell audit",
+            "Tom Reid",
+            datetime(2027, 1, 31),
+            "In progress",
+            datetime(2026, 11, 12),
+        ]
+    )
+    book.save(tracker)
+    report, _ = import_in_step(root, tracker, None, date(2026, 12, 2), dry_run=False)
+    assert any(
+        "the progress cell holds only a date (12 November 2026)" in w for w in report.warnings
+    ), report.warnings
+    imported = snapshot(root)
+    assert not any(b"updates:" in data for data in imported.values())
+    for later in (date(2026, 12, 3), date(2027, 1, 15)):
+        _, kept = import_in_step(root, tracker, None, later, dry_run=False)
+        assert not kept.records, kept.lines()
+        assert snapshot(root) == imported, later
+
+
 def test_every_action_of_the_sample_edited_at_once_keeps_every_other_byte(sample: Path) -> None:
     p = load(sample).portfolio
     flip = {"planned": "in progress", "in-progress": "done", "completed": "closed"}

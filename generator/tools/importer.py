@@ -2234,6 +2234,12 @@ def import_tracker(
                 said = cells["undated"]
                 comments[("due", aid)] = undated_note(said)
                 report.undated.append(f"{offset}: {aid} {_title(action['title'])!r} ({said!r})")
+            if isinstance(cells.get("progress"), date):
+                report.warnings.append(
+                    f"{offset}: the progress cell holds only a date "
+                    f"({cells['progress']:%d %B %Y}), no words, so no progress is recorded for "
+                    f"{aid}: write what was done in it (a date at its start dates it)"
+                )
             updates, undated_notes = _progress(cells, owner, dates, today)
             if updates:
                 action["updates"] = updates
@@ -2595,8 +2601,8 @@ def _progress(
     ("12/11 - chased pharmacy"); a cell may hold several, one a line.
     """
     raw = cells.get("progress")
-    if raw is None or not _cell(raw):
-        return [], []
+    if raw is None or isinstance(raw, date) or not _cell(raw):
+        return [], []  # a date alone (a cell formatted as a date) says nothing of progress
     column, _ = dates.read(cells.get("progress_date"))
     if column is not None:
         return [{"date": column, "by": owner, "note": _cell(raw)}], []

@@ -395,7 +395,8 @@ def rows_from_cells(
                 deadline=day,
                 deadline_text=deadline_text,
                 status=text("status"),
-                progress=text("progress"),
+                # A date alone (a cell formatted as a date) says nothing of progress.
+                progress="" if isinstance(cells.get("progress"), date) else text("progress"),
                 evidence=text("closure_evidence"),
                 label=label,
                 deadline_warning=warning or "",
