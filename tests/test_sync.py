@@ -121,6 +121,11 @@ def _kept(was: str, now: str) -> bool:
     return was.rstrip().endswith(("]", "}")) and now.startswith(was.rstrip()[:-1])
 
 
+def statuses_of(root: Path) -> list[str]:
+    """The statuses of the actions of the first concern a tracker made."""
+    return [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
+
+
 def body(data: bytes) -> bytes:
     return data.split(b"\n---\n", 1)[1]
 
@@ -1114,7 +1119,7 @@ def test_a_status_the_first_import_reads_is_read_alike_when_the_tracker_comes_ba
     code, out, err = run("import", str(tracker), str(root))
     assert code == 0, err
     assert "IMP-01-A1 status" not in out  # partially complete is still in progress
-    assert [a.status for a in load(root).portfolio.concerns["IMP-01"].actions] == [
+    assert statuses_of(root) == [
         "in-progress",
         "completed",
         "planned",
@@ -1642,32 +1647,41 @@ def test_a_status_saying_the_work_is_unfinished_is_never_read_as_finished(
     assert read_status(typed) == meant
 
 
-def test_unfinished_statuses_never_finish_an_action_first_or_later(
-    make_portfolio: MakePortfolio, tmp_path: Path
-) -> None:
-    root = make_portfolio()
+def statuses_read(root: Path, tmp_path: Path, typed: list[str]) -> tuple[str, str, list[str], Path]:
+    """Each status of ``typed`` written over an action first imported in progress, and read by
+    the import that keeps ``root`` in step; and read by a first import into a copy of ``root``
+    as it was. What the later import printed, the statuses it left, and the copy."""
     first = tmp_path / "first"
     shutil.copytree(root, first)
     rows = [
-        ["Call bells slow at night", f"Action {n}", "RM", "31/12/2027", "In progress ",
+        ["Call bells slow at night", f"Action {n}", "RM", "31/12/2027", "In progress",
          "Safe environments"]
-        for n in range(len(UNFINISHED))
+        for n in range(len(typed))
     ]  # fmt: skip
     tracker = own_tracker(tmp_path / "tracker.csv", rows)
     code, _, err = run("import", str(tracker), str(root))
     assert code == 0, err
-    for row, (typed, _) in zip(rows, UNFINISHED, strict=True):
-        row[4] = typed
+    for row, status in zip(rows, typed, strict=True):
+        row[4] = status
     own_tracker(tracker, rows)
     code, out, err = run("import", str(tracker), str(root))
-    assert code == 0, err
+    assert code == 0, out + err
+    later = statuses_of(root)
+    code, _, first_err = run("import", str(tracker), str(first))
+    assert code == 0, first_err
+    return out, err, later, first
+
+
+def test_unfinished_statuses_never_finish_an_action_first_or_later(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    meant = [meant for _, meant in UNFINISHED]
+    out, _, later, first = statuses_read(
+        make_portfolio(), tmp_path, [typed for typed, _ in UNFINISHED]
+    )
     assert "\u2192 closed" not in out and "\u2192 completed" in out
-    statuses = [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
-    assert statuses == [meant for _, meant in UNFINISHED]
-    code, _, err = run("import", str(tracker), str(first))
-    assert code == 0, err
-    statuses = [a.status for a in load(first).portfolio.concerns["IMP-01"].actions]
-    assert statuses == [meant for _, meant in UNFINISHED]
+    assert later == meant
+    assert statuses_of(first) == meant
 
 
 #: Status cells that say the work was done, with words about monitoring or follow-up after
@@ -1718,33 +1732,16 @@ def test_completed_by_a_time_is_a_plan_only_while_that_time_is_ahead(
 def test_finished_statuses_with_follow_up_words_finish_an_action_first_and_later(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
-    root = make_portfolio()
-    first = tmp_path / "first"
-    shutil.copytree(root, first)
-    rows = [
-        ["Call bells slow at night", f"Action {n}", "RM", "31/12/2027", "In progress",
-         "Safe environments"]
-        for n in range(len(FINISHED))
-    ]  # fmt: skip
-    tracker = own_tracker(tmp_path / "tracker.csv", rows)
-    code, _, err = run("import", str(tracker), str(root))
-    assert code == 0, err
-    for row, (typed, _) in zip(rows, FINISHED, strict=True):
-        row[4] = typed
-    own_tracker(tracker, rows)
-    code, out, err = run("import", str(tracker), str(root))
-    assert code == 0, out + err
-    statuses = [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
+    _, err, later, first = statuses_read(
+        make_portfolio(), tmp_path, [typed for typed, _ in FINISHED]
+    )
     # A time read by the import day never changes an action's status on a later import.
-    assert statuses == ["in-progress" if " by " in typed else meant for typed, meant in FINISHED]
+    assert later == ["in-progress" if " by " in typed else meant for typed, meant in FINISHED]
     assert "'Completed by January 2026' reads as completed on " in err
-    code, _, err = run("import", str(tracker), str(first))
-    assert code == 0, err
-    statuses = [a.status for a in load(first).portfolio.concerns["IMP-01"].actions]
-    assert statuses == [meant for _, meant in FINISHED]
+    assert statuses_of(first) == [meant for _, meant in FINISHED]
     # The same tracker again changes nothing.
     imported = snapshot(first)
-    code, out, err = run("import", str(tracker), str(first))
+    code, out, err = run("import", str(tmp_path / "tracker.csv"), str(first))
     assert code == 0 and "in step already" in out, out + err
     assert snapshot(first) == imported
 
@@ -1777,7 +1774,7 @@ def test_only_a_plain_earlier_status_reopens_a_finished_action(
         "if it is reopened"
     ) in err
     assert "row 5: the status 'Completed but not signed off' reads as completed, but " in err
-    statuses = [a.status for a in load(root).portfolio.concerns["IMP-01"].actions]
+    statuses = statuses_of(root)
     assert statuses == [
         "completed", "completed", "completed", "closed",
         "in-progress", "planned", "in-progress", "planned",
