@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "content"
@@ -178,3 +180,11 @@ def excel_csv(xlsx: Path, path: Path, encoding: str = "utf-8") -> Path:
                 ]
             )
     return path
+
+
+def new_sheet() -> tuple[Workbook, Worksheet]:
+    """A new workbook and its first sheet, for a test to fill as a tracker."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    return book, sheet

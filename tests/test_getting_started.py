@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from openpyxl import Workbook
 from pypdf import PdfReader
 
-from conftest import REPO, SAMPLE
+from conftest import REPO, SAMPLE, new_sheet
 from generator.model import Action, Extension
 
 GUIDE = REPO / "docs" / "getting-started.md"
@@ -53,9 +52,7 @@ def commands() -> list[list[str]]:
 
 def tracker(path: Path) -> None:
     """An action plan of the usual shape, as a manager keeps it."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Oak Lodge action plan"])
     sheet.append([])
     sheet.append(["Ref", "Issue / Finding", "Action required", "Lead", "Target date", "RAG"])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from conftest import PORTFOLIO_YAML, MakePortfolio, excel_csv
+from conftest import PORTFOLIO_YAML, MakePortfolio, excel_csv, new_sheet
 from generator.cli import cli
 from generator.pipeline import load
 
@@ -103,9 +103,7 @@ ROWS: list[list[object]] = [
 
 
 def tracker_xlsx(path: Path) -> Path:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Larkfield House: CQC action plan, updated March 2026"])
     sheet.merge_cells("A1:J1")
     sheet.append([])
@@ -504,9 +502,7 @@ def test_characters_no_yaml_file_can_hold_are_reported_at_their_cell(
         "(U+FFFE) at character 7; delete it (retype the text) and import again"
     )
     # A workbook's escape for half of a surrogate pair stands for no character: kept as written.
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Finding", "Action required", "Lead", "Target date", "Quality statement"])
     sheet.append(
         ["Bells_xD800_ slow", "Zone the floors", "Tom Reid", "31/05/2026", "Safe environments"]
@@ -519,9 +515,7 @@ def test_characters_no_yaml_file_can_hold_are_reported_at_their_cell(
 
 def test_totals_rows_are_skipped_with_a_note(make_portfolio: MakePortfolio, tmp_path: Path) -> None:
     root = make_portfolio()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Finding", "Action", "Owner", "Target date", "Status"])
     sheet.append(["Call bells slow at night", "Night call bell audit", "RM", "31/12/2026", "Open"])
     sheet.append(["Call bells slow at night", "Fix the pager", "RM", "31/01/2027", "Done"])
@@ -567,9 +561,7 @@ def test_of_two_deadline_columns_the_visible_and_revised_one_is_read(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
     root = make_portfolio()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     # The revised column first, hidden: the visible one is read all the same.
     sheet.append(["Finding", "Action", "Owner", "Revised target date", "Target date", "Status"])
     sheet.append(
@@ -599,9 +591,7 @@ def test_a_header_over_two_rows_is_read_as_one(
     make_portfolio: MakePortfolio, tmp_path: Path, form: str
 ) -> None:
     root = make_portfolio()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Improvement plan"])
     sheet.append(["Finding", "Action", "Owner", "Target date", None, "Status", "Progress"])
     sheet.append([None, None, None, "Original", "Revised", None, None])
@@ -649,9 +639,7 @@ def test_an_empty_revised_cell_leaves_the_original_date_and_a_revised_one_is_its
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
     root = make_portfolio()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Finding", "Action", "Owner", "Original target date", "Revised target date",
                   "Status", "Quality statement"])  # fmt: skip
     sheet.append(["Call bells slow at night", "Night call bell audit", "RM",
@@ -934,9 +922,7 @@ def test_a_header_merged_across_two_columns_is_one_column_and_twins_are_told_apa
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
     root = make_portfolio()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Finding", "Action", "Owner", "Target date", None, "Status",
                   "Quality statement", "Status"])  # fmt: skip
     sheet.merge_cells("D1:E1")

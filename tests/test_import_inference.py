@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from docx import Document
 from openpyxl import Workbook
 
-from conftest import MakePortfolio, excel_csv
+from conftest import MakePortfolio, excel_csv, new_sheet
 from generator.cli import cli
 from generator.load.framework import read_packaged
 from generator.pipeline import load
@@ -144,9 +144,7 @@ TODAY = date(2026, 10, 15)
 
 
 def plan_xlsx(path: Path) -> Path:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append([TITLE])
     sheet.merge_cells("A1:H1")
     sheet.append([])
@@ -570,9 +568,7 @@ def test_a_date_shown_as_a_month_is_read_as_the_month_end(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:
     root = make_portfolio()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Issue identified", "Action required", "Target date"])
     sheet.append(["MAR charts had gaps", "Weekly MAR audit", datetime(2027, 2, 1)])
     sheet["C2"].number_format = "mmm-yy"

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from test_import import tracker_xlsx
 
-from conftest import SAMPLE, MakePortfolio
+from conftest import SAMPLE, MakePortfolio, new_sheet
 from generator.cli import cli
 from generator.errors import PortfolioError
 from generator.pipeline import load
@@ -595,13 +595,9 @@ def test_a_progress_cell_holding_only_a_date_is_no_update(
     (it said "00:00:00" once) and says so; later imports, on any day, add none either."""
     from datetime import datetime
 
-    from openpyxl import Workbook
-
     root = make_portfolio()
     tracker = tmp_path / "tracker.xlsx"
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     sheet.append(["Finding", "Action", "Lead", "Target date", "Status", "Progress"])
     sheet.append(
         [
@@ -774,11 +770,8 @@ def month_first_tracker(path: Path, rows: list[list[str]]) -> Path:
         with path.open("w", newline="", encoding="utf-8") as stream:
             csv.writer(stream).writerows(table)
         return path
-    from openpyxl import Workbook
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    book, sheet = new_sheet()
     for row in table:
         sheet.append(row)
     book.save(path)
