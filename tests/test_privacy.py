@@ -138,6 +138,27 @@ def test_a_yaml_escape_in_a_title(make_portfolio: MakePortfolio, tmp_path: Path)
     assert found == [("evidence/ev-09.yaml", 2, "an NHS number")]
 
 
+def test_an_escaped_number_in_portfolio_yaml_and_an_attached_markdown_file(
+    make_portfolio: MakePortfolio, tmp_path: Path
+) -> None:
+    """Files read as bytes (the settings, attachments) are read as the pages show them too,
+    though no ten digits stand together in what they hold."""
+    settings = SHARED.replace("service: Riverside House", 'service: "Riverside 943 476 591\\u0039"')
+    found = both(
+        make_portfolio,
+        tmp_path,
+        {
+            "portfolio.yaml": settings,
+            "attachments/notes.md": "Seen with resident 943&nbsp;476&nbsp;5919.\n",
+            "evidence/ev-09.yaml": evidence("EV-09", "notes.md"),
+        },
+    )
+    assert sorted(found) == [
+        ("attachments/notes.md", 1, "an NHS number"),
+        ("portfolio.yaml", 2, "an NHS number"),
+    ]
+
+
 def test_a_number_in_the_portfolio_s_own_framework(
     make_portfolio: MakePortfolio, tmp_path: Path
 ) -> None:

@@ -228,8 +228,15 @@ def scan_bytes(name: str, data: bytes) -> Found:
         return ()
     if reader == "xlsx":
         return _scan_workbook(data)
-    if reader == "text" and b"\x00" not in data and not _may_hold_identifiers(data):
-        return ()  # UTF-8 or another encoding that keeps ASCII: no need to decode to tell
+    # UTF-8 or another encoding that keeps ASCII: no need to decode to tell, unless what the
+    # pages show of it differs from what it holds.
+    if (
+        reader == "text"
+        and b"\x00" not in data
+        and not _may_hold_identifiers(data)
+        and not (name.lower().endswith(_SHOWN_AS_MARKDOWN) and _SHOWN_MARKS.search(data))
+    ):
+        return ()
     return scan_decoded(name, decode(data))
 
 
@@ -246,8 +253,10 @@ def scan_decoded(name: str, text: str) -> Found:
     elif reader == "json":  # also with the escapes in its strings read
         found.update(scan_text(_JSON_ESCAPE.sub(_json_unescape, text)))
     elif lower.endswith(_SHOWN_AS_MARKDOWN):  # records and settings: as the pages show them
-        shown = _markdown_text(text)
-        if shown != text:
+        shown = (
+            _markdown_text(text) if _SHOWN_MARKS.search(text.encode("utf-8", "replace")) else text
+        )
+        if shown is not text:
             found.update(scan_text(shown))
         if "|" in text and _hints(shown.encode("utf-8", "surrogatepass"))[1]:
             found.update(_dates_in_pipe_tables(shown))
@@ -260,6 +269,8 @@ _SHOWN_AS_MARKDOWN = (".md", ".markdown", ".yaml", ".yml")
 #: before punctuation, markers of emphasis, code and strike-through, and HTML tags.
 _YAML_ESCAPE = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})")
 _MARKUP = re.compile(r"\\(?=[!-/:-@[-`{-~])|[*`~]")
+#: The characters without which a record reads as it is written.
+_SHOWN_MARKS = re.compile(rb"[\\&<*`~]")
 
 
 def _markdown_text(text: str) -> str:
