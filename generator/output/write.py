@@ -51,12 +51,16 @@ def built_for(out: Path) -> str | None:
 
 
 def _marked(out: Path, prefix: str) -> str | None:
-    try:
-        lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    found = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+    found = [line.removeprefix(prefix) for line in _marker(out) if line.startswith(prefix)]
     return found[0] if found else None
+
+
+def _marker(out: Path) -> list[str]:
+    """The lines of the marker file of ``out`` (none when it has none, or cannot be read)."""
+    try:
+        return (out / MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def check_pdf_beside(out: Path, audience: str) -> None:
@@ -327,13 +331,8 @@ def write_file(out: Path, name: str, data: bytes) -> None:
     """
     check_output(out)
     out.mkdir(parents=True, exist_ok=True)
-    marker = out / MARKER
-    try:
-        lines = marker.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        lines = ["built by portfolio"]
-    kept = [line for line in lines if not line.startswith(KEY_PREFIX)] or ["built by portfolio"]
-    atomic_write(marker, ("\n".join(kept) + "\n").encode("utf-8"))
+    kept = [line for line in _marker(out) if not line.startswith(KEY_PREFIX)]
+    atomic_write(out / MARKER, ("\n".join(kept or ["built by portfolio"]) + "\n").encode("utf-8"))
     atomic_write(out / name, data)
 
 
