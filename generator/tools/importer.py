@@ -36,6 +36,7 @@ from generator.load.sources import load_file
 from generator.load.validate import validate
 from generator.model import ID_PATTERN, Action, Model, Risk, Source, one_or_many
 from generator.pipeline import load
+from generator.render.xlsx import column_letter
 from generator.tools.authoring import slugify
 from generator.tools.guess import Guess, Guesser, regulations_named
 
@@ -847,10 +848,8 @@ def unread_new_dates(
             continue
         values = [row[index] for row in rows if index < len(row)]
         if any(isinstance(v, date) or _LOOKS_DATED.search(_cell(v)) is not None for v in values):
-            from openpyxl.utils import get_column_letter
-
             warnings.append(
-                f"the column {_cell(cell)!r} (column {get_column_letter(index + 1)}) holds "
+                f"the column {_cell(cell)!r} (column {column_letter(index)}) holds "
                 "dates and its header names a new date, but import does not read it as a "
                 'deadline: if it holds revised deadlines, name it "Revised deadline" (or in a '
                 "map file: columns: {deadline: <header>}) and import again"
@@ -944,12 +943,10 @@ def match_headers(
                 for n, i in enumerate(ranked[1:-1], 1):
                     found[f"{REVISED}{n}"] = i
         if len(indexes) > 1 and notes is not None:
-            from openpyxl.utils import get_column_letter
-
             texts = [normalised(_cell(row[i])) for i in indexes]
             named = ", ".join(
                 repr(_cell(row[i]))
-                + (f" (column {get_column_letter(i + 1)})" if texts.count(texts[n]) > 1 else "")
+                + (f" (column {column_letter(i)})" if texts.count(texts[n]) > 1 else "")
                 + (" (hidden)" if i in hidden else "")
                 for n, i in enumerate(indexes)
             )

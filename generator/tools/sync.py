@@ -155,16 +155,12 @@ def read_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, 
     "01/10/2026 - Audit done") starts an update of that date; lines that follow it continue its
     note. Text before the first dated line is an update dated ``today``.
     """
-    return [(day, note) for day, note, _ in dated_updates(text, today, dates)]
-
-
-def dated_updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool]]:
-    """The updates of read_updates, each with whether the cell dates it (else: ``today``)."""
-    return [(day, note, dated) for day, note, dated, _ in _updates(text, today, dates)]
+    return [(day, note) for day, note, _, _ in _updates(text, today, dates)]
 
 
 def _updates(text: str, today: date, dates: DateReader) -> list[tuple[date, str, bool, bool]]:
-    """The updates of dated_updates, each with whether its date gives no year."""
+    """The updates of read_updates, each with whether the cell dates it (else: ``today``) and
+    whether its date gives no year."""
     found: list[tuple[date | None, list[str], bool]] = []
     for line in text.splitlines():
         match = _DATED.match(line)
