@@ -392,10 +392,11 @@ class _Linker:
             )
             return
         rel = resolved[len(self.root_prefix) :].replace(os.sep, "/")
-        if record_kind(rel) is not None or ("/" not in rel and rel.endswith((".yaml", ".yml"))):
+        kind = record_kind(rel)
+        if kind is not None or ("/" not in rel and rel.endswith((".yaml", ".yml"))):
             # Attached, it would be copied whole into every output that shows this entry,
             # whoever that record or setting is for.
-            what = "a record file" if record_kind(rel) else "a settings file"
+            what = "a record file" if kind else "a settings file"
             self.error(
                 evidence.id,
                 keys,
